@@ -1,0 +1,239 @@
+//! Integrated gradients over the FFN intermediate neurons, as in "Knowledge Neurons in
+//! Pretrained Transformers" (Dai et al., ACL 2022), applied to BERT4Rec's [MASK] position.
+//!
+//! For a history whose true next item is `y`, let ā be layer `l`'s FFN activations (after GELU)
+//! at the [MASK] position. Neuron `i` gets
+//!
+//! ```text
+//! Attr(i) = ā_i · (1/m) Σ_k ∂P(y | a = χ_k ā) / ∂a_i,   χ_k on an m-step Riemann grid of [0, 1].
+//! ```
+//!
+//! The hook scales the activations by per-neuron factors `f` set to χ_k, so
+//! `∂P/∂f_i = ā_i · ∂P/∂a_i` and the attribution is simply the mean gradient over the steps.
+//!
+//! The m steps run as one batch without recomputing anything below layer `l`: the sequence at
+//! layer `l` is extended by m copies of its [MASK] row. Each copy attends to the unchanged
+//! history and to itself, and the original rows attend only to themselves, so for a hooked layer
+//! with at most one layer above it (BERT4Rec's two layers) every copy sees exactly what the
+//! scaled sequence would. Deeper stacks fall back to repeating the sequence m times.
+
+use burn::tensor::activation::{log_softmax, softmax};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::data::{ItemId, SequenceBatch};
+use crate::error::{Error, Result};
+use crate::model::{Bert4Rec, FfnHook, ModelInput};
+
+/// Where on each of the m sub-intervals of [0, 1] the gradient is taken.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Riemann {
+    /// χ = k/m for k = 1..=m: the right end, as in Dai et al. (the default).
+    #[default]
+    Right,
+    /// χ = k/m for k = 0..m: the left end.
+    Left,
+    /// χ = (k + ½)/m: the midpoint (most accurate for smooth paths).
+    Midpoint,
+}
+
+impl Riemann {
+    /// The m scaling factors χ.
+    pub fn points(self, steps: usize) -> Vec<f32> {
+        let m = steps as f32;
+        (0..steps)
+            .map(|k| match self {
+                Riemann::Right => (k as f32 + 1.0) / m,
+                Riemann::Left => k as f32 / m,
+                Riemann::Midpoint => (k as f32 + 0.5) / m,
+            })
+            .collect()
+    }
+}
+
+/// What the attribution explains.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Objective {
+    /// P(true next item): the paper's choice (the default).
+    #[default]
+    Probability,
+    /// log P(true next item).
+    LogProbability,
+    /// Total probability of the genre's items.
+    GenreProbability,
+}
+
+/// Settings of integrated gradients.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IgConfig {
+    /// Riemann steps m.
+    pub steps: usize,
+    pub riemann: Riemann,
+    pub objective: Objective,
+    /// Sequences per batch.
+    pub chunk: usize,
+}
+
+impl Default for IgConfig {
+    fn default() -> Self {
+        IgConfig {
+            steps: 20,
+            riemann: Riemann::Right,
+            objective: Objective::Probability,
+            chunk: 32,
+        }
+    }
+}
+
+/// One sequence to explain: a history and its true next item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query<'a> {
+    pub history: &'a [ItemId],
+    pub target: ItemId,
+}
+
+/// Attributions of one sequence, `[n_layers][d_ff]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NeuronAttribution {
+    pub layers: Vec<Vec<f32>>,
+}
+
+fn read(t: Tensor<3>) -> Result<Vec<f32>> {
+    t.into_data().try_to_vec::<f32>().map_err(|e| Error::Tensor(format!("{e:?}")))
+}
+
+/// The objective per row, summed, `[1]`.
+fn objective(
+    logits: Tensor<2>,
+    targets: &Tensor<2, Int>,
+    genre_mask: Option<&Tensor<2>>,
+    objective: Objective,
+) -> Result<Tensor<1>> {
+    Ok(match objective {
+        Objective::Probability => softmax(logits, 1).gather(1, targets.clone()).sum(),
+        Objective::LogProbability => log_softmax(logits, 1).gather(1, targets.clone()).sum(),
+        Objective::GenreProbability => {
+            let mask = genre_mask.ok_or_else(|| {
+                Error::Config("the genre-probability objective needs the genre's items".into())
+            })?;
+            (softmax(logits, 1) * mask.clone()).sum()
+        }
+    })
+}
+
+/// The mask of the extended sequence: rows `0..len` see the original keys, copy `k` (row
+/// `len + k`) sees the history keys `0..len-1` and itself. `[batch, len + m, len + m]`.
+fn extended_mask(padding: &[bool], batch: usize, len: usize, m: usize, device: &Device) -> Tensor<3, Bool> {
+    let ext = len + m;
+    let mut blocked = vec![true; batch * ext * ext];
+    for b in 0..batch {
+        let pad = &padding[b * len..(b + 1) * len];
+        for q in 0..ext {
+            let row = &mut blocked[(b * ext + q) * ext..(b * ext + q + 1) * ext];
+            for (k, cell) in row.iter_mut().enumerate() {
+                *cell = if q < len {
+                    k >= len || pad[k]
+                } else {
+                    !((k < len - 1 && !pad[k]) || k == q)
+                };
+            }
+        }
+    }
+    Tensor::from_data(TensorData::new(blocked, [batch, ext, ext]), device)
+}
+
+/// Integrated-gradients attributions of every FFN neuron of every layer for each query.
+/// `genre_items` (one flag per item) is needed only for [`Objective::GenreProbability`].
+/// `model` must be a validation model (no dropout); gradients flow only to the scale factors.
+pub fn integrated_gradients(
+    model: &Bert4Rec,
+    queries: &[Query<'_>],
+    genre_items: Option<&[bool]>,
+    config: &IgConfig,
+    device: &Device,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Vec<NeuronAttribution>> {
+    if queries.iter().any(|q| q.history.is_empty()) {
+        return Err(Error::EmptyHistory);
+    }
+    if config.steps == 0 {
+        return Err(Error::Config("integrated gradients needs at least one step".into()));
+    }
+    let (_, n_layers, d_ff) = model.dims();
+    let (len, m) = (model.max_len, config.steps);
+    let chi = config.riemann.points(m);
+    let genre_mask = genre_items.map(|flags| {
+        let values: Vec<f32> = flags.iter().map(|&f| f as u8 as f32).collect();
+        Tensor::<2>::from_data(TensorData::new(values, [1, flags.len()]), device)
+    });
+    let mut out = Vec::with_capacity(queries.len());
+    for (chunk_index, chunk) in queries.chunks(config.chunk.max(1)).enumerate() {
+        let s = chunk.len();
+        let histories: Vec<&[ItemId]> = chunk.iter().map(|q| q.history).collect();
+        let batch = SequenceBatch::next_item_queries(&histories, len, model.num_items);
+        let input = ModelInput::new(&batch, device);
+        let captured = model.encode(&input, &FfnHook::Capture { position: len - 1 });
+        let mut per_layer = Vec::with_capacity(n_layers);
+        for layer in 0..n_layers {
+            let hidden = captured.layer_inputs[layer].clone(); // [s, len, d_model]
+            let [_, _, d_model] = hidden.dims();
+            // The χ factors, one per step and neuron: the leaf we differentiate.
+            let factors: Vec<f32> = (0..s).flat_map(|_| chi.iter().flat_map(|&c| std::iter::repeat_n(c, d_ff))).collect();
+            let steps = Tensor::<3>::from_data(TensorData::new(factors, [s, m, d_ff]), &device.clone().autodiff())
+                .require_grad(); // [s, m, d_ff]
+            let (logit_rows, grad_source) = if n_layers - layer <= 2 {
+                let last = hidden.clone().slice([0..s, len - 1..len, 0..d_model]); // [s, 1, d_model]
+                let extended = Tensor::cat(vec![hidden, last.expand([s, m, d_model])], 1); // [s, len + m, d_model]
+                let ones = Tensor::<3>::ones([s, len, d_ff], device);
+                let scale = Tensor::cat(vec![ones.autodiff(), steps.clone()], 1); // [s, len + m, d_ff]
+                let blocked = extended_mask(&batch.padding, s, len, m, device);
+                let encoding = model.encode_from(layer, extended, blocked, &FfnHook::Scale { layer, factors: scale });
+                let rows = encoding.hidden.slice([0..s, len..len + m, 0..d_model]); // [s, m, d_model]
+                (rows.reshape([s * m, d_model]), steps)
+            } else {
+                // Exact for any depth: repeat each sequence m times, scale only its last row.
+                let repeated = hidden
+                    .unsqueeze_dim::<4>(1)
+                    .expand([s, m, len, d_model])
+                    .reshape([s * m, len, d_model]); // [s·m, len, d_model]
+                let ones = Tensor::<3>::ones([s * m, len - 1, d_ff], device);
+                let last = steps.clone().reshape([s * m, 1, d_ff]);
+                let scale = Tensor::cat(vec![ones.autodiff(), last], 1); // [s·m, len, d_ff]
+                let padding: Vec<bool> = batch
+                    .padding
+                    .chunks(len)
+                    .flat_map(|row| std::iter::repeat_n(row, m).flatten().copied())
+                    .collect();
+                let blocked = Tensor::<2, Bool>::from_data(TensorData::new(padding, [s * m, len]), device)
+                    .reshape([s * m, 1, len])
+                    .expand([s * m, len, len]);
+                let encoding = model.encode_from(layer, repeated, blocked, &FfnHook::Scale { layer, factors: scale });
+                (Bert4Rec::last_position(encoding.hidden), steps)
+            };
+            let logits = model.scores(logit_rows); // [s·m, num_items]
+            let targets: Vec<i64> = chunk
+                .iter()
+                .flat_map(|q| std::iter::repeat_n(q.target.0 as i64, m))
+                .collect();
+            let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [s * m, 1]), device);
+            let total = objective(logits, &targets, genre_mask.as_ref(), config.objective)?;
+            let grads = total.backward();
+            let grad = grad_source
+                .grad(&grads)
+                .ok_or_else(|| Error::Tensor("no gradient reached the scale factors".into()))?; // [s, m, d_ff]
+            per_layer.push(read(grad.mean_dim(1))?); // [s, 1, d_ff]
+            progress(chunk_index * config.chunk.max(1) + s, layer);
+        }
+        for b in 0..s {
+            out.push(NeuronAttribution {
+                layers: per_layer
+                    .iter()
+                    .map(|l| l[b * d_ff..(b + 1) * d_ff].to_vec())
+                    .collect(),
+            });
+        }
+    }
+    Ok(out)
+}

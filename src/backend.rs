@@ -1,0 +1,39 @@
+//! The compute backends recforget runs on.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A burn backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Backend {
+    /// burn's pure-Rust CPU backend.
+    #[default]
+    Flex,
+    /// WebGPU/Vulkan through wgpu (a GPU, or lavapipe on a CPU-only machine).
+    Wgpu,
+}
+
+impl Backend {
+    /// The backend's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Flex => "flex",
+            Backend::Wgpu => "wgpu",
+        }
+    }
+
+    /// Initialises a device (natively; the browser uses `init_async`).
+    #[cfg(not(target_family = "wasm"))]
+    pub fn device(self) -> Result<Device> {
+        match self {
+            Backend::Flex => Ok(Device::flex()),
+            Backend::Wgpu => Device::wgpu_options()
+                .init()
+                .map_err(|e| Error::Config(format!("no wgpu adapter could be initialised ({e:?}); use --backend flex"))),
+        }
+    }
+}

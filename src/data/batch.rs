@@ -1,0 +1,208 @@
+//! Turning item sequences into model inputs: typed tokens, left padding, cloze masking.
+//!
+//! Sequences are left-padded to a fixed length, so the newest item (or the [MASK] that asks for
+//! the next one) is always at the last position. Padding is a boolean mask, never inferred from
+//! token id 0, and a masked first item is a real training target.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::data::ItemId;
+
+/// A model input token. Its embedding row is [`Token::index`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Token {
+    /// Padding before a short history; masked out of attention.
+    Pad,
+    /// The cloze mask: "predict the item here".
+    Mask,
+    /// An item of the vocabulary.
+    Item(ItemId),
+}
+
+impl Token {
+    /// Row of the token embedding: PAD is 0, items are 1..=n, MASK is n+1.
+    pub fn index(self, num_items: usize) -> i64 {
+        match self {
+            Token::Pad => 0,
+            Token::Item(id) => id.0 as i64 + 1,
+            Token::Mask => num_items as i64 + 1,
+        }
+    }
+
+    /// Number of embedding rows needed for `num_items` items.
+    pub fn vocabulary_size(num_items: usize) -> usize {
+        num_items + 2
+    }
+}
+
+/// A batch of left-padded token sequences, as host data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SequenceBatch {
+    /// Number of sequences.
+    pub batch: usize,
+    /// Length of every sequence (the model's `max_len`).
+    pub len: usize,
+    /// Token indices, row-major `[batch, len]`.
+    pub tokens: Vec<i64>,
+    /// `true` at padding positions, row-major `[batch, len]`.
+    pub padding: Vec<bool>,
+}
+
+impl SequenceBatch {
+    /// Builds a batch from rows of tokens; each row is truncated to its last `len` tokens and
+    /// left-padded.
+    pub fn from_rows(rows: &[Vec<Token>], len: usize, num_items: usize) -> SequenceBatch {
+        let mut tokens = Vec::with_capacity(rows.len() * len);
+        let mut padding = Vec::with_capacity(rows.len() * len);
+        for row in rows {
+            let row = &row[row.len().saturating_sub(len)..];
+            let pad = len - row.len();
+            tokens.extend(std::iter::repeat_n(Token::Pad.index(num_items), pad));
+            padding.extend(std::iter::repeat_n(true, pad));
+            tokens.extend(row.iter().map(|t| t.index(num_items)));
+            padding.extend(row.iter().map(|t| *t == Token::Pad));
+        }
+        SequenceBatch {
+            batch: rows.len(),
+            len,
+            tokens,
+            padding,
+        }
+    }
+
+    /// Next-item queries: each history (its last `len - 1` items) followed by [MASK], which
+    /// lands at the last position.
+    pub fn next_item_queries(histories: &[&[ItemId]], len: usize, num_items: usize) -> Self {
+        let rows: Vec<Vec<Token>> = histories
+            .iter()
+            .map(|h| {
+                let h = &h[h.len().saturating_sub(len - 1)..];
+                h.iter()
+                    .map(|&i| Token::Item(i))
+                    .chain(std::iter::once(Token::Mask))
+                    .collect()
+            })
+            .collect();
+        SequenceBatch::from_rows(&rows, len, num_items)
+    }
+}
+
+/// How training sequences are masked (the cloze task).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClozeConfig {
+    /// Probability that each item is replaced by [MASK]; at least one item always is.
+    pub mask_prob: f64,
+    /// Probability that a sequence masks only its last item, which mirrors next-item prediction.
+    pub last_only_prob: f64,
+}
+
+impl Default for ClozeConfig {
+    fn default() -> Self {
+        ClozeConfig {
+            mask_prob: 0.2,
+            last_only_prob: 0.1,
+        }
+    }
+}
+
+/// A cloze training batch: inputs with some items masked, and what the masks hide.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClozeBatch {
+    /// The masked sequences.
+    pub input: SequenceBatch,
+    /// Flat positions `b * len + t` of the masked tokens, `[masked]`.
+    pub positions: Vec<i64>,
+    /// The hidden items at those positions, `[masked]`.
+    pub targets: Vec<ItemId>,
+}
+
+impl ClozeBatch {
+    /// Masks each sequence (already cut to at most `len` items) as the cloze task asks.
+    pub fn sample(
+        sequences: &[&[ItemId]],
+        len: usize,
+        num_items: usize,
+        config: ClozeConfig,
+        rng: &mut impl Rng,
+    ) -> ClozeBatch {
+        let mut rows = Vec::with_capacity(sequences.len());
+        let mut positions = Vec::new();
+        let mut targets = Vec::new();
+        for (b, seq) in sequences.iter().enumerate() {
+            let seq = &seq[seq.len().saturating_sub(len)..];
+            let offset = len - seq.len();
+            let mut masked: Vec<bool> = if rng.random_bool(config.last_only_prob) {
+                (0..seq.len()).map(|t| t + 1 == seq.len()).collect()
+            } else {
+                (0..seq.len()).map(|_| rng.random_bool(config.mask_prob)).collect()
+            };
+            if !masked.iter().any(|&m| m) && !seq.is_empty() {
+                let t = rng.random_range(0..seq.len());
+                masked[t] = true;
+            }
+            let mut row = Vec::with_capacity(seq.len());
+            for (t, (&item, &m)) in seq.iter().zip(&masked).enumerate() {
+                if m {
+                    row.push(Token::Mask);
+                    positions.push((b * len + offset + t) as i64);
+                    targets.push(item);
+                } else {
+                    row.push(Token::Item(item));
+                }
+            }
+            rows.push(row);
+        }
+        ClozeBatch {
+            input: SequenceBatch::from_rows(&rows, len, num_items),
+            positions,
+            targets,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn queries_are_left_padded_with_mask_last() {
+        let h = [ItemId(0), ItemId(4)];
+        let b = SequenceBatch::next_item_queries(&[&h], 5, 10);
+        assert_eq!(b.tokens, vec![0, 0, 1, 5, 11]);
+        assert_eq!(b.padding, vec![true, true, false, false, false]);
+    }
+
+    #[test]
+    fn queries_keep_the_newest_items() {
+        let h: Vec<ItemId> = (0..10).map(ItemId).collect();
+        let b = SequenceBatch::next_item_queries(&[&h], 4, 10);
+        assert_eq!(b.tokens, vec![8, 9, 10, 11]);
+    }
+
+    #[test]
+    fn cloze_masks_what_it_reports_and_never_confuses_pad() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let a: Vec<ItemId> = (0..3).map(ItemId).collect();
+        let b: Vec<ItemId> = (0..6).map(ItemId).collect();
+        for _ in 0..50 {
+            let batch = ClozeBatch::sample(&[&a, &b], 6, 6, ClozeConfig::default(), &mut rng);
+            assert!(!batch.positions.is_empty());
+            let mask = Token::Mask.index(6);
+            let masked: Vec<i64> = (0..12)
+                .filter(|&i| batch.input.tokens[i] == mask)
+                .map(|i| i as i64)
+                .collect();
+            assert_eq!(masked, batch.positions);
+            for (&p, &t) in batch.positions.iter().zip(&batch.targets) {
+                assert!(!batch.input.padding[p as usize], "a mask sits on padding");
+                let seq = if p < 6 { &a } else { &b };
+                let offset = 6 - seq.len();
+                assert_eq!(seq[p as usize % 6 - offset], t);
+            }
+            // Item 0 (token 1) is a real item, distinct from PAD (token 0).
+            assert_eq!(batch.input.padding[..3], [true, true, true]);
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The prepared dataset: dense item ids, chronological user sequences, the leave-one-out split.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::source::RawData;
+use crate::data::{Genre, GenreSet};
+use crate::error::{Error, Result};
+
+/// A dense item id: an index into [`Dataset::items`] and into the model's score vector.
+/// The model's token ids for PAD and MASK are kept apart in [`crate::data::Token`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ItemId(pub u32);
+
+impl ItemId {
+    /// As a `usize` index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One item of the vocabulary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// The title (MovieLens) or the raw key (other sources).
+    pub title: String,
+    /// Its genres (empty for sources without genres).
+    pub genres: GenreSet,
+}
+
+/// One user's chronological interactions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// The user's key in the source (`1m_42` or `42`).
+    pub key: String,
+    /// Items in time order, oldest first.
+    pub items: Vec<ItemId>,
+}
+
+/// A prepared dataset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    /// A short name, e.g. `ml-1m`.
+    pub name: String,
+    /// The item vocabulary, indexed by [`ItemId`].
+    pub items: Vec<Item>,
+    /// The users, in ascending order of their key.
+    pub users: Vec<User>,
+}
+
+/// Counts printed by `recforget data` and checked against the published figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct DatasetStats {
+    pub users: usize,
+    pub items: usize,
+    pub interactions: usize,
+    pub min_length: usize,
+    pub max_length: usize,
+}
+
+/// One evaluation case: a user's history and the item that really came next.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalCase {
+    /// Index into [`Dataset::users`].
+    pub user: usize,
+    /// Items before the target, oldest first.
+    pub history: Vec<ItemId>,
+    /// The held-out next item.
+    pub target: ItemId,
+}
+
+/// Which held-out item a leave-one-out case predicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// The second-to-last item of each user (tuning, attribution).
+    Validation,
+    /// The last item of each user (reported figures).
+    #[default]
+    Test,
+}
+
+/// Orders user keys numerically where they end in a number (`1m_2` before `1m_10`).
+fn user_order(key: &str) -> (u64, &str) {
+    let digits = key
+        .rsplit(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap_or("");
+    (digits.parse().unwrap_or(u64::MAX), key)
+}
+
+impl Dataset {
+    /// Builds the dataset as BERT4Rec does: group by user, sort each user's interactions by time
+    /// (stable, so ties keep file order), then repeatedly drop items and users with fewer than
+    /// `min_count` interactions until none is left, and number the items in order of first
+    /// appearance.
+    pub fn from_raw(name: &str, raw: &RawData, min_count: usize) -> Result<Dataset> {
+        let mut by_user: HashMap<&str, Vec<(i64, &str)>> = HashMap::new();
+        for event in &raw.interactions {
+            by_user
+                .entry(event.user.as_str())
+                .or_default()
+                .push((event.timestamp, event.item.as_str()));
+        }
+        let mut users: Vec<(&str, Vec<(i64, &str)>)> = by_user.into_iter().collect();
+        users.sort_by(|a, b| user_order(a.0).cmp(&user_order(b.0)));
+        for (_, events) in &mut users {
+            events.sort_by_key(|(time, _)| *time);
+        }
+        loop {
+            let mut item_counts: HashMap<&str, usize> = HashMap::new();
+            for (_, events) in &users {
+                for (_, item) in events {
+                    *item_counts.entry(item).or_default() += 1;
+                }
+            }
+            let before: usize = users.iter().map(|(_, e)| e.len()).sum();
+            for (_, events) in &mut users {
+                events.retain(|(_, item)| item_counts[item] >= min_count);
+            }
+            users.retain(|(_, events)| events.len() >= min_count);
+            let after: usize = users.iter().map(|(_, e)| e.len()).sum();
+            if after == before {
+                break;
+            }
+        }
+        if users.is_empty() {
+            return Err(Error::DatasetCheck(format!(
+                "no user has {min_count} or more interactions with items that have {min_count} or more"
+            )));
+        }
+        let mut ids: HashMap<&str, ItemId> = HashMap::new();
+        let mut items = Vec::new();
+        let users = users
+            .into_iter()
+            .map(|(key, events)| User {
+                key: key.to_string(),
+                items: events
+                    .into_iter()
+                    .map(|(_, title)| {
+                        *ids.entry(title).or_insert_with(|| {
+                            items.push(Item {
+                                title: title.to_string(),
+                                genres: raw.catalog.get(title).copied().unwrap_or_default(),
+                            });
+                            ItemId(items.len() as u32 - 1)
+                        })
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(Dataset {
+            name: name.to_string(),
+            items,
+            users,
+        })
+    }
+
+    /// Number of items in the vocabulary.
+    pub fn num_items(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The counts of the prepared data.
+    pub fn stats(&self) -> DatasetStats {
+        let lengths = self.users.iter().map(|u| u.items.len());
+        DatasetStats {
+            users: self.users.len(),
+            items: self.items.len(),
+            interactions: lengths.clone().sum(),
+            min_length: lengths.clone().min().unwrap_or(0),
+            max_length: lengths.max().unwrap_or(0),
+        }
+    }
+
+    /// A 64-bit FNV-1a fingerprint of the vocabulary (titles in id order). A checkpoint records
+    /// it so that loading it against a differently numbered vocabulary is an error.
+    pub fn fingerprint(&self) -> u64 {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for item in &self.items {
+            for byte in item.title.bytes().chain(std::iter::once(b'\n')) {
+                hash ^= byte as u64;
+                hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        hash
+    }
+
+    /// Finds an item by exact title.
+    pub fn item_by_title(&self, title: &str) -> Option<ItemId> {
+        self.items
+            .iter()
+            .position(|i| i.title == title)
+            .map(|i| ItemId(i as u32))
+    }
+
+    /// Whether `item` has `genre`.
+    pub fn has_genre(&self, item: ItemId, genre: Genre) -> bool {
+        self.items[item.index()].genres.contains(genre)
+    }
+
+    /// The training part of each user's sequence under leave-one-out: all but the last two items.
+    pub fn train_sequences(&self) -> Vec<&[ItemId]> {
+        self.users
+            .iter()
+            .map(|u| &u.items[..u.items.len().saturating_sub(2)])
+            .collect()
+    }
+
+    /// The evaluation cases of a split, one per user.
+    pub fn eval_cases(&self, split: Split) -> Vec<EvalCase> {
+        let back = match split {
+            Split::Validation => 2,
+            Split::Test => 1,
+        };
+        self.users
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.items.len() > back)
+            .map(|(index, u)| {
+                let cut = u.items.len() - back;
+                EvalCase {
+                    user: index,
+                    history: u.items[..cut].to_vec(),
+                    target: u.items[cut],
+                }
+            })
+            .collect()
+    }
+
+    /// Counts of items per genre across the vocabulary.
+    pub fn genre_item_counts(&self) -> Vec<(Genre, usize)> {
+        Genre::ALL
+            .iter()
+            .map(|&g| (g, self.items.iter().filter(|i| i.genres.contains(g)).count()))
+            .collect()
+    }
+
+    /// A copy with every interaction with an item of `genre` removed from the training part of
+    /// each user (the retrain-without-genre baseline). The validation and test items are kept so
+    /// that all models are judged on the same cases.
+    pub fn without_genre_in_training(&self, genre: Genre) -> Dataset {
+        let users = self
+            .users
+            .iter()
+            .map(|u| {
+                let cut = u.items.len().saturating_sub(2);
+                let mut items: Vec<ItemId> = u.items[..cut]
+                    .iter()
+                    .copied()
+                    .filter(|&i| !self.has_genre(i, genre))
+                    .collect();
+                items.extend_from_slice(&u.items[cut..]);
+                User {
+                    key: u.key.clone(),
+                    items,
+                }
+            })
+            .collect();
+        Dataset {
+            name: format!("{}-without-{}", self.name, genre.name()),
+            items: self.items.clone(),
+            users,
+        }
+    }
+
+    /// Writes the dataset as JSON. Writes to a temporary file first and renames it, so a failed
+    /// write never leaves a damaged file behind.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_vec(self).map_err(|source| Error::Json {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        crate::fsutil::write_atomically(path, &json)
+    }
+
+    /// Reads a dataset written by [`Dataset::save`].
+    pub fn load(path: &Path) -> Result<Dataset> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Dataset::from_json(&bytes, path)
+    }
+
+    /// Parses a dataset from JSON bytes and checks it is consistent.
+    pub fn from_json(bytes: &[u8], path: &Path) -> Result<Dataset> {
+        let dataset: Dataset = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let n = dataset.items.len() as u32;
+        for user in &dataset.users {
+            if let Some(bad) = user.items.iter().find(|i| i.0 >= n) {
+                return Err(Error::DatasetCheck(format!(
+                    "{}: user {} has item id {} but the vocabulary has {n} items",
+                    path.display(),
+                    user.key,
+                    bad.0
+                )));
+            }
+        }
+        Ok(dataset)
+    }
+}

@@ -1,0 +1,12 @@
+//! Data: reading MovieLens (and Steam), preparing sequences, and batching them for the model.
+
+mod batch;
+mod dataset;
+mod genre;
+pub mod source;
+#[cfg(not(target_family = "wasm"))]
+pub mod fetch;
+
+pub use batch::{ClozeBatch, ClozeConfig, SequenceBatch, Token};
+pub use dataset::{Dataset, DatasetStats, EvalCase, Item, ItemId, Split, User};
+pub use genre::{Genre, GenreSet};

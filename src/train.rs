@@ -1,0 +1,317 @@
+//! Training BERT4Rec with the cloze objective: Adam, seeded, resumable after every epoch.
+//!
+//! ```text
+//! <dir>/              the best checkpoint so far (by validation NDCG@10), see `checkpoint`
+//! <dir>/resume/       the last finished epoch: model.bpk, optimizer.bpk, state.json
+//! ```
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{self, CheckpointMeta};
+use crate::data::{ClozeBatch, ClozeConfig, Dataset, ItemId, Split};
+use crate::error::{Error, Result};
+use crate::fsutil::write_atomically;
+use crate::metrics::{NegativeSampler, ProtocolMetrics, evaluate_cases};
+use crate::model::{Bert4Rec, Bert4RecConfig, FfnHook};
+
+/// Everything that defines a training run.
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainingConfig {
+    /// The model to train.
+    pub model: Bert4RecConfig,
+    /// Epochs to train in total (a resumed run continues up to this).
+    #[config(default = 200)]
+    pub epochs: usize,
+    /// Sequences per step.
+    #[config(default = 128)]
+    pub batch_size: usize,
+    /// Adam learning rate.
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    /// Seed of initialisation, masking, shuffling and dropout.
+    #[config(default = 42)]
+    pub seed: u64,
+    /// Probability that an item is masked.
+    #[config(default = 0.2)]
+    pub mask_prob: f64,
+    /// Probability that a sequence masks only its last item.
+    #[config(default = 0.1)]
+    pub last_only_prob: f64,
+    /// Validate (and keep the best model) every this many epochs.
+    #[config(default = 5)]
+    pub validate_every: usize,
+    /// Users sampled for validation (0: all).
+    #[config(default = 1000)]
+    pub validation_users: usize,
+}
+
+/// What the trainer reports while it runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TrainEvent {
+    /// A step finished.
+    Step {
+        epoch: usize,
+        step: usize,
+        steps: usize,
+        loss: f32,
+        sequences_per_second: f64,
+    },
+    /// An epoch finished (and was saved for resuming).
+    Epoch {
+        epoch: usize,
+        mean_loss: f64,
+        seconds: f64,
+        validation: Option<ProtocolMetrics>,
+        improved: bool,
+    },
+}
+
+/// Saved with the resume files.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResumeState {
+    pub config: TrainingConfig,
+    pub epochs_done: usize,
+    pub train_seconds: f64,
+    pub best_ndcg10: Option<f64>,
+    pub vocabulary_fingerprint: u64,
+}
+
+/// A training job.
+pub struct Trainer<'a> {
+    pub config: TrainingConfig,
+    pub dataset: &'a Dataset,
+    pub device: Device,
+    /// Where the best checkpoint and the resume files go.
+    pub dir: &'a Path,
+    /// Recorded in the checkpoint metadata.
+    pub command: String,
+    /// Recorded in the checkpoint metadata.
+    pub notes: String,
+}
+
+const RESUME_DIR: &str = "resume";
+
+fn resume_error(dir: &Path, message: impl Into<String>) -> Error {
+    Error::Checkpoint {
+        path: dir.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// One epoch's training windows: each user's training items, cut to a random window of at
+/// most `max_len` when longer, in a shuffled order.
+fn epoch_windows<'d>(train: &[&'d [ItemId]], max_len: usize, rng: &mut StdRng) -> Vec<&'d [ItemId]> {
+    let mut windows: Vec<&[ItemId]> = train
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if s.len() <= max_len {
+                *s
+            } else {
+                let start = rng.random_range(0..=s.len() - max_len);
+                &s[start..start + max_len]
+            }
+        })
+        .collect();
+    windows.shuffle(rng);
+    windows
+}
+
+impl Trainer<'_> {
+    fn resume_dir(&self) -> std::path::PathBuf {
+        self.dir.join(RESUME_DIR)
+    }
+
+    /// Loads the resume files when they exist and match this run.
+    fn try_resume(
+        &self,
+        device: &Device,
+    ) -> Result<Option<(Bert4Rec, burn::optim::ModuleOptimizer, ResumeState)>> {
+        let dir = self.resume_dir();
+        let state_path = dir.join("state.json");
+        if !state_path.exists() {
+            return Ok(None);
+        }
+        let state: ResumeState = serde_json::from_slice(
+            &std::fs::read(&state_path).map_err(|e| Error::io(&state_path, e))?,
+        )
+        .map_err(|e| resume_error(&dir, format!("state.json is damaged: {e}; delete {} to start over", dir.display())))?;
+        if state.vocabulary_fingerprint != self.dataset.fingerprint() {
+            return Err(Error::VocabularyMismatch {
+                checkpoint: state.vocabulary_fingerprint,
+                dataset: self.dataset.fingerprint(),
+            });
+        }
+        if state.config.model != self.config.model || state.config.seed != self.config.seed {
+            return Err(resume_error(
+                &dir,
+                "the saved run has another model config or seed; use another --out folder or delete the resume folder",
+            ));
+        }
+        let read = |name: &str| -> Result<Vec<u8>> {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| Error::io(&path, e))
+        };
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(checkpoint::WEIGHTS_FILE)?))
+            .map_err(|e| resume_error(&dir, format!("model.bpk is damaged: {e}")))?;
+        let model = self
+            .config
+            .model
+            .init(device)
+            .try_load_record(record)
+            .map_err(|e| resume_error(&dir, format!("model.bpk does not fit the config: {e}")))?;
+        let optimizer = AdamConfig::new()
+            .init()
+            .from_bytes(Bytes::from_bytes_vec(read("optimizer.bpk")?))
+            .map_err(|e| resume_error(&dir, format!("optimizer.bpk is damaged: {e}")))?;
+        Ok(Some((model, optimizer, state)))
+    }
+
+    fn save_resume(
+        &self,
+        model: &Bert4Rec,
+        optimizer: &burn::optim::ModuleOptimizer,
+        state: &ResumeState,
+    ) -> Result<()> {
+        let dir = self.resume_dir();
+        let weights = model
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| resume_error(&dir, e.to_string()))?;
+        let optim = optimizer
+            .into_bytes()
+            .map_err(|e| resume_error(&dir, e.to_string()))?;
+        write_atomically(&dir.join(checkpoint::WEIGHTS_FILE), &weights)?;
+        write_atomically(&dir.join("optimizer.bpk"), &optim)?;
+        let state = serde_json::to_vec_pretty(state).map_err(|source| Error::Json {
+            path: dir.join("state.json"),
+            source,
+        })?;
+        write_atomically(&dir.join("state.json"), &state)
+    }
+
+    /// Validation metrics on a seeded sample of users' second-to-last items.
+    pub fn validate(&self, model: &Bert4Rec) -> Result<ProtocolMetrics> {
+        let mut cases = self.dataset.eval_cases(Split::Validation);
+        if self.config.validation_users > 0 && cases.len() > self.config.validation_users {
+            let mut rng = StdRng::seed_from_u64(self.config.seed ^ 0xda7a);
+            cases.shuffle(&mut rng);
+            cases.truncate(self.config.validation_users);
+        }
+        let sampler = NegativeSampler::new(self.dataset, self.config.seed);
+        let results = evaluate_cases(model, &cases, &sampler, &FfnHook::None, 256, &self.device)?;
+        Ok(ProtocolMetrics::from_results(results.iter()))
+    }
+
+    /// Trains until `config.epochs`, resuming from the last saved epoch if there is one.
+    /// Returns the final state.
+    pub fn run(&self, mut progress: impl FnMut(TrainEvent)) -> Result<ResumeState> {
+        let config = &self.config;
+        if config.model.num_items != self.dataset.num_items() {
+            return Err(Error::Config(format!(
+                "the model config has {} items, the dataset {}",
+                config.model.num_items,
+                self.dataset.num_items()
+            )));
+        }
+        checkpoint::validate_config(&config.model, self.dir)?;
+        let device = self.device.clone().autodiff();
+        device.seed(config.seed);
+        let (mut model, mut optimizer, mut state) = match self.try_resume(&device)? {
+            Some(resumed) => resumed,
+            None => (
+                config.model.init(&device),
+                AdamConfig::new().init(),
+                ResumeState {
+                    config: config.clone(),
+                    epochs_done: 0,
+                    train_seconds: 0.0,
+                    best_ndcg10: None,
+                    vocabulary_fingerprint: self.dataset.fingerprint(),
+                },
+            ),
+        };
+        state.config.epochs = config.epochs;
+        let cloze = ClozeConfig {
+            mask_prob: config.mask_prob,
+            last_only_prob: config.last_only_prob,
+        };
+        let train = self.dataset.train_sequences();
+        let num_items = self.dataset.num_items();
+        for epoch in state.epochs_done..config.epochs {
+            let started = Instant::now();
+            let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(epoch as u64 * 7919));
+            device.seed(config.seed.wrapping_add(epoch as u64));
+            let windows = epoch_windows(&train, config.model.max_len, &mut rng);
+            let steps = windows.len().div_ceil(config.batch_size);
+            let mut loss_sum = 0.0;
+            for (step, chunk) in windows.chunks(config.batch_size).enumerate() {
+                let step_started = Instant::now();
+                let batch = ClozeBatch::sample(chunk, config.model.max_len, num_items, cloze, &mut rng);
+                let loss = model.cloze_loss(&batch, &device);
+                let loss_value: f32 = loss.clone().into_scalar();
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                model = optimizer.step(config.learning_rate, model, grads);
+                loss_sum += loss_value as f64;
+                progress(TrainEvent::Step {
+                    epoch,
+                    step,
+                    steps,
+                    loss: loss_value,
+                    sequences_per_second: chunk.len() as f64 / step_started.elapsed().as_secs_f64(),
+                });
+            }
+            state.epochs_done = epoch + 1;
+            state.train_seconds += started.elapsed().as_secs_f64();
+            let last = epoch + 1 == config.epochs;
+            let due = config.validate_every > 0 && (epoch + 1) % config.validate_every == 0;
+            let (validation, improved) = if due || last {
+                let metrics = self.validate(&model.valid())?;
+                let ndcg = metrics.full.ndcg10();
+                let improved = state.best_ndcg10.is_none_or(|best| ndcg > best);
+                if improved {
+                    state.best_ndcg10 = Some(ndcg);
+                    self.save_best(&model, &state)?;
+                }
+                (Some(metrics), improved)
+            } else {
+                (None, false)
+            };
+            self.save_resume(&model, &optimizer, &state)?;
+            progress(TrainEvent::Epoch {
+                epoch,
+                mean_loss: loss_sum / steps.max(1) as f64,
+                seconds: started.elapsed().as_secs_f64(),
+                validation,
+                improved,
+            });
+        }
+        Ok(state)
+    }
+
+    fn save_best(&self, model: &Bert4Rec, state: &ResumeState) -> Result<()> {
+        let meta = CheckpointMeta {
+            dataset: self.dataset.name.clone(),
+            vocabulary_fingerprint: self.dataset.fingerprint(),
+            epochs: state.epochs_done,
+            seed: self.config.seed,
+            train_seconds: state.train_seconds,
+            command: self.command.clone(),
+            notes: self.notes.clone(),
+            validation_ndcg10: state.best_ndcg10,
+        };
+        checkpoint::save_parts(&model.valid(), &self.config.model, &meta, self.dir)
+    }
+}

@@ -1,0 +1,86 @@
+//! Shared helpers for the integration tests: small real data and seeded tiny models.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use burn::tensor::Device;
+use recforget::data::{Dataset, Item, ItemId, User, source::RawData};
+use recforget::model::{Bert4Rec, Bert4RecConfig};
+
+/// The prepared MovieLens-1M dataset (`recforget data` writes it; the test script runs that).
+pub fn ml1m_path() -> PathBuf {
+    std::env::var_os("RECFORGET_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/ml-1m/dataset.json"))
+}
+
+/// The prepared MovieLens-1M dataset; panics with the command to run when it is missing.
+pub fn ml1m() -> Dataset {
+    let path = ml1m_path();
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo run -- data` (scripts/test.sh does) before the tests",
+        path.display()
+    );
+    Dataset::load(&path).expect("prepared dataset loads")
+}
+
+/// A real slice: the first `users` users of MovieLens-1M, re-filtered and re-numbered.
+pub fn ml1m_slice(users: usize) -> Dataset {
+    let full = ml1m();
+    let mut raw = RawData::default();
+    for user in full.users.iter().take(users) {
+        for (t, item) in user.items.iter().enumerate() {
+            raw.interactions.push(recforget::data::source::RawInteraction {
+                user: user.key.clone(),
+                item: full.items[item.index()].title.clone(),
+                timestamp: t as i64,
+            });
+        }
+    }
+    for item in &full.items {
+        raw.catalog.insert(item.title.clone(), item.genres);
+    }
+    Dataset::from_raw("ml-1m-slice", &raw, 5).expect("slice builds")
+}
+
+/// A synthetic dataset whose users walk a cycle of `items` items: easy to learn.
+pub fn cyclic(users: usize, items: usize, len: usize) -> Dataset {
+    Dataset {
+        name: "cyclic".into(),
+        items: (0..items)
+            .map(|i| Item {
+                title: format!("item {i}"),
+                genres: Default::default(),
+            })
+            .collect(),
+        users: (0..users)
+            .map(|u| User {
+                key: format!("u{u}"),
+                items: (0..len).map(|t| ItemId(((u + t) % items) as u32)).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// A tiny seeded model.
+pub fn tiny_config(num_items: usize) -> Bert4RecConfig {
+    Bert4RecConfig::new(num_items)
+        .with_max_len(12)
+        .with_d_model(16)
+        .with_n_layers(2)
+        .with_n_heads(2)
+        .with_d_ff(32)
+        .with_dropout(0.1)
+}
+
+pub fn device() -> Device {
+    Device::flex()
+}
+
+pub fn tiny_model(num_items: usize, seed: u64) -> Bert4Rec {
+    use burn::module::Module;
+    let device = device();
+    device.seed(seed);
+    tiny_config(num_items).init(&device).valid()
+}

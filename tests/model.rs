@@ -1,0 +1,118 @@
+//! The model: shapes, padding, and the FFN hook on the single forward path.
+
+mod common;
+
+use burn::module::Module;
+use burn::tensor::{Tensor, TensorData};
+use recforget::data::{ItemId, SequenceBatch};
+use recforget::model::{Bert4Rec, FfnHook, ModelInput, Neuron, Positions};
+
+fn input(model: &Bert4Rec, histories: &[&[ItemId]]) -> ModelInput {
+    let batch = SequenceBatch::next_item_queries(histories, model.max_len, model.num_items);
+    ModelInput::new(&batch, &common::device())
+}
+
+fn values(t: Tensor<2>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap()
+}
+
+fn assert_close(a: &[f32], b: &[f32], tol: f32) {
+    assert_eq!(a.len(), b.len());
+    let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    assert!(worst <= tol, "max difference {worst} > {tol}");
+}
+
+#[test]
+fn shapes_through_the_forward_path() {
+    let model = common::tiny_model(20, 1);
+    let h1 = [ItemId(1), ItemId(2), ItemId(3)];
+    let h2 = [ItemId(4)];
+    let x = input(&model, &[&h1, &h2]);
+    let encoding = model.encode(&x, &FfnHook::Capture { position: 11 });
+    assert_eq!(encoding.hidden.dims(), [2, 12, 16]);
+    assert_eq!(encoding.captured.len(), 2);
+    assert_eq!(encoding.captured[0].dims(), [2, 32]);
+    assert_eq!(encoding.layer_inputs[1].dims(), [2, 12, 16]);
+    let scores = model.next_item_scores(&x, &FfnHook::None);
+    assert_eq!(scores.dims(), [2, 20]);
+    assert_eq!(model.layers[0].ffn.w2.weight.dims(), [32, 16]);
+}
+
+#[test]
+fn padding_is_masked_not_read() {
+    // Change the tokens under padding: with padding masked out of attention, nothing changes.
+    let model = common::tiny_model(20, 2);
+    let h = [ItemId(5), ItemId(6)];
+    let batch = SequenceBatch::next_item_queries(&[&h], model.max_len, model.num_items);
+    let mut other = batch.clone();
+    for (t, pad) in other.tokens.iter_mut().zip(&other.padding) {
+        if *pad {
+            *t = 7;
+        }
+    }
+    let device = common::device();
+    let a = values(model.next_item_scores(&ModelInput::new(&batch, &device), &FfnHook::None));
+    let b = values(model.next_item_scores(&ModelInput::new(&other, &device), &FfnHook::None));
+    assert_close(&a, &b, 1e-5);
+}
+
+#[test]
+fn replacing_activations_by_themselves_changes_nothing() {
+    let model = common::tiny_model(20, 3);
+    let h = [ItemId(1), ItemId(9), ItemId(4)];
+    let x = input(&model, &[&h]);
+    let plain = values(model.next_item_scores(&x, &FfnHook::None));
+    let captured = model.encode(&x, &FfnHook::Capture { position: 11 }).captured;
+    for layer in 0..2 {
+        let hook = FfnHook::Replace {
+            layer,
+            position: 11,
+            values: captured[layer].clone(),
+        };
+        assert_close(&values(model.next_item_scores(&x, &hook)), &plain, 1e-5);
+        let zero = FfnHook::Scale {
+            layer,
+            factors: Tensor::zeros([1, 1, 32], &common::device()),
+        };
+        let scaled = values(model.next_item_scores(&x, &zero));
+        assert!(scaled.iter().zip(&plain).any(|(a, b)| (a - b).abs() > 1e-4));
+    }
+}
+
+#[test]
+fn restarting_above_a_layer_gives_the_same_scores() {
+    let model = common::tiny_model(20, 4);
+    let h = [ItemId(2), ItemId(3)];
+    let x = input(&model, &[&h]);
+    let encoding = model.encode(&x, &FfnHook::Capture { position: 11 });
+    let again = model.encode_from(1, encoding.layer_inputs[1].clone(), x.attention_mask(), &FfnHook::None);
+    let a = values(Bert4Rec::last_position(encoding.hidden));
+    let b = values(Bert4Rec::last_position(again.hidden));
+    assert_close(&a, &b, 1e-6);
+}
+
+#[test]
+fn zero_hook_equals_zeroed_w2_rows() {
+    let model = common::tiny_model(20, 5);
+    let h = [ItemId(2), ItemId(3), ItemId(8)];
+    let x = input(&model, &[&h]);
+    let neurons = vec![Neuron { layer: 0, index: 3 }, Neuron { layer: 1, index: 17 }];
+    let hooked = values(model.next_item_scores(
+        &x,
+        &FfnHook::Zero {
+            neurons: neurons.clone(),
+            positions: Positions::All,
+        },
+    ));
+    // Zero the same rows of W2 by hand (the w2 bias stays).
+    let mut edited = model.clone();
+    for n in &neurons {
+        let w2 = &mut edited.layers[n.layer].ffn.w2;
+        let mut data = w2.weight.val().into_data().try_to_vec::<f32>().unwrap();
+        data[n.index * 16..(n.index + 1) * 16].iter_mut().for_each(|v| *v = 0.0);
+        let tensor = Tensor::from_data(TensorData::new(data, [32, 16]), &common::device());
+        w2.weight = w2.weight.clone().map(|_| tensor);
+    }
+    let edited = values(edited.valid().next_item_scores(&x, &FfnHook::None));
+    assert_close(&hooked, &edited, 1e-5);
+}
