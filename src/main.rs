@@ -89,6 +89,9 @@ struct TrainArgs {
     /// Validate every this many epochs.
     #[arg(long, default_value_t = 5)]
     validate_every: usize,
+    /// CPU threads per step on flex (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     backend: Backend,
 }
@@ -154,6 +157,9 @@ struct BenchArgs {
     batch_size: usize,
     #[arg(long, default_value_t = 200)]
     max_len: usize,
+    /// CPU threads per training step (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
     /// Users in the timed evaluation.
     #[arg(long, default_value_t = 512)]
     eval_users: usize,
@@ -239,7 +245,8 @@ fn train(args: TrainArgs) -> Result<()> {
         .with_batch_size(args.batch_size)
         .with_learning_rate(args.learning_rate)
         .with_seed(args.seed)
-        .with_validate_every(args.validate_every);
+        .with_validate_every(args.validate_every)
+        .with_threads(args.threads);
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let trainer = Trainer {
         config,
@@ -268,6 +275,14 @@ fn train(args: TrainArgs) -> Result<()> {
             bar.set_prefix(format!("{}/{}", epoch + 1, args.epochs));
             bar.set_position(step as u64 + 1);
             bar.set_message(format!("loss {loss:.4}  {sequences_per_second:.0} seq/s"));
+            if bar.is_hidden() && (step + 1) % 10 == 0 {
+                println!(
+                    "epoch {}/{} step {}/{steps}: loss {loss:.4}, {sequences_per_second:.0} sequences/s",
+                    epoch + 1,
+                    args.epochs,
+                    step + 1
+                );
+            }
         }
         TrainEvent::Epoch {
             epoch,
@@ -288,10 +303,12 @@ fn train(args: TrainArgs) -> Result<()> {
                     )
                 })
                 .unwrap_or_default();
-            bar.println(format!(
-                "epoch {:>3}: loss {mean_loss:.4}  {seconds:.1}s{validation}",
-                epoch + 1
-            ));
+            let line = format!("epoch {:>3}: loss {mean_loss:.4}  {seconds:.1}s{validation}", epoch + 1);
+            if bar.is_hidden() {
+                println!("{line}");
+            } else {
+                bar.println(line);
+            }
         }
     })?;
     bar.finish_and_clear();
@@ -388,7 +405,8 @@ fn export(args: ExportArgs) -> Result<()> {
 }
 
 fn bench(args: BenchArgs) -> Result<()> {
-    use burn::optim::{AdamConfig, GradientsParams};
+    use burn::optim::AdamConfig;
+    use recforget::train::{step_threads, train_step};
     use rand::SeedableRng;
     use recforget::data::{ClozeBatch, ClozeConfig};
 
@@ -420,14 +438,13 @@ fn bench(args: BenchArgs) -> Result<()> {
             }
         };
         let ad = device.clone().autodiff();
+        let threads = step_threads(args.threads, &device);
         let mut model = config.init(&ad);
         let mut optimizer = AdamConfig::new().init();
         let mut times = Vec::new();
         for step in 0..=args.steps {
             let started = Instant::now();
-            let loss = model.cloze_loss(&batch, &ad);
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(1e-3, model, grads);
+            model = train_step(model, &mut optimizer, &batch, 1e-3, threads, &ad).0;
             ad.sync().ok();
             if step > 0 {
                 times.push(started.elapsed().as_secs_f64());
@@ -445,7 +462,7 @@ fn bench(args: BenchArgs) -> Result<()> {
         evaluate_cases(&model, &cases, &sampler, &FfnHook::None, 256, &device)?;
         let eval = started.elapsed().as_secs_f64();
         println!(
-            "{:<5} train {mean:.3} s/step ({:.1} sequences/s); evaluation {:.2} s for {} users ({:.0} users/s); est. epoch {:.0} s",
+            "{:<5} ({threads} thread(s)) train {mean:.3} s/step ({:.1} sequences/s); evaluation {:.2} s for {} users ({:.0} users/s); est. epoch {:.0} s",
             backend.name(),
             windows.len() as f64 / mean,
             eval,

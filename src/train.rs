@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, MultiGradientsParams};
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use rand::rngs::StdRng;
@@ -54,6 +54,62 @@ pub struct TrainingConfig {
     /// Users sampled for validation (0: all).
     #[config(default = 1000)]
     pub validation_users: usize,
+    /// CPU threads a step is split across on the flex backend (0: all cores).
+    #[config(default = 0)]
+    pub threads: usize,
+}
+
+/// One optimisation step. The batch is split across `threads` threads (data parallel): each
+/// computes the loss of its share, weighted by its share of the masked positions, and its
+/// gradients; the optimizer sums them, so the update is the single-threaded one up to rounding.
+/// Returns the updated model and the batch's mean loss.
+pub fn train_step(
+    model: Bert4Rec,
+    optimizer: &mut ModuleOptimizer,
+    batch: &ClozeBatch,
+    learning_rate: f64,
+    threads: usize,
+    device: &Device,
+) -> (Bert4Rec, f32) {
+    let total = batch.positions.len().max(1) as f64;
+    let parts = batch.split(threads.max(1));
+    let work = |part: &ClozeBatch| {
+        let weight = part.positions.len() as f64 / total;
+        let loss = model.cloze_loss(part, device).mul_scalar(weight);
+        let value: f32 = loss.clone().into_scalar();
+        (value, GradientsParams::from_grads(loss.backward(), &model))
+    };
+    let results: Vec<(f32, GradientsParams)> = if parts.len() == 1 {
+        vec![work(&parts[0])]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = parts.iter().map(|part| scope.spawn(|| work(part))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a training thread panicked"))
+                .collect()
+        })
+    };
+    let loss = results.iter().map(|(v, _)| v).sum();
+    let grads = MultiGradientsParams {
+        grads: results.into_iter().map(|(_, g)| (g, device.clone())).collect(),
+    };
+    (optimizer.step_multi(learning_rate, model, grads), loss)
+}
+
+/// Threads for a step on `backend`: all cores for the CPU backend, one for a GPU.
+pub fn step_threads(requested: usize, device: &Device) -> usize {
+    if !is_cpu(device) {
+        return 1;
+    }
+    match requested {
+        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        n => n,
+    }
+}
+
+fn is_cpu(device: &Device) -> bool {
+    *device == Device::flex()
 }
 
 /// What the trainer reports while it runs.
@@ -137,7 +193,7 @@ impl Trainer<'_> {
     fn try_resume(
         &self,
         device: &Device,
-    ) -> Result<Option<(Bert4Rec, burn::optim::ModuleOptimizer, ResumeState)>> {
+    ) -> Result<Option<(Bert4Rec, ModuleOptimizer, ResumeState)>> {
         let dir = self.resume_dir();
         let state_path = dir.join("state.json");
         if !state_path.exists() {
@@ -181,7 +237,7 @@ impl Trainer<'_> {
     fn save_resume(
         &self,
         model: &Bert4Rec,
-        optimizer: &burn::optim::ModuleOptimizer,
+        optimizer: &ModuleOptimizer,
         state: &ResumeState,
     ) -> Result<()> {
         let dir = self.resume_dir();
@@ -250,6 +306,7 @@ impl Trainer<'_> {
         };
         let train = self.dataset.train_sequences();
         let num_items = self.dataset.num_items();
+        let threads = step_threads(config.threads, &self.device);
         for epoch in state.epochs_done..config.epochs {
             let started = Instant::now();
             let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(epoch as u64 * 7919));
@@ -260,10 +317,9 @@ impl Trainer<'_> {
             for (step, chunk) in windows.chunks(config.batch_size).enumerate() {
                 let step_started = Instant::now();
                 let batch = ClozeBatch::sample(chunk, config.model.max_len, num_items, cloze, &mut rng);
-                let loss = model.cloze_loss(&batch, &device);
-                let loss_value: f32 = loss.clone().into_scalar();
-                let grads = GradientsParams::from_grads(loss.backward(), &model);
-                model = optimizer.step(config.learning_rate, model, grads);
+                let (updated, loss_value) =
+                    train_step(model, &mut optimizer, &batch, config.learning_rate, threads, &device);
+                model = updated;
                 loss_sum += loss_value as f64;
                 progress(TrainEvent::Step {
                     epoch,

@@ -161,6 +161,39 @@ impl ClozeBatch {
     }
 }
 
+impl ClozeBatch {
+    /// Splits the batch into at most `parts` batches of consecutive sequences (for data-parallel
+    /// steps). Together they hold exactly the same sequences, masks and targets.
+    pub fn split(&self, parts: usize) -> Vec<ClozeBatch> {
+        let (batch, len) = (self.input.batch, self.input.len);
+        let per = batch.div_ceil(parts.max(1)).max(1);
+        (0..batch)
+            .step_by(per)
+            .map(|start| {
+                let end = (start + per).min(batch);
+                let (lo, hi) = ((start * len) as i64, (end * len) as i64);
+                let (positions, targets) = self
+                    .positions
+                    .iter()
+                    .zip(&self.targets)
+                    .filter(|(p, _)| (lo..hi).contains(*p))
+                    .map(|(p, t)| (p - lo, *t))
+                    .unzip();
+                ClozeBatch {
+                    input: SequenceBatch {
+                        batch: end - start,
+                        len,
+                        tokens: self.input.tokens[start * len..end * len].to_vec(),
+                        padding: self.input.padding[start * len..end * len].to_vec(),
+                    },
+                    positions,
+                    targets,
+                }
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +205,25 @@ mod tests {
         let b = SequenceBatch::next_item_queries(&[&h], 5, 10);
         assert_eq!(b.tokens, vec![0, 0, 1, 5, 11]);
         assert_eq!(b.padding, vec![true, true, false, false, false]);
+    }
+
+    #[test]
+    fn split_keeps_every_mask() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let seqs: Vec<Vec<ItemId>> = (0..5).map(|u| (0..4 + u).map(ItemId).collect()).collect();
+        let refs: Vec<&[ItemId]> = seqs.iter().map(|s| s.as_slice()).collect();
+        let batch = ClozeBatch::sample(&refs, 8, 10, ClozeConfig::default(), &mut rng);
+        let parts = batch.split(2);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].input.batch + parts[1].input.batch, 5);
+        let targets: Vec<ItemId> = parts.iter().flat_map(|p| p.targets.clone()).collect();
+        assert_eq!(targets, batch.targets);
+        let tokens: Vec<i64> = parts.iter().flat_map(|p| p.input.tokens.clone()).collect();
+        assert_eq!(tokens, batch.input.tokens);
+        for p in &parts {
+            let mask = Token::Mask.index(10);
+            assert!(p.positions.iter().all(|&i| p.input.tokens[i as usize] == mask));
+        }
     }
 
     #[test]
