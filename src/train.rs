@@ -9,10 +9,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::config::Config;
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, MultiGradientsParams};
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
+use burn::tensor::{Bytes, Device, Tensor};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -74,10 +74,14 @@ pub fn train_step(
     let total = batch.positions.len().max(1) as f64;
     let parts = batch.split(threads.max(1));
     let work = |part: &ClozeBatch| {
+        // Each thread differentiates its own leaves (same parameter ids, so the optimizer
+        // still sums the gradients per parameter): burn's autodiff graph must not share
+        // nodes between concurrent backward passes.
+        let local = model.clone().map(&mut FreshLeaves);
         let weight = part.positions.len() as f64 / total;
-        let loss = model.cloze_loss(part, device).mul_scalar(weight);
+        let loss = local.cloze_loss(part, device).mul_scalar(weight);
         let value: f32 = loss.clone().into_scalar();
-        (value, GradientsParams::from_grads(loss.backward(), &model))
+        (value, GradientsParams::from_grads(loss.backward(), &local))
     };
     let results: Vec<(f32, GradientsParams)> = if parts.len() == 1 {
         vec![work(&parts[0])]
@@ -157,6 +161,15 @@ pub struct Trainer<'a> {
 }
 
 const RESUME_DIR: &str = "resume";
+
+/// Makes every parameter a fresh autodiff leaf with the same parameter id.
+struct FreshLeaves;
+
+impl ModuleMapper for FreshLeaves {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        param.map(|t| t.detach().require_grad())
+    }
+}
 
 fn resume_error(dir: &Path, message: impl Into<String>) -> Error {
     Error::Checkpoint {
