@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{ItemId, SequenceBatch};
 use crate::error::{Error, Result};
 use crate::model::{Bert4Rec, FfnHook, ModelInput};
+use crate::readback::read_f32;
 
 /// Where on each of the m sub-intervals of [0, 1] the gradient is taken.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,14 +95,35 @@ pub struct Query<'a> {
     pub target: ItemId,
 }
 
+/// Where a running attribution is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IgProgress {
+    /// Sequences whose layers up to `layer` are done.
+    pub sequences_done: usize,
+    /// Sequences in all.
+    pub sequences: usize,
+    /// The layer just finished.
+    pub layer: usize,
+}
+
+/// [`integrated_gradients_async`], blocking.
+#[cfg(not(target_family = "wasm"))]
+pub fn integrated_gradients(
+    model: &Bert4Rec,
+    queries: &[Query<'_>],
+    genre_items: Option<&[bool]>,
+    config: &IgConfig,
+    device: &Device,
+    progress: impl FnMut(IgProgress),
+) -> Result<Vec<NeuronAttribution>> {
+    crate::readback::block_on(integrated_gradients_async(model, queries, genre_items, config, device, progress))
+}
+
 /// Attributions of one sequence, `[n_layers][d_ff]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NeuronAttribution {
     pub layers: Vec<Vec<f32>>,
-}
-
-fn read(t: Tensor<3>) -> Result<Vec<f32>> {
-    t.into_data().try_to_vec::<f32>().map_err(|e| Error::Tensor(format!("{e:?}")))
 }
 
 /// The objective per row, summed, `[1]`.
@@ -147,13 +169,13 @@ fn extended_mask(padding: &[bool], batch: usize, len: usize, m: usize, device: &
 /// Integrated-gradients attributions of every FFN neuron of every layer for each query.
 /// `genre_items` (one flag per item) is needed only for [`Objective::GenreProbability`].
 /// `model` must be a validation model (no dropout); gradients flow only to the scale factors.
-pub fn integrated_gradients(
+pub async fn integrated_gradients_async(
     model: &Bert4Rec,
     queries: &[Query<'_>],
     genre_items: Option<&[bool]>,
     config: &IgConfig,
     device: &Device,
-    mut progress: impl FnMut(usize, usize),
+    mut progress: impl FnMut(IgProgress),
 ) -> Result<Vec<NeuronAttribution>> {
     if queries.iter().any(|q| q.history.is_empty()) {
         return Err(Error::EmptyHistory);
@@ -223,8 +245,12 @@ pub fn integrated_gradients(
             let grad = grad_source
                 .grad(&grads)
                 .ok_or_else(|| Error::Tensor("no gradient reached the scale factors".into()))?; // [s, m, d_ff]
-            per_layer.push(read(grad.mean_dim(1))?); // [s, 1, d_ff]
-            progress(chunk_index * config.chunk.max(1) + s, layer);
+            per_layer.push(read_f32(grad.mean_dim(1)).await?); // [s, 1, d_ff]
+            progress(IgProgress {
+                sequences_done: chunk_index * config.chunk.max(1) + s,
+                sequences: queries.len(),
+                layer,
+            });
         }
         for b in 0..s {
             out.push(NeuronAttribution {

@@ -3,11 +3,15 @@
 pub mod attribution;
 pub mod backend;
 pub mod checkpoint;
+pub mod clock;
+pub mod comparison;
 pub mod data;
 pub mod error;
+pub mod forgetting;
 mod fsutil;
 pub mod metrics;
 pub mod model;
+pub mod readback;
 pub mod train;
 pub mod unlearning;
 

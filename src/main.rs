@@ -12,7 +12,12 @@ use recforget::checkpoint::{self, Checkpoint};
 use recforget::data::fetch::{self, DataOrigin};
 use recforget::data::{Dataset, Split, source};
 use recforget::metrics::{Evaluation, NegativeSampler, Protocol, ProtocolMetrics, RankingMetrics, evaluate_cases};
+use recforget::comparison::{ModelFigures, mean_kl, percent_of, removal_rate, top10_overlap};
+use recforget::data::Genre;
+use recforget::forgetting::{ForgetConfig, ForgetStage, forget_genre};
+use recforget::metrics::score_histories;
 use recforget::model::{Bert4RecConfig, FfnHook};
+use recforget::unlearning::Edit;
 use recforget::train::{TrainEvent, Trainer, TrainingConfig};
 
 /// Gradient-attribution machine unlearning for a BERT4Rec recommender.
@@ -33,6 +38,10 @@ enum Command {
     Evaluate(EvaluateArgs),
     /// Export a checkpoint's weights as safetensors.
     Export(ExportArgs),
+    /// Forget a genre: find its privacy neurons, zero them, and measure what changed.
+    Forget(ForgetArgs),
+    /// Retrain from scratch without a genre's interactions (the exact-unlearning baseline).
+    Retrain(RetrainArgs),
     /// Print training throughput and evaluation time per backend.
     Bench(BenchArgs),
 }
@@ -144,6 +153,84 @@ struct ExportArgs {
 }
 
 #[derive(Args, Debug)]
+struct ForgetArgs {
+    /// The genre to forget (e.g. Action, Sci-Fi, Children's).
+    #[arg(long)]
+    genre: String,
+    #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
+    checkpoint: PathBuf,
+    #[arg(long, default_value = DEFAULT_DATA)]
+    data: PathBuf,
+    /// The model retrained without the genre (default: checkpoints/retrain-<genre>, if present).
+    #[arg(long)]
+    retrained: Option<PathBuf>,
+    /// Attribution sequences (users whose validation item is of the genre).
+    #[arg(long, default_value_t = 256)]
+    sequences: usize,
+    /// Integrated-gradients steps m.
+    #[arg(long, default_value_t = 20)]
+    steps: usize,
+    /// Keep neurons above this × the sequence's maximum attribution.
+    #[arg(long, default_value_t = 0.3)]
+    ratio: f32,
+    #[arg(long, value_enum, default_value_t = EditArg::ZeroWeights)]
+    edit: EditArg,
+    /// Evaluate only the first N test users (0: all).
+    #[arg(long, default_value_t = 0)]
+    users: usize,
+    /// Seed of the sampled negatives.
+    #[arg(long, default_value_t = 2024)]
+    seed: u64,
+    /// Save the unlearned model as a checkpoint here.
+    #[arg(long)]
+    save: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    backend: Backend,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum EditArg {
+    ZeroWeights,
+    SuppressAtMask,
+}
+
+impl From<EditArg> for Edit {
+    fn from(e: EditArg) -> Edit {
+        match e {
+            EditArg::ZeroWeights => Edit::ZeroWeights,
+            EditArg::SuppressAtMask => Edit::SuppressAtMask,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct RetrainArgs {
+    /// The genre whose interactions are removed from training.
+    #[arg(long)]
+    exclude_genre: String,
+    /// Take the model config, epochs and seed from this checkpoint's training.
+    #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
+    like: PathBuf,
+    #[arg(long, default_value = DEFAULT_DATA)]
+    data: PathBuf,
+    /// Output folder (default: checkpoints/retrain-<genre>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Epochs (default: as many as the original was trained for).
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    backend: Backend,
+}
+
+/// The default folder of a model retrained without `genre`.
+fn retrained_dir(genre: Genre) -> PathBuf {
+    PathBuf::from(format!("checkpoints/retrain-{}", genre.name().to_lowercase().replace('\'', "")))
+}
+
+#[derive(Args, Debug)]
 struct BenchArgs {
     #[arg(long, default_value = DEFAULT_DATA)]
     data: PathBuf,
@@ -171,6 +258,8 @@ fn main() -> Result<()> {
         Command::Train(args) => train(args),
         Command::Evaluate(args) => evaluate(args),
         Command::Export(args) => export(args),
+        Command::Forget(args) => forget(args),
+        Command::Retrain(args) => retrain(args),
         Command::Bench(args) => bench(args),
     }
 }
@@ -322,9 +411,9 @@ fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-fn metrics_row(name: &str, m: &RankingMetrics) -> String {
+fn metrics_row(name: &str, width: usize, m: &RankingMetrics) -> String {
     format!(
-        "{name:<11} {:>6.4} {:>6.4} {:>6.4}  {:>6.4} {:>6.4} {:>7.4}",
+        "{name:<width$} {:>6.4} {:>6.4} {:>6.4}  {:>6.4} {:>6.4} {:>7.4}",
         m.hr[0], m.hr[1], m.hr[2], m.ndcg[0], m.ndcg[1], m.ndcg[2]
     )
 }
@@ -332,7 +421,7 @@ fn metrics_row(name: &str, m: &RankingMetrics) -> String {
 fn print_protocols(metrics: &ProtocolMetrics) {
     println!("{:<11} {:>6} {:>6} {:>6}  {:>6} {:>6} {:>7}", "protocol", "HR@1", "HR@5", "HR@10", "NDCG@1", "NDCG@5", "NDCG@10");
     for p in Protocol::ALL {
-        println!("{}", metrics_row(p.name(), metrics.get(p)));
+        println!("{}", metrics_row(p.name(), 11, metrics.get(p)));
     }
 }
 
@@ -471,5 +560,188 @@ fn bench(args: BenchArgs) -> Result<()> {
             mean * dataset.users.len().div_ceil(args.batch_size) as f64
         );
     }
+    Ok(())
+}
+
+fn forget(args: ForgetArgs) -> Result<()> {
+    let genre: Genre = args.genre.parse()?;
+    let dataset = load_dataset(&args.data)?;
+    let device = args.backend.device()?;
+    let original = Checkpoint::load(&args.checkpoint, &device)?;
+    original.meta.check_vocabulary(&dataset)?;
+    let mut config = ForgetConfig {
+        sequences: args.sequences,
+        edit: args.edit.into(),
+        ..ForgetConfig::default()
+    };
+    config.ig.steps = args.steps;
+    config.screening.ratio = args.ratio;
+    let (report, unlearned) = forget_genre(&original.model, &dataset, genre, &config, &device, |stage| {
+        if let (false, ForgetStage::Attribution(p)) = (args.json, stage) {
+            eprint!("\rattribution: {}/{} sequences, layer {}   ", p.sequences_done, p.sequences, p.layer + 1);
+        }
+    })?;
+    if !args.json {
+        eprintln!();
+    }
+    let retrained_path = args.retrained.clone().unwrap_or_else(|| retrained_dir(genre));
+    let retrained = if retrained_path.join(checkpoint::META_FILE).exists() {
+        let r = Checkpoint::load(&retrained_path, &device)?;
+        r.meta.check_vocabulary(&dataset)?;
+        Some(r)
+    } else {
+        None
+    };
+    let mut cases = dataset.eval_cases(Split::Test);
+    if args.users > 0 {
+        cases.truncate(args.users);
+    }
+    let sampler = NegativeSampler::new(&dataset, args.seed);
+    let before = evaluate_cases(&original.model, &cases, &sampler, &FfnHook::None, 256, &device)?;
+    let after = evaluate_cases(&unlearned.model, &cases, &sampler, &unlearned.hook, 256, &device)?;
+    let retrained_results = match &retrained {
+        Some(r) => Some(evaluate_cases(&r.model, &cases, &sampler, &FfnHook::None, 256, &device)?),
+        None => None,
+    };
+    let in_genre = |r: &&recforget::metrics::CaseResult| dataset.has_genre(r.target, genre);
+    let forget_set = |rs: &[recforget::metrics::CaseResult]| rs.iter().filter(in_genre).cloned().collect::<Vec<_>>();
+    let (fb, fa) = (forget_set(&before), forget_set(&after));
+    let removal_unlearned: Vec<_> = Protocol::ALL.iter().map(|&p| (p.name(), removal_rate(&fb, &fa, p, 1000, 1))).collect();
+    let removal_retrained: Option<Vec<_>> = retrained_results.as_ref().map(|rr| {
+        let fr = forget_set(rr);
+        Protocol::ALL.iter().map(|&p| (p.name(), removal_rate(&fb, &fr, p, 1000, 1))).collect()
+    });
+    let figures = |rs: &[recforget::metrics::CaseResult]| ModelFigures::new(rs, &dataset, genre);
+    let (fig_before, fig_after) = (figures(&before), figures(&after));
+    let fig_retrained = retrained_results.as_ref().map(|rr| figures(rr));
+    // Closeness to the retrained model, on up to 300 users.
+    let closeness = match (&retrained, &retrained_results) {
+        (Some(r), Some(rr)) => {
+            let sample: Vec<&[recforget::data::ItemId]> = cases.iter().take(300).map(|c| c.history.as_slice()).collect();
+            let p_retrained = score_histories(&r.model, &sample, &FfnHook::None, &device)?;
+            let p_unlearned = score_histories(&unlearned.model, &sample, &unlearned.hook, &device)?;
+            let p_original = score_histories(&original.model, &sample, &FfnHook::None, &device)?;
+            Some(serde_json::json!({
+                "top10OverlapUnlearned": top10_overlap(&after, rr),
+                "top10OverlapOriginal": top10_overlap(&before, rr),
+                "klRetrainedToUnlearned": mean_kl(&p_retrained, &p_unlearned),
+                "klRetrainedToOriginal": mean_kl(&p_retrained, &p_original),
+                "users": sample.len(),
+            }))
+        }
+        _ => None,
+    };
+    if let Some(dir) = &args.save {
+        let meta = checkpoint::CheckpointMeta {
+            notes: format!("{} with the {} privacy neurons of {genre} zeroed", args.checkpoint.display(), report.screening.neurons.len()),
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            ..original.meta.clone()
+        };
+        checkpoint::save_parts(&unlearned.model, &original.config, &meta, dir)?;
+    }
+    let retrain_seconds = retrained.as_ref().map(|r| r.meta.train_seconds);
+    if args.json {
+        let json = serde_json::json!({
+            "genre": genre,
+            "forget": report,
+            "testUsers": cases.len(),
+            "forgetSetUsers": fb.len(),
+            "original": fig_before,
+            "unlearned": fig_after,
+            "retrained": fig_retrained,
+            "removalUnlearned": removal_unlearned.iter().map(|(p, r)| (p.to_string(), *r)).collect::<std::collections::BTreeMap<_, _>>(),
+            "removalRetrained": removal_retrained.as_ref().map(|v| v.iter().map(|(p, r)| (p.to_string(), *r)).collect::<std::collections::BTreeMap<_, _>>()),
+            "closeness": closeness,
+            "retrainSeconds": retrain_seconds,
+            "speedup": retrain_seconds.map(|t| t / report.times.total),
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(());
+    }
+    let s = &report.screening;
+    println!(
+        "{genre}: {} attribution sequences, {} privacy neurons at P = {}% ({}; rounds: {})",
+        report.sequences,
+        s.neurons.len(),
+        s.p,
+        if s.converged { "in the band" } else { "band not reached" },
+        s.rounds.iter().map(|r| format!("{}%→{}", r.p, r.count)).collect::<Vec<_>>().join(", ")
+    );
+    println!(
+        "  neurons: {}",
+        s.neurons.iter().map(|n| format!("L{}:{}", n.layer, n.index)).collect::<Vec<_>>().join(" ")
+    );
+    println!(
+        "  time: attribution {:.2}s, screening {:.3}s, editing {:.3}s, total {:.2}s; work: {} forward, {} backward sequence passes",
+        report.times.attribution, report.times.screening, report.times.editing, report.times.total, report.work.forward, report.work.backward
+    );
+    if let Some(t) = retrain_seconds {
+        println!("  retraining took {t:.0}s: forgetting is {:.1}x faster", t / report.times.total);
+    }
+    println!();
+    println!("test users: {} ({} in the forget set: target is {genre})", cases.len(), fb.len());
+    for protocol in Protocol::ALL {
+        println!("[{}]", protocol.name());
+        println!("{:<22} {:>6} {:>6} {:>6}  {:>6} {:>6} {:>7}  {:>8}", "model / set", "HR@1", "HR@5", "HR@10", "NDCG@1", "NDCG@5", "NDCG@10", "exposure");
+        let mut rows = vec![("original", &fig_before), ("unlearned", &fig_after)];
+        if let Some(f) = &fig_retrained {
+            rows.push(("retrained", f));
+        }
+        for (name, f) in &rows {
+            for (set, m) in [("overall", &f.overall), ("retain", &f.retain), ("forget", &f.forget)] {
+                let exposure = if set == "overall" { format!("{:>7.1}%", 100.0 * f.exposure) } else { String::new() };
+                println!("{}  {exposure}", metrics_row(&format!("{name} {set}"), 22, m.get(protocol)));
+            }
+        }
+        let pct = percent_of(&fig_before.overall, &fig_after.overall, protocol);
+        println!(
+            "unlearned as % of original (overall): HR {:.1}/{:.1}/{:.1}%, NDCG {:.1}/{:.1}/{:.1}%  (paper: HR 94.03-96.49%, NDCG 90.15-94.25%)",
+            pct[0], pct[1], pct[2], pct[3], pct[4], pct[5]
+        );
+    }
+    println!();
+    for (name, r) in &removal_unlearned {
+        print!("removal rate (unlearned, {name}): {:.1}% [{:.1}, {:.1}]   ", 100.0 * r.rate, 100.0 * r.low, 100.0 * r.high);
+    }
+    println!("(paper: 70.53-74.82%)");
+    if let Some(rr) = &removal_retrained {
+        for (name, r) in rr {
+            print!("removal rate (retrained, {name}): {:.1}% [{:.1}, {:.1}]   ", 100.0 * r.rate, 100.0 * r.low, 100.0 * r.high);
+        }
+        println!();
+    }
+    if let Some(c) = &closeness {
+        println!("closeness to retrained: {c}");
+    }
+    Ok(())
+}
+
+fn retrain(args: RetrainArgs) -> Result<()> {
+    let genre: Genre = args.exclude_genre.parse()?;
+    let dataset = load_dataset(&args.data)?;
+    let like = Checkpoint::load(&args.like, &Backend::Flex.device()?)
+        .with_context(|| format!("retraining copies the configuration of {}", args.like.display()))?;
+    like.meta.check_vocabulary(&dataset)?;
+    let without = dataset.without_genre_in_training(genre);
+    let removed = dataset.stats().interactions - without.stats().interactions;
+    println!("removed {removed} training interactions with {genre} items");
+    let out = args.out.unwrap_or_else(|| retrained_dir(genre));
+    let epochs = args.epochs.unwrap_or(like.meta.epochs);
+    let config = TrainingConfig::new(like.config.clone()).with_epochs(epochs).with_seed(like.meta.seed);
+    let trainer = Trainer {
+        config,
+        dataset: &without,
+        device: args.backend.device()?,
+        dir: &out,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        notes: format!("retrained from scratch without {genre} in training"),
+    };
+    let state = trainer.run(|event| {
+        if let TrainEvent::Epoch { epoch, mean_loss, seconds, validation, .. } = event {
+            let v = validation.map(|m| format!(", valid NDCG@10 {:.4}", m.full.ndcg10())).unwrap_or_default();
+            println!("epoch {:>3}: loss {mean_loss:.4} {seconds:.1}s{v}", epoch + 1);
+        }
+    })?;
+    println!("retrained {} epochs in {:.0}s into {}", state.epochs_done, state.train_seconds, out.display());
     Ok(())
 }

@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Dataset, EvalCase, Genre, ItemId, SequenceBatch};
 use crate::error::{Error, Result};
 use crate::model::{Bert4Rec, FfnHook, ModelInput};
+#[cfg(not(target_family = "wasm"))]
+use crate::readback::block_on;
+use crate::readback::read_f32;
 
 /// The cut-offs reported.
 pub const CUTOFFS: [usize; 3] = [1, 5, 10];
@@ -243,7 +246,7 @@ pub fn top_unseen(scores: &[f32], history: &[ItemId], k: usize) -> Vec<ItemId> {
 }
 
 /// Next-item logits for a batch of histories, read back to the host, `[batch][num_items]`.
-pub fn score_histories(
+pub async fn score_histories_async(
     model: &Bert4Rec,
     histories: &[&[ItemId]],
     hook: &FfnHook,
@@ -252,18 +255,32 @@ pub fn score_histories(
     if histories.iter().any(|h| h.is_empty()) {
         return Err(Error::EmptyHistory);
     }
+    if let Some(bad) = histories.iter().flat_map(|h| h.iter()).find(|i| i.index() >= model.num_items) {
+        return Err(Error::UnknownItem {
+            id: bad.0,
+            max: model.num_items as u32 - 1,
+        });
+    }
     let batch = SequenceBatch::next_item_queries(histories, model.max_len, model.num_items);
     let input = ModelInput::new(&batch, device);
     let scores = model.next_item_scores(&input, hook); // [batch, num_items]
-    let flat = scores
-        .into_data()
-        .try_to_vec::<f32>()
-        .map_err(|e| Error::Tensor(format!("{e:?}")))?;
+    let flat = read_f32(scores).await?;
     Ok(flat.chunks(model.num_items).map(<[f32]>::to_vec).collect())
 }
 
+/// [`score_histories_async`], blocking.
+#[cfg(not(target_family = "wasm"))]
+pub fn score_histories(
+    model: &Bert4Rec,
+    histories: &[&[ItemId]],
+    hook: &FfnHook,
+    device: &burn::tensor::Device,
+) -> Result<Vec<Vec<f32>>> {
+    block_on(score_histories_async(model, histories, hook, device))
+}
+
 /// Evaluates `model` on `cases` in batches.
-pub fn evaluate_cases(
+pub async fn evaluate_cases_async(
     model: &Bert4Rec,
     cases: &[EvalCase],
     sampler: &NegativeSampler,
@@ -274,10 +291,23 @@ pub fn evaluate_cases(
     let mut results = Vec::with_capacity(cases.len());
     for chunk in cases.chunks(batch_size.max(1)) {
         let histories: Vec<&[ItemId]> = chunk.iter().map(|c| c.history.as_slice()).collect();
-        let rows = score_histories(model, &histories, hook, device)?;
+        let rows = score_histories_async(model, &histories, hook, device).await?;
         results.extend(chunk.iter().zip(&rows).map(|(case, row)| rank_case(case, row, sampler)));
     }
     Ok(results)
+}
+
+/// [`evaluate_cases_async`], blocking.
+#[cfg(not(target_family = "wasm"))]
+pub fn evaluate_cases(
+    model: &Bert4Rec,
+    cases: &[EvalCase],
+    sampler: &NegativeSampler,
+    hook: &FfnHook,
+    batch_size: usize,
+    device: &burn::tensor::Device,
+) -> Result<Vec<CaseResult>> {
+    block_on(evaluate_cases_async(model, cases, sampler, hook, batch_size, device))
 }
 
 /// Metrics for the cases whose target has a genre (its forget set) and for the rest.

@@ -17,7 +17,7 @@ fn probability(model: &recforget::model::Bert4Rec, h: &[ItemId], target: ItemId,
 }
 
 fn attribute(model: &recforget::model::Bert4Rec, h: &[ItemId], target: ItemId, config: IgConfig) -> NeuronAttribution {
-    integrated_gradients(model, &[Query { history: h, target }], None, &config, &common::device(), |_, _| {})
+    integrated_gradients(model, &[Query { history: h, target }], None, &config, &common::device(), |_| {})
         .unwrap()
         .remove(0)
 }

@@ -1,0 +1,23 @@
+//! Reading tensors back to the host. The browser's WebGPU can only read asynchronously, so the
+//! library's read points are async; native callers block on them with [`block_on`].
+
+use std::future::Future;
+
+use burn::tensor::Tensor;
+
+use crate::error::{Error, Result};
+
+/// Reads a float tensor's values, row-major.
+pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
+    let data = tensor
+        .into_data_async()
+        .await
+        .map_err(|e| Error::Tensor(format!("{e:?}")))?;
+    data.try_to_vec::<f32>().map_err(|e| Error::Tensor(format!("{e:?}")))
+}
+
+/// Runs an async library call to completion on a native thread.
+#[cfg(not(target_family = "wasm"))]
+pub fn block_on<T>(future: impl Future<Output = T>) -> T {
+    burn::tensor::read_sync(future)
+}
