@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs the demo with the shipped checkpoint: prepares the data if needed, then evaluates the
-# checkpoint and prints the three-protocol table. (The web page replaces this in its issue.)
+# Runs the demo: builds what is missing and serves the page on http://127.0.0.1:8000/ with the
+# shipped checkpoint and a sample of MovieLens-1M users. Extra arguments go to `recforget serve`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 cargo build --bins
-ensure_data
-recforget evaluate "$@"
+bash scripts/build-web.sh
+echo "open http://127.0.0.1:${PORT:-8000}/ (add ?backend=cpu to skip WebGPU)"
+recforget serve --port "${PORT:-8000}" "$@"

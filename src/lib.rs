@@ -14,6 +14,8 @@ pub mod model;
 pub mod readback;
 pub mod train;
 pub mod unlearning;
+#[cfg(target_family = "wasm")]
+pub mod web;
 
 pub use backend::Backend;
 pub use error::{Error, Result};

@@ -44,6 +44,10 @@ enum Command {
     Retrain(RetrainArgs),
     /// Print training throughput and evaluation time per backend.
     Bench(BenchArgs),
+    /// Write the web page's data: the item catalog and a seeded sample of users.
+    WebData(WebDataArgs),
+    /// Serve the page on 127.0.0.1 (static files only, with a same-origin Content-Security-Policy).
+    Serve(ServeArgs),
 }
 
 /// The default prepared dataset.
@@ -231,6 +235,28 @@ fn retrained_dir(genre: Genre) -> PathBuf {
 }
 
 #[derive(Args, Debug)]
+struct WebDataArgs {
+    #[arg(long, default_value = DEFAULT_DATA)]
+    data: PathBuf,
+    /// Users in the page's sample.
+    #[arg(long, default_value_t = 600)]
+    users: usize,
+    #[arg(long, default_value_t = 11)]
+    seed: u64,
+    #[arg(long, default_value = "data/web/dataset.json")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// The folder to serve (the repository root).
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+    #[arg(long, default_value_t = 8000)]
+    port: u16,
+}
+
+#[derive(Args, Debug)]
 struct BenchArgs {
     #[arg(long, default_value = DEFAULT_DATA)]
     data: PathBuf,
@@ -252,6 +278,8 @@ struct BenchArgs {
     eval_users: usize,
 }
 
+mod serve;
+
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Data(args) => data(args),
@@ -261,6 +289,8 @@ fn main() -> Result<()> {
         Command::Forget(args) => forget(args),
         Command::Retrain(args) => retrain(args),
         Command::Bench(args) => bench(args),
+        Command::WebData(args) => web_data(args),
+        Command::Serve(args) => serve::run(&args.root, args.port),
     }
 }
 
@@ -743,5 +773,24 @@ fn retrain(args: RetrainArgs) -> Result<()> {
         }
     })?;
     println!("retrained {} epochs in {:.0}s into {}", state.epochs_done, state.train_seconds, out.display());
+    Ok(())
+}
+
+fn web_data(args: WebDataArgs) -> Result<()> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let dataset = load_dataset(&args.data)?;
+    let mut users = dataset.users.clone();
+    users.shuffle(&mut rand::rngs::StdRng::seed_from_u64(args.seed));
+    users.truncate(args.users);
+    users.sort_by_key(|u| u.key.trim_start_matches(|c: char| !c.is_ascii_digit()).parse::<u64>().unwrap_or(u64::MAX));
+    let sample = Dataset {
+        name: format!("{}-web-{}", dataset.name, users.len()),
+        items: dataset.items.clone(),
+        users,
+    };
+    sample.save(&args.out)?;
+    let size = std::fs::metadata(&args.out)?.len();
+    println!("wrote {} ({} users, {} items, {:.0} KB)", args.out.display(), sample.users.len(), sample.items.len(), size as f64 / 1024.0);
     Ok(())
 }

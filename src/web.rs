@@ -1,0 +1,278 @@
+//! The browser facade: a handful of async exports taking and returning serde structs
+//! (camelCase). The JS worker fetches the files and passes their bytes; nothing else crosses.
+
+use std::path::Path;
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use crate::checkpoint::model_from_bytes;
+use crate::comparison::{ModelFigures, removal_rate};
+use crate::data::{Dataset, Genre, ItemId, Split};
+use crate::forgetting::{ForgetConfig, ForgetReport, forget_genre_async};
+use crate::metrics::{NegativeSampler, Protocol, evaluate_cases_async, score_histories_async, top_unseen};
+use crate::model::{Bert4Rec, FfnHook};
+use crate::unlearning::Unlearned;
+
+/// Which backend the page asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebBackend {
+    /// WebGPU if the browser gives an adapter, else the CPU.
+    Auto,
+    WebGpu,
+    Cpu,
+}
+
+/// What the worker passes to [`Session::create`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateRequest {
+    pub backend: WebBackend,
+}
+
+/// One recommended (or history) item.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemView {
+    pub id: u32,
+    pub title: String,
+    pub genres: Vec<&'static str>,
+    pub score: Option<f32>,
+}
+
+/// A recommendation request.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecommendRequest {
+    pub history: Vec<u32>,
+    /// Use the edited model (after Forget) rather than the original.
+    #[serde(default)]
+    pub edited: bool,
+}
+
+/// Top-10 and its genre mix.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recommendations {
+    pub items: Vec<ItemView>,
+    /// Share of each genre among the top-10, in MovieLens' genre order.
+    pub genre_share: Vec<(&'static str, f64)>,
+}
+
+/// A forgetting request.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForgetRequest {
+    pub genre: String,
+    #[serde(default)]
+    pub config: ForgetConfig,
+}
+
+/// An evaluation request.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvaluateRequest {
+    pub genre: String,
+    pub users: usize,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+fn default_seed() -> u64 {
+    2024
+}
+
+/// Before/after figures on the shipped evaluation users.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvaluateReport {
+    pub users: usize,
+    pub forget_set_users: usize,
+    pub original: ModelFigures,
+    pub unlearned: ModelFigures,
+    pub removal_pop100: f64,
+    pub removal_full: f64,
+}
+
+/// The model, the data, and the state of forgetting, owned by the worker.
+#[wasm_bindgen]
+pub struct Session {
+    device: Device,
+    backend_label: String,
+    original: Bert4Rec,
+    edited: Option<Unlearned>,
+    dataset: Dataset,
+}
+
+fn js_error(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// Builds a session from the checkpoint's `config.json` and `model.bpk` and the page's
+    /// dataset JSON. Falls back from WebGPU to the CPU when no adapter is available.
+    pub async fn create(request: JsValue, config_json: Vec<u8>, weights: Vec<u8>, dataset_json: Vec<u8>) -> Result<Session, JsError> {
+        console_error_panic_hook::set_once();
+        let request: CreateRequest = serde_wasm_bindgen::from_value(request)?;
+        let (device, backend_label) = match request.backend {
+            WebBackend::Cpu => (Device::flex(), "CPU (wasm)".to_string()),
+            WebBackend::WebGpu | WebBackend::Auto => match Device::wgpu_options().init_async().await {
+                Ok(device) => (device, "WebGPU".to_string()),
+                Err(e) if request.backend == WebBackend::Auto => {
+                    (Device::flex(), format!("CPU (wasm) — WebGPU unavailable: {e:?}"))
+                }
+                Err(e) => return Err(JsError::new(&format!("WebGPU unavailable: {e:?}"))),
+            },
+        };
+        let dataset = Dataset::from_json(&dataset_json, Path::new("dataset.json")).map_err(js_error)?;
+        let (model, config) = model_from_bytes(&config_json, weights, &device, Path::new("checkpoint")).map_err(js_error)?;
+        if config.num_items != dataset.num_items() {
+            return Err(JsError::new(&format!(
+                "the checkpoint knows {} items but the data has {}: the files do not belong together",
+                config.num_items,
+                dataset.num_items()
+            )));
+        }
+        Ok(Session {
+            device,
+            backend_label,
+            original: model,
+            edited: None,
+            dataset,
+        })
+    }
+
+    /// "WebGPU" or "CPU (wasm)", with the reason for a fallback.
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.backend_label.clone()
+    }
+
+    /// The catalog: `[{id, title, genres}]`.
+    pub fn catalog(&self) -> Result<JsValue, JsError> {
+        let items: Vec<ItemView> = (0..self.dataset.num_items() as u32).map(|i| self.item(ItemId(i), None)).collect();
+        Ok(serde_wasm_bindgen::to_value(&items)?)
+    }
+
+    /// The sample users' keys and test histories: `[{key, history: [id]}]`.
+    pub fn users(&self) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct UserView<'a> {
+            key: &'a str,
+            history: Vec<u32>,
+        }
+        let users: Vec<UserView> = self
+            .dataset
+            .eval_cases(Split::Test)
+            .into_iter()
+            .map(|c| UserView {
+                key: &self.dataset.users[c.user].key,
+                history: c.history.iter().map(|i| i.0).collect(),
+            })
+            .collect();
+        Ok(serde_wasm_bindgen::to_value(&users)?)
+    }
+
+    fn item(&self, id: ItemId, score: Option<f32>) -> ItemView {
+        let item = &self.dataset.items[id.index()];
+        ItemView {
+            id: id.0,
+            title: item.title.clone(),
+            genres: item.genres.iter().map(Genre::name).collect(),
+            score,
+        }
+    }
+
+    fn model(&self, edited: bool) -> (&Bert4Rec, FfnHook) {
+        match (&self.edited, edited) {
+            (Some(u), true) => (&u.model, u.hook.clone()),
+            _ => (&self.original, FfnHook::None),
+        }
+    }
+
+    /// The top-10 unseen items for a history.
+    pub async fn recommend(&self, request: JsValue) -> Result<JsValue, JsError> {
+        let request: RecommendRequest = serde_wasm_bindgen::from_value(request)?;
+        let history: Vec<ItemId> = request.history.iter().map(|&i| ItemId(i)).collect();
+        let (model, hook) = self.model(request.edited);
+        let scores = score_histories_async(model, &[&history], &hook, &self.device)
+            .await
+            .map_err(js_error)?
+            .remove(0);
+        let top = top_unseen(&scores, &history, 10);
+        let genre_share = Genre::ALL
+            .iter()
+            .map(|&g| {
+                let n = top.iter().filter(|&&i| self.dataset.has_genre(i, g)).count();
+                (g.name(), n as f64 / top.len().max(1) as f64)
+            })
+            .collect();
+        let items = top.iter().map(|&i| self.item(i, Some(scores[i.index()]))).collect();
+        Ok(serde_wasm_bindgen::to_value(&Recommendations { items, genre_share })?)
+    }
+
+    /// Forgets a genre on top of the current model (so several genres compose); `progress` is
+    /// called with `{stage, ...}` objects. Returns the report (neurons, heat map, timings).
+    pub async fn forget(&mut self, request: JsValue, progress: js_sys::Function) -> Result<JsValue, JsError> {
+        let request: ForgetRequest = serde_wasm_bindgen::from_value(request)?;
+        let genre: Genre = request.genre.parse().map_err(js_error)?;
+        let base = self.edited.as_ref().map(|u| u.model.clone()).unwrap_or_else(|| self.original.clone());
+        let (report, unlearned): (ForgetReport, Unlearned) =
+            forget_genre_async(&base, &self.dataset, genre, &request.config, &self.device, |stage| {
+                if let Ok(value) = serde_wasm_bindgen::to_value(&stage) {
+                    let _ = progress.call1(&JsValue::NULL, &value);
+                }
+            })
+            .await
+            .map_err(js_error)?;
+        self.edited = Some(unlearned);
+        Ok(serde_wasm_bindgen::to_value(&report)?)
+    }
+
+    /// Restores the original model exactly.
+    pub fn reset(&mut self) {
+        self.edited = None;
+    }
+
+    /// HR/NDCG before and after, and the removal rate, on the first `users` sample users.
+    pub async fn evaluate(&self, request: JsValue) -> Result<JsValue, JsError> {
+        let request: EvaluateRequest = serde_wasm_bindgen::from_value(request)?;
+        let genre: Genre = request.genre.parse().map_err(js_error)?;
+        let mut cases = self.dataset.eval_cases(Split::Test);
+        cases.truncate(request.users.max(1));
+        let sampler = NegativeSampler::new(&self.dataset, request.seed);
+        let before = evaluate_cases_async(&self.original, &cases, &sampler, &FfnHook::None, 64, &self.device)
+            .await
+            .map_err(js_error)?;
+        let (model, hook) = self.model(true);
+        let after = evaluate_cases_async(model, &cases, &sampler, &hook, 64, &self.device)
+            .await
+            .map_err(js_error)?;
+        let in_genre = |r: &&crate::metrics::CaseResult| self.dataset.has_genre(r.target, genre);
+        let fb: Vec<_> = before.iter().filter(in_genre).cloned().collect();
+        let fa: Vec<_> = after.iter().filter(in_genre).cloned().collect();
+        let report = EvaluateReport {
+            users: cases.len(),
+            forget_set_users: fb.len(),
+            original: ModelFigures::new(&before, &self.dataset, genre),
+            unlearned: ModelFigures::new(&after, &self.dataset, genre),
+            removal_pop100: removal_rate(&fb, &fa, Protocol::Pop100, 0, 0).rate,
+            removal_full: removal_rate(&fb, &fa, Protocol::Full, 0, 0).rate,
+        };
+        Ok(serde_wasm_bindgen::to_value(&report)?)
+    }
+
+    /// Scores of a fixed history on this session's device, for the page's parity check against
+    /// a CPU session.
+    pub async fn probe(&self) -> Result<Vec<f32>, JsError> {
+        let n = self.dataset.num_items().min(20) as u32;
+        let history: Vec<ItemId> = (0..n).map(ItemId).collect();
+        let mut scores = score_histories_async(&self.original, &[&history], &FfnHook::None, &self.device)
+            .await
+            .map_err(js_error)?;
+        Ok(scores.remove(0))
+    }
+}

@@ -1,0 +1,98 @@
+// End-to-end tests of the page in headless Chromium. WebGPU runs for real here: Chromium with
+// --enable-unsafe-webgpu exposes a SwiftShader adapter on machines without a GPU.
+// Needs: RECFORGET_BIN (the built CLI), the page built (scripts/build-web.sh), /usr/bin/chromium.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const artifacts = join(root, 'tests', 'browser', 'artifacts');
+const port = 18000 + Math.floor(Math.random() * 1000);
+const origin = `http://127.0.0.1:${port}`;
+const SETTINGS = 'sequences=8&steps=4';
+let server, browser;
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  server = spawn(process.env.RECFORGET_BIN ?? 'recforget', ['serve', '--port', String(port), '--root', root], { stdio: 'inherit' });
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(origin + '/')).ok) break; } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'rf-'))}`],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+// Opens the page, records every request, waits until the model is ready.
+async function open(query) {
+  const page = await browser.newPage();
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${origin}/?${query}`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 240_000 });
+  await page.waitForFunction(() => document.querySelectorAll('#recs-before li').length === 10, null, { timeout: 240_000 });
+  return { page, requests, errors };
+}
+
+const list = (page, id) => page.$$eval(`#${id} li`, (lis) => lis.map((li) => li.textContent));
+const share = (page, genre) => page.evaluate((g) => window.recforget.state[g === 'before' ? 'before' : 'after'], genre);
+
+test('WebGPU: forget Action changes the recommendations, reset restores them', { timeout: 900_000 }, async () => {
+  const { page, requests, errors } = await open(`user=1m_1&genre=Action&${SETTINGS}`);
+  assert.match(await page.textContent('#backend'), /WebGPU/);
+  assert.match(await page.textContent('#parity'), /✓/);
+  const before = await list(page, 'recs-before');
+  const shareBefore = (await share(page, 'before')).genreShare.find(([g]) => g === 'Action')[1];
+  await page.screenshot({ path: join(artifacts, 'webgpu-before.png'), fullPage: true });
+
+  await page.click('#forget');
+  await page.waitForFunction(() => document.querySelectorAll('#recs-after li').length === 10, null, { timeout: 600_000 });
+  const afterForget = await list(page, 'recs-after');
+  const shareAfter = (await share(page, 'after')).genreShare.find(([g]) => g === 'Action')[1];
+  assert.match(await page.textContent('#neurons'), /privacy neurons for Action/);
+  assert.notDeepEqual(afterForget, before, 'forgetting left the top-10 unchanged');
+  assert.ok(shareAfter <= shareBefore, `Action share rose: ${shareBefore} -> ${shareAfter}`);
+  await page.screenshot({ path: join(artifacts, 'webgpu-after-forget.png'), fullPage: true });
+
+  await page.click('#reset');
+  await page.waitForFunction(() => document.querySelectorAll('#recs-after li').length === 0);
+  assert.deepEqual(await list(page, 'recs-before'), before, 'reset did not restore the original top-10');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')), [],
+    'a request left the origin');
+  await page.close();
+});
+
+test('the CPU fallback gives the same top-10 as WebGPU', { timeout: 600_000 }, async () => {
+  const gpu = await open('user=1m_1');
+  const cpu = await open('user=1m_1&backend=cpu');
+  assert.match(await cpu.page.textContent('#backend'), /CPU/);
+  const strip = (items) => items.map((t) => t.replace(/-?\d+\.\d\d$/, ''));
+  assert.deepEqual(strip(await list(cpu.page, 'recs-before')), strip(await list(gpu.page, 'recs-before')));
+  await cpu.page.screenshot({ path: join(artifacts, 'cpu.png'), fullPage: true });
+  await gpu.page.close();
+  await cpu.page.close();
+});
+
+test('an empty history is a clear message, not a crash', { timeout: 300_000 }, async () => {
+  const { page } = await open('user=1m_1&backend=cpu');
+  await page.click('#own-history');
+  await page.waitForSelector('#error:not([hidden])');
+  assert.match(await page.textContent('#error'), /history is empty/);
+  await page.close();
+});
