@@ -12,6 +12,8 @@ mod fsutil;
 pub mod metrics;
 pub mod model;
 pub mod readback;
+#[cfg(not(target_family = "wasm"))]
+pub mod report;
 pub mod train;
 pub mod unlearning;
 #[cfg(target_family = "wasm")]

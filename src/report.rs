@@ -1,0 +1,189 @@
+//! The results page: the paper's tables for Action, Drama and Comedy, every genre under the
+//! paper's rule, and a trade-off sweep over how many neurons are zeroed. Native only.
+
+use std::fmt::Write as _;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::attribution::{Query, integrated_gradients};
+use crate::comparison::{ModelFigures, Removal, percent_of, removal_rate};
+use crate::data::{Dataset, EvalCase, Genre, Split};
+use crate::error::Result;
+use crate::forgetting::{ForgetConfig, ForgetReport, forget_genre, rank_by_mean};
+use crate::metrics::{CaseResult, NegativeSampler, Protocol, evaluate_cases};
+use crate::model::{Bert4Rec, FfnHook, Neuron};
+use crate::unlearning::zero_neurons;
+
+/// The outcome for one genre under the paper's rule.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenreOutcome {
+    pub genre: Genre,
+    pub forget: ForgetReport,
+    pub forget_set_users: usize,
+    pub original: ModelFigures,
+    pub unlearned: ModelFigures,
+    pub retrained: Option<ModelFigures>,
+    /// Removal by protocol (full, uniform100, pop100).
+    pub removal_unlearned: Vec<Removal>,
+    pub removal_retrained: Option<Vec<Removal>>,
+    pub retrain_seconds: Option<f64>,
+}
+
+/// One point of the sweep.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepPoint {
+    pub ranking: String,
+    pub k: usize,
+    /// Removal rate (pop100 HR@10).
+    pub removal: f64,
+    /// Overall HR@10 (pop100) as % of the original.
+    pub hr_percent: f64,
+    /// Retain-set HR@10 (pop100) as % of the original.
+    pub retain_hr_percent: f64,
+}
+
+fn removals(before: &[CaseResult], after: &[CaseResult], dataset: &Dataset, genre: Genre) -> Vec<Removal> {
+    let pick = |rs: &[CaseResult]| rs.iter().filter(|r| dataset.has_genre(r.target, genre)).cloned().collect::<Vec<_>>();
+    let (b, a) = (pick(before), pick(after));
+    Protocol::ALL.iter().map(|&p| removal_rate(&b, &a, p, 1000, 17)).collect()
+}
+
+/// Runs the paper's procedure for one genre and measures it against `retrained`.
+#[allow(clippy::too_many_arguments)]
+pub fn genre_outcome(
+    model: &Bert4Rec,
+    before: &[CaseResult],
+    retrained: Option<(&Bert4Rec, f64)>,
+    dataset: &Dataset,
+    cases: &[EvalCase],
+    sampler: &NegativeSampler,
+    genre: Genre,
+    config: &ForgetConfig,
+    device: &burn::tensor::Device,
+) -> Result<GenreOutcome> {
+    let (forget, unlearned) = forget_genre(model, dataset, genre, config, device, |_| {})?;
+    let after = evaluate_cases(&unlearned.model, cases, sampler, &unlearned.hook, 256, device)?;
+    let retrained_results = match retrained {
+        Some((m, _)) => Some(evaluate_cases(m, cases, sampler, &FfnHook::None, 256, device)?),
+        None => None,
+    };
+    Ok(GenreOutcome {
+        genre,
+        forget_set_users: before.iter().filter(|r| dataset.has_genre(r.target, genre)).count(),
+        original: ModelFigures::new(before, dataset, genre),
+        unlearned: ModelFigures::new(&after, dataset, genre),
+        retrained: retrained_results.as_ref().map(|r| ModelFigures::new(r, dataset, genre)),
+        removal_unlearned: removals(before, &after, dataset, genre),
+        removal_retrained: retrained_results.as_ref().map(|r| removals(before, r, dataset, genre)),
+        retrain_seconds: retrained.map(|(_, s)| s),
+        forget,
+    })
+}
+
+/// Zeroes the top-k neurons of three rankings (mean attribution, contrastive, random) for
+/// k = 4, 8, 16, … up to half of all neurons, and measures removal and cost.
+#[allow(clippy::too_many_arguments)]
+pub fn sweep(
+    model: &Bert4Rec,
+    before: &[CaseResult],
+    dataset: &Dataset,
+    cases: &[EvalCase],
+    sampler: &NegativeSampler,
+    genre: Genre,
+    forget: &ForgetReport,
+    config: &ForgetConfig,
+    device: &burn::tensor::Device,
+) -> Result<Vec<SweepPoint>> {
+    let (_, n_layers, d_ff) = model.dims();
+    // Contrastive: the genre's mean attribution minus that of as many sequences of other genres.
+    let others: Vec<EvalCase> = {
+        let mut c: Vec<EvalCase> = dataset
+            .eval_cases(Split::Validation)
+            .into_iter()
+            .filter(|c| !dataset.has_genre(c.target, genre))
+            .collect();
+        c.shuffle(&mut StdRng::seed_from_u64(config.seed ^ 0x07e5));
+        c.truncate(forget.sequences);
+        c
+    };
+    let queries: Vec<Query<'_>> = others.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
+    let other_attr = integrated_gradients(model, &queries, None, &config.ig, device, |_| {})?;
+    let mut contrast = forget.mean_attribution.clone();
+    for a in &other_attr {
+        for (row, layer) in contrast.iter_mut().zip(&a.layers) {
+            row.iter_mut().zip(layer).for_each(|(c, v)| *c -= v / other_attr.len() as f32);
+        }
+    }
+    let mut random: Vec<Neuron> = (0..n_layers).flat_map(|layer| (0..d_ff).map(move |index| Neuron { layer, index })).collect();
+    random.shuffle(&mut StdRng::seed_from_u64(99));
+    let rankings = [
+        ("attribution", rank_by_mean(&forget.mean_attribution)),
+        ("contrastive", rank_by_mean(&contrast)),
+        ("random", random),
+    ];
+    let base = ModelFigures::new(before, dataset, genre);
+    let mut points = Vec::new();
+    let mut k = 4;
+    while k <= n_layers * d_ff / 2 {
+        for (name, ranking) in &rankings {
+            let edited = zero_neurons(model, &ranking[..k])?;
+            let after = evaluate_cases(&edited, cases, sampler, &FfnHook::None, 256, device)?;
+            let figures = ModelFigures::new(&after, dataset, genre);
+            points.push(SweepPoint {
+                ranking: name.to_string(),
+                k,
+                removal: removals(before, &after, dataset, genre)[Protocol::Pop100 as usize].rate,
+                hr_percent: percent_of(&base.overall, &figures.overall, Protocol::Pop100)[2],
+                retain_hr_percent: percent_of(&base.retain, &figures.retain, Protocol::Pop100)[2],
+            });
+        }
+        k *= 2;
+    }
+    Ok(points)
+}
+
+/// A line chart as SVG: x = log2(k), one series per ranking.
+pub fn sweep_svg(points: &[SweepPoint], title: &str, value: impl Fn(&SweepPoint) -> f64, y_label: &str) -> String {
+    let (w, h, pad) = (520.0, 300.0, 48.0);
+    let ks: Vec<usize> = {
+        let mut k: Vec<usize> = points.iter().map(|p| p.k).collect();
+        k.dedup();
+        k.sort();
+        k.dedup();
+        k
+    };
+    let max_y = points.iter().map(&value).fold(1e-9, f64::max).max(1.0);
+    let x = |k: usize| pad + (w - 2.0 * pad) * ks.iter().position(|&v| v == k).unwrap_or(0) as f64 / (ks.len().max(2) - 1) as f64;
+    let y = |v: f64| h - pad - (h - 2.0 * pad) * (v / max_y).clamp(0.0, 1.0);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/><text x=\"{pad}\" y=\"18\" font-size=\"13\">{title}</text>\
+         <line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/><line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{}\" stroke=\"#333\"/>\
+         <text x=\"8\" y=\"{}\" transform=\"rotate(-90 8 {})\">{y_label}</text>",
+        h - pad, w - pad, h - pad, h - pad, h / 2.0, h / 2.0
+    );
+    for &k in &ks {
+        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{k}</text>", x(k), h - pad + 14.0);
+    }
+    for t in 0..=4 {
+        let v = max_y * t as f64 / 4.0;
+        let _ = write!(svg, "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v:.2}</text>", pad - 4.0, y(v) + 4.0);
+    }
+    for (i, (name, colour)) in [("attribution", "#c0392b"), ("contrastive", "#2980b9"), ("random", "#7f8c8d")].iter().enumerate() {
+        let series: Vec<String> = points.iter().filter(|p| p.ranking == *name).map(|p| format!("{:.1},{:.1}", x(p.k), y(value(p)))).collect();
+        let _ = write!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/><text x=\"{}\" y=\"{}\" fill=\"{colour}\">{name}</text>",
+            series.join(" "),
+            w - pad - 70.0,
+            pad + 14.0 * i as f64
+        );
+    }
+    let _ = write!(svg, "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">neurons zeroed (k)</text></svg>", w / 2.0, h - 10.0);
+    svg
+}
