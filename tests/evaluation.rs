@@ -1,0 +1,55 @@
+//! Evaluation on a real MovieLens-1M slice and on the shipped checkpoint.
+
+mod common;
+
+use recforget::checkpoint::{Checkpoint, default_checkpoint_dir};
+use recforget::data::Split;
+use recforget::metrics::{Evaluation, NegativeSampler, Protocol, evaluate_cases};
+use recforget::model::FfnHook;
+use recforget::train::{Trainer, TrainingConfig};
+
+#[test]
+fn sampled_protocols_rank_within_the_full_ranking_on_real_data() {
+    let ds = common::ml1m_slice(60);
+    let dir = tempfile::tempdir().unwrap();
+    let config = TrainingConfig::new(common::tiny_config(ds.num_items()).with_max_len(32))
+        .with_epochs(1)
+        .with_batch_size(16)
+        .with_validate_every(1);
+    let trainer = Trainer { config, dataset: &ds, device: common::device(), dir: dir.path(), command: "test".into(), notes: String::new() };
+    trainer.run(|_| {}).unwrap();
+    let ckpt = Checkpoint::load(dir.path(), &common::device()).unwrap();
+    let cases = ds.eval_cases(Split::Test);
+    let sampler = NegativeSampler::new(&ds, 3);
+    let results = evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 16, &common::device()).unwrap();
+    assert_eq!(results.len(), cases.len());
+    for r in &results {
+        // The sampled negatives are a subset of the unseen items: a rank among them can only be
+        // better (smaller) than among all of them, and never above 100.
+        assert!(r.ranks[Protocol::Pop100 as usize] <= r.ranks[Protocol::Full as usize]);
+        assert!(r.ranks[Protocol::Uniform100 as usize] <= 100);
+        assert_eq!(r.top.len(), 10);
+        assert!(!cases[r.user].history.iter().any(|h| r.top.contains(h) && *h != r.target));
+    }
+    // Same seed, same negatives: evaluating twice gives identical results.
+    let again = evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 7, &common::device()).unwrap();
+    assert_eq!(results, again);
+    let evaluation = Evaluation::summarize(&results, &ds);
+    assert_eq!(evaluation.cases, cases.len());
+    let g = &evaluation.genres[0];
+    assert_eq!(g.forget.full.cases + g.rest.full.cases, cases.len());
+}
+
+#[test]
+fn the_shipped_checkpoint_loads_and_beats_chance() {
+    let ds = common::ml1m();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(default_checkpoint_dir());
+    let ckpt = Checkpoint::load(&dir, &common::device()).expect("the shipped checkpoint loads");
+    ckpt.meta.check_vocabulary(&ds).unwrap();
+    let cases: Vec<_> = ds.eval_cases(Split::Test).into_iter().take(300).collect();
+    let sampler = NegativeSampler::new(&ds, 2024);
+    let results = evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 100, &common::device()).unwrap();
+    let m = Evaluation::summarize(&results, &ds).overall;
+    // Chance is 10/101 for HR@10 among 100 uniform negatives.
+    assert!(m.uniform100.hr10() > 0.2, "uniform100 HR@10 {}", m.uniform100.hr10());
+}
