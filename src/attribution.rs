@@ -107,7 +107,8 @@ pub struct IgProgress {
     pub layer: usize,
 }
 
-/// [`integrated_gradients_async`], blocking.
+/// [`integrated_gradients_async`], blocking, with the sequences split across the CPU cores
+/// when the device is the CPU (each thread differentiates its own scale factors).
 #[cfg(not(target_family = "wasm"))]
 pub fn integrated_gradients(
     model: &Bert4Rec,
@@ -115,9 +116,26 @@ pub fn integrated_gradients(
     genre_items: Option<&[bool]>,
     config: &IgConfig,
     device: &Device,
-    progress: impl FnMut(IgProgress),
+    progress: impl FnMut(IgProgress) + Send,
 ) -> Result<Vec<NeuronAttribution>> {
-    crate::readback::block_on(integrated_gradients_async(model, queries, genre_items, config, device, progress))
+    let threads = if *device == Device::flex() { crate::parallel::cores() } else { 1 };
+    let progress = std::sync::Mutex::new(progress);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    crate::parallel::map_chunks(queries, threads, |chunk, _| {
+        let mut last = 0;
+        crate::readback::block_on(integrated_gradients_async(model, chunk, genre_items, config, device, |p| {
+            let finished = if p.layer + 1 == model.layers.len() {
+                let step = p.sequences_done - last;
+                last = p.sequences_done;
+                done.fetch_add(step, std::sync::atomic::Ordering::Relaxed) + step
+            } else {
+                done.load(std::sync::atomic::Ordering::Relaxed)
+            };
+            if let Ok(mut report) = progress.lock() {
+                report(IgProgress { sequences_done: finished, sequences: queries.len(), layer: p.layer });
+            }
+        }))
+    })
 }
 
 /// Attributions of one sequence, `[n_layers][d_ff]`.

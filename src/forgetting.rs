@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::{IgConfig, IgProgress, Objective, Query, integrated_gradients_async};
+use crate::attribution::{IgConfig, IgProgress, NeuronAttribution, Objective, Query, integrated_gradients_async};
 use crate::clock::now_seconds;
 use crate::data::{Dataset, EvalCase, Genre, Split};
 use crate::error::{Error, Result};
@@ -96,42 +96,43 @@ pub fn attribution_cases(dataset: &Dataset, genre: Genre, cap: usize, seed: u64)
     cases
 }
 
-/// Attributes, screens and edits: returns the report and the unlearned model (`model` is not
-/// changed).
-pub async fn forget_genre_async(
-    model: &Bert4Rec,
-    dataset: &Dataset,
-    genre: Genre,
-    config: &ForgetConfig,
-    device: &burn::tensor::Device,
-    mut progress: impl FnMut(ForgetStage),
-) -> Result<(ForgetReport, Unlearned)> {
-    let started = now_seconds();
+/// The attribution queries and the genre's item flags for a forgetting run.
+fn prepare(dataset: &Dataset, genre: Genre, config: &ForgetConfig) -> Result<(Vec<EvalCase>, Vec<bool>)> {
     let cases = attribution_cases(dataset, genre, config.sequences, config.seed);
     if cases.is_empty() {
         return Err(Error::Config(format!(
             "no user's validation item is of genre {genre}: nothing to attribute"
         )));
     }
-    let queries: Vec<Query<'_>> = cases
+    let genre_items = dataset.items.iter().map(|i| i.genres.contains(genre)).collect();
+    Ok((cases, genre_items))
+}
+
+fn queries(cases: &[EvalCase]) -> Vec<Query<'_>> {
+    cases
         .iter()
         .map(|c| Query {
             history: &c.history,
             target: c.target,
         })
-        .collect();
-    let genre_items: Vec<bool> = dataset.items.iter().map(|i| i.genres.contains(genre)).collect();
-    let genre_items = (config.ig.objective == Objective::GenreProbability).then_some(genre_items.as_slice());
-    let attributions = integrated_gradients_async(model, &queries, genre_items, &config.ig, device, |p| {
-        progress(ForgetStage::Attribution(p))
-    })
-    .await?;
+        .collect()
+}
+
+/// Screens the attributions and edits the model.
+fn finish(
+    model: &Bert4Rec,
+    genre: Genre,
+    config: &ForgetConfig,
+    attributions: &[NeuronAttribution],
+    started: f64,
+    progress: &mut impl FnMut(ForgetStage),
+) -> Result<(ForgetReport, Unlearned)> {
     let attributed = now_seconds();
     progress(ForgetStage::Screening);
-    let screening = screen(&attributions, &config.screening)?;
+    let screening = screen(attributions, &config.screening)?;
     let (_, n_layers, d_ff) = model.dims();
     let mut mean_attribution = vec![vec![0.0f32; d_ff]; n_layers];
-    for a in &attributions {
+    for a in attributions {
         for (sum, layer) in mean_attribution.iter_mut().zip(&a.layers) {
             sum.iter_mut().zip(layer).for_each(|(s, v)| *s += v / attributions.len() as f32);
         }
@@ -140,7 +141,7 @@ pub async fn forget_genre_async(
     progress(ForgetStage::Editing);
     let unlearned = apply_edit(model, &screening.neurons, config.edit)?;
     let done = now_seconds();
-    let n = cases.len();
+    let n = attributions.len();
     let report = ForgetReport {
         genre,
         config: config.clone(),
@@ -161,7 +162,27 @@ pub async fn forget_genre_async(
     Ok((report, unlearned))
 }
 
-/// [`forget_genre_async`], blocking.
+/// Attributes, screens and edits: returns the report and the unlearned model (`model` is not
+/// changed).
+pub async fn forget_genre_async(
+    model: &Bert4Rec,
+    dataset: &Dataset,
+    genre: Genre,
+    config: &ForgetConfig,
+    device: &burn::tensor::Device,
+    mut progress: impl FnMut(ForgetStage),
+) -> Result<(ForgetReport, Unlearned)> {
+    let started = now_seconds();
+    let (cases, genre_items) = prepare(dataset, genre, config)?;
+    let genre_items = (config.ig.objective == Objective::GenreProbability).then_some(genre_items.as_slice());
+    let attributions = integrated_gradients_async(model, &queries(&cases), genre_items, &config.ig, device, |p| {
+        progress(ForgetStage::Attribution(p))
+    })
+    .await?;
+    finish(model, genre, config, &attributions, started, &mut progress)
+}
+
+/// [`forget_genre_async`], blocking, with attribution spread over the CPU cores.
 #[cfg(not(target_family = "wasm"))]
 pub fn forget_genre(
     model: &Bert4Rec,
@@ -169,9 +190,15 @@ pub fn forget_genre(
     genre: Genre,
     config: &ForgetConfig,
     device: &burn::tensor::Device,
-    progress: impl FnMut(ForgetStage),
+    mut progress: impl FnMut(ForgetStage) + Send,
 ) -> Result<(ForgetReport, Unlearned)> {
-    crate::readback::block_on(forget_genre_async(model, dataset, genre, config, device, progress))
+    let started = now_seconds();
+    let (cases, genre_items) = prepare(dataset, genre, config)?;
+    let genre_items = (config.ig.objective == Objective::GenreProbability).then_some(genre_items.as_slice());
+    let attributions = crate::attribution::integrated_gradients(model, &queries(&cases), genre_items, &config.ig, device, |p| {
+        progress(ForgetStage::Attribution(p))
+    })?;
+    finish(model, genre, config, &attributions, started, &mut progress)
 }
 
 /// Neurons ranked by mean attribution, highest first (for the trade-off sweep).

@@ -11,6 +11,8 @@ pub mod forgetting;
 mod fsutil;
 pub mod metrics;
 pub mod model;
+#[cfg(not(target_family = "wasm"))]
+pub mod parallel;
 pub mod readback;
 #[cfg(not(target_family = "wasm"))]
 pub mod report;

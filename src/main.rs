@@ -299,6 +299,9 @@ struct BenchArgs {
     /// Users in the timed evaluation.
     #[arg(long, default_value_t = 512)]
     eval_users: usize,
+    /// Sequences in the timed attribution of one genre (Action), both layers, 20 steps (0: skip).
+    #[arg(long, default_value_t = 256)]
+    attribution_sequences: usize,
 }
 
 mod serve;
@@ -604,6 +607,21 @@ fn bench(args: BenchArgs) -> Result<()> {
         let started = Instant::now();
         evaluate_cases(&model, &cases, &sampler, &FfnHook::None, 256, &device)?;
         let eval = started.elapsed().as_secs_f64();
+        let mut attribution = String::new();
+        if args.attribution_sequences > 0 {
+            use recforget::attribution::{IgConfig, Query, integrated_gradients};
+            let cases = recforget::forgetting::attribution_cases(&dataset, Genre::Action, args.attribution_sequences, 7);
+            let queries: Vec<Query> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
+            integrated_gradients(&model, &queries[..queries.len().min(2)], None, &IgConfig::default(), &device, |_| {})?;
+            let started = Instant::now();
+            integrated_gradients(&model, &queries, None, &IgConfig::default(), &device, |_| {})?;
+            let seconds = started.elapsed().as_secs_f64();
+            attribution = format!(
+                "      attribution {seconds:.2} s per genre ({} sequences, 2 layers, 20 steps), {:.1} ms per sequence",
+                queries.len(),
+                1000.0 * seconds / queries.len().max(1) as f64
+            );
+        }
         println!(
             "{:<5} ({threads} thread(s)) train {mean:.3} s/step ({:.1} sequences/s); evaluation {:.2} s for {} users ({:.0} users/s); est. epoch {:.0} s",
             backend.name(),
@@ -613,6 +631,9 @@ fn bench(args: BenchArgs) -> Result<()> {
             cases.len() as f64 / eval,
             mean * dataset.users.len().div_ceil(args.batch_size) as f64
         );
+        if !attribution.is_empty() {
+            println!("{attribution}");
+        }
     }
     Ok(())
 }

@@ -297,7 +297,8 @@ pub async fn evaluate_cases_async(
     Ok(results)
 }
 
-/// [`evaluate_cases_async`], blocking.
+/// [`evaluate_cases_async`], blocking, with the cases split across the CPU cores when the
+/// device is the CPU.
 #[cfg(not(target_family = "wasm"))]
 pub fn evaluate_cases(
     model: &Bert4Rec,
@@ -307,7 +308,10 @@ pub fn evaluate_cases(
     batch_size: usize,
     device: &burn::tensor::Device,
 ) -> Result<Vec<CaseResult>> {
-    block_on(evaluate_cases_async(model, cases, sampler, hook, batch_size, device))
+    let threads = if *device == burn::tensor::Device::flex() { crate::parallel::cores() } else { 1 };
+    crate::parallel::map_chunks(cases, threads, |chunk, _| {
+        block_on(evaluate_cases_async(model, chunk, sampler, hook, batch_size, device))
+    })
 }
 
 /// Metrics for the cases whose target has a genre (its forget set) and for the rest.
