@@ -1,9 +1,6 @@
 //! The compute backends recforget runs on.
 
-use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
-
-use crate::error::{Error, Result};
 
 /// A burn backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -28,7 +25,9 @@ impl Backend {
 
     /// Initialises a device (natively; the browser uses `init_async`).
     #[cfg(not(target_family = "wasm"))]
-    pub fn device(self) -> Result<Device> {
+    pub fn device(self) -> crate::Result<burn::tensor::Device> {
+        use burn::tensor::Device;
+        use crate::Error;
         match self {
             Backend::Flex => Ok(Device::flex()),
             Backend::Wgpu => Device::wgpu_options()

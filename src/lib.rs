@@ -16,6 +16,7 @@ pub mod parallel;
 pub mod readback;
 #[cfg(not(target_family = "wasm"))]
 pub mod report;
+#[cfg(not(target_family = "wasm"))]
 pub mod train;
 pub mod unlearning;
 #[cfg(target_family = "wasm")]

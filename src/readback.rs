@@ -1,8 +1,6 @@
 //! Reading tensors back to the host. The browser's WebGPU can only read asynchronously, so the
 //! library's read points are async; native callers block on them with [`block_on`].
 
-use std::future::Future;
-
 use burn::tensor::Tensor;
 
 use crate::error::{Error, Result};
@@ -18,6 +16,6 @@ pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
 
 /// Runs an async library call to completion on a native thread.
 #[cfg(not(target_family = "wasm"))]
-pub fn block_on<T>(future: impl Future<Output = T>) -> T {
+pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
     burn::tensor::read_sync(future)
 }
