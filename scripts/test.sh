@@ -5,16 +5,20 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 started=$(date +%s)
+# Vulkan on the CPU (lavapipe) for the wgpu tests, and Chromium for the browser tests.
+missing=()
+ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers libvulkan1)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]}"
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 cargo build --bins --tests
 ensure_data
 cargo test --no-fail-fast -- --test-threads=2
 
 bash scripts/build-web.sh
-if ! command -v chromium >/dev/null; then
-    echo "installing Debian's chromium"
-    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
-fi
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
-RECFORGET_BIN="$CARGO_TARGET_DIR/debug/recforget" XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}" \
-    node --test --test-concurrency=1 tests/browser/e2e.test.mjs
+RECFORGET_BIN="$CARGO_TARGET_DIR/debug/recforget" node --test --test-concurrency=1 tests/browser/e2e.test.mjs
 echo "scripts/test.sh: all tests passed in $(( $(date +%s) - started ))s"

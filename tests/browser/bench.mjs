@@ -1,0 +1,45 @@
+// Benchmark of the page (not a test): load time, time to first recommendation, and forget time,
+// on WebGPU (SwiftShader on a GPU-less machine) and on the CPU backend. Prints one line per backend.
+// Needs RECFORGET_BIN and the built page; run through scripts/bench-web.sh.
+import { spawn } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const port = 19000 + Math.floor(Math.random() * 1000);
+const origin = `http://127.0.0.1:${port}`;
+const sequences = Number(process.env.SEQUENCES ?? 32);
+const server = spawn(process.env.RECFORGET_BIN ?? 'recforget', ['serve', '--port', String(port), '--root', root], { stdio: 'ignore' });
+for (let i = 0; i < 100; i++) {
+  try { if ((await fetch(origin + '/')).ok) break; } catch { /* not up yet */ }
+  await new Promise((r) => setTimeout(r, 100));
+}
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-quic'],
+});
+try {
+  for (const backend of ['webgpu', 'cpu']) {
+    const page = await browser.newPage();
+    const t0 = Date.now();
+    await page.goto(`${origin}/?backend=${backend}&genre=Action&sequences=${sequences}`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 600_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#recs-before li').length === 10, null, { timeout: 600_000 });
+    const firstRecs = (Date.now() - t0) / 1000;
+    const label = await page.textContent('#backend');
+    const load = await page.textContent('#load');
+    const t1 = Date.now();
+    await page.click('#forget');
+    await page.waitForFunction(() => document.querySelectorAll('#recs-after li').length === 10, null, { timeout: 1_800_000 });
+    const forget = (Date.now() - t1) / 1000;
+    const inPage = await page.evaluate(() => window.recforget.state.lastForget?.seconds);
+    console.log(`${backend.padEnd(6)} [${label}] ${load}; first recommendations after ${firstRecs.toFixed(1)} s; ` +
+      `forget Action (${sequences} sequences, 2 layers, 20 steps) ${inPage?.toFixed(1)} s in the worker, ${forget.toFixed(1)} s to new recommendations`);
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  server.kill();
+}

@@ -1,0 +1,37 @@
+//! The wgpu backend (Vulkan; lavapipe on a CPU-only machine, which scripts/test.sh installs):
+//! the same weights score the same as on flex, and training runs there too.
+
+mod common;
+
+use burn::module::Module;
+use burn::tensor::Device;
+use recforget::data::ItemId;
+use recforget::metrics::score_histories;
+use recforget::model::FfnHook;
+use recforget::train::{Trainer, TrainingConfig};
+
+fn wgpu() -> Device {
+    Device::wgpu_options()
+        .init()
+        .expect("no wgpu adapter: install a Vulkan driver (apt-get install mesa-vulkan-drivers libvulkan1)")
+}
+
+#[test]
+fn wgpu_scores_match_flex_and_training_runs() {
+    let device = wgpu();
+    let model = common::tiny_model(20, 21);
+    let on_gpu = model.clone().to_device(&device);
+    let h = [ItemId(3), ItemId(8), ItemId(1)];
+    let a = score_histories(&model, &[&h], &FfnHook::None, &common::device()).unwrap().remove(0);
+    let b = score_histories(&on_gpu, &[&h], &FfnHook::None, &device).unwrap().remove(0);
+    let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-4, "flex and wgpu differ by {worst}");
+
+    let ds = common::cyclic(32, 12, 8);
+    let dir = tempfile::tempdir().unwrap();
+    let config = TrainingConfig::new(common::tiny_config(12)).with_epochs(2).with_batch_size(16).with_validate_every(2);
+    let trainer = Trainer { config, dataset: &ds, device, dir: dir.path(), command: "test".into(), notes: String::new() };
+    let state = trainer.run(|_| {}).unwrap();
+    assert_eq!(state.epochs_done, 2);
+    assert!(state.best_ndcg10.is_some_and(f64::is_finite));
+}
