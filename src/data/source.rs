@@ -51,89 +51,85 @@ fn parse_genres(field: &str, separator: char, path: &Path, line: usize) -> Resul
         .collect()
 }
 
-/// Reads RecBole's `.inter` file: a header with `user_id:token`, `item_id:token` and
-/// `timestamp:float` columns (any order), then one tab-separated row per interaction.
-pub fn read_atomic_inter(reader: impl BufRead, path: &Path) -> Result<Vec<RawInteraction>> {
-    let mut lines = reader.lines();
-    let header = lines
-        .next()
-        .ok_or_else(|| parse_error(path, 1, "empty file: expected a RecBole header line"))?
-        .map_err(|e| Error::io(path, e))?;
-    let columns: Vec<&str> = header.trim_end_matches('\r').split('\t').collect();
-    let find = |name: &str| {
-        columns
+/// A RecBole atomic file: its typed header and tab-separated rows.
+struct AtomicFile {
+    columns: Vec<String>,
+    /// (line number, fields) of every non-empty row.
+    rows: Vec<(usize, Vec<String>)>,
+}
+
+impl AtomicFile {
+    fn read(reader: impl BufRead, path: &Path) -> Result<AtomicFile> {
+        let mut lines = reader.lines();
+        let header = lines
+            .next()
+            .ok_or_else(|| parse_error(path, 1, "empty file: expected a RecBole header line"))?
+            .map_err(|e| Error::io(path, e))?;
+        let columns: Vec<String> = header.trim_end_matches('\r').split('\t').map(str::to_string).collect();
+        let mut rows = Vec::new();
+        for (index, line) in lines.enumerate() {
+            let number = index + 2;
+            let line = line.map_err(|e| Error::io(path, e))?;
+            let line = line.trim_end_matches('\r');
+            if line.is_empty() {
+                continue;
+            }
+            let fields: Vec<String> = line.split('\t').map(str::to_string).collect();
+            if fields.len() != columns.len() {
+                return Err(parse_error(
+                    path,
+                    number,
+                    format!("expected {} tab-separated fields, found {}", columns.len(), fields.len()),
+                ));
+            }
+            rows.push((number, fields));
+        }
+        Ok(AtomicFile { columns, rows })
+    }
+
+    /// The index of the column `name` (`name:type` in the header).
+    fn column(&self, name: &str, path: &Path) -> Result<usize> {
+        self.columns
             .iter()
             .position(|c| c.split(':').next() == Some(name))
             .ok_or_else(|| {
                 parse_error(
                     path,
                     1,
-                    format!("header has no `{name}` column (found: {})", columns.join(", ")),
+                    format!("header has no `{name}` column (found: {})", self.columns.join(", ")),
                 )
             })
-    };
-    let (user_col, item_col, time_col) = (find("user_id")?, find("item_id")?, find("timestamp")?);
-    let width = columns.len();
-    let mut out = Vec::new();
-    for (index, line) in lines.enumerate() {
-        let number = index + 2;
-        let line = line.map_err(|e| Error::io(path, e))?;
-        let line = line.trim_end_matches('\r');
-        if line.is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split('\t').collect();
-        if fields.len() != width {
-            return Err(parse_error(
-                path,
-                number,
-                format!("expected {width} tab-separated fields, found {}", fields.len()),
-            ));
-        }
-        let timestamp = fields[time_col].parse::<f64>().map_err(|_| {
-            parse_error(path, number, format!("timestamp `{}` is not a number", fields[time_col]))
-        })?;
-        out.push(RawInteraction {
-            user: fields[user_col].to_string(),
-            item: fields[item_col].to_string(),
-            timestamp: timestamp as i64,
-        });
     }
-    Ok(out)
+}
+
+/// Reads RecBole's `.inter` file: a header with `user_id:token`, `item_id:token` and
+/// `timestamp:float` columns (any order), then one tab-separated row per interaction.
+pub fn read_atomic_inter(reader: impl BufRead, path: &Path) -> Result<Vec<RawInteraction>> {
+    let file = AtomicFile::read(reader, path)?;
+    let (user, item, time) = (file.column("user_id", path)?, file.column("item_id", path)?, file.column("timestamp", path)?);
+    file.rows
+        .iter()
+        .map(|(number, fields)| {
+            let timestamp = fields[time].parse::<f64>().map_err(|_| {
+                parse_error(path, *number, format!("timestamp `{}` is not a number", fields[time]))
+            })?;
+            Ok(RawInteraction {
+                user: fields[user].clone(),
+                item: fields[item].clone(),
+                timestamp: timestamp as i64,
+            })
+        })
+        .collect()
 }
 
 /// Reads RecBole's `.item` file: `item_id:token` and a space-separated `genre:token` column.
 pub fn read_atomic_item(reader: impl BufRead, path: &Path) -> Result<HashMap<String, GenreSet>> {
-    let mut lines = reader.lines();
-    let header = lines
-        .next()
-        .ok_or_else(|| parse_error(path, 1, "empty file: expected a RecBole header line"))?
-        .map_err(|e| Error::io(path, e))?;
-    let columns: Vec<&str> = header.trim_end_matches('\r').split('\t').collect();
-    let position = |name: &str| columns.iter().position(|c| c.split(':').next() == Some(name));
-    let (Some(item_col), Some(genre_col)) = (position("item_id"), position("genre")) else {
-        return Err(parse_error(path, 1, "header needs `item_id` and `genre` columns"));
-    };
-    let mut catalog = HashMap::new();
-    for (index, line) in lines.enumerate() {
-        let number = index + 2;
-        let line = line.map_err(|e| Error::io(path, e))?;
-        let line = line.trim_end_matches('\r');
-        if line.is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split('\t').collect();
-        if fields.len() != columns.len() {
-            return Err(parse_error(
-                path,
-                number,
-                format!("expected {} fields, found {}", columns.len(), fields.len()),
-            ));
-        }
-        let genres = parse_genres(fields[genre_col], ' ', path, number)?;
-        catalog.insert(fields[item_col].to_string(), genres);
-    }
-    Ok(catalog)
+    let file = AtomicFile::read(reader, path)?;
+    let (item, genre) = (file.column("item_id", path)?, file.column("genre", path)?);
+    file.rows
+        .iter()
+        .map(|(number, fields)| Ok((fields[item].clone(), parse_genres(&fields[genre], ' ', path, *number)?)))
+        .collect()
 }
 
 /// Decodes ISO-8859-1 (the encoding of GroupLens' `movies.dat`).
