@@ -61,8 +61,8 @@ async function start({ backend }) {
     parity = { maxDifference: worst, ok: worst <= 1e-3 * Math.max(1, scale) };
     if (!parity.ok) session = cpu;
   }
-  const catalog = session.catalog();
-  const users = session.users();
+  const catalog = JSON.parse(session.catalog());
+  const users = JSON.parse(session.users());
   const checkpoint = JSON.parse(new TextDecoder().decode(meta));
   return {
     backend: session === cpu && backend !== 'cpu' && parity && !parity.ok ? 'CPU (wasm) — WebGPU failed the parity check' : session.backend,
