@@ -1,0 +1,127 @@
+//! `recforget bench`: training, evaluation and attribution speed per backend.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+
+use recforget::Backend;
+use recforget::data::{Genre, Split};
+use recforget::metrics::{NegativeSampler, evaluate_cases};
+use recforget::model::{Bert4RecConfig, FfnHook};
+
+use super::common::{DEFAULT_DATA, load_dataset};
+
+#[derive(Args, Debug)]
+pub(crate) struct BenchArgs {
+    #[arg(long, default_value = DEFAULT_DATA)]
+    pub(crate) data: PathBuf,
+    /// Backends to measure.
+    #[arg(long, value_enum, num_args = 1.., default_values_t = [Backend::Flex, Backend::Wgpu])]
+    pub(crate) backend: Vec<Backend>,
+    /// Timed training steps per backend (after one warm-up step).
+    #[arg(long, default_value_t = 3)]
+    pub(crate) steps: usize,
+    #[arg(long, default_value_t = 128)]
+    pub(crate) batch_size: usize,
+    #[arg(long, default_value_t = 200)]
+    pub(crate) max_len: usize,
+    /// CPU threads per training step (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) threads: usize,
+    /// Users in the timed evaluation.
+    #[arg(long, default_value_t = 512)]
+    pub(crate) eval_users: usize,
+    /// Sequences in the timed attribution of one genre (Action), both layers, 20 steps (0: skip).
+    #[arg(long, default_value_t = 256)]
+    pub(crate) attribution_sequences: usize,
+}
+
+pub(crate) fn bench(args: BenchArgs) -> Result<()> {
+    use burn::optim::AdamConfig;
+    use recforget::train::{step_threads, train_step};
+    use rand::SeedableRng;
+    use recforget::data::{ClozeBatch, ClozeConfig};
+
+    let dataset = load_dataset(&args.data)?;
+    let train = dataset.train_sequences();
+    let windows: Vec<_> = train
+        .iter()
+        .take(args.batch_size)
+        .map(|s| &s[s.len().saturating_sub(args.max_len)..])
+        .collect();
+    let config = Bert4RecConfig::new(dataset.num_items()).with_max_len(args.max_len);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let batch = ClozeBatch::sample(&windows, args.max_len, dataset.num_items(), ClozeConfig::default(), &mut rng);
+    println!(
+        "training step: batch {} x {} items, {} masked positions, d_model {}, {} layers, FFN {}",
+        windows.len(),
+        args.max_len,
+        batch.positions.len(),
+        config.d_model,
+        config.n_layers,
+        config.d_ff
+    );
+    for backend in &args.backend {
+        let device = match backend.device() {
+            Ok(d) => d,
+            Err(e) => {
+                println!("{:<5} unavailable: {e}", backend.name());
+                continue;
+            }
+        };
+        let ad = device.clone().autodiff();
+        let threads = step_threads(args.threads, &device);
+        let mut model = config.init(&ad);
+        let mut optimizer = AdamConfig::new().init();
+        let mut times = Vec::new();
+        for step in 0..=args.steps {
+            let started = Instant::now();
+            model = train_step(model, &mut optimizer, &batch, 1e-3, threads, &ad).0;
+            ad.sync().ok();
+            if step > 0 {
+                times.push(started.elapsed().as_secs_f64());
+            }
+        }
+        let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
+        let model = {
+            use burn::module::Module;
+            model.valid()
+        };
+        let cases: Vec<_> = dataset.eval_cases(Split::Test).into_iter().take(args.eval_users).collect();
+        let sampler = NegativeSampler::new(&dataset, 1);
+        evaluate_cases(&model, &cases[..cases.len().min(8)], &sampler, &FfnHook::None, 256, &device)?;
+        let started = Instant::now();
+        evaluate_cases(&model, &cases, &sampler, &FfnHook::None, 256, &device)?;
+        let eval = started.elapsed().as_secs_f64();
+        let mut attribution = String::new();
+        if args.attribution_sequences > 0 {
+            use recforget::attribution::{IgConfig, Query, integrated_gradients};
+            let cases = recforget::forgetting::attribution_cases(&dataset, Genre::Action, args.attribution_sequences, 7);
+            let queries: Vec<Query> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
+            integrated_gradients(&model, &queries[..queries.len().min(2)], None, &IgConfig::default(), &device, |_| {})?;
+            let started = Instant::now();
+            integrated_gradients(&model, &queries, None, &IgConfig::default(), &device, |_| {})?;
+            let seconds = started.elapsed().as_secs_f64();
+            attribution = format!(
+                "      attribution {seconds:.2} s per genre ({} sequences, 2 layers, 20 steps), {:.1} ms per sequence",
+                queries.len(),
+                1000.0 * seconds / queries.len().max(1) as f64
+            );
+        }
+        println!(
+            "{:<5} ({threads} thread(s)) train {mean:.3} s/step ({:.1} sequences/s); evaluation {:.2} s for {} users ({:.0} users/s); est. epoch {:.0} s",
+            backend.name(),
+            windows.len() as f64 / mean,
+            eval,
+            cases.len(),
+            cases.len() as f64 / eval,
+            mean * dataset.users.len().div_ceil(args.batch_size) as f64
+        );
+        if !attribution.is_empty() {
+            println!("{attribution}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! `recforget evaluate` and `recforget export`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+
+use recforget::Backend;
+use recforget::checkpoint::{self, Checkpoint};
+use recforget::metrics::{Evaluation, NegativeSampler, RankingMetrics, evaluate_cases};
+use recforget::model::FfnHook;
+
+use super::common::{DEFAULT_DATA, load_dataset, print_protocols, SplitArg};
+
+#[derive(Args, Debug)]
+pub(crate) struct EvaluateArgs {
+    /// The checkpoint folder.
+    #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
+    pub(crate) checkpoint: PathBuf,
+    /// The prepared dataset.
+    #[arg(long, default_value = DEFAULT_DATA)]
+    pub(crate) data: PathBuf,
+    #[arg(long, value_enum, default_value_t = SplitArg::Test)]
+    pub(crate) split: SplitArg,
+    /// Evaluate only the first N users (0: all).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) users: usize,
+    /// Seed of the sampled negatives.
+    #[arg(long, default_value_t = 2024)]
+    pub(crate) seed: u64,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub(crate) backend: Backend,
+}
+
+pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
+    let dataset = load_dataset(&args.data)?;
+    let device = args.backend.device()?;
+    let checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
+    checkpoint.meta.check_vocabulary(&dataset)?;
+    let mut cases = dataset.eval_cases(args.split.into());
+    if args.users > 0 {
+        cases.truncate(args.users);
+    }
+    let sampler = NegativeSampler::new(&dataset, args.seed);
+    let started = Instant::now();
+    let results = evaluate_cases(&checkpoint.model, &cases, &sampler, &FfnHook::None, 256, &device)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let evaluation = Evaluation::summarize(&results, &dataset);
+    if args.json {
+        let json = serde_json::json!({
+            "checkpoint": args.checkpoint,
+            "split": format!("{:?}", args.split).to_lowercase(),
+            "cases": evaluation.cases,
+            "seconds": seconds,
+            "full": evaluation.overall.full,
+            "uniform100": evaluation.overall.uniform100,
+            "pop100": evaluation.overall.pop100,
+            "genres": evaluation.genres,
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(());
+    }
+    println!(
+        "{} on {} {:?} users ({} epochs trained), {:.1}s on {}",
+        args.checkpoint.display(),
+        evaluation.cases,
+        args.split,
+        checkpoint.meta.epochs,
+        seconds,
+        args.backend.name()
+    );
+    print_protocols(&evaluation.overall);
+    println!();
+    println!("by genre of the target item (HR@10 / NDCG@10; forget set = targets of the genre)");
+    println!(
+        "{:<12} {:>6}  {:>15} {:>15}  {:>15} {:>15}  {:>9}",
+        "genre", "cases", "forget full", "rest full", "forget pop100", "rest pop100", "top-10 %"
+    );
+    for g in &evaluation.genres {
+        let pair = |m: &RankingMetrics| format!("{:.4}/{:.4}", m.hr10(), m.ndcg10());
+        println!(
+            "{:<12} {:>6}  {:>15} {:>15}  {:>15} {:>15}  {:>8.1}%",
+            g.genre.name(),
+            g.forget.full.cases,
+            pair(&g.forget.full),
+            pair(&g.rest.full),
+            pair(&g.forget.pop100),
+            pair(&g.rest.pop100),
+            100.0 * g.top10_share
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ExportArgs {
+    #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
+    pub(crate) checkpoint: PathBuf,
+    /// The safetensors file to write.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+}
+
+pub(crate) fn export(args: ExportArgs) -> Result<()> {
+    let device = Backend::Flex.device()?;
+    let checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
+    checkpoint::export_safetensors(&checkpoint.model, &args.out)?;
+    println!("wrote {}", args.out.display());
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! The command line's subcommands, one module each.
+
+pub mod bench;
+pub mod common;
+pub mod data;
+pub mod evaluate;
+pub mod forget;
+pub mod report;
+pub mod serve;
+pub mod train;
+pub mod web;

@@ -1,0 +1,146 @@
+//! `recforget report`: the results page.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+
+use recforget::Backend;
+use recforget::checkpoint::{self, Checkpoint};
+use recforget::comparison::percent_of;
+use recforget::data::{Genre, Split};
+use recforget::forgetting::ForgetConfig;
+use recforget::metrics::{NegativeSampler, Protocol, evaluate_cases};
+use recforget::model::FfnHook;
+
+use super::common::{DEFAULT_DATA, load_dataset, retrained_dir};
+
+#[derive(Args, Debug)]
+pub(crate) struct ReportArgs {
+    #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
+    pub(crate) checkpoint: PathBuf,
+    #[arg(long, default_value = DEFAULT_DATA)]
+    pub(crate) data: PathBuf,
+    /// Test users evaluated (0: all).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) users: usize,
+    /// Test users in each point of the sweep.
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) sweep_users: usize,
+    /// Genres of the sweep (default: Action, Drama, Comedy).
+    #[arg(long, num_args = 1..)]
+    pub(crate) sweep_genres: Vec<String>,
+    #[arg(long, default_value_t = 2024)]
+    pub(crate) seed: u64,
+    #[arg(long, default_value = "results")]
+    pub(crate) out: PathBuf,
+}
+
+pub(crate) fn report(args: ReportArgs) -> Result<()> {
+    use recforget::report::{genre_outcome, sweep, sweep_svg};
+    use std::fmt::Write as _;
+
+    let started = Instant::now();
+    let dataset = load_dataset(&args.data)?;
+    let device = Backend::Flex.device()?;
+    let original = Checkpoint::load(&args.checkpoint, &device)?;
+    original.meta.check_vocabulary(&dataset)?;
+    let mut cases = dataset.eval_cases(Split::Test);
+    if args.users > 0 {
+        cases.truncate(args.users);
+    }
+    let sampler = NegativeSampler::new(&dataset, args.seed);
+    let before = evaluate_cases(&original.model, &cases, &sampler, &FfnHook::None, 256, &device)?;
+    let config = ForgetConfig::default();
+    let mut outcomes = Vec::new();
+    for genre in Genre::ALL {
+        let dir = retrained_dir(genre);
+        let retrained = if dir.join(checkpoint::META_FILE).exists() { Some(Checkpoint::load(&dir, &device)?) } else { None };
+        let r = retrained.as_ref().map(|c| (&c.model, c.meta.train_seconds));
+        eprintln!("{genre}: forgetting and evaluating");
+        outcomes.push(genre_outcome(&original.model, &before, r, &dataset, &cases, &sampler, genre, &config, &device)?);
+    }
+    let sweep_genres: Vec<Genre> = if args.sweep_genres.is_empty() {
+        vec![Genre::Action, Genre::Drama, Genre::Comedy]
+    } else {
+        args.sweep_genres.iter().map(|g| g.parse()).collect::<Result<_, _>>()?
+    };
+    let sweep_cases: Vec<_> = cases.iter().take(args.sweep_users).cloned().collect();
+    let sweep_before: Vec<_> = before.iter().take(args.sweep_users).cloned().collect();
+    let mut sweeps = Vec::new();
+    for genre in &sweep_genres {
+        eprintln!("{genre}: sweep");
+        let outcome = outcomes.iter().find(|o| o.genre == *genre).expect("every genre was run");
+        sweeps.push((*genre, sweep(&original.model, &sweep_before, &dataset, &sweep_cases, &sampler, *genre, &outcome.forget, &config, &device)?));
+    }
+    std::fs::create_dir_all(&args.out)?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let json = serde_json::json!({
+        "command": command,
+        "checkpoint": { "path": args.checkpoint, "meta": original.meta },
+        "testUsers": cases.len(),
+        "seed": args.seed,
+        "forgetConfig": config,
+        "genres": outcomes,
+        "sweeps": sweeps.iter().map(|(g, p)| serde_json::json!({"genre": g, "users": sweep_cases.len(), "points": p})).collect::<Vec<_>>(),
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    std::fs::write(args.out.join("report.json"), serde_json::to_string_pretty(&json)?)?;
+
+    let mut md = String::new();
+    let m = &original.meta;
+    writeln!(md, "# recforget results\n")?;
+    writeln!(md, "Produced by `{command}` from the committed code and checkpoints ({:.0} s).\n", started.elapsed().as_secs_f64())?;
+    writeln!(md, "Original model: `{}`, {} epochs, seed {}, trained in {:.0} s, validation NDCG@10 (full) {:?}.", args.checkpoint.display(), m.epochs, m.seed, m.train_seconds, m.validation_ndcg10)?;
+    writeln!(md, "Test users: {} (leave-one-out last item); negatives seeded with {}. Attribution uses up to {} users whose *validation* item is of the genre, so it never sees the test items the removal is measured on. Defaults: m = {} steps ({:?} Riemann), ratio {}, P from {}% by {} into [{}, {}].\n",
+        cases.len(), args.seed, config.sequences, config.ig.steps, config.ig.riemann, config.screening.ratio, config.screening.p_start, config.screening.p_step, config.screening.band.0, config.screening.band.1)?;
+    writeln!(md, "Removal rate = 1 − HR@10(forget set after) ÷ HR@10(forget set before); forget set = test users whose target is of the genre; 95% bootstrap interval. Removal and overall HR trade off arithmetically: if the forget set holds x% of the hits, removing a share r of them costs r·x% of overall HR, whatever the method.\n")?;
+    writeln!(md, "## The paper's genres (Tables 2 and 3): pop100 protocol\n")?;
+    writeln!(md, "| genre | model | HR@1 | HR@5 | HR@10 | NDCG@1 | NDCG@5 | NDCG@10 | HR@10 % of orig. | NDCG@10 % of orig. | removal (pop100) | genre share of top-10 |")?;
+    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+    for o in outcomes.iter().filter(|o| matches!(o.genre, Genre::Action | Genre::Drama | Genre::Comedy)) {
+        let mut rows = vec![("original", &o.original, None), ("unlearned", &o.unlearned, Some(o.removal_unlearned[2]))];
+        if let (Some(f), Some(r)) = (&o.retrained, &o.removal_retrained) {
+            rows.push(("retrained", f, Some(r[2])));
+        }
+        for (name, f, removal) in rows {
+            let p = f.overall.pop100;
+            let pct = percent_of(&o.original.overall, &f.overall, Protocol::Pop100);
+            let removal = removal.map(|r| format!("{:.1}% [{:.1}, {:.1}]", 100.0 * r.rate, 100.0 * r.low, 100.0 * r.high)).unwrap_or_default();
+            writeln!(md, "| {} | {name} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.1}% | {:.1}% | {removal} | {:.1}% |",
+                o.genre, p.hr[0], p.hr[1], p.hr[2], p.ndcg[0], p.ndcg[1], p.ndcg[2], pct[2], pct[5], 100.0 * f.exposure)?;
+        }
+        if o.retrained.is_none() {
+            writeln!(md, "| {} | retrained | not available: run `recforget retrain --exclude-genre {}` | | | | | | | | | |", o.genre, o.genre)?;
+        }
+    }
+    writeln!(md, "\nPaper's claims: HR 94.03–96.49% and NDCG 90.15–94.25% of the original; removal 70.53–74.82% (retraining 100%); ×10.1–11.0 faster than retraining.\n")?;
+    writeln!(md, "## Every genre, the paper's rule\n")?;
+    writeln!(md, "| genre | forget-set users | neurons | P | in band | attribution s | removal full | removal pop100 | HR@10 % (pop100) | NDCG@10 % (pop100) | retain HR@10 % | share before → after |")?;
+    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+    for o in &outcomes {
+        let pct = percent_of(&o.original.overall, &o.unlearned.overall, Protocol::Pop100);
+        let retain = percent_of(&o.original.retain, &o.unlearned.retain, Protocol::Pop100);
+        writeln!(md, "| {} | {} | {} | {}% | {} | {:.2} | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1}% → {:.1}% |",
+            o.genre, o.forget_set_users, o.forget.screening.neurons.len(), o.forget.screening.p, if o.forget.screening.converged { "yes" } else { "no" },
+            o.forget.times.attribution, 100.0 * o.removal_unlearned[0].rate, 100.0 * o.removal_unlearned[2].rate, pct[2], pct[5], retain[2],
+            100.0 * o.original.exposure, 100.0 * o.unlearned.exposure)?;
+    }
+    writeln!(md, "\n## Trade-off sweep: zeroing the top-k neurons ({} test users)\n", sweep_cases.len())?;
+    writeln!(md, "Rankings: mean attribution for the genre; contrastive (genre minus other genres); random (control).\n")?;
+    for (genre, points) in &sweeps {
+        let slug = genre.name().to_lowercase().replace('\'', "");
+        std::fs::write(args.out.join(format!("sweep-{slug}-removal.svg")), sweep_svg(points, &format!("{genre}: removal rate (pop100)"), |p| p.removal, "removal"))?;
+        std::fs::write(args.out.join(format!("sweep-{slug}-hr.svg")), sweep_svg(points, &format!("{genre}: overall HR@10, % of original"), |p| p.hr_percent / 100.0, "HR@10 / original"))?;
+        writeln!(md, "### {genre}\n\n![removal](sweep-{slug}-removal.svg) ![HR](sweep-{slug}-hr.svg)\n")?;
+        writeln!(md, "| k | ranking | removal (pop100) | HR@10 % | retain HR@10 % |\n|---|---|---|---|---|")?;
+        for p in points {
+            writeln!(md, "| {} | {} | {:.1}% | {:.1}% | {:.1}% |", p.k, p.ranking, 100.0 * p.removal, p.hr_percent, p.retain_hr_percent)?;
+        }
+        writeln!(md)?;
+    }
+    std::fs::write(args.out.join("report.md"), md)?;
+    println!("wrote {}/report.md, report.json and the sweep charts in {:.0}s", args.out.display(), started.elapsed().as_secs_f64());
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! `recforget train` and `recforget retrain`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use recforget::Backend;
+use recforget::checkpoint::{self, Checkpoint};
+use recforget::data::Genre;
+use recforget::model::Bert4RecConfig;
+use recforget::train::{TrainEvent, Trainer, TrainingConfig};
+
+use super::common::{DEFAULT_DATA, load_dataset, retrained_dir};
+
+#[derive(Args, Debug)]
+pub(crate) struct TrainArgs {
+    /// The prepared dataset.
+    #[arg(long, default_value = DEFAULT_DATA)]
+    pub(crate) data: PathBuf,
+    /// Output folder: the best checkpoint, and resume files.
+    #[arg(long, default_value = "checkpoints/bert4rec-ml1m")]
+    pub(crate) out: PathBuf,
+    /// Total epochs (a resumed run continues up to this).
+    #[arg(long, default_value_t = 200)]
+    pub(crate) epochs: usize,
+    #[arg(long, default_value_t = 128)]
+    pub(crate) batch_size: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub(crate) learning_rate: f64,
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// Longest sequence, [MASK] included.
+    #[arg(long, default_value_t = 200)]
+    pub(crate) max_len: usize,
+    #[arg(long, default_value_t = 64)]
+    pub(crate) d_model: usize,
+    #[arg(long, default_value_t = 2)]
+    pub(crate) layers: usize,
+    #[arg(long, default_value_t = 2)]
+    pub(crate) heads: usize,
+    #[arg(long, default_value_t = 256)]
+    pub(crate) d_ff: usize,
+    #[arg(long, default_value_t = 0.1)]
+    pub(crate) dropout: f64,
+    /// Validate every this many epochs.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) validate_every: usize,
+    /// CPU threads per step on flex (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) threads: usize,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub(crate) backend: Backend,
+}
+
+pub(crate) fn train(args: TrainArgs) -> Result<()> {
+    let dataset = load_dataset(&args.data)?;
+    let model = Bert4RecConfig::new(dataset.num_items())
+        .with_max_len(args.max_len)
+        .with_d_model(args.d_model)
+        .with_n_layers(args.layers)
+        .with_n_heads(args.heads)
+        .with_d_ff(args.d_ff)
+        .with_dropout(args.dropout);
+    let config = TrainingConfig::new(model)
+        .with_epochs(args.epochs)
+        .with_batch_size(args.batch_size)
+        .with_learning_rate(args.learning_rate)
+        .with_seed(args.seed)
+        .with_validate_every(args.validate_every)
+        .with_threads(args.threads);
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let trainer = Trainer {
+        config,
+        dataset: &dataset,
+        device: args.backend.device()?,
+        dir: &args.out,
+        command,
+        notes: String::new(),
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "epoch {prefix} [{bar:30}] {pos}/{len} steps  {msg}  elapsed {elapsed}  ETA {eta}",
+        )?
+        .progress_chars("=> "),
+    );
+    let state = trainer.run(|event| match event {
+        TrainEvent::Step {
+            epoch,
+            step,
+            steps,
+            loss,
+            sequences_per_second,
+        } => {
+            bar.set_length(steps as u64);
+            bar.set_prefix(format!("{}/{}", epoch + 1, args.epochs));
+            bar.set_position(step as u64 + 1);
+            bar.set_message(format!("loss {loss:.4}  {sequences_per_second:.0} seq/s"));
+            if bar.is_hidden() && (step + 1) % 10 == 0 {
+                println!(
+                    "epoch {}/{} step {}/{steps}: loss {loss:.4}, {sequences_per_second:.0} sequences/s",
+                    epoch + 1,
+                    args.epochs,
+                    step + 1
+                );
+            }
+        }
+        TrainEvent::Epoch {
+            epoch,
+            mean_loss,
+            seconds,
+            validation,
+            improved,
+        } => {
+            let validation = validation
+                .map(|m| {
+                    format!(
+                        "  valid full HR@10 {:.4} NDCG@10 {:.4}, pop100 HR@10 {:.4} NDCG@10 {:.4}{}",
+                        m.full.hr10(),
+                        m.full.ndcg10(),
+                        m.pop100.hr10(),
+                        m.pop100.ndcg10(),
+                        if improved { " (best, saved)" } else { "" }
+                    )
+                })
+                .unwrap_or_default();
+            let line = format!("epoch {:>3}: loss {mean_loss:.4}  {seconds:.1}s{validation}", epoch + 1);
+            if bar.is_hidden() {
+                println!("{line}");
+            } else {
+                bar.println(line);
+            }
+        }
+    })?;
+    bar.finish_and_clear();
+    println!(
+        "trained {} epochs in {:.0}s; best validation NDCG@10 {:?}; checkpoint in {}",
+        state.epochs_done,
+        state.train_seconds,
+        state.best_ndcg10,
+        args.out.display()
+    );
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct RetrainArgs {
+    /// The genre whose interactions are removed from training.
+    #[arg(long)]
+    pub(crate) exclude_genre: String,
+    /// Take the model config, epochs and seed from this checkpoint's training.
+    #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
+    pub(crate) like: PathBuf,
+    #[arg(long, default_value = DEFAULT_DATA)]
+    pub(crate) data: PathBuf,
+    /// Output folder (default: checkpoints/retrain-<genre>).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Epochs (default: as many as the original was trained for).
+    #[arg(long)]
+    pub(crate) epochs: Option<usize>,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub(crate) backend: Backend,
+}
+
+pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
+    let genre: Genre = args.exclude_genre.parse()?;
+    let dataset = load_dataset(&args.data)?;
+    let like = Checkpoint::load(&args.like, &Backend::Flex.device()?)
+        .with_context(|| format!("retraining copies the configuration of {}", args.like.display()))?;
+    like.meta.check_vocabulary(&dataset)?;
+    let without = dataset.without_genre_in_training(genre);
+    let removed = dataset.stats().interactions - without.stats().interactions;
+    println!("removed {removed} training interactions with {genre} items");
+    let out = args.out.unwrap_or_else(|| retrained_dir(genre));
+    let epochs = args.epochs.unwrap_or(like.meta.epochs);
+    let config = TrainingConfig::new(like.config.clone()).with_epochs(epochs).with_seed(like.meta.seed);
+    let trainer = Trainer {
+        config,
+        dataset: &without,
+        device: args.backend.device()?,
+        dir: &out,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        notes: format!("retrained from scratch without {genre} in training"),
+    };
+    let state = trainer.run(|event| {
+        if let TrainEvent::Epoch { epoch, mean_loss, seconds, validation, .. } = event {
+            let v = validation.map(|m| format!(", valid NDCG@10 {:.4}", m.full.ndcg10())).unwrap_or_default();
+            println!("epoch {:>3}: loss {mean_loss:.4} {seconds:.1}s{v}", epoch + 1);
+        }
+    })?;
+    println!("retrained {} epochs in {:.0}s into {}", state.epochs_done, state.train_seconds, out.display());
+    Ok(())
+}
