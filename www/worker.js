@@ -14,10 +14,12 @@ let session = null;    // the session in use (WebGPU or CPU)
 let cpu = null;        // a CPU session, kept for the parity check and as the fallback
 let bytes = null;      // the loaded files, to build a fallback session
 let applied = [];      // the genres forgotten so far, replayed on a fallback session
+const retrained = new Map();  // genre -> {session, meta} of a shipped retrained model, or null
+let backendChoice = 'auto';
 
 // Fetches one of the page's own files, reporting bytes as they arrive.
-async function load(name) {
-  const url = new URL(FILES[name], import.meta.url);
+async function load(name, path = FILES[name]) {
+  const url = new URL(path, import.meta.url);
   const response = await fetch(url);
   if (!response.ok) {
     throw new Error(`${name} (${url.pathname}) could not be loaded: HTTP ${response.status}. ` +
@@ -43,10 +45,11 @@ async function load(name) {
 const now = () => performance.now() / 1000;
 
 async function start({ backend }) {
+  backendChoice = backend;
   const t0 = now();
   const wasm = await load('wasm');
   await init({ module_or_path: wasm });
-  const [config, meta, weights, data] = await Promise.all(['config', 'meta', 'weights', 'data'].map(load));
+  const [config, meta, weights, data] = await Promise.all(['config', 'meta', 'weights', 'data'].map((name) => load(name)));
   bytes = { config, weights, data };
   const loadSeconds = now() - t0;
   const t1 = now();
@@ -87,9 +90,29 @@ async function run(call) {
   }
 }
 
+// The model retrained from scratch without `genre`, when the site ships one
+// (checkpoints/retrain-<genre>/); null otherwise.
+async function retrainedFor(genre) {
+  if (retrained.has(genre)) return retrained.get(genre);
+  const dir = `../checkpoints/retrain-${genre.toLowerCase().replace("'", '')}`;
+  let entry = null;
+  const probe = await fetch(new URL(`${dir}/meta.json`, import.meta.url), { method: 'HEAD' });
+  if (probe.ok) {
+    const [config, meta, weights] = await Promise.all(['config.json', 'meta.json', 'model.bpk'].map((f) => load(`retrained ${f}`, `${dir}/${f}`)));
+    const kind = session === cpu ? 'cpu' : backendChoice === 'webgpu' ? 'webgpu' : 'auto';
+    entry = { session: await Session.create({ backend: kind }, config, weights, bytes.data), meta: JSON.parse(new TextDecoder().decode(meta)) };
+  }
+  retrained.set(genre, entry);
+  return entry;
+}
+
 const handlers = {
   init: start,
   recommend: (m) => run((s) => s.recommend({ history: m.history, edited: m.edited })),
+  recommendRetrained: async (m) => {
+    const r = await retrainedFor(m.genre);
+    return r ? { recommendations: await r.session.recommend({ history: m.history, edited: false }), trainSeconds: r.meta.train_seconds } : null;
+  },
   forget: async (m) => {
     const t0 = now();
     const report = await run((s) => s.forget({ genre: m.genre, config: m.config }, (p) => postMessage({ type: 'stage', ...p })));
