@@ -22,6 +22,7 @@ function call(type, payload = {}) {
 
 worker.onmessage = ({ data }) => {
   if (data.type === 'progress') {
+    if (document.body.dataset.ready) return; // later loads (a retrained model) are quick and quiet
     progress[data.file] = data;
     const parts = Object.values(progress).map((p) => `${p.file} ${(p.loaded / 1048576).toFixed(1)}${p.total ? '/' + (p.total / 1048576).toFixed(1) : ''} MB`);
     $('load').textContent = 'Loading: ' + parts.join(', ');
