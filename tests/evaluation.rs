@@ -41,7 +41,7 @@ fn sampled_protocols_rank_within_the_full_ranking_on_real_data() {
 }
 
 #[test]
-fn the_shipped_checkpoint_loads_and_beats_chance() {
+fn the_shipped_checkpoint_loads_and_recommends_well() {
     let ds = common::ml1m();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(default_checkpoint_dir());
     let ckpt = Checkpoint::load(&dir, &common::device()).expect("the shipped checkpoint loads");
@@ -50,6 +50,8 @@ fn the_shipped_checkpoint_loads_and_beats_chance() {
     let sampler = NegativeSampler::new(&ds, 2024);
     let results = evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 100, &common::device()).unwrap();
     let m = Evaluation::summarize(&results, &ds).overall;
-    // Chance is 10/101 for HR@10 among 100 uniform negatives.
-    assert!(m.uniform100.hr10() > 0.2, "uniform100 HR@10 {}", m.uniform100.hr10());
+    // Chance is 10/101 for HR@10 among 100 negatives; the shipped model reaches about 0.66
+    // (pop100) and 0.78 (uniform100) on all 6040 test users.
+    assert!(m.uniform100.hr10() > 0.65, "uniform100 HR@10 {}", m.uniform100.hr10());
+    assert!(m.pop100.hr10() > 0.55, "pop100 HR@10 {}", m.pop100.hr10());
 }
