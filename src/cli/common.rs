@@ -51,3 +51,12 @@ impl From<SplitArg> for Split {
         }
     }
 }
+
+/// The command as typed, with the program named `recforget` whatever path ran it (recorded in
+/// checkpoints and results).
+pub(crate) fn command_line() -> String {
+    std::iter::once("recforget".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -14,7 +14,7 @@ use recforget::metrics::{NegativeSampler, Protocol, evaluate_cases, score_histor
 use recforget::model::FfnHook;
 use recforget::unlearning::Edit;
 
-use super::common::{DEFAULT_DATA, load_dataset, metrics_row, retrained_dir};
+use super::common::{DEFAULT_DATA, load_dataset, metrics_row, retrained_dir, command_line};
 
 #[derive(Args, Debug)]
 pub(crate) struct ForgetArgs {
@@ -140,7 +140,7 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     if let Some(dir) = &args.save {
         let meta = checkpoint::CheckpointMeta {
             notes: format!("{} with the {} privacy neurons of {genre} zeroed", args.checkpoint.display(), report.screening.neurons.len()),
-            command: std::env::args().collect::<Vec<_>>().join(" "),
+            command: command_line(),
             ..original.meta.clone()
         };
         checkpoint::save_parts(&unlearned.model, &original.config, &meta, dir)?;

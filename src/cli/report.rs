@@ -14,7 +14,7 @@ use recforget::forgetting::ForgetConfig;
 use recforget::metrics::{NegativeSampler, Protocol, evaluate_cases};
 use recforget::model::FfnHook;
 
-use super::common::{DEFAULT_DATA, load_dataset, retrained_dir};
+use super::common::{DEFAULT_DATA, load_dataset, retrained_dir, command_line};
 
 #[derive(Args, Debug)]
 pub(crate) struct ReportArgs {
@@ -75,7 +75,7 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
         sweeps.push((*genre, sweep(&original.model, &sweep_before, &dataset, &sweep_cases, &sampler, *genre, &outcome.forget, &config, &device)?));
     }
     std::fs::create_dir_all(&args.out)?;
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let command = command_line();
     let json = serde_json::json!({
         "command": command,
         "checkpoint": { "path": args.checkpoint, "meta": original.meta },
@@ -92,7 +92,7 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
     let m = &original.meta;
     writeln!(md, "# recforget results\n")?;
     writeln!(md, "Produced by `{command}` from the committed code and checkpoints ({:.0} s).\n", started.elapsed().as_secs_f64())?;
-    writeln!(md, "Original model: `{}`, {} epochs, seed {}, trained in {:.0} s, validation NDCG@10 (full) {:?}.", args.checkpoint.display(), m.epochs, m.seed, m.train_seconds, m.validation_ndcg10)?;
+    writeln!(md, "Original model: `{}`, {} epochs, seed {}, trained in {:.0} s, validation NDCG@10 (full) {}.", args.checkpoint.display(), m.epochs, m.seed, m.train_seconds, m.validation_ndcg10.map_or("not measured".to_string(), |v| format!("{v:.4}")))?;
     writeln!(md, "Test users: {} (leave-one-out last item); negatives seeded with {}. Attribution uses up to {} users whose *validation* item is of the genre, so it never sees the test items the removal is measured on. Defaults: m = {} steps ({:?} Riemann), ratio {}, P from {}% by {} into [{}, {}].\n",
         cases.len(), args.seed, config.sequences, config.ig.steps, config.ig.riemann, config.screening.ratio, config.screening.p_start, config.screening.p_step, config.screening.band.0, config.screening.band.1)?;
     writeln!(md, "Removal rate = 1 − HR@10(forget set after) ÷ HR@10(forget set before); forget set = test users whose target is of the genre; 95% bootstrap interval. Removal and overall HR trade off arithmetically: if the forget set holds x% of the hits, removing a share r of them costs r·x% of overall HR, whatever the method.\n")?;

@@ -12,7 +12,7 @@ use recforget::data::Genre;
 use recforget::model::Bert4RecConfig;
 use recforget::train::{TrainEvent, Trainer, TrainingConfig};
 
-use super::common::{DEFAULT_DATA, load_dataset, retrained_dir};
+use super::common::{DEFAULT_DATA, load_dataset, retrained_dir, command_line};
 
 #[derive(Args, Debug)]
 pub(crate) struct TrainArgs {
@@ -70,7 +70,7 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
         .with_seed(args.seed)
         .with_validate_every(args.validate_every)
         .with_threads(args.threads);
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let command = command_line();
     let trainer = Trainer {
         config,
         dataset: &dataset,
@@ -182,7 +182,7 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
         dataset: &without,
         device: args.backend.device()?,
         dir: &out,
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        command: command_line(),
         notes: format!("retrained from scratch without {genre} in training"),
     };
     let state = trainer.run(|event| {
