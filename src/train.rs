@@ -103,18 +103,15 @@ pub fn train_step(
 
 /// Threads for a step on `backend`: all cores for the CPU backend, one for a GPU.
 pub fn step_threads(requested: usize, device: &Device) -> usize {
-    if !is_cpu(device) {
+    if *device != Device::flex() {
         return 1;
     }
     match requested {
-        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        0 => crate::parallel::cores(),
         n => n,
     }
 }
 
-fn is_cpu(device: &Device) -> bool {
-    *device == Device::flex()
-}
 
 /// What the trainer reports while it runs.
 #[derive(Clone, Debug, PartialEq)]
