@@ -26,8 +26,14 @@ fn quick_config(num_items: usize, epochs: usize) -> TrainingConfig {
 fn loss_falls_and_the_cycle_is_learned() {
     let ds = common::cyclic(64, 12, 10);
     let dir = tempfile::tempdir().unwrap();
+    // Width 32 without dropout at a gentle rate: tiny post-LN models at width 16 or faster rates
+    // sometimes stall on a plateau (loss ≈ ln 4) for some seeds; this setting learned the cycle
+    // for all 16 seeds tried (final loss ≤ 0.95), so the test does not hang on the global RNG's
+    // state, which tests running alongside share.
+    let mut config = quick_config(12, 300).with_learning_rate(1e-3);
+    config.model = config.model.with_d_model(32).with_d_ff(64).with_dropout(0.0);
     let trainer = Trainer {
-        config: quick_config(12, 200),
+        config,
         dataset: &ds,
         device: common::device(),
         dir: dir.path(),
@@ -42,8 +48,8 @@ fn loss_falls_and_the_cycle_is_learned() {
             }
         })
         .unwrap();
-    assert_eq!(losses.len(), 200);
-    assert!(losses[199] < 0.6 * losses[0], "loss {} -> {}", losses[0], losses[199]);
+    assert_eq!(losses.len(), 300);
+    assert!(losses[299] < 0.6 * losses[0], "loss {} -> {}", losses[0], losses[299]);
     let ckpt = Checkpoint::load(dir.path(), &common::device()).unwrap();
     let sampler = NegativeSampler::new(&ds, 1);
     let results = evaluate_cases(&ckpt.model, &ds.eval_cases(Split::Test), &sampler, &FfnHook::None, 32, &common::device()).unwrap();
