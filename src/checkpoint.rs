@@ -2,9 +2,9 @@
 //! burn's burnpack format; plus export to safetensors for PyTorch users.
 //!
 //! ```text
-//! <dir>/config.json   Bert4RecConfig
+//! <dir>/config.json   RecommenderConfig (tagged with "model"; untagged = BERT4Rec)
 //! <dir>/meta.json     CheckpointMeta: vocabulary fingerprint, training record
-//! <dir>/model.bpk     weights (burnpack)
+//! <dir>/model.bpk     weights of the network itself (burnpack)
 //! ```
 //!
 //! Every file is written through a temporary file and a rename, and everything is checked on
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomically;
-use crate::model::{Bert4Rec, Bert4RecConfig};
+use crate::model::{Architecture, Bert4Rec, Bert4RecConfig, Recommender, RecommenderConfig};
 
 /// File names inside a checkpoint folder.
 pub const CONFIG_FILE: &str = "config.json";
@@ -73,53 +73,127 @@ fn checkpoint_error(path: &Path, message: impl Into<String>) -> Error {
 }
 
 /// Checks a config for values a model cannot be built with.
-pub fn validate_config(config: &Bert4RecConfig, path: &Path) -> Result<()> {
-    let problems = [
-        (config.num_items == 0, "num_items is 0"),
-        (config.max_len < 2, "max_len must be at least 2"),
-        (config.n_heads == 0 || config.d_model % config.n_heads != 0, "d_model must be a multiple of n_heads"),
-        (config.d_ff == 0, "d_ff is 0"),
-        (!(0.0..1.0).contains(&config.dropout), "dropout must be in [0, 1)"),
-    ];
-    match problems.iter().find(|(bad, _)| *bad) {
-        Some((_, message)) => Err(checkpoint_error(path, format!("config.json: {message}"))),
+pub fn validate_config(config: &RecommenderConfig, path: &Path) -> Result<()> {
+    match config.problem() {
+        Some(message) => Err(checkpoint_error(path, format!("config.json: {message}"))),
         None => Ok(()),
     }
 }
 
-/// Builds a model from in-memory checkpoint parts (what the browser receives).
-pub fn model_from_bytes(
-    config_json: &[u8],
-    weights: Vec<u8>,
-    device: &Device,
-    path: &Path,
-) -> Result<(Bert4Rec, Bert4RecConfig)> {
-    let config: Bert4RecConfig = serde_json::from_slice(config_json)
-        .map_err(|e| checkpoint_error(path, format!("config.json is not a BERT4Rec config: {e}")))?;
+/// A model type a checkpoint can hold: one architecture ([`Bert4Rec`]) or any ([`Recommender`]).
+/// The weights file always holds the network itself, so both read the same files.
+pub trait StoredModel: Module + Sized {
+    type Config: Clone + std::fmt::Debug + PartialEq;
+    /// Narrows a stored config to this model type, or says why it cannot.
+    fn narrow(config: RecommenderConfig) -> std::result::Result<Self::Config, String>;
+    fn widen(config: &Self::Config) -> RecommenderConfig;
+    fn build(config: &Self::Config, device: &Device) -> Self;
+    /// The network's own record as burnpack bytes.
+    fn weights(&self) -> std::result::Result<Vec<u8>, String>;
+    fn with_weights(self, record: ModuleRecord) -> std::result::Result<Self, String>;
+}
+
+fn bytes_of<M: Module>(model: &M) -> std::result::Result<Vec<u8>, String> {
+    model.clone().into_record().into_bytes().map(|b| b.to_vec()).map_err(|e| e.to_string())
+}
+
+impl StoredModel for Bert4Rec {
+    type Config = Bert4RecConfig;
+    fn narrow(config: RecommenderConfig) -> std::result::Result<Bert4RecConfig, String> {
+        match config {
+            RecommenderConfig::Bert4Rec(c) => Ok(c),
+            other => Err(format!(
+                "it holds a {} model; this needs bert4rec (train one with `recforget train`)",
+                other.architecture()
+            )),
+        }
+    }
+    fn widen(config: &Bert4RecConfig) -> RecommenderConfig {
+        RecommenderConfig::Bert4Rec(config.clone())
+    }
+    fn build(config: &Bert4RecConfig, device: &Device) -> Self {
+        config.init(device)
+    }
+    fn weights(&self) -> std::result::Result<Vec<u8>, String> {
+        bytes_of(self)
+    }
+    fn with_weights(self, record: ModuleRecord) -> std::result::Result<Self, String> {
+        self.try_load_record(record).map_err(|e| e.to_string())
+    }
+}
+
+impl StoredModel for Recommender {
+    type Config = RecommenderConfig;
+    fn narrow(config: RecommenderConfig) -> std::result::Result<RecommenderConfig, String> {
+        Ok(config)
+    }
+    fn widen(config: &RecommenderConfig) -> RecommenderConfig {
+        config.clone()
+    }
+    fn build(config: &RecommenderConfig, device: &Device) -> Self {
+        config.init(device)
+    }
+    fn weights(&self) -> std::result::Result<Vec<u8>, String> {
+        match self {
+            Recommender::Bert4Rec(m) => bytes_of(m),
+            Recommender::Gru4Rec(m) => bytes_of(m),
+            Recommender::Caser(m) => bytes_of(m),
+        }
+    }
+    fn with_weights(self, record: ModuleRecord) -> std::result::Result<Self, String> {
+        let fail = |e: burn::store::RecordError| e.to_string();
+        Ok(match self {
+            Recommender::Bert4Rec(m) => Recommender::Bert4Rec(m.try_load_record(record).map_err(fail)?),
+            Recommender::Gru4Rec(m) => Recommender::Gru4Rec(m.try_load_record(record).map_err(fail)?),
+            Recommender::Caser(m) => Recommender::Caser(m.try_load_record(record).map_err(fail)?),
+        })
+    }
+}
+
+/// Reads a stored config (tagged or legacy BERT4Rec) as `M`'s config.
+pub fn parse_config<M: StoredModel>(config_json: &[u8], path: &Path) -> Result<M::Config> {
+    let config: RecommenderConfig = serde_json::from_slice(config_json)
+        .map_err(|e| checkpoint_error(path, format!("config.json is not a recforget model config: {e}")))?;
     validate_config(&config, path)?;
+    M::narrow(config).map_err(|message| checkpoint_error(path, message))
+}
+
+/// Puts a weights file into a model built from `config`.
+pub fn load_weights<M: StoredModel>(config: &M::Config, weights: Vec<u8>, device: &Device, path: &Path) -> Result<M> {
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights)).map_err(|e| {
         checkpoint_error(
             path,
             format!("{WEIGHTS_FILE} is damaged or not a burnpack file ({e}); re-download or retrain it"),
         )
     })?;
-    let model = config.init(device).try_load_record(record).map_err(|e| {
-        checkpoint_error(path, format!("{WEIGHTS_FILE} does not fit config.json: {e}"))
-    })?;
+    M::build(config, device)
+        .with_weights(record)
+        .map_err(|e| checkpoint_error(path, format!("{WEIGHTS_FILE} does not fit config.json: {e}")))
+}
+
+/// Builds a model from in-memory checkpoint parts (what the browser receives).
+pub fn model_from_bytes<M: StoredModel>(
+    config_json: &[u8],
+    weights: Vec<u8>,
+    device: &Device,
+    path: &Path,
+) -> Result<(M, M::Config)> {
+    let config = parse_config::<M>(config_json, path)?;
+    let model = load_weights::<M>(&config, weights, device, path)?;
     Ok((model, config))
 }
 
-/// A trained model with its config and record.
+/// A trained model with its config and record: a BERT4Rec unless asked for a [`Recommender`].
 #[derive(Clone, Debug)]
-pub struct Checkpoint {
-    pub model: Bert4Rec,
-    pub config: Bert4RecConfig,
+pub struct Checkpoint<M: StoredModel = Bert4Rec> {
+    pub model: M,
+    pub config: M::Config,
     pub meta: CheckpointMeta,
 }
 
-impl Checkpoint {
+impl<M: StoredModel> Checkpoint<M> {
     /// Reads a checkpoint folder onto `device`.
-    pub fn load(dir: &Path, device: &Device) -> Result<Checkpoint> {
+    pub fn load(dir: &Path, device: &Device) -> Result<Checkpoint<M>> {
         let read = |name: &str| -> Result<Vec<u8>> {
             let path = dir.join(name);
             std::fs::read(&path).map_err(|e| {
@@ -128,7 +202,7 @@ impl Checkpoint {
         };
         let meta: CheckpointMeta = serde_json::from_slice(&read(META_FILE)?)
             .map_err(|e| checkpoint_error(dir, format!("{META_FILE} is damaged: {e}")))?;
-        let (model, config) = model_from_bytes(&read(CONFIG_FILE)?, read(WEIGHTS_FILE)?, device, dir)?;
+        let (model, config) = model_from_bytes::<M>(&read(CONFIG_FILE)?, read(WEIGHTS_FILE)?, device, dir)?;
         Ok(Checkpoint {
             model,
             config,
@@ -141,16 +215,18 @@ impl Checkpoint {
     pub fn save(&self, dir: &Path) -> Result<()> {
         save_parts(&self.model, &self.config, &self.meta, dir)
     }
+
+    pub fn architecture(&self) -> Architecture {
+        M::widen(&self.config).architecture()
+    }
 }
 
 /// Writes a checkpoint from its parts without cloning the model.
-pub fn save_parts(model: &Bert4Rec, config: &Bert4RecConfig, meta: &CheckpointMeta, dir: &Path) -> Result<()> {
+pub fn save_parts<M: StoredModel>(model: &M, config: &M::Config, meta: &CheckpointMeta, dir: &Path) -> Result<()> {
     let weights = model
-        .clone()
-        .into_record()
-        .into_bytes()
+        .weights()
         .map_err(|e| checkpoint_error(dir, format!("cannot serialize weights: {e}")))?;
-    let config = serde_json::to_vec_pretty(config).map_err(|source| Error::Json {
+    let config = serde_json::to_vec_pretty(&M::widen(config)).map_err(|source| Error::Json {
         path: dir.join(CONFIG_FILE),
         source,
     })?;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Dataset, EvalCase, Genre, ItemId, SequenceBatch};
 use crate::error::{Error, Result};
-use crate::model::{Bert4Rec, FfnHook, ModelInput};
+use crate::model::{FfnHook, ModelInput, NextItemScorer};
 #[cfg(not(target_family = "wasm"))]
 use crate::readback::block_on;
 use crate::readback::read_f32;
@@ -246,42 +246,49 @@ pub fn top_unseen(scores: &[f32], history: &[ItemId], k: usize) -> Vec<ItemId> {
 }
 
 /// Next-item logits for a batch of histories, read back to the host, `[batch][num_items]`.
+/// `users` (dataset indices, one per history) reach models with a user embedding (Caser);
+/// without them the histories count as unknown users.
 pub async fn score_histories_async(
-    model: &Bert4Rec,
+    model: &impl NextItemScorer,
     histories: &[&[ItemId]],
+    users: Option<&[usize]>,
     hook: &FfnHook,
     device: &burn::tensor::Device,
 ) -> Result<Vec<Vec<f32>>> {
     if histories.iter().any(|h| h.is_empty()) {
         return Err(Error::EmptyHistory);
     }
-    if let Some(bad) = histories.iter().flat_map(|h| h.iter()).find(|i| i.index() >= model.num_items) {
+    let num_items = model.num_items();
+    if let Some(bad) = histories.iter().flat_map(|h| h.iter()).find(|i| i.index() >= num_items) {
         return Err(Error::UnknownItem {
             id: bad.0,
-            max: model.num_items as u32 - 1,
+            max: num_items as u32 - 1,
         });
     }
-    let batch = SequenceBatch::next_item_queries(histories, model.max_len, model.num_items);
+    let mut batch = SequenceBatch::next_item_queries(histories, model.max_len(), num_items);
+    if let Some(users) = users {
+        batch = batch.with_users(users);
+    }
     let input = ModelInput::new(&batch, device);
-    let scores = model.next_item_scores(&input, hook); // [batch, num_items]
+    let scores = model.next_item_scores(&input, hook)?; // [batch, num_items]
     let flat = read_f32(scores).await?;
-    Ok(flat.chunks(model.num_items).map(<[f32]>::to_vec).collect())
+    Ok(flat.chunks(num_items).map(<[f32]>::to_vec).collect())
 }
 
-/// [`score_histories_async`], blocking.
+/// [`score_histories_async`] for unknown users, blocking.
 #[cfg(not(target_family = "wasm"))]
 pub fn score_histories(
-    model: &Bert4Rec,
+    model: &impl NextItemScorer,
     histories: &[&[ItemId]],
     hook: &FfnHook,
     device: &burn::tensor::Device,
 ) -> Result<Vec<Vec<f32>>> {
-    block_on(score_histories_async(model, histories, hook, device))
+    block_on(score_histories_async(model, histories, None, hook, device))
 }
 
 /// Evaluates `model` on `cases` in batches.
 pub async fn evaluate_cases_async(
-    model: &Bert4Rec,
+    model: &impl NextItemScorer,
     cases: &[EvalCase],
     sampler: &NegativeSampler,
     hook: &FfnHook,
@@ -291,7 +298,8 @@ pub async fn evaluate_cases_async(
     let mut results = Vec::with_capacity(cases.len());
     for chunk in cases.chunks(batch_size.max(1)) {
         let histories: Vec<&[ItemId]> = chunk.iter().map(|c| c.history.as_slice()).collect();
-        let rows = score_histories_async(model, &histories, hook, device).await?;
+        let users: Vec<usize> = chunk.iter().map(|c| c.user).collect();
+        let rows = score_histories_async(model, &histories, Some(&users), hook, device).await?;
         results.extend(chunk.iter().zip(&rows).map(|(case, row)| rank_case(case, row, sampler)));
     }
     Ok(results)
@@ -300,8 +308,8 @@ pub async fn evaluate_cases_async(
 /// [`evaluate_cases_async`], blocking, with the cases split across the CPU cores when the
 /// device is the CPU.
 #[cfg(not(target_family = "wasm"))]
-pub fn evaluate_cases(
-    model: &Bert4Rec,
+pub fn evaluate_cases<M: NextItemScorer + Sync>(
+    model: &M,
     cases: &[EvalCase],
     sampler: &NegativeSampler,
     hook: &FfnHook,

@@ -1,5 +1,6 @@
 //! The results page: the paper's tables for Action, Drama and Comedy, every genre under the
-//! paper's rule, and a trade-off sweep over how many neurons are zeroed. Native only.
+//! paper's rule, a trade-off sweep over how many neurons are zeroed, and the comparison with the
+//! baselines GRU4Rec and Caser. Native only.
 
 use std::fmt::Write as _;
 
@@ -13,7 +14,7 @@ use crate::comparison::{ModelFigures, Removal, percent_of, removal_rate};
 use crate::data::{Dataset, EvalCase, Genre, Split};
 use crate::error::Result;
 use crate::forgetting::{ForgetConfig, ForgetReport, forget_genre, rank_by_mean};
-use crate::metrics::{CaseResult, NegativeSampler, Protocol, evaluate_cases};
+use crate::metrics::{CaseResult, NegativeSampler, Protocol, ProtocolMetrics, evaluate_cases};
 use crate::model::{Bert4Rec, FfnHook, Neuron};
 use crate::unlearning::zero_neurons;
 
@@ -185,5 +186,92 @@ pub fn sweep_svg(points: &[SweepPoint], title: &str, value: impl Fn(&SweepPoint)
         );
     }
     let _ = write!(svg, "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">neurons zeroed (k)</text></svg>", w / 2.0, h - 10.0);
+    svg
+}
+
+/// One model's overall figures in the model comparison (the paper's Figures 3 and 4).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComparisonRow {
+    /// e.g. "Original", "Unlearned (Action)", "GRU4Rec".
+    pub model: String,
+    pub metrics: ProtocolMetrics,
+}
+
+/// Published figures on ML-1M, cited beside ours: `(source, model, protocol, HR@10, NDCG@10)`.
+pub const PUBLISHED: [(&str, &str, Protocol, f64, f64); 6] = [
+    ("Sun et al. 2019, Table 2", "GRU4Rec+", Protocol::Pop100, 0.6351, 0.4064),
+    ("Sun et al. 2019, Table 2", "Caser", Protocol::Pop100, 0.6692, 0.4268),
+    ("Sun et al. 2019, Table 2", "BERT4Rec", Protocol::Pop100, 0.6970, 0.4818),
+    ("Petrov & Macdonald 2022 (expected BERT4Rec)", "BERT4Rec", Protocol::Full, 0.2821, 0.1516),
+    ("Petrov & Macdonald 2022 (expected BERT4Rec)", "BERT4Rec", Protocol::Uniform100, 0.8039, 0.6008),
+    ("Petrov & Macdonald 2022 (expected BERT4Rec)", "BERT4Rec", Protocol::Pop100, 0.6975, 0.4751),
+];
+
+/// A grouped bar chart as SVG: one group per metric (HR@1/5/10, NDCG@1/5/10), one bar per model.
+pub fn comparison_svg(rows: &[ComparisonRow], protocol: Protocol) -> String {
+    const COLOURS: [&str; 10] = [
+        "#2c3e50", "#c0392b", "#e74c3c", "#d35400", "#2980b9", "#3498db", "#5dade2", "#27ae60", "#8e44ad", "#7f8c8d",
+    ];
+    let labels = ["HR@1", "HR@5", "HR@10", "NDCG@1", "NDCG@5", "NDCG@10"];
+    let value = |m: &ProtocolMetrics, i: usize| {
+        let r = m.get(protocol);
+        if i < 3 { r.hr[i] } else { r.ndcg[i - 3] }
+    };
+    let bars = rows.len().max(1) as f64;
+    let (w, h, pad, legend) = (860.0, 340.0, 48.0, 190.0);
+    let group = (w - pad - legend) / labels.len() as f64;
+    let bar = group * 0.8 / bars;
+    let max_y = rows
+        .iter()
+        .flat_map(|r| (0..6).map(move |i| value(&r.metrics, i)))
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    let y = |v: f64| h - pad - (h - 2.0 * pad) * (v / max_y);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\
+         <text x=\"{pad}\" y=\"18\" font-size=\"13\">Model comparison, ML-1M test users, {} protocol</text>\
+         <line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>",
+        protocol.name(),
+        h - pad,
+        w - legend,
+        h - pad
+    );
+    for t in 0..=4 {
+        let v = max_y * t as f64 / 4.0;
+        let _ = write!(svg, "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v:.2}</text>", pad - 4.0, y(v) + 4.0);
+    }
+    for (g, label) in labels.iter().enumerate() {
+        let x0 = pad + group * g as f64 + group * 0.1;
+        for (b, row) in rows.iter().enumerate() {
+            let v = value(&row.metrics, g);
+            let _ = write!(
+                svg,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{} {label} {v:.4}</title></rect>",
+                x0 + bar * b as f64,
+                y(v),
+                bar.max(1.0) - 0.5,
+                (h - pad - y(v)).max(0.0),
+                COLOURS[b % COLOURS.len()],
+                row.model
+            );
+        }
+        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{label}</text>", x0 + group * 0.4, h - pad + 14.0);
+    }
+    for (b, row) in rows.iter().enumerate() {
+        let ly = pad + 16.0 * b as f64;
+        let _ = write!(
+            svg,
+            "<rect x=\"{}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"{:.1}\">{}</text>",
+            w - legend + 10.0,
+            ly - 9.0,
+            COLOURS[b % COLOURS.len()],
+            w - legend + 26.0,
+            ly,
+            row.model
+        );
+    }
+    svg.push_str("</svg>");
     svg
 }

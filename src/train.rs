@@ -1,4 +1,5 @@
-//! Training BERT4Rec with the cloze objective: Adam, seeded, resumable after every epoch.
+//! Training any of the recommenders (BERT4Rec with the cloze objective, GRU4Rec and Caser with
+//! next-item prediction) in one loop: Adam, seeded, resumable after every epoch.
 //!
 //! ```text
 //! <dir>/              the best checkpoint so far (by validation NDCG@10), see `checkpoint`
@@ -19,17 +20,18 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, CheckpointMeta};
-use crate::data::{ClozeBatch, ClozeConfig, Dataset, ItemId, Split};
+use crate::data::{ClozeConfig, Dataset, ItemId, Split, TrainingBatch};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomically;
 use crate::metrics::{NegativeSampler, ProtocolMetrics, evaluate_cases};
-use crate::model::{Bert4Rec, Bert4RecConfig, FfnHook};
+use crate::checkpoint::StoredModel;
+use crate::model::{FfnHook, Objective, Recommender, RecommenderConfig};
 
 /// Everything that defines a training run.
 #[derive(Config, Debug, PartialEq)]
 pub struct TrainingConfig {
     /// The model to train.
-    pub model: Bert4RecConfig,
+    pub model: RecommenderConfig,
     /// Epochs to train in total (a resumed run continues up to this).
     #[config(default = 200)]
     pub epochs: usize,
@@ -64,22 +66,22 @@ pub struct TrainingConfig {
 /// gradients; the optimizer sums them, so the update is the single-threaded one up to rounding.
 /// Returns the updated model and the batch's mean loss.
 pub fn train_step(
-    model: Bert4Rec,
+    model: Recommender,
     optimizer: &mut ModuleOptimizer,
-    batch: &ClozeBatch,
+    batch: &TrainingBatch,
     learning_rate: f64,
     threads: usize,
     device: &Device,
-) -> (Bert4Rec, f32) {
+) -> (Recommender, f32) {
     let total = batch.positions.len().max(1) as f64;
     let parts = batch.split(threads.max(1));
-    let work = |part: &ClozeBatch| {
+    let work = |part: &TrainingBatch| {
         // Each thread differentiates its own leaves (same parameter ids, so the optimizer
         // still sums the gradients per parameter): burn's autodiff graph must not share
         // nodes between concurrent backward passes.
         let local = model.clone().map(&mut FreshLeaves);
         let weight = part.positions.len() as f64 / total;
-        let loss = local.cloze_loss(part, device).mul_scalar(weight);
+        let loss = local.loss(part, device).mul_scalar(weight);
         let value: f32 = loss.clone().into_scalar();
         (value, GradientsParams::from_grads(loss.backward(), &local))
     };
@@ -175,18 +177,21 @@ fn resume_error(dir: &Path, message: impl Into<String>) -> Error {
     }
 }
 
-/// One epoch's training windows: each user's training items, cut to a random window of at
-/// most `max_len` when longer, in a shuffled order.
-fn epoch_windows<'d>(train: &[&'d [ItemId]], max_len: usize, rng: &mut StdRng) -> Vec<&'d [ItemId]> {
-    let mut windows: Vec<&[ItemId]> = train
+/// One epoch's training windows, with the index of the user each comes from: each user's
+/// training items, cut to a random window of at most `max_len` when longer, in a shuffled order.
+/// (Next-item models predict from every position but the first, so they see `max_len - 1`
+/// targets; the cloze task may mask any of the `max_len`.)
+fn epoch_windows<'d>(train: &[&'d [ItemId]], max_len: usize, rng: &mut StdRng) -> Vec<(usize, &'d [ItemId])> {
+    let mut windows: Vec<(usize, &[ItemId])> = train
         .iter()
-        .filter(|s| !s.is_empty())
-        .map(|s| {
+        .enumerate()
+        .filter(|(_, s)| !s.is_empty())
+        .map(|(user, s)| {
             if s.len() <= max_len {
-                *s
+                (user, *s)
             } else {
                 let start = rng.random_range(0..=s.len() - max_len);
-                &s[start..start + max_len]
+                (user, &s[start..start + max_len])
             }
         })
         .collect();
@@ -203,7 +208,7 @@ impl Trainer<'_> {
     fn try_resume(
         &self,
         device: &Device,
-    ) -> Result<Option<(Bert4Rec, ModuleOptimizer, ResumeState)>> {
+    ) -> Result<Option<(Recommender, ModuleOptimizer, ResumeState)>> {
         let dir = self.resume_dir();
         let state_path = dir.join("state.json");
         if !state_path.exists() {
@@ -235,7 +240,7 @@ impl Trainer<'_> {
             .config
             .model
             .init(device)
-            .try_load_record(record)
+            .with_weights(record)
             .map_err(|e| resume_error(&dir, format!("model.bpk does not fit the config: {e}")))?;
         let optimizer = AdamConfig::new()
             .init()
@@ -246,16 +251,12 @@ impl Trainer<'_> {
 
     fn save_resume(
         &self,
-        model: &Bert4Rec,
+        model: &Recommender,
         optimizer: &ModuleOptimizer,
         state: &ResumeState,
     ) -> Result<()> {
         let dir = self.resume_dir();
-        let weights = model
-            .clone()
-            .into_record()
-            .into_bytes()
-            .map_err(|e| resume_error(&dir, e.to_string()))?;
+        let weights = model.weights().map_err(|e| resume_error(&dir, e))?;
         let optim = optimizer
             .into_bytes()
             .map_err(|e| resume_error(&dir, e.to_string()))?;
@@ -269,7 +270,7 @@ impl Trainer<'_> {
     }
 
     /// Validation metrics on a seeded sample of users' second-to-last items.
-    pub fn validate(&self, model: &Bert4Rec) -> Result<ProtocolMetrics> {
+    pub fn validate(&self, model: &Recommender) -> Result<ProtocolMetrics> {
         let mut cases = self.dataset.eval_cases(Split::Validation);
         if self.config.validation_users > 0 && cases.len() > self.config.validation_users {
             let mut rng = StdRng::seed_from_u64(self.config.seed ^ 0xda7a);
@@ -285,10 +286,10 @@ impl Trainer<'_> {
     /// Returns the final state.
     pub fn run(&self, mut progress: impl FnMut(TrainEvent)) -> Result<ResumeState> {
         let config = &self.config;
-        if config.model.num_items != self.dataset.num_items() {
+        if config.model.num_items() != self.dataset.num_items() {
             return Err(Error::Config(format!(
                 "the model config has {} items, the dataset {}",
-                config.model.num_items,
+                config.model.num_items(),
                 self.dataset.num_items()
             )));
         }
@@ -315,18 +316,24 @@ impl Trainer<'_> {
             last_only_prob: config.last_only_prob,
         };
         let train = self.dataset.train_sequences();
+        let max_len = config.model.max_len();
+        let objective = config.model.objective();
         let num_items = self.dataset.num_items();
         let threads = step_threads(config.threads, &self.device);
         for epoch in state.epochs_done..config.epochs {
             let started = Instant::now();
             let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(epoch as u64 * 7919));
             device.seed(config.seed.wrapping_add(epoch as u64));
-            let windows = epoch_windows(&train, config.model.max_len, &mut rng);
+            let windows = epoch_windows(&train, max_len, &mut rng);
             let steps = windows.len().div_ceil(config.batch_size);
             let mut loss_sum = 0.0;
             for (step, chunk) in windows.chunks(config.batch_size).enumerate() {
                 let step_started = Instant::now();
-                let batch = ClozeBatch::sample(chunk, config.model.max_len, num_items, cloze, &mut rng);
+                let (users, sequences): (Vec<usize>, Vec<&[ItemId]>) = chunk.iter().copied().unzip();
+                let batch = match objective {
+                    Objective::Cloze => TrainingBatch::cloze(&sequences, &users, max_len, num_items, cloze, &mut rng),
+                    Objective::NextItem => TrainingBatch::next_items(&sequences, &users, max_len, num_items),
+                };
                 let (updated, loss_value) =
                     train_step(model, &mut optimizer, &batch, config.learning_rate, threads, &device);
                 model = updated;
@@ -367,7 +374,7 @@ impl Trainer<'_> {
         Ok(state)
     }
 
-    fn save_best(&self, model: &Bert4Rec, state: &ResumeState) -> Result<()> {
+    fn save_best(&self, model: &Recommender, state: &ResumeState) -> Result<()> {
         let meta = CheckpointMeta {
             dataset: self.dataset.name.clone(),
             vocabulary_fingerprint: self.dataset.fingerprint(),

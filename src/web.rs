@@ -128,7 +128,7 @@ impl Session {
             },
         };
         let dataset = Dataset::from_json(&dataset_json, Path::new("dataset.json")).map_err(js_error)?;
-        let (model, config) = model_from_bytes(&config_json, weights, &device, Path::new("checkpoint")).map_err(js_error)?;
+        let (model, config) = model_from_bytes::<Bert4Rec>(&config_json, weights, &device, Path::new("checkpoint")).map_err(js_error)?;
         if config.num_items != dataset.num_items() {
             return Err(JsError::new(&format!(
                 "the checkpoint knows {} items but the data has {}: the files do not belong together",
@@ -199,7 +199,7 @@ impl Session {
         let request: RecommendRequest = serde_wasm_bindgen::from_value(request)?;
         let history: Vec<ItemId> = request.history.iter().map(|&i| ItemId(i)).collect();
         let (model, hook) = self.model(request.edited);
-        let scores = score_histories_async(model, &[&history], &hook, &self.device)
+        let scores = score_histories_async(model, &[&history], None, &hook, &self.device)
             .await
             .map_err(js_error)?
             .remove(0);
@@ -271,7 +271,7 @@ impl Session {
     pub async fn probe(&self) -> Result<Vec<f32>, JsError> {
         let n = self.dataset.num_items().min(20) as u32;
         let history: Vec<ItemId> = (0..n).map(ItemId).collect();
-        let mut scores = score_histories_async(&self.original, &[&history], &FfnHook::None, &self.device)
+        let mut scores = score_histories_async(&self.original, &[&history], None, &FfnHook::None, &self.device)
             .await
             .map_err(js_error)?;
         Ok(scores.remove(0))

@@ -12,13 +12,13 @@ use recforget::train::{Trainer, TrainingConfig};
 fn sampled_protocols_rank_within_the_full_ranking_on_real_data() {
     let ds = common::ml1m_slice(60);
     let dir = tempfile::tempdir().unwrap();
-    let config = TrainingConfig::new(common::tiny_config(ds.num_items()).with_max_len(32))
+    let config = TrainingConfig::new(common::tiny_config(ds.num_items()).with_max_len(32).into())
         .with_epochs(1)
         .with_batch_size(16)
         .with_validate_every(1);
     let trainer = Trainer { config, dataset: &ds, device: common::device(), dir: dir.path(), command: "test".into(), notes: String::new() };
     trainer.run(|_| {}).unwrap();
-    let ckpt = Checkpoint::load(dir.path(), &common::device()).unwrap();
+    let ckpt: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
     let cases = ds.eval_cases(Split::Test);
     let sampler = NegativeSampler::new(&ds, 3);
     let results = evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 16, &common::device()).unwrap();
@@ -44,7 +44,7 @@ fn sampled_protocols_rank_within_the_full_ranking_on_real_data() {
 fn the_shipped_checkpoint_loads_and_recommends_well() {
     let ds = common::ml1m();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(default_checkpoint_dir());
-    let ckpt = Checkpoint::load(&dir, &common::device()).expect("the shipped checkpoint loads");
+    let ckpt: Checkpoint = Checkpoint::load(&dir, &common::device()).expect("the shipped checkpoint loads");
     ckpt.meta.check_vocabulary(&ds).unwrap();
     let cases: Vec<_> = ds.eval_cases(Split::Test).into_iter().take(300).collect();
     let sampler = NegativeSampler::new(&ds, 2024);

@@ -29,7 +29,7 @@ fn wgpu_scores_match_flex_and_training_runs() {
 
     let ds = common::cyclic(32, 12, 8);
     let dir = tempfile::tempdir().unwrap();
-    let config = TrainingConfig::new(common::tiny_config(12)).with_epochs(2).with_batch_size(16).with_validate_every(2);
+    let config = TrainingConfig::new(common::tiny_config(12).into()).with_epochs(2).with_batch_size(16).with_validate_every(2);
     let trainer = Trainer { config, dataset: &ds, device, dir: dir.path(), command: "test".into(), notes: String::new() };
     let state = trainer.run(|_| {}).unwrap();
     assert_eq!(state.epochs_done, 2);

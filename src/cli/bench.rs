@@ -9,9 +9,9 @@ use clap::Args;
 use recforget::Backend;
 use recforget::data::{Genre, Split};
 use recforget::metrics::{NegativeSampler, evaluate_cases};
-use recforget::model::{Bert4RecConfig, FfnHook};
+use recforget::model::{FfnHook, Objective, Recommender};
 
-use super::common::{DEFAULT_DATA, load_dataset};
+use super::common::{DEFAULT_DATA, ModelArgs, load_dataset};
 
 #[derive(Args, Debug)]
 pub(crate) struct BenchArgs {
@@ -25,8 +25,8 @@ pub(crate) struct BenchArgs {
     pub(crate) steps: usize,
     #[arg(long, default_value_t = 128)]
     pub(crate) batch_size: usize,
-    #[arg(long, default_value_t = 200)]
-    pub(crate) max_len: usize,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
     /// CPU threads per training step (0: all cores).
     #[arg(long, default_value_t = 0)]
     pub(crate) threads: usize,
@@ -42,26 +42,27 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
     use burn::optim::AdamConfig;
     use recforget::train::{step_threads, train_step};
     use rand::SeedableRng;
-    use recforget::data::{ClozeBatch, ClozeConfig};
+    use recforget::data::{ClozeConfig, TrainingBatch};
 
     let dataset = load_dataset(&args.data)?;
+    let config = args.model.config(&dataset);
+    let max_len = config.max_len();
     let train = dataset.train_sequences();
     let windows: Vec<_> = train
         .iter()
         .take(args.batch_size)
-        .map(|s| &s[s.len().saturating_sub(args.max_len)..])
+        .map(|s| &s[s.len().saturating_sub(max_len)..])
         .collect();
-    let config = Bert4RecConfig::new(dataset.num_items()).with_max_len(args.max_len);
+    let users: Vec<usize> = (0..windows.len()).collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-    let batch = ClozeBatch::sample(&windows, args.max_len, dataset.num_items(), ClozeConfig::default(), &mut rng);
+    let batch = match config.objective() {
+        Objective::Cloze => TrainingBatch::cloze(&windows, &users, max_len, dataset.num_items(), ClozeConfig::default(), &mut rng),
+        Objective::NextItem => TrainingBatch::next_items(&windows, &users, max_len, dataset.num_items()),
+    };
     println!(
-        "training step: batch {} x {} items, {} masked positions, d_model {}, {} layers, FFN {}",
+        "training step: batch {} x {max_len} items, {} target positions, {config:?}",
         windows.len(),
-        args.max_len,
         batch.positions.len(),
-        config.d_model,
-        config.n_layers,
-        config.d_ff
     );
     for backend in &args.backend {
         let device = match backend.device() {
@@ -96,13 +97,13 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
         evaluate_cases(&model, &cases, &sampler, &FfnHook::None, 256, &device)?;
         let eval = started.elapsed().as_secs_f64();
         let mut attribution = String::new();
-        if args.attribution_sequences > 0 {
+        if let (Recommender::Bert4Rec(model), true) = (&model, args.attribution_sequences > 0) {
             use recforget::attribution::{IgConfig, Query, integrated_gradients};
             let cases = recforget::forgetting::attribution_cases(&dataset, Genre::Action, args.attribution_sequences, 7);
             let queries: Vec<Query> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
-            integrated_gradients(&model, &queries[..queries.len().min(2)], None, &IgConfig::default(), &device, |_| {})?;
+            integrated_gradients(model, &queries[..queries.len().min(2)], None, &IgConfig::default(), &device, |_| {})?;
             let started = Instant::now();
-            integrated_gradients(&model, &queries, None, &IgConfig::default(), &device, |_| {})?;
+            integrated_gradients(model, &queries, None, &IgConfig::default(), &device, |_| {})?;
             let seconds = started.elapsed().as_secs_f64();
             attribution = format!(
                 "      attribution {seconds:.2} s per genre ({} sequences, 2 layers, 20 steps), {:.1} ms per sequence",

@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 
 use recforget::data::{Dataset, Genre, Split};
 use recforget::metrics::{Protocol, ProtocolMetrics, RankingMetrics};
+use recforget::model::{Architecture, Bert4RecConfig, CaserConfig, Gru4RecConfig, RecommenderConfig};
 
 
 /// The default prepared dataset.
@@ -59,4 +60,66 @@ pub(crate) fn command_line() -> String {
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The network to build, and its shape (flags a model does not have are ignored by it).
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct ModelArgs {
+    /// Which recommender: bert4rec, gru4rec or caser.
+    #[arg(long, default_value = "bert4rec")]
+    pub(crate) model: Architecture,
+    /// Longest sequence, the query's [MASK] included.
+    #[arg(long, default_value_t = 200)]
+    pub(crate) max_len: usize,
+    /// Width of embeddings (default: 64; Caser 50).
+    #[arg(long)]
+    pub(crate) d_model: Option<usize>,
+    /// BERT4Rec: Transformer layers.
+    #[arg(long, default_value_t = 2)]
+    pub(crate) layers: usize,
+    /// BERT4Rec: attention heads.
+    #[arg(long, default_value_t = 2)]
+    pub(crate) heads: usize,
+    /// BERT4Rec: FFN width (the neurons attribution scores).
+    #[arg(long, default_value_t = 256)]
+    pub(crate) d_ff: usize,
+    /// Dropout (default: BERT4Rec 0.1, GRU4Rec 0.25, Caser 0.5).
+    #[arg(long)]
+    pub(crate) dropout: Option<f64>,
+    /// Caser: items in the convolved window.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) window: usize,
+}
+
+impl ModelArgs {
+    pub(crate) fn config(&self, dataset: &Dataset) -> RecommenderConfig {
+        let items = dataset.num_items();
+        match self.model {
+            Architecture::Bert4Rec => {
+                let mut c = Bert4RecConfig::new(items)
+                    .with_max_len(self.max_len)
+                    .with_n_layers(self.layers)
+                    .with_n_heads(self.heads)
+                    .with_d_ff(self.d_ff);
+                c.d_model = self.d_model.unwrap_or(c.d_model);
+                c.dropout = self.dropout.unwrap_or(c.dropout);
+                RecommenderConfig::Bert4Rec(c)
+            }
+            Architecture::Gru4Rec => {
+                let mut c = Gru4RecConfig::new(items).with_max_len(self.max_len);
+                c.d_model = self.d_model.unwrap_or(c.d_model);
+                c.d_hidden = c.d_model;
+                c.dropout = self.dropout.unwrap_or(c.dropout);
+                RecommenderConfig::Gru4Rec(c)
+            }
+            Architecture::Caser => {
+                let mut c = CaserConfig::new(items, dataset.users.len())
+                    .with_max_len(self.max_len)
+                    .with_window(self.window);
+                c.d_model = self.d_model.unwrap_or(c.d_model);
+                c.dropout = self.dropout.unwrap_or(c.dropout);
+                RecommenderConfig::Caser(c)
+            }
+        }
+    }
 }

@@ -9,7 +9,7 @@ use clap::Args;
 use recforget::Backend;
 use recforget::checkpoint::{self, Checkpoint};
 use recforget::metrics::{Evaluation, NegativeSampler, RankingMetrics, evaluate_cases};
-use recforget::model::FfnHook;
+use recforget::model::{FfnHook, Recommender};
 
 use super::common::{DEFAULT_DATA, load_dataset, print_protocols, SplitArg};
 
@@ -39,7 +39,7 @@ pub(crate) struct EvaluateArgs {
 pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
     let dataset = load_dataset(&args.data)?;
     let device = args.backend.device()?;
-    let checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
+    let checkpoint: Checkpoint<Recommender> = Checkpoint::load(&args.checkpoint, &device)?;
     checkpoint.meta.check_vocabulary(&dataset)?;
     let mut cases = dataset.eval_cases(args.split.into());
     if args.users > 0 {
@@ -53,6 +53,7 @@ pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
     if args.json {
         let json = serde_json::json!({
             "checkpoint": args.checkpoint,
+            "model": checkpoint.architecture(),
             "split": format!("{:?}", args.split).to_lowercase(),
             "cases": evaluation.cases,
             "seconds": seconds,
@@ -65,8 +66,9 @@ pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{} on {} {:?} users ({} epochs trained), {:.1}s on {}",
+        "{} ({}) on {} {:?} users ({} epochs trained), {:.1}s on {}",
         args.checkpoint.display(),
+        checkpoint.architecture().title(),
         evaluation.cases,
         args.split,
         checkpoint.meta.epochs,
@@ -107,7 +109,7 @@ pub(crate) struct ExportArgs {
 
 pub(crate) fn export(args: ExportArgs) -> Result<()> {
     let device = Backend::Flex.device()?;
-    let checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
+    let checkpoint: Checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
     checkpoint::export_safetensors(&checkpoint.model, &args.out)?;
     println!("wrote {}", args.out.display());
     Ok(())

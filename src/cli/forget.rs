@@ -92,7 +92,7 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     }
     let retrained_path = args.retrained.clone().unwrap_or_else(|| retrained_dir(genre));
     let retrained = if retrained_path.join(checkpoint::META_FILE).exists() {
-        let r = Checkpoint::load(&retrained_path, &device)?;
+        let r: Checkpoint = Checkpoint::load(&retrained_path, &device)?;
         r.meta.check_vocabulary(&dataset)?;
         Some(r)
     } else {

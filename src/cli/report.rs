@@ -11,8 +11,8 @@ use recforget::checkpoint::{self, Checkpoint};
 use recforget::comparison::percent_of;
 use recforget::data::{Genre, Split};
 use recforget::forgetting::ForgetConfig;
-use recforget::metrics::{NegativeSampler, Protocol, evaluate_cases};
-use recforget::model::FfnHook;
+use recforget::metrics::{NegativeSampler, Protocol, ProtocolMetrics, evaluate_cases};
+use recforget::model::{FfnHook, Recommender};
 
 use super::common::{DEFAULT_DATA, load_dataset, retrained_dir, command_line};
 
@@ -35,16 +35,19 @@ pub(crate) struct ReportArgs {
     pub(crate) seed: u64,
     #[arg(long, default_value = "results")]
     pub(crate) out: PathBuf,
+    /// Baseline checkpoints compared with BERT4Rec (skipped with a note when missing).
+    #[arg(long, num_args = 1.., default_values = ["checkpoints/gru4rec-ml1m", "checkpoints/caser-ml1m"])]
+    pub(crate) baselines: Vec<PathBuf>,
 }
 
 pub(crate) fn report(args: ReportArgs) -> Result<()> {
-    use recforget::report::{genre_outcome, sweep, sweep_svg};
+    use recforget::report::{ComparisonRow, PUBLISHED, comparison_svg, genre_outcome, sweep, sweep_svg};
     use std::fmt::Write as _;
 
     let started = Instant::now();
     let dataset = load_dataset(&args.data)?;
     let device = Backend::Flex.device()?;
-    let original = Checkpoint::load(&args.checkpoint, &device)?;
+    let original: Checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
     original.meta.check_vocabulary(&dataset)?;
     let mut cases = dataset.eval_cases(Split::Test);
     if args.users > 0 {
@@ -56,7 +59,7 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
     let mut outcomes = Vec::new();
     for genre in Genre::ALL {
         let dir = retrained_dir(genre);
-        let retrained = if dir.join(checkpoint::META_FILE).exists() { Some(Checkpoint::load(&dir, &device)?) } else { None };
+        let retrained: Option<Checkpoint> = if dir.join(checkpoint::META_FILE).exists() { Some(Checkpoint::load(&dir, &device)?) } else { None };
         let r = retrained.as_ref().map(|c| (&c.model, c.meta.train_seconds));
         eprintln!("{genre}: forgetting and evaluating");
         outcomes.push(genre_outcome(&original.model, &before, r, &dataset, &cases, &sampler, genre, &config, &device)?);
@@ -74,6 +77,28 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
         let outcome = outcomes.iter().find(|o| o.genre == *genre).expect("every genre was run");
         sweeps.push((*genre, sweep(&original.model, &sweep_before, &dataset, &sweep_cases, &sampler, *genre, &outcome.forget, &config, &device)?));
     }
+    let paper_genres = [Genre::Action, Genre::Drama, Genre::Comedy];
+    let mut comparison = vec![ComparisonRow { model: "Original BERT4Rec".into(), metrics: ProtocolMetrics::from_results(before.iter()) }];
+    for o in outcomes.iter().filter(|o| paper_genres.contains(&o.genre)) {
+        if let Some(r) = &o.retrained {
+            comparison.push(ComparisonRow { model: format!("Retrained ({})", o.genre), metrics: r.overall });
+        }
+        comparison.push(ComparisonRow { model: format!("Unlearned ({})", o.genre), metrics: o.unlearned.overall });
+    }
+    let mut baselines = Vec::new();
+    let mut missing_baselines = Vec::new();
+    for dir in &args.baselines {
+        if !dir.join(checkpoint::META_FILE).exists() {
+            missing_baselines.push(dir.clone());
+            continue;
+        }
+        let baseline: Checkpoint<Recommender> = Checkpoint::load(dir, &device)?;
+        baseline.meta.check_vocabulary(&dataset)?;
+        eprintln!("{}: evaluating", baseline.architecture().title());
+        let results = evaluate_cases(&baseline.model, &cases, &sampler, &FfnHook::None, 256, &device)?;
+        comparison.push(ComparisonRow { model: baseline.architecture().title().into(), metrics: ProtocolMetrics::from_results(results.iter()) });
+        baselines.push((dir.clone(), baseline.architecture(), baseline.meta));
+    }
     std::fs::create_dir_all(&args.out)?;
     let command = command_line();
     let json = serde_json::json!({
@@ -83,6 +108,8 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
         "seed": args.seed,
         "forgetConfig": config,
         "genres": outcomes,
+        "comparison": comparison,
+        "baselines": baselines.iter().map(|(dir, a, meta)| serde_json::json!({"path": dir, "model": a, "meta": meta})).collect::<Vec<_>>(),
         "sweeps": sweeps.iter().map(|(g, p)| serde_json::json!({"genre": g, "users": sweep_cases.len(), "points": p})).collect::<Vec<_>>(),
         "seconds": started.elapsed().as_secs_f64(),
     });
@@ -140,7 +167,34 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
         }
         writeln!(md)?;
     }
+    writeln!(md, "## Model comparison (the paper's Figures 3 and 4)\n")?;
+    writeln!(md, "All models on the same {} test users, candidates and negatives. Retrained and unlearned rows are the per-genre models above.\n", cases.len())?;
+    for (dir, architecture, meta) in &baselines {
+        writeln!(md, "- {}: `{}`, {} epochs, seed {}, trained in {:.0} s by `{}`.", architecture.title(), dir.display(), meta.epochs, meta.seed, meta.train_seconds, meta.command)?;
+    }
+    for dir in &missing_baselines {
+        writeln!(md, "- `{}` is missing: train it with `recforget train --model {}`.", dir.display(), dir.file_name().and_then(|n| n.to_str()).and_then(|n| n.split('-').next()).unwrap_or("gru4rec"))?;
+    }
+    writeln!(md)?;
+    for protocol in Protocol::ALL {
+        let file = format!("comparison-{}.svg", protocol.name());
+        std::fs::write(args.out.join(&file), comparison_svg(&comparison, protocol))?;
+        writeln!(md, "### {} protocol\n\n![comparison, {}]({file})\n", protocol.name(), protocol.name())?;
+        writeln!(md, "| model | HR@1 | HR@5 | HR@10 | NDCG@1 | NDCG@5 | NDCG@10 | HR@10 % of orig. | NDCG@10 % of orig. |\n|---|---|---|---|---|---|---|---|---|")?;
+        for row in &comparison {
+            let m = row.metrics.get(protocol);
+            let pct = percent_of(&comparison[0].metrics, &row.metrics, protocol);
+            writeln!(md, "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.1}% | {:.1}% |", row.model, m.hr[0], m.hr[1], m.hr[2], m.ndcg[0], m.ndcg[1], m.ndcg[2], pct[2], pct[5])?;
+        }
+        writeln!(md)?;
+    }
+    writeln!(md, "Published figures on ML-1M for reference (their own preprocessing and training; transcribed by hand from the papers: Sun et al., *BERT4Rec*, CIKM 2019, Table 2, popularity-sampled 100 negatives; Petrov & Macdonald, *A Systematic Review and Replicability Study of BERT4Rec*, RecSys 2022, expected BERT4Rec figures):\n")?;
+    writeln!(md, "| source | model | protocol | HR@10 | NDCG@10 |\n|---|---|---|---|---|")?;
+    for (source, model, protocol, hr, ndcg) in PUBLISHED {
+        writeln!(md, "| {source} | {model} | {} | {hr:.4} | {ndcg:.4} |", protocol.name())?;
+    }
+    writeln!(md)?;
     std::fs::write(args.out.join("report.md"), md)?;
-    println!("wrote {}/report.md, report.json and the sweep charts in {:.0}s", args.out.display(), started.elapsed().as_secs_f64());
+    println!("wrote {}/report.md, report.json, the sweep and comparison charts in {:.0}s", args.out.display(), started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -9,19 +9,18 @@ use indicatif::{ProgressBar, ProgressStyle};
 use recforget::Backend;
 use recforget::checkpoint::{self, Checkpoint};
 use recforget::data::Genre;
-use recforget::model::Bert4RecConfig;
 use recforget::train::{TrainEvent, Trainer, TrainingConfig};
 
-use super::common::{DEFAULT_DATA, load_dataset, retrained_dir, command_line};
+use super::common::{DEFAULT_DATA, ModelArgs, command_line, load_dataset, retrained_dir};
 
 #[derive(Args, Debug)]
 pub(crate) struct TrainArgs {
     /// The prepared dataset.
     #[arg(long, default_value = DEFAULT_DATA)]
     pub(crate) data: PathBuf,
-    /// Output folder: the best checkpoint, and resume files.
-    #[arg(long, default_value = "checkpoints/bert4rec-ml1m")]
-    pub(crate) out: PathBuf,
+    /// Output folder: the best checkpoint, and resume files (default: checkpoints/<model>-ml1m).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
     /// Total epochs (a resumed run continues up to this).
     #[arg(long, default_value_t = 200)]
     pub(crate) epochs: usize,
@@ -31,19 +30,8 @@ pub(crate) struct TrainArgs {
     pub(crate) learning_rate: f64,
     #[arg(long, default_value_t = 42)]
     pub(crate) seed: u64,
-    /// Longest sequence, [MASK] included.
-    #[arg(long, default_value_t = 200)]
-    pub(crate) max_len: usize,
-    #[arg(long, default_value_t = 64)]
-    pub(crate) d_model: usize,
-    #[arg(long, default_value_t = 2)]
-    pub(crate) layers: usize,
-    #[arg(long, default_value_t = 2)]
-    pub(crate) heads: usize,
-    #[arg(long, default_value_t = 256)]
-    pub(crate) d_ff: usize,
-    #[arg(long, default_value_t = 0.1)]
-    pub(crate) dropout: f64,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
     /// Validate every this many epochs.
     #[arg(long, default_value_t = 5)]
     pub(crate) validate_every: usize,
@@ -56,13 +44,8 @@ pub(crate) struct TrainArgs {
 
 pub(crate) fn train(args: TrainArgs) -> Result<()> {
     let dataset = load_dataset(&args.data)?;
-    let model = Bert4RecConfig::new(dataset.num_items())
-        .with_max_len(args.max_len)
-        .with_d_model(args.d_model)
-        .with_n_layers(args.layers)
-        .with_n_heads(args.heads)
-        .with_d_ff(args.d_ff)
-        .with_dropout(args.dropout);
+    let model = args.model.config(&dataset);
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("checkpoints/{}-ml1m", args.model.model)));
     let config = TrainingConfig::new(model)
         .with_epochs(args.epochs)
         .with_batch_size(args.batch_size)
@@ -75,7 +58,7 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
         config,
         dataset: &dataset,
         device: args.backend.device()?,
-        dir: &args.out,
+        dir: &out,
         command,
         notes: String::new(),
     };
@@ -140,7 +123,7 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
         state.epochs_done,
         state.train_seconds,
         state.best_ndcg10,
-        args.out.display()
+        out.display()
     );
     Ok(())
 }
@@ -168,7 +151,7 @@ pub(crate) struct RetrainArgs {
 pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
     let genre: Genre = args.exclude_genre.parse()?;
     let dataset = load_dataset(&args.data)?;
-    let like = Checkpoint::load(&args.like, &Backend::Flex.device()?)
+    let like: Checkpoint = Checkpoint::load(&args.like, &Backend::Flex.device()?)
         .with_context(|| format!("retraining copies the configuration of {}", args.like.display()))?;
     like.meta.check_vocabulary(&dataset)?;
     let without = dataset.without_genre_in_training(genre);
@@ -176,7 +159,7 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
     println!("removed {removed} training interactions with {genre} items");
     let out = args.out.unwrap_or_else(|| retrained_dir(genre));
     let epochs = args.epochs.unwrap_or(like.meta.epochs);
-    let config = TrainingConfig::new(like.config.clone()).with_epochs(epochs).with_seed(like.meta.seed);
+    let config = TrainingConfig::new(like.config.clone().into()).with_epochs(epochs).with_seed(like.meta.seed);
     let trainer = Trainer {
         config,
         dataset: &without,

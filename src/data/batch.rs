@@ -1,4 +1,5 @@
-//! Turning item sequences into model inputs: typed tokens, left padding, cloze masking.
+//! Turning item sequences into model inputs: typed tokens, left padding, and the two training
+//! objectives' targets (cloze masking for BERT4Rec, shifted next items for GRU4Rec and Caser).
 //!
 //! Sequences are left-padded to a fixed length, so the newest item (or the [MASK] that asks for
 //! the next one) is always at the last position. Padding is a boolean mask, never inferred from
@@ -47,6 +48,17 @@ pub struct SequenceBatch {
     pub tokens: Vec<i64>,
     /// `true` at padding positions, row-major `[batch, len]`.
     pub padding: Vec<bool>,
+    /// Who each sequence belongs to, `[batch]`: [`UNKNOWN_USER`] or a user index + 1 (only
+    /// Caser's user embedding reads it).
+    pub users: Vec<i64>,
+}
+
+/// The user row for histories that belong to no known user (e.g. typed in on the page).
+pub const UNKNOWN_USER: i64 = 0;
+
+/// The embedding row of user `index` (see [`SequenceBatch::users`]).
+pub fn user_row(index: usize) -> i64 {
+    index as i64 + 1
 }
 
 impl SequenceBatch {
@@ -68,7 +80,15 @@ impl SequenceBatch {
             len,
             tokens,
             padding,
+            users: vec![UNKNOWN_USER; rows.len()],
         }
+    }
+
+    /// Records whose sequences these are (user indices into the dataset, one per row).
+    pub fn with_users(mut self, users: &[usize]) -> SequenceBatch {
+        assert_eq!(users.len(), self.batch, "one user per sequence");
+        self.users = users.iter().map(|&u| user_row(u)).collect();
+        self
     }
 
     /// Next-item queries: each history (its last `len - 1` items) followed by [MASK], which
@@ -106,26 +126,50 @@ impl Default for ClozeConfig {
     }
 }
 
-/// A cloze training batch: inputs with some items masked, and what the masks hide.
+/// A training batch: input sequences, and the item each scored position must predict.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ClozeBatch {
-    /// The masked sequences.
+pub struct TrainingBatch {
+    /// The input sequences.
     pub input: SequenceBatch,
-    /// Flat positions `b * len + t` of the masked tokens, `[masked]`.
+    /// Flat positions `b * len + t` whose hidden state is scored, `[targets]`.
     pub positions: Vec<i64>,
-    /// The hidden items at those positions, `[masked]`.
+    /// The item each of those positions must predict, `[targets]`.
     pub targets: Vec<ItemId>,
 }
 
-impl ClozeBatch {
-    /// Masks each sequence (already cut to at most `len` items) as the cloze task asks.
-    pub fn sample(
+impl TrainingBatch {
+    /// Next-item training (GRU4Rec, Caser): each sequence (cut to its last `len` items) is the
+    /// input as it is, and every position but the last predicts the item after it.
+    pub fn next_items(sequences: &[&[ItemId]], users: &[usize], len: usize, num_items: usize) -> TrainingBatch {
+        let mut rows = Vec::with_capacity(sequences.len());
+        let mut positions = Vec::new();
+        let mut targets = Vec::new();
+        for (b, seq) in sequences.iter().enumerate() {
+            let seq = &seq[seq.len().saturating_sub(len)..];
+            let offset = len - seq.len();
+            for t in 0..seq.len().saturating_sub(1) {
+                positions.push((b * len + offset + t) as i64);
+                targets.push(seq[t + 1]);
+            }
+            rows.push(seq.iter().map(|&i| Token::Item(i)).collect::<Vec<_>>());
+        }
+        TrainingBatch {
+            input: SequenceBatch::from_rows(&rows, len, num_items).with_users(users),
+            positions,
+            targets,
+        }
+    }
+
+    /// The cloze task (BERT4Rec): masks items of each sequence (already cut to at most `len`
+    /// items); the masked positions predict the items they hide.
+    pub fn cloze(
         sequences: &[&[ItemId]],
+        users: &[usize],
         len: usize,
         num_items: usize,
         config: ClozeConfig,
         rng: &mut impl Rng,
-    ) -> ClozeBatch {
+    ) -> TrainingBatch {
         let mut rows = Vec::with_capacity(sequences.len());
         let mut positions = Vec::new();
         let mut targets = Vec::new();
@@ -153,18 +197,16 @@ impl ClozeBatch {
             }
             rows.push(row);
         }
-        ClozeBatch {
-            input: SequenceBatch::from_rows(&rows, len, num_items),
+        TrainingBatch {
+            input: SequenceBatch::from_rows(&rows, len, num_items).with_users(users),
             positions,
             targets,
         }
     }
-}
 
-impl ClozeBatch {
     /// Splits the batch into at most `parts` batches of consecutive sequences (for data-parallel
     /// steps). Together they hold exactly the same sequences, masks and targets.
-    pub fn split(&self, parts: usize) -> Vec<ClozeBatch> {
+    pub fn split(&self, parts: usize) -> Vec<TrainingBatch> {
         let (batch, len) = (self.input.batch, self.input.len);
         let per = batch.div_ceil(parts.max(1)).max(1);
         (0..batch)
@@ -179,12 +221,13 @@ impl ClozeBatch {
                     .filter(|(p, _)| (lo..hi).contains(*p))
                     .map(|(p, t)| (p - lo, *t))
                     .unzip();
-                ClozeBatch {
+                TrainingBatch {
                     input: SequenceBatch {
                         batch: end - start,
                         len,
                         tokens: self.input.tokens[start * len..end * len].to_vec(),
                         padding: self.input.padding[start * len..end * len].to_vec(),
+                        users: self.input.users[start..end].to_vec(),
                     },
                     positions,
                     targets,
@@ -212,11 +255,13 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
         let seqs: Vec<Vec<ItemId>> = (0..5).map(|u| (0..4 + u).map(ItemId).collect()).collect();
         let refs: Vec<&[ItemId]> = seqs.iter().map(|s| s.as_slice()).collect();
-        let batch = ClozeBatch::sample(&refs, 8, 10, ClozeConfig::default(), &mut rng);
+        let batch = TrainingBatch::cloze(&refs, &[0, 1, 2, 3, 4], 8, 10, ClozeConfig::default(), &mut rng);
         let parts = batch.split(2);
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[0].input.batch + parts[1].input.batch, 5);
         let targets: Vec<ItemId> = parts.iter().flat_map(|p| p.targets.clone()).collect();
+        let users: Vec<i64> = parts.iter().flat_map(|p| p.input.users.clone()).collect();
+        assert_eq!(users, vec![1, 2, 3, 4, 5]);
         assert_eq!(targets, batch.targets);
         let tokens: Vec<i64> = parts.iter().flat_map(|p| p.input.tokens.clone()).collect();
         assert_eq!(tokens, batch.input.tokens);
@@ -239,7 +284,7 @@ mod tests {
         let a: Vec<ItemId> = (0..3).map(ItemId).collect();
         let b: Vec<ItemId> = (0..6).map(ItemId).collect();
         for _ in 0..50 {
-            let batch = ClozeBatch::sample(&[&a, &b], 6, 6, ClozeConfig::default(), &mut rng);
+            let batch = TrainingBatch::cloze(&[&a, &b], &[0, 1], 6, 6, ClozeConfig::default(), &mut rng);
             assert!(!batch.positions.is_empty());
             let mask = Token::Mask.index(6);
             let masked: Vec<i64> = (0..12)
@@ -256,5 +301,17 @@ mod tests {
             // Item 0 (token 1) is a real item, distinct from PAD (token 0).
             assert_eq!(batch.input.padding[..3], [true, true, true]);
         }
+    }
+
+    #[test]
+    fn next_items_shift_by_one_within_each_sequence() {
+        let a = [ItemId(3), ItemId(4), ItemId(5)];
+        let b = [ItemId(7)];
+        let batch = TrainingBatch::next_items(&[&a, &b], &[4, 0], 4, 10);
+        // Row 0: PAD 3 4 5 (tokens 0 4 5 6); row 1: PAD PAD PAD 7.
+        assert_eq!(batch.input.tokens, vec![0, 4, 5, 6, 0, 0, 0, 8]);
+        assert_eq!(batch.positions, vec![1, 2]);
+        assert_eq!(batch.targets, vec![ItemId(4), ItemId(5)]);
+        assert_eq!(batch.input.users, vec![5, 1]);
     }
 }

@@ -12,12 +12,14 @@ use burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
     Linear, LinearConfig,
 };
-use burn::tensor::activation::{gelu, log_softmax};
-use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use burn::tensor::activation::gelu;
+use burn::tensor::{Bool, Device, Int, Tensor};
 
-use crate::data::{ClozeBatch, SequenceBatch, Token};
+use crate::data::{Token, TrainingBatch};
 use crate::model::encoder::{EncoderLayer, EncoderLayerConfig};
 use crate::model::hook::FfnHook;
+use crate::model::input::ModelInput;
+use crate::model::loss::{cross_entropy, rows_at};
 
 /// Configuration of [`Bert4Rec`]; the defaults are the original ML-1M setting.
 #[derive(Config, Debug, PartialEq)]
@@ -95,35 +97,6 @@ pub struct Bert4Rec {
     pub output_bias: Param<Tensor<1>>,
     pub num_items: usize,
     pub max_len: usize,
-}
-
-/// Token ids and padding of a batch, on a device.
-#[derive(Clone, Debug)]
-pub struct ModelInput {
-    /// `[batch, len]`, embedding rows (see [`Token::index`]).
-    pub tokens: Tensor<2, Int>,
-    /// `[batch, len]`, `true` at padding.
-    pub padding: Tensor<2, Bool>,
-}
-
-impl ModelInput {
-    /// Moves a host batch onto `device`.
-    pub fn new(batch: &SequenceBatch, device: &Device) -> ModelInput {
-        let shape = [batch.batch, batch.len];
-        ModelInput {
-            tokens: Tensor::from_data(TensorData::new(batch.tokens.clone(), shape), device),
-            padding: Tensor::from_data(TensorData::new(batch.padding.clone(), shape), device),
-        }
-    }
-
-    /// Blocks every query from attending to padding keys.
-    ///
-    /// # Shapes
-    /// - returns `[batch, len, len]`, `true` where query `i` may not attend to key `j`
-    pub fn attention_mask(&self) -> Tensor<3, Bool> {
-        let [batch, len] = self.padding.dims();
-        self.padding.clone().reshape([batch, 1, len]).expand([batch, len, len])
-    }
 }
 
 /// What [`Bert4Rec::encode`] returns.
@@ -250,20 +223,10 @@ impl Bert4Rec {
     ///
     /// # Shapes
     /// - returns `[1]`
-    pub fn cloze_loss(&self, batch: &ClozeBatch, device: &Device) -> Tensor<1> {
+    pub fn cloze_loss(&self, batch: &TrainingBatch, device: &Device) -> Tensor<1> {
         let input = ModelInput::new(&batch.input, device);
         let hidden = self.encode(&input, &FfnHook::None).hidden; // [batch, len, d_model]
-        let [b, len, d_model] = hidden.dims();
-        let masked = batch.positions.len();
-        let positions = Tensor::<1, Int>::from_data(
-            TensorData::new(batch.positions.clone(), [masked]),
-            device,
-        );
-        let rows = hidden.reshape([b * len, d_model]).select(0, positions); // [masked, d_model]
-        let logits = self.scores(rows); // [masked, num_items]
-        let targets: Vec<i64> = batch.targets.iter().map(|t| t.0 as i64).collect();
-        let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [masked, 1]), device);
-        let log_probs = log_softmax(logits, 1).gather(1, targets); // [masked, 1]
-        log_probs.mean().neg()
+        let rows = rows_at(hidden, &batch.positions); // [targets, d_model]
+        cross_entropy(self.scores(rows), &batch.targets) // [1]
     }
 }

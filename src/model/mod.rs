@@ -1,11 +1,20 @@
-//! Models: BERT4Rec with its reachable FFN neurons.
+//! Models: BERT4Rec with its reachable FFN neurons, and the baselines GRU4Rec and Caser.
 
 mod attention;
 mod bert4rec;
+mod caser;
 mod encoder;
+mod gru4rec;
 mod hook;
+mod input;
+mod loss;
+mod recommender;
 
 pub use attention::{SelfAttention, SelfAttentionConfig};
-pub use bert4rec::{Bert4Rec, Bert4RecConfig, Encoding, ModelInput};
+pub use bert4rec::{Bert4Rec, Bert4RecConfig, Encoding};
+pub use caser::{Caser, CaserConfig};
 pub use encoder::{EncoderLayer, EncoderLayerConfig, FeedForward};
+pub use gru4rec::{Gru4Rec, Gru4RecConfig};
 pub use hook::{FfnHook, Neuron, Positions};
+pub use input::ModelInput;
+pub use recommender::{Architecture, NextItemScorer, Objective, Recommender, RecommenderConfig};

@@ -74,6 +74,26 @@ pub fn tiny_config(num_items: usize) -> Bert4RecConfig {
         .with_dropout(0.1)
 }
 
+/// A tiny GRU4Rec.
+pub fn tiny_gru4rec(num_items: usize) -> recforget::model::Gru4RecConfig {
+    recforget::model::Gru4RecConfig::new(num_items)
+        .with_max_len(12)
+        .with_d_model(16)
+        .with_d_hidden(16)
+        .with_dropout(0.0)
+}
+
+/// A tiny Caser for `users` users.
+pub fn tiny_caser(num_items: usize, users: usize) -> recforget::model::CaserConfig {
+    recforget::model::CaserConfig::new(num_items, users)
+        .with_max_len(12)
+        .with_window(3)
+        .with_d_model(16)
+        .with_horizontal_filters(4)
+        .with_vertical_filters(2)
+        .with_dropout(0.0)
+}
+
 pub fn device() -> Device {
     Device::flex()
 }

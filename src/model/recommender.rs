@@ -1,0 +1,261 @@
+//! The three sequential recommenders behind one type, so the trainer, the checkpoints and the
+//! evaluation serve them all: BERT4Rec (the model the project unlearns), GRU4Rec and Caser (the
+//! paper's baselines).
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::data::TrainingBatch;
+use crate::error::{Error, Result};
+use crate::model::{Bert4Rec, Bert4RecConfig, Caser, CaserConfig, FfnHook, Gru4Rec, Gru4RecConfig, ModelInput};
+
+/// Which network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Architecture {
+    Bert4Rec,
+    Gru4Rec,
+    Caser,
+}
+
+impl Architecture {
+    pub const ALL: [Architecture; 3] = [Architecture::Bert4Rec, Architecture::Gru4Rec, Architecture::Caser];
+
+    /// The lowercase name used on the command line and in config files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Architecture::Bert4Rec => "bert4rec",
+            Architecture::Gru4Rec => "gru4rec",
+            Architecture::Caser => "caser",
+        }
+    }
+
+    /// The name as papers print it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Architecture::Bert4Rec => "BERT4Rec",
+            Architecture::Gru4Rec => "GRU4Rec",
+            Architecture::Caser => "Caser",
+        }
+    }
+}
+
+impl fmt::Display for Architecture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Architecture {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Architecture::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| Error::Config(format!("unknown model `{s}`; the models are bert4rec, gru4rec, caser")))
+    }
+}
+
+/// What a model is trained to predict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Objective {
+    /// Masked items from both sides (BERT4Rec).
+    Cloze,
+    /// The item after each position (GRU4Rec, Caser).
+    NextItem,
+}
+
+/// A model's configuration, tagged with its architecture (`"model": "gru4rec"`). Configs written
+/// before the tag existed are BERT4Rec configs and still load.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "model", rename_all = "lowercase")]
+pub enum RecommenderConfig {
+    Bert4Rec(Bert4RecConfig),
+    Gru4Rec(Gru4RecConfig),
+    Caser(CaserConfig),
+}
+
+impl<'de> Deserialize<'de> for RecommenderConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(tag = "model", rename_all = "lowercase")]
+        enum Tagged {
+            Bert4Rec(Bert4RecConfig),
+            Gru4Rec(Gru4RecConfig),
+            Caser(CaserConfig),
+        }
+        let value = serde_json::Value::deserialize(deserializer)?;
+        if value.get("model").is_none() {
+            return Bert4RecConfig::deserialize(value)
+                .map(RecommenderConfig::Bert4Rec)
+                .map_err(serde::de::Error::custom);
+        }
+        Ok(match Tagged::deserialize(value).map_err(serde::de::Error::custom)? {
+            Tagged::Bert4Rec(c) => RecommenderConfig::Bert4Rec(c),
+            Tagged::Gru4Rec(c) => RecommenderConfig::Gru4Rec(c),
+            Tagged::Caser(c) => RecommenderConfig::Caser(c),
+        })
+    }
+}
+
+impl From<Bert4RecConfig> for RecommenderConfig {
+    fn from(config: Bert4RecConfig) -> Self {
+        RecommenderConfig::Bert4Rec(config)
+    }
+}
+
+impl RecommenderConfig {
+    pub fn architecture(&self) -> Architecture {
+        match self {
+            RecommenderConfig::Bert4Rec(_) => Architecture::Bert4Rec,
+            RecommenderConfig::Gru4Rec(_) => Architecture::Gru4Rec,
+            RecommenderConfig::Caser(_) => Architecture::Caser,
+        }
+    }
+
+    pub fn num_items(&self) -> usize {
+        match self {
+            RecommenderConfig::Bert4Rec(c) => c.num_items,
+            RecommenderConfig::Gru4Rec(c) => c.num_items,
+            RecommenderConfig::Caser(c) => c.num_items,
+        }
+    }
+
+    /// Longest input, the query's [MASK] included.
+    pub fn max_len(&self) -> usize {
+        match self {
+            RecommenderConfig::Bert4Rec(c) => c.max_len,
+            RecommenderConfig::Gru4Rec(c) => c.max_len,
+            RecommenderConfig::Caser(c) => c.max_len,
+        }
+    }
+
+    pub fn objective(&self) -> Objective {
+        match self {
+            RecommenderConfig::Bert4Rec(_) => Objective::Cloze,
+            RecommenderConfig::Gru4Rec(_) | RecommenderConfig::Caser(_) => Objective::NextItem,
+        }
+    }
+
+    /// The first value a model cannot be built with, if any.
+    pub fn problem(&self) -> Option<&'static str> {
+        let dropout = match self {
+            RecommenderConfig::Bert4Rec(c) => c.dropout,
+            RecommenderConfig::Gru4Rec(c) => c.dropout,
+            RecommenderConfig::Caser(c) => c.dropout,
+        };
+        let problems = [
+            (self.num_items() == 0, "num_items is 0"),
+            (self.max_len() < 2, "max_len must be at least 2"),
+            (!(0.0..1.0).contains(&dropout), "dropout must be in [0, 1)"),
+        ];
+        let specific = match self {
+            RecommenderConfig::Bert4Rec(c) => [
+                (c.n_heads == 0 || c.d_model % c.n_heads != 0, "d_model must be a multiple of n_heads"),
+                (c.d_ff == 0, "d_ff is 0"),
+            ],
+            RecommenderConfig::Gru4Rec(c) => [
+                (c.d_model == 0, "d_model is 0"),
+                (c.d_hidden == 0, "d_hidden is 0"),
+            ],
+            RecommenderConfig::Caser(c) => [
+                (c.window == 0 || c.window + 1 > c.max_len, "window must be in 1..max_len"),
+                (c.d_model == 0, "d_model is 0"),
+            ],
+        };
+        problems.iter().chain(&specific).find(|(bad, _)| *bad).map(|(_, message)| *message)
+    }
+
+    pub fn init(&self, device: &Device) -> Recommender {
+        match self {
+            RecommenderConfig::Bert4Rec(c) => Recommender::Bert4Rec(c.init(device)),
+            RecommenderConfig::Gru4Rec(c) => Recommender::Gru4Rec(c.init(device)),
+            RecommenderConfig::Caser(c) => Recommender::Caser(c.init(device)),
+        }
+    }
+}
+
+/// Any of the three networks.
+#[derive(Module, Debug)]
+pub enum Recommender {
+    Bert4Rec(Bert4Rec),
+    Gru4Rec(Gru4Rec),
+    Caser(Caser),
+}
+
+impl Recommender {
+    /// The training loss of a batch built for this model's [`Objective`].
+    ///
+    /// # Shapes
+    /// - returns `[1]`
+    pub fn loss(&self, batch: &TrainingBatch, device: &Device) -> Tensor<1> {
+        match self {
+            Recommender::Bert4Rec(m) => m.cloze_loss(batch, device),
+            Recommender::Gru4Rec(m) => m.loss(batch, device),
+            Recommender::Caser(m) => m.loss(batch, device),
+        }
+    }
+}
+
+/// What evaluation and recommending need from a model: next-item scores for query batches.
+pub trait NextItemScorer {
+    fn num_items(&self) -> usize;
+    /// Longest query, [MASK] included.
+    fn max_len(&self) -> usize;
+    /// Next-item logits for queries built by [`crate::data::SequenceBatch::next_item_queries`].
+    /// Only BERT4Rec has FFN neurons: other models refuse any hook but [`FfnHook::None`].
+    ///
+    /// # Shapes
+    /// - returns `[batch, num_items]`
+    fn next_item_scores(&self, input: &ModelInput, hook: &FfnHook) -> Result<Tensor<2>>;
+}
+
+impl NextItemScorer for Bert4Rec {
+    fn num_items(&self) -> usize {
+        self.num_items
+    }
+    fn max_len(&self) -> usize {
+        self.max_len
+    }
+    fn next_item_scores(&self, input: &ModelInput, hook: &FfnHook) -> Result<Tensor<2>> {
+        Ok(Bert4Rec::next_item_scores(self, input, hook))
+    }
+}
+
+fn no_hook(architecture: Architecture, hook: &FfnHook) -> Result<()> {
+    match hook {
+        FfnHook::None => Ok(()),
+        _ => Err(Error::Config(format!(
+            "{} has no FFN neurons to hook; attribution and editing need bert4rec",
+            architecture.title()
+        ))),
+    }
+}
+
+impl NextItemScorer for Recommender {
+    fn num_items(&self) -> usize {
+        match self {
+            Recommender::Bert4Rec(m) => m.num_items,
+            Recommender::Gru4Rec(m) => m.num_items,
+            Recommender::Caser(m) => m.num_items,
+        }
+    }
+    fn max_len(&self) -> usize {
+        match self {
+            Recommender::Bert4Rec(m) => m.max_len,
+            Recommender::Gru4Rec(m) => m.max_len,
+            Recommender::Caser(m) => m.max_len,
+        }
+    }
+    fn next_item_scores(&self, input: &ModelInput, hook: &FfnHook) -> Result<Tensor<2>> {
+        match self {
+            Recommender::Bert4Rec(m) => Ok(m.next_item_scores(input, hook)),
+            Recommender::Gru4Rec(m) => no_hook(Architecture::Gru4Rec, hook).map(|()| m.next_item_scores(input)),
+            Recommender::Caser(m) => no_hook(Architecture::Caser, hook).map(|()| m.next_item_scores(input)),
+        }
+    }
+}
