@@ -116,3 +116,47 @@ fn zero_hook_equals_zeroed_w2_rows() {
     let edited = values(edited.valid().next_item_scores(&x, &FfnHook::None));
     assert_close(&hooked, &edited, 1e-5);
 }
+
+#[test]
+fn baseline_shapes_and_what_they_read() {
+    use recforget::data::TrainingBatch;
+    use recforget::model::{NextItemScorer, Recommender, RecommenderConfig};
+    let device = common::device();
+    device.seed(5);
+    let gru = common::tiny_gru4rec(20).init(&device);
+    let caser = common::tiny_caser(20, 3).init(&device);
+    let h1 = [ItemId(1), ItemId(2), ItemId(3)];
+    let h2 = [ItemId(4)];
+    let batch = SequenceBatch::next_item_queries(&[&h1, &h2], 12, 20).with_users(&[0, 2]);
+    let x = ModelInput::new(&batch, &device);
+    assert_eq!(x.users.dims(), [2]);
+    assert_eq!(gru.encode(&x).dims(), [2, 12, 16]);
+    assert_eq!(gru.next_item_scores(&x).dims(), [2, 20]);
+    assert_eq!(caser.next_item_scores(&x).dims(), [2, 20]);
+    assert_eq!(caser.horizontal.len(), 3);
+    assert_eq!(caser.horizontal[2].weight.dims(), [3 * 16, 4]);
+
+    // Next-item models read the history, not the query's trailing [MASK]: a different last token
+    // changes nothing, a different last history item changes the scores.
+    let mut other = batch.clone();
+    other.tokens[11] = 3;
+    let y = ModelInput::new(&other, &device);
+    assert_close(&values(gru.next_item_scores(&x)), &values(gru.next_item_scores(&y)), 1e-6);
+    assert_close(&values(caser.next_item_scores(&x)), &values(caser.next_item_scores(&y)), 1e-6);
+    other.tokens[10] = 9;
+    let y = ModelInput::new(&other, &device);
+    assert_ne!(values(gru.next_item_scores(&x)), values(gru.next_item_scores(&y)));
+    assert_ne!(values(caser.next_item_scores(&x)), values(caser.next_item_scores(&y)));
+
+    // Caser is personal: the same history scores differently for another user.
+    let z = ModelInput::new(&batch.clone().with_users(&[1, 2]), &device);
+    assert_ne!(values(caser.next_item_scores(&x)), values(caser.next_item_scores(&z)));
+
+    // A training batch gives one scalar loss per model.
+    let train = TrainingBatch::next_items(&[&h1, &h2], &[0, 1], 12, 20);
+    for config in [RecommenderConfig::Gru4Rec(common::tiny_gru4rec(20)), RecommenderConfig::Caser(common::tiny_caser(20, 3))] {
+        let model: Recommender = config.init(&device);
+        assert_eq!(model.loss(&train, &device).dims(), [1]);
+        assert_eq!((model.num_items(), model.max_len()), (20, 12));
+    }
+}
