@@ -10,13 +10,14 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::attribution::{Query, integrated_gradients};
-use crate::comparison::{ModelFigures, Removal, percent_of, removal_rate};
+use crate::checkpoint::Checkpoint;
+use crate::comparison::{ModelFigures, Removal, mean_kl, percent_of, removal_rate, top10_overlap};
 use crate::data::{Dataset, EvalCase, Genre, Split};
 use crate::error::Result;
 use crate::forgetting::{ForgetConfig, ForgetReport, forget_genre, rank_by_mean};
-use crate::metrics::{CaseResult, NegativeSampler, Protocol, ProtocolMetrics, evaluate_cases};
+use crate::metrics::{CaseResult, NegativeSampler, Protocol, ProtocolMetrics, evaluate_cases, score_histories};
 use crate::model::{Bert4Rec, FfnHook, Neuron};
-use crate::unlearning::zero_neurons;
+use crate::unlearning::{Unlearned, zero_neurons};
 
 /// The outcome for one genre under the paper's rule.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -31,7 +32,50 @@ pub struct GenreOutcome {
     /// Removal by protocol (full, uniform100, pop100).
     pub removal_unlearned: Vec<Removal>,
     pub removal_retrained: Option<Vec<Removal>>,
+    /// Training time and epochs of the retrained model.
     pub retrain_seconds: Option<f64>,
+    pub retrain_epochs: Option<usize>,
+    pub closeness: Option<Closeness>,
+}
+
+/// How close the unlearned (and the original) model come to the retrained one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Closeness {
+    /// Users whose next-item distributions were compared (the first of the test cases).
+    pub users: usize,
+    /// Mean share of the retrained top-10 also in the unlearned (original) top-10, all test users.
+    pub top10_overlap_unlearned: f64,
+    pub top10_overlap_original: f64,
+    /// Mean KL(retrained ‖ unlearned) and KL(retrained ‖ original) of the next-item softmax.
+    pub kl_retrained_to_unlearned: f64,
+    pub kl_retrained_to_original: f64,
+}
+
+/// Compares the models' top-10s on all `cases` and their next-item distributions on the first
+/// `users` cases.
+#[allow(clippy::too_many_arguments)]
+pub fn closeness(
+    original: &Bert4Rec,
+    unlearned: &Unlearned,
+    retrained: &Bert4Rec,
+    cases: &[EvalCase],
+    results: [&[CaseResult]; 3],
+    users: usize,
+    device: &burn::tensor::Device,
+) -> Result<Closeness> {
+    let [before, after, retrained_results] = results;
+    let sample: Vec<&[crate::data::ItemId]> = cases.iter().take(users).map(|c| c.history.as_slice()).collect();
+    let p_retrained = score_histories(retrained, &sample, &FfnHook::None, device)?;
+    let p_unlearned = score_histories(&unlearned.model, &sample, &unlearned.hook, device)?;
+    let p_original = score_histories(original, &sample, &FfnHook::None, device)?;
+    Ok(Closeness {
+        users: sample.len(),
+        top10_overlap_unlearned: top10_overlap(after, retrained_results),
+        top10_overlap_original: top10_overlap(before, retrained_results),
+        kl_retrained_to_unlearned: mean_kl(&p_retrained, &p_unlearned),
+        kl_retrained_to_original: mean_kl(&p_retrained, &p_original),
+    })
 }
 
 /// One point of the sweep.
@@ -59,7 +103,7 @@ fn removals(before: &[CaseResult], after: &[CaseResult], dataset: &Dataset, genr
 pub fn genre_outcome(
     model: &Bert4Rec,
     before: &[CaseResult],
-    retrained: Option<(&Bert4Rec, f64)>,
+    retrained: Option<&Checkpoint>,
     dataset: &Dataset,
     cases: &[EvalCase],
     sampler: &NegativeSampler,
@@ -70,8 +114,12 @@ pub fn genre_outcome(
     let (forget, unlearned) = forget_genre(model, dataset, genre, config, device, |_| {})?;
     let after = evaluate_cases(&unlearned.model, cases, sampler, &unlearned.hook, 256, device)?;
     let retrained_results = match retrained {
-        Some((m, _)) => Some(evaluate_cases(m, cases, sampler, &FfnHook::None, 256, device)?),
+        Some(r) => Some(evaluate_cases(&r.model, cases, sampler, &FfnHook::None, 256, device)?),
         None => None,
+    };
+    let closeness = match (retrained, &retrained_results) {
+        (Some(r), Some(rr)) => Some(closeness(model, &unlearned, &r.model, cases, [before, &after, rr], 300, device)?),
+        _ => None,
     };
     Ok(GenreOutcome {
         genre,
@@ -81,7 +129,9 @@ pub fn genre_outcome(
         retrained: retrained_results.as_ref().map(|r| ModelFigures::new(r, dataset, genre)),
         removal_unlearned: removals(before, &after, dataset, genre),
         removal_retrained: retrained_results.as_ref().map(|r| removals(before, r, dataset, genre)),
-        retrain_seconds: retrained.map(|(_, s)| s),
+        retrain_seconds: retrained.map(|r| r.meta.train_seconds),
+        retrain_epochs: retrained.map(|r| r.meta.epochs),
+        closeness,
         forget,
     })
 }

@@ -160,9 +160,38 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
     let cases: Vec<_> = ds.eval_cases(Split::Test).into_iter().take(40).collect();
     let sampler = NegativeSampler::new(&ds, 1);
     let before = evaluate_cases(&model, &cases, &sampler, &FfnHook::None, 16, &device).unwrap();
-    let outcome = genre_outcome(&model, &before, None, &ds, &cases, &sampler, Genre::Drama, &config, &device).unwrap();
+    // A model retrained without Drama, the same shape, for the retrained columns.
+    let dir = tempfile::tempdir().unwrap();
+    let without = ds.without_genre_in_training(Genre::Drama);
+    let trainer = recforget::train::Trainer {
+        config: recforget::train::TrainingConfig::new(common::tiny_config(ds.num_items()).with_max_len(24).into())
+            .with_epochs(2)
+            .with_batch_size(32),
+        dataset: &without,
+        device: device.clone(),
+        dir: dir.path(),
+        command: "test".into(),
+        notes: String::new(),
+    };
+    trainer.run(|_| {}).unwrap();
+    let retrained: recforget::checkpoint::Checkpoint = recforget::checkpoint::Checkpoint::load(dir.path(), &device).unwrap();
+    let outcome = genre_outcome(&model, &before, Some(&retrained), &ds, &cases, &sampler, Genre::Drama, &config, &device).unwrap();
     assert_eq!(outcome.removal_unlearned.len(), 3);
     assert!(outcome.forget_set_users > 0);
+    assert_eq!(outcome.retrain_epochs, Some(2));
+    let closeness = outcome.closeness.as_ref().expect("closeness is measured against a retrained model");
+    assert_eq!(closeness.users, 40);
+    assert!((0.0..=1.0).contains(&closeness.top10_overlap_unlearned));
+    assert!(closeness.kl_retrained_to_original >= 0.0);
+
+    // The model comparison chart: one bar per model and metric.
+    use recforget::report::{ComparisonRow, comparison_svg};
+    let rows = [
+        ComparisonRow { model: "Original".into(), metrics: outcome.original.overall },
+        ComparisonRow { model: "Retrained".into(), metrics: outcome.retrained.as_ref().unwrap().overall },
+    ];
+    let chart = comparison_svg(&rows, recforget::metrics::Protocol::Pop100);
+    assert_eq!(chart.matches("<title>").count(), 2 * 6);
     let points = sweep(&model, &before, &ds, &cases, &sampler, Genre::Drama, &outcome.forget, &config, &device).unwrap();
     // k = 4, 8, 16, 32 (half of 64 neurons) for three rankings.
     assert_eq!(points.len(), 12);

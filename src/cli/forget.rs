@@ -7,10 +7,10 @@ use clap::Args;
 
 use recforget::Backend;
 use recforget::checkpoint::{self, Checkpoint};
-use recforget::comparison::{ModelFigures, mean_kl, percent_of, removal_rate, top10_overlap};
+use recforget::comparison::{ModelFigures, percent_of, removal_rate};
 use recforget::data::{Genre, Split};
 use recforget::forgetting::{ForgetConfig, ForgetStage, forget_genre};
-use recforget::metrics::{NegativeSampler, Protocol, evaluate_cases, score_histories};
+use recforget::metrics::{NegativeSampler, Protocol, evaluate_cases};
 use recforget::model::FfnHook;
 use recforget::unlearning::Edit;
 
@@ -120,21 +120,9 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     let figures = |rs: &[recforget::metrics::CaseResult]| ModelFigures::new(rs, &dataset, genre);
     let (fig_before, fig_after) = (figures(&before), figures(&after));
     let fig_retrained = retrained_results.as_ref().map(|rr| figures(rr));
-    // Closeness to the retrained model, on up to 300 users.
+    // Closeness to the retrained model (distributions on the first 300 users).
     let closeness = match (&retrained, &retrained_results) {
-        (Some(r), Some(rr)) => {
-            let sample: Vec<&[recforget::data::ItemId]> = cases.iter().take(300).map(|c| c.history.as_slice()).collect();
-            let p_retrained = score_histories(&r.model, &sample, &FfnHook::None, &device)?;
-            let p_unlearned = score_histories(&unlearned.model, &sample, &unlearned.hook, &device)?;
-            let p_original = score_histories(&original.model, &sample, &FfnHook::None, &device)?;
-            Some(serde_json::json!({
-                "top10OverlapUnlearned": top10_overlap(&after, rr),
-                "top10OverlapOriginal": top10_overlap(&before, rr),
-                "klRetrainedToUnlearned": mean_kl(&p_retrained, &p_unlearned),
-                "klRetrainedToOriginal": mean_kl(&p_retrained, &p_original),
-                "users": sample.len(),
-            }))
-        }
+        (Some(r), Some(rr)) => Some(recforget::report::closeness(&original.model, &unlearned, &r.model, &cases, [&before, &after, rr], 300, &device)?),
         _ => None,
     };
     if let Some(dir) = &args.save {
@@ -217,7 +205,14 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
         println!();
     }
     if let Some(c) = &closeness {
-        println!("closeness to retrained: {c}");
+        println!(
+            "closeness to retrained: top-10 overlap {:.1}% (original {:.1}%), KL(retrained ‖ unlearned) {:.3} (‖ original {:.3}) on {} users",
+            100.0 * c.top10_overlap_unlearned,
+            100.0 * c.top10_overlap_original,
+            c.kl_retrained_to_unlearned,
+            c.kl_retrained_to_original,
+            c.users
+        );
     }
     Ok(())
 }
