@@ -69,6 +69,11 @@ test('WebGPU: forget Action changes the recommendations, reset restores them', {
   // the page must show both figures; the test logs them.
   assert.ok(Number.isFinite(shareBefore) && Number.isFinite(shareAfter));
   console.log(`Action share of the top-10: ${shareBefore} -> ${shareAfter}`);
+  // The repository ships a BERT4Rec retrained without Action: its column appears beside them.
+  await page.waitForFunction(() => document.querySelectorAll('#recs-retrained li').length === 10, null, { timeout: 120_000 });
+  assert.equal(await page.isVisible('#retrained-column'), true);
+  // The native report's model comparison chart is on the page (same origin).
+  assert.ok(await page.$eval('#comparison img', (img) => img.complete && img.naturalWidth > 0), 'comparison chart missing');
   await page.screenshot({ path: join(artifacts, 'webgpu-after-forget.png'), fullPage: true });
 
   await page.click('#reset');
