@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context, Result};
 
 /// Folders and files the page may load.
-const ALLOWED: [&str; 5] = ["index.html", "www/", "pkg/", "checkpoints/", "data/web/"];
+const ALLOWED: [&str; 6] = ["index.html", "www/", "pkg/", "checkpoints/", "data/web/", "results/"];
 
 /// The policy sent with every response: same origin only, wasm compilation allowed.
 pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; \
@@ -23,6 +23,7 @@ fn content_type(path: &Path) -> &'static str {
         Some("json") => "application/json",
         Some("css") => "text/css; charset=utf-8",
         Some("svg") => "image/svg+xml",
+        Some("md") => "text/markdown; charset=utf-8",
         Some("png") => "image/png",
         _ => "application/octet-stream",
     }
