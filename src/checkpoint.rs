@@ -150,36 +150,27 @@ impl StoredModel for Recommender {
     }
 }
 
-/// Reads a stored config (tagged or legacy BERT4Rec) as `M`'s config.
-pub fn parse_config<M: StoredModel>(config_json: &[u8], path: &Path) -> Result<M::Config> {
-    let config: RecommenderConfig = serde_json::from_slice(config_json)
-        .map_err(|e| checkpoint_error(path, format!("config.json is not a recforget model config: {e}")))?;
-    validate_config(&config, path)?;
-    M::narrow(config).map_err(|message| checkpoint_error(path, message))
-}
-
-/// Puts a weights file into a model built from `config`.
-pub fn load_weights<M: StoredModel>(config: &M::Config, weights: Vec<u8>, device: &Device, path: &Path) -> Result<M> {
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights)).map_err(|e| {
-        checkpoint_error(
-            path,
-            format!("{WEIGHTS_FILE} is damaged or not a burnpack file ({e}); re-download or retrain it"),
-        )
-    })?;
-    M::build(config, device)
-        .with_weights(record)
-        .map_err(|e| checkpoint_error(path, format!("{WEIGHTS_FILE} does not fit config.json: {e}")))
-}
-
-/// Builds a model from in-memory checkpoint parts (what the browser receives).
+/// Builds a model from in-memory checkpoint parts (what the browser receives). The config may be
+/// tagged or a legacy (untagged) BERT4Rec config; it must name a model `M` can hold.
 pub fn model_from_bytes<M: StoredModel>(
     config_json: &[u8],
     weights: Vec<u8>,
     device: &Device,
     path: &Path,
 ) -> Result<(M, M::Config)> {
-    let config = parse_config::<M>(config_json, path)?;
-    let model = load_weights::<M>(&config, weights, device, path)?;
+    let config: RecommenderConfig = serde_json::from_slice(config_json)
+        .map_err(|e| checkpoint_error(path, format!("config.json is not a recforget model config: {e}")))?;
+    validate_config(&config, path)?;
+    let config = M::narrow(config).map_err(|message| checkpoint_error(path, message))?;
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights)).map_err(|e| {
+        checkpoint_error(
+            path,
+            format!("{WEIGHTS_FILE} is damaged or not a burnpack file ({e}); re-download or retrain it"),
+        )
+    })?;
+    let model = M::build(&config, device)
+        .with_weights(record)
+        .map_err(|e| checkpoint_error(path, format!("{WEIGHTS_FILE} does not fit config.json: {e}")))?;
     Ok((model, config))
 }
 

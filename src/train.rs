@@ -19,13 +19,12 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{self, CheckpointMeta};
+use crate::checkpoint::{self, CheckpointMeta, StoredModel};
 use crate::data::{ClozeConfig, Dataset, ItemId, Split, TrainingBatch};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomically;
 use crate::metrics::{NegativeSampler, ProtocolMetrics, evaluate_cases};
-use crate::checkpoint::StoredModel;
-use crate::model::{FfnHook, Objective, Recommender, RecommenderConfig};
+use crate::model::{FfnHook, Recommender, RecommenderConfig};
 
 /// Everything that defines a training run.
 #[derive(Config, Debug, PartialEq)]
@@ -317,8 +316,6 @@ impl Trainer<'_> {
         };
         let train = self.dataset.train_sequences();
         let max_len = config.model.max_len();
-        let objective = config.model.objective();
-        let num_items = self.dataset.num_items();
         let threads = step_threads(config.threads, &self.device);
         for epoch in state.epochs_done..config.epochs {
             let started = Instant::now();
@@ -330,10 +327,7 @@ impl Trainer<'_> {
             for (step, chunk) in windows.chunks(config.batch_size).enumerate() {
                 let step_started = Instant::now();
                 let (users, sequences): (Vec<usize>, Vec<&[ItemId]>) = chunk.iter().copied().unzip();
-                let batch = match objective {
-                    Objective::Cloze => TrainingBatch::cloze(&sequences, &users, max_len, num_items, cloze, &mut rng),
-                    Objective::NextItem => TrainingBatch::next_items(&sequences, &users, max_len, num_items),
-                };
+                let batch = config.model.training_batch(&sequences, &users, cloze, &mut rng);
                 let (updated, loss_value) =
                     train_step(model, &mut optimizer, &batch, config.learning_rate, threads, &device);
                 model = updated;

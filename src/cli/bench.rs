@@ -9,7 +9,7 @@ use clap::Args;
 use recforget::Backend;
 use recforget::data::{Genre, Split};
 use recforget::metrics::{NegativeSampler, evaluate_cases};
-use recforget::model::{FfnHook, Objective, Recommender};
+use recforget::model::{FfnHook, Recommender};
 
 use super::common::{DEFAULT_DATA, ModelArgs, load_dataset};
 
@@ -42,7 +42,7 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
     use burn::optim::AdamConfig;
     use recforget::train::{step_threads, train_step};
     use rand::SeedableRng;
-    use recforget::data::{ClozeConfig, TrainingBatch};
+    use recforget::data::ClozeConfig;
 
     let dataset = load_dataset(&args.data)?;
     let config = args.model.config(&dataset);
@@ -55,10 +55,7 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
         .collect();
     let users: Vec<usize> = (0..windows.len()).collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-    let batch = match config.objective() {
-        Objective::Cloze => TrainingBatch::cloze(&windows, &users, max_len, dataset.num_items(), ClozeConfig::default(), &mut rng),
-        Objective::NextItem => TrainingBatch::next_items(&windows, &users, max_len, dataset.num_items()),
-    };
+    let batch = config.training_batch(&windows, &users, ClozeConfig::default(), &mut rng);
     println!(
         "training step: batch {} x {max_len} items, {} target positions, {config:?}",
         windows.len(),

@@ -54,10 +54,10 @@ pub struct SequenceBatch {
 }
 
 /// The user row for histories that belong to no known user (e.g. typed in on the page).
-pub const UNKNOWN_USER: i64 = 0;
+const UNKNOWN_USER: i64 = 0;
 
 /// The embedding row of user `index` (see [`SequenceBatch::users`]).
-pub fn user_row(index: usize) -> i64 {
+fn user_row(index: usize) -> i64 {
     index as i64 + 1
 }
 

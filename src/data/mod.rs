@@ -7,6 +7,6 @@ pub mod source;
 #[cfg(not(target_family = "wasm"))]
 pub mod fetch;
 
-pub use batch::{ClozeConfig, SequenceBatch, Token, TrainingBatch, UNKNOWN_USER, user_row};
+pub use batch::{ClozeConfig, SequenceBatch, Token, TrainingBatch};
 pub use dataset::{Dataset, DatasetStats, EvalCase, Item, ItemId, Split, User};
 pub use genre::{Genre, GenreSet};

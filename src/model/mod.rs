@@ -17,4 +17,4 @@ pub use encoder::{EncoderLayer, EncoderLayerConfig, FeedForward};
 pub use gru4rec::{Gru4Rec, Gru4RecConfig};
 pub use hook::{FfnHook, Neuron, Positions};
 pub use input::ModelInput;
-pub use recommender::{Architecture, NextItemScorer, Objective, Recommender, RecommenderConfig};
+pub use recommender::{Architecture, NextItemScorer, Recommender, RecommenderConfig};

@@ -9,7 +9,9 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::data::TrainingBatch;
+use rand::Rng;
+
+use crate::data::{ClozeConfig, ItemId, TrainingBatch};
 use crate::error::{Error, Result};
 use crate::model::{Bert4Rec, Bert4RecConfig, Caser, CaserConfig, FfnHook, Gru4Rec, Gru4RecConfig, ModelInput};
 
@@ -58,15 +60,6 @@ impl FromStr for Architecture {
             .find(|a| a.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| Error::Config(format!("unknown model `{s}`; the models are bert4rec, gru4rec, caser")))
     }
-}
-
-/// What a model is trained to predict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Objective {
-    /// Masked items from both sides (BERT4Rec).
-    Cloze,
-    /// The item after each position (GRU4Rec, Caser).
-    NextItem,
 }
 
 /// A model's configuration, tagged with its architecture (`"model": "gru4rec"`). Configs written
@@ -134,10 +127,22 @@ impl RecommenderConfig {
         }
     }
 
-    pub fn objective(&self) -> Objective {
+    /// A training batch for this model's objective: the cloze task for BERT4Rec (masked items
+    /// from both sides), the item after each position for GRU4Rec and Caser. `sequences` are cut
+    /// to their last `max_len` items; `users` are their dataset indices.
+    pub fn training_batch(
+        &self,
+        sequences: &[&[ItemId]],
+        users: &[usize],
+        cloze: ClozeConfig,
+        rng: &mut impl Rng,
+    ) -> TrainingBatch {
+        let (len, items) = (self.max_len(), self.num_items());
         match self {
-            RecommenderConfig::Bert4Rec(_) => Objective::Cloze,
-            RecommenderConfig::Gru4Rec(_) | RecommenderConfig::Caser(_) => Objective::NextItem,
+            RecommenderConfig::Bert4Rec(_) => TrainingBatch::cloze(sequences, users, len, items, cloze, rng),
+            RecommenderConfig::Gru4Rec(_) | RecommenderConfig::Caser(_) => {
+                TrainingBatch::next_items(sequences, users, len, items)
+            }
         }
     }
 
@@ -188,7 +193,7 @@ pub enum Recommender {
 }
 
 impl Recommender {
-    /// The training loss of a batch built for this model's [`Objective`].
+    /// The training loss of a batch built by [`RecommenderConfig::training_batch`].
     ///
     /// # Shapes
     /// - returns `[1]`
