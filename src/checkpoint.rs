@@ -18,6 +18,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
+use crate::Backend;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomically;
@@ -49,6 +50,82 @@ pub struct CheckpointMeta {
     /// Validation NDCG@10 (full ranking) when it was saved, if measured.
     #[serde(default)]
     pub validation_ndcg10: Option<f64>,
+    /// How each stretch of epochs was run (one per run; a resumed run adds one). Empty for
+    /// checkpoints from before this was recorded: then `notes` says.
+    #[serde(default)]
+    pub segments: Vec<TrainingSegment>,
+}
+
+/// One run's stretch of epochs: where and how it was trained.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSegment {
+    /// First and last epoch of the stretch (1-based, inclusive).
+    pub first_epoch: usize,
+    pub last_epoch: usize,
+    /// Wall-clock seconds of its epochs.
+    pub seconds: f64,
+    /// Sequences per step.
+    pub batch_size: usize,
+    /// The backend, and the threads a step was split across.
+    pub backend: Backend,
+    pub threads: usize,
+    /// CPU cores of the machine it ran on.
+    pub host_cores: usize,
+    /// Anything else about the stretch (e.g. the GPU it ran on).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+impl TrainingSegment {
+    pub fn epochs(&self) -> usize {
+        (self.last_epoch + 1).saturating_sub(self.first_epoch)
+    }
+}
+
+impl std::fmt::Display for TrainingSegment {
+    /// E.g. `epochs 81–106: wgpu, batch 128, 412 s (NVIDIA H200)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "epochs {}–{}: {}", self.first_epoch, self.last_epoch, self.backend.name())?;
+        if self.backend == Backend::Flex {
+            write!(f, " on {} thread(s)", self.threads)?;
+        }
+        write!(f, ", batch {}, {:.0} s", self.batch_size, self.seconds)?;
+        if !self.note.is_empty() {
+            write!(f, " ({})", self.note)?;
+        }
+        Ok(())
+    }
+}
+
+impl CheckpointMeta {
+    /// The training record in one line: each stretch of epochs, or the total when none is recorded.
+    pub fn training_summary(&self) -> String {
+        if self.segments.is_empty() {
+            format!("trained in {:.0} s", self.train_seconds)
+        } else {
+            let parts: Vec<String> = self.segments.iter().map(ToString::to_string).collect();
+            format!("trained in {:.0} s: {}", self.train_seconds, parts.join("; "))
+        }
+    }
+}
+
+impl CheckpointMeta {
+    /// Mean seconds per epoch on `backend`, from the training record; a checkpoint without one
+    /// was trained on the CPU alone. `None` when no epoch ran on that backend.
+    pub fn seconds_per_epoch(&self, backend: Backend) -> Option<f64> {
+        if self.segments.is_empty() {
+            return (backend == Backend::Flex && self.epochs > 0).then(|| self.train_seconds / self.epochs as f64);
+        }
+        let on: Vec<&TrainingSegment> = self.segments.iter().filter(|s| s.backend == backend).collect();
+        let epochs: usize = on.iter().map(|s| s.epochs()).sum();
+        (epochs > 0).then(|| on.iter().map(|s| s.seconds).sum::<f64>() / epochs as f64)
+    }
+
+    /// Training time as if every epoch had run on the CPU: seconds per CPU epoch × epochs (the
+    /// time to compare with forgetting on the CPU, also when some epochs ran on a GPU).
+    pub fn cpu_train_seconds(&self) -> Option<f64> {
+        self.seconds_per_epoch(Backend::Flex).map(|s| s * self.epochs as f64)
+    }
 }
 
 impl CheckpointMeta {

@@ -32,9 +32,12 @@ pub struct GenreOutcome {
     /// Removal by protocol (full, uniform100, pop100).
     pub removal_unlearned: Vec<Removal>,
     pub removal_retrained: Option<Vec<Removal>>,
-    /// Training time and epochs of the retrained model.
+    /// Training time of the retrained model on the CPU (`CheckpointMeta::cpu_train_seconds`),
+    /// and its epochs.
     pub retrain_seconds: Option<f64>,
     pub retrain_epochs: Option<usize>,
+    /// The retrained model's training record (`CheckpointMeta::training_summary`).
+    pub retrain_record: Option<String>,
     pub closeness: Option<Closeness>,
 }
 
@@ -129,8 +132,9 @@ pub fn genre_outcome(
         retrained: retrained_results.as_ref().map(|r| ModelFigures::new(r, dataset, genre)),
         removal_unlearned: removals(before, &after, dataset, genre),
         removal_retrained: retrained_results.as_ref().map(|r| removals(before, r, dataset, genre)),
-        retrain_seconds: retrained.map(|r| r.meta.train_seconds),
+        retrain_seconds: retrained.and_then(|r| r.meta.cpu_train_seconds()),
         retrain_epochs: retrained.map(|r| r.meta.epochs),
+        retrain_record: retrained.map(|r| r.meta.training_summary()),
         closeness,
         forget,
     })

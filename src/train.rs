@@ -7,7 +7,7 @@
 //! ```
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use burn::config::Config;
 use burn::module::{Module, ModuleMapper, Param};
@@ -19,7 +19,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{self, CheckpointMeta, StoredModel};
+use crate::Backend;
+use crate::checkpoint::{self, CheckpointMeta, StoredModel, TrainingSegment};
 use crate::data::{ClozeConfig, Dataset, ItemId, Split, TrainingBatch};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomically;
@@ -143,6 +144,9 @@ pub struct ResumeState {
     pub train_seconds: f64,
     pub best_ndcg10: Option<f64>,
     pub vocabulary_fingerprint: u64,
+    /// One per run that trained epochs (see [`TrainingSegment`]).
+    #[serde(default)]
+    pub segments: Vec<TrainingSegment>,
 }
 
 /// A training job.
@@ -156,6 +160,10 @@ pub struct Trainer<'a> {
     pub command: String,
     /// Recorded in the checkpoint metadata.
     pub notes: String,
+    /// Stop (resumably) before an epoch that would end after this much time in this run.
+    pub time_limit: Option<Duration>,
+    /// Recorded with this run's [`TrainingSegment`] (e.g. the GPU it runs on).
+    pub segment_note: String,
 }
 
 const RESUME_DIR: &str = "resume";
@@ -306,6 +314,7 @@ impl Trainer<'_> {
                     train_seconds: 0.0,
                     best_ndcg10: None,
                     vocabulary_fingerprint: self.dataset.fingerprint(),
+                    segments: Vec::new(),
                 },
             ),
         };
@@ -317,8 +326,22 @@ impl Trainer<'_> {
         let train = self.dataset.train_sequences();
         let max_len = config.model.max_len();
         let threads = step_threads(config.threads, &self.device);
+        let run_started = Instant::now();
+        let segment = state.segments.len();
         for epoch in state.epochs_done..config.epochs {
             let started = Instant::now();
+            if epoch == state.epochs_done && state.segments.len() == segment {
+                state.segments.push(TrainingSegment {
+                    first_epoch: epoch + 1,
+                    last_epoch: epoch,
+                    seconds: 0.0,
+                    batch_size: config.batch_size,
+                    backend: if self.device == Device::flex() { Backend::Flex } else { Backend::Wgpu },
+                    threads,
+                    host_cores: crate::parallel::cores(),
+                    note: self.segment_note.clone(),
+                });
+            }
             let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(epoch as u64 * 7919));
             device.seed(config.seed.wrapping_add(epoch as u64));
             let windows = epoch_windows(&train, max_len, &mut rng);
@@ -340,9 +363,15 @@ impl Trainer<'_> {
                     sequences_per_second: chunk.len() as f64 / step_started.elapsed().as_secs_f64(),
                 });
             }
+            let epoch_seconds = started.elapsed().as_secs_f64();
             state.epochs_done = epoch + 1;
-            state.train_seconds += started.elapsed().as_secs_f64();
-            let last = epoch + 1 == config.epochs;
+            state.train_seconds += epoch_seconds;
+            state.segments[segment].last_epoch = epoch + 1;
+            state.segments[segment].seconds += epoch_seconds;
+            let out_of_time = self.time_limit.is_some_and(|limit| {
+                run_started.elapsed() + Duration::from_secs_f64(epoch_seconds) > limit
+            });
+            let last = epoch + 1 == config.epochs || out_of_time;
             let due = config.validate_every > 0 && (epoch + 1) % config.validate_every == 0;
             let (validation, improved) = if due || last {
                 let metrics = self.validate(&model.valid())?;
@@ -364,6 +393,9 @@ impl Trainer<'_> {
                 validation,
                 improved,
             });
+            if out_of_time {
+                break;
+            }
         }
         Ok(state)
     }
@@ -378,6 +410,7 @@ impl Trainer<'_> {
             command: self.command.clone(),
             notes: self.notes.clone(),
             validation_ndcg10: state.best_ndcg10,
+            segments: state.segments.clone(),
         };
         checkpoint::save_parts(&model.valid(), &self.config.model, &meta, self.dir)
     }

@@ -110,6 +110,15 @@ fn js_error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// A checkpoint's training time as if every epoch had run on the CPU, from its `meta.json`
+/// (`CheckpointMeta::cpu_train_seconds`); undefined when it records no CPU epoch.
+#[wasm_bindgen(js_name = cpuTrainSeconds)]
+pub fn cpu_train_seconds(meta_json: &[u8]) -> Result<Option<f64>, JsError> {
+    let meta: crate::checkpoint::CheckpointMeta =
+        serde_json::from_slice(meta_json).map_err(|e| js_error(format!("meta.json is damaged: {e}")))?;
+    Ok(meta.cpu_train_seconds())
+}
+
 #[wasm_bindgen]
 impl Session {
     /// Builds a session from the checkpoint's `config.json` and `model.bpk` and the page's

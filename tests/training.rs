@@ -39,6 +39,8 @@ fn learns_the_cycle(config: RecommenderConfig, learning_rate: f64, epochs: usize
         dir: dir.path(),
         command: "test".into(),
         notes: String::new(),
+        time_limit: None,
+        segment_note: String::new(),
     };
     let mut losses = Vec::new();
     trainer
@@ -112,7 +114,7 @@ fn a_step_split_across_threads_equals_the_single_threaded_step() {
 fn resuming_continues_where_it_stopped() {
     let ds = common::cyclic(32, 10, 8);
     let dir = tempfile::tempdir().unwrap();
-    let run = |epochs| {
+    let run = |epochs, time_limit| {
         let trainer = Trainer {
             config: quick_config(10, epochs),
             dataset: &ds,
@@ -120,6 +122,8 @@ fn resuming_continues_where_it_stopped() {
             dir: dir.path(),
             command: "test".into(),
             notes: String::new(),
+            time_limit,
+            segment_note: String::new(),
         };
         let mut seen = Vec::new();
         let state = trainer
@@ -131,10 +135,19 @@ fn resuming_continues_where_it_stopped() {
             .unwrap();
         (state, seen)
     };
-    let (first, seen) = run(2);
+    let (first, seen) = run(2, None);
     assert_eq!((first.epochs_done, seen), (2, vec![0, 1]));
-    let (second, seen) = run(4);
-    assert_eq!((second.epochs_done, seen), (4, vec![2, 3]));
+    // Out of time: one epoch runs, then the run stops, resumable.
+    let (second, seen) = run(6, Some(std::time::Duration::ZERO));
+    assert_eq!((second.epochs_done, seen), (3, vec![2]));
+    let (third, seen) = run(6, None);
+    assert_eq!((third.epochs_done, seen), (6, vec![3, 4, 5]));
+    // Each run is one segment of the training record, also in the best checkpoint's metadata.
+    let spans: Vec<_> = third.segments.iter().map(|s| (s.first_epoch, s.last_epoch, s.batch_size)).collect();
+    assert_eq!(spans, [(1, 2, 16), (3, 3, 16), (4, 6, 16)]);
+    assert!(third.segments.iter().all(|s| s.seconds > 0.0 && s.backend == recforget::Backend::Flex));
+    let best: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
+    assert_eq!(best.meta.segments.iter().map(|s| s.epochs()).sum::<usize>(), best.meta.epochs);
 }
 
 #[test]
@@ -248,4 +261,37 @@ fn configs_without_a_model_tag_are_bert4rec() {
     let shipped = std::fs::read(recforget::checkpoint::default_checkpoint_dir().join("config.json")).unwrap();
     let parsed: RecommenderConfig = serde_json::from_slice(&shipped).unwrap();
     assert_eq!(parsed.architecture(), Architecture::Bert4Rec);
+}
+
+#[test]
+fn the_training_record_gives_cpu_time_when_epochs_ran_on_a_gpu() {
+    use recforget::Backend;
+    use recforget::checkpoint::TrainingSegment;
+    let segment = |first_epoch, last_epoch, seconds, backend| TrainingSegment {
+        first_epoch,
+        last_epoch,
+        seconds,
+        batch_size: 128,
+        backend,
+        threads: 1,
+        host_cores: 2,
+        note: String::new(),
+    };
+    let meta = CheckpointMeta {
+        epochs: 30,
+        train_seconds: 105.0,
+        segments: vec![segment(1, 10, 100.0, Backend::Flex), segment(11, 30, 5.0, Backend::Wgpu)],
+        ..Default::default()
+    };
+    assert_eq!(meta.seconds_per_epoch(Backend::Flex), Some(10.0));
+    assert_eq!(meta.seconds_per_epoch(Backend::Wgpu), Some(0.25));
+    assert_eq!(meta.cpu_train_seconds(), Some(300.0));
+    assert!(meta.training_summary().contains("epochs 11–30: wgpu, batch 128, 5 s"), "{}", meta.training_summary());
+    // Before the record existed every epoch ran on the CPU.
+    let old = CheckpointMeta { epochs: 4, train_seconds: 40.0, ..Default::default() };
+    assert_eq!(old.cpu_train_seconds(), Some(40.0));
+    assert_eq!(old.seconds_per_epoch(Backend::Wgpu), None);
+    // Nothing on the CPU: no CPU time to compare with.
+    let gpu_only = CheckpointMeta { epochs: 20, segments: vec![segment(1, 20, 5.0, Backend::Wgpu)], ..Default::default() };
+    assert_eq!(gpu_only.cpu_train_seconds(), None);
 }

@@ -172,6 +172,8 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
         dir: dir.path(),
         command: "test".into(),
         notes: String::new(),
+        time_limit: None,
+        segment_note: String::new(),
     };
     trainer.run(|_| {}).unwrap();
     let retrained: recforget::checkpoint::Checkpoint = recforget::checkpoint::Checkpoint::load(dir.path(), &device).unwrap();

@@ -1,6 +1,6 @@
 // The worker owns the model: it loads the wasm, the checkpoint and the data, and answers the
 // page's requests. Every message in: {id, type, ...}; every answer: {id, ok, value | error}.
-import init, { Session } from '../pkg/recforget.js';
+import init, { Session, cpuTrainSeconds } from '../pkg/recforget.js';
 
 const FILES = {
   wasm: '../pkg/recforget_bg.wasm',
@@ -14,7 +14,7 @@ let session = null;    // the session in use (WebGPU or CPU)
 let cpu = null;        // a CPU session, kept for the parity check and as the fallback
 let bytes = null;      // the loaded files, to build a fallback session
 let applied = [];      // the genres forgotten so far, replayed on a fallback session
-const retrained = new Map();  // genre -> {session, meta} of a shipped retrained model, or null
+const retrained = new Map();  // genre -> {session, cpuTrainSeconds} of a shipped retrained model, or null
 let backendChoice = 'auto';
 
 // Fetches one of the page's own files, reporting bytes as they arrive.
@@ -66,7 +66,7 @@ async function start({ backend }) {
   }
   const catalog = JSON.parse(session.catalog());
   const users = JSON.parse(session.users());
-  const checkpoint = JSON.parse(new TextDecoder().decode(meta));
+  const checkpoint = { ...JSON.parse(new TextDecoder().decode(meta)), cpuTrainSeconds: cpuTrainSeconds(meta) };
   return {
     backend: session === cpu && backend !== 'cpu' && parity && !parity.ok ? 'CPU (wasm) — WebGPU failed the parity check' : session.backend,
     parity, catalog, users, checkpoint,
@@ -100,7 +100,7 @@ async function retrainedFor(genre) {
   if (probe.ok) {
     const [config, meta, weights] = await Promise.all(['config.json', 'meta.json', 'model.bpk'].map((f) => load(`retrained ${f}`, `${dir}/${f}`)));
     const kind = session === cpu ? 'cpu' : backendChoice === 'webgpu' ? 'webgpu' : 'auto';
-    entry = { session: await Session.create({ backend: kind }, config, weights, bytes.data), meta: JSON.parse(new TextDecoder().decode(meta)) };
+    entry = { session: await Session.create({ backend: kind }, config, weights, bytes.data), cpuTrainSeconds: cpuTrainSeconds(meta) };
   }
   retrained.set(genre, entry);
   return entry;
@@ -111,7 +111,7 @@ const handlers = {
   recommend: (m) => run((s) => s.recommend({ history: m.history, edited: m.edited })),
   recommendRetrained: async (m) => {
     const r = await retrainedFor(m.genre);
-    return r ? { recommendations: await r.session.recommend({ history: m.history, edited: false }), trainSeconds: r.meta.train_seconds } : null;
+    return r ? { recommendations: await r.session.recommend({ history: m.history, edited: false }), trainSeconds: r.cpuTrainSeconds } : null;
   },
   forget: async (m) => {
     const t0 = now();

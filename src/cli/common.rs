@@ -57,9 +57,15 @@ impl From<SplitArg> for Split {
 /// checkpoints and results).
 pub(crate) fn command_line() -> String {
     std::iter::once("recforget".to_string())
-        .chain(std::env::args().skip(1))
+        .chain(std::env::args().skip(1).map(|a| shell_quoted(&a)))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// An argument as a POSIX shell reads it back.
+fn shell_quoted(arg: &str) -> String {
+    let plain = !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain { arg.to_string() } else { format!("'{}'", arg.replace('\'', r"'\''")) }
 }
 
 /// The network to build, and its shape (flags a model does not have are ignored by it).
@@ -121,5 +127,18 @@ impl ModelArgs {
                 RecommenderConfig::Caser(c)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quoted;
+
+    #[test]
+    fn recorded_commands_read_back_in_a_shell() {
+        assert_eq!(shell_quoted("--epochs"), "--epochs");
+        assert_eq!(shell_quoted("NVIDIA H200 (wgpu)"), "'NVIDIA H200 (wgpu)'");
+        assert_eq!(shell_quoted("Children's"), r"'Children'\''s'");
+        assert_eq!(shell_quoted(""), "''");
     }
 }

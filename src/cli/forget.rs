@@ -133,7 +133,7 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
         };
         checkpoint::save_parts(&unlearned.model, &original.config, &meta, dir)?;
     }
-    let retrain_seconds = retrained.as_ref().map(|r| r.meta.train_seconds);
+    let retrain_seconds = retrained.as_ref().and_then(|r| r.meta.cpu_train_seconds());
     if args.json {
         let json = serde_json::json!({
             "genre": genre,
@@ -170,7 +170,7 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
         report.times.attribution, report.times.screening, report.times.editing, report.times.total, report.work.forward, report.work.backward
     );
     if let Some(t) = retrain_seconds {
-        println!("  retraining took {t:.0}s: forgetting is {:.1}x faster", t / report.times.total);
+        println!("  retraining takes {t:.0}s on the CPU: forgetting is {:.1}x faster", t / report.times.total);
     }
     println!();
     println!("test users: {} ({} in the forget set: target is {genre})", cases.len(), fb.len());

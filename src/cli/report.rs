@@ -118,7 +118,7 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
     let m = &original.meta;
     writeln!(md, "# recforget results\n")?;
     writeln!(md, "Produced by `{command}` from the committed code and checkpoints ({:.0} s).\n", started.elapsed().as_secs_f64())?;
-    writeln!(md, "Original model: `{}`, {} epochs, seed {}, trained in {:.0} s, validation NDCG@10 (full) {}.", args.checkpoint.display(), m.epochs, m.seed, m.train_seconds, m.validation_ndcg10.map_or("not measured".to_string(), |v| format!("{v:.4}")))?;
+    writeln!(md, "Original model: `{}`, {} epochs, seed {}, {}; validation NDCG@10 (full) {}.", args.checkpoint.display(), m.epochs, m.seed, m.training_summary(), m.validation_ndcg10.map_or("not measured".to_string(), |v| format!("{v:.4}")))?;
     writeln!(md, "Test users: {} (leave-one-out last item); negatives seeded with {}. Attribution uses up to {} users whose *validation* item is of the genre, so it never sees the test items the removal is measured on. Defaults: m = {} steps ({:?} Riemann), ratio {}, P from {}% by {} into [{}, {}].\n",
         cases.len(), args.seed, config.sequences, config.ig.steps, config.ig.riemann, config.screening.ratio, config.screening.p_start, config.screening.p_step, config.screening.band.0, config.screening.band.1)?;
     writeln!(md, "Removal rate = 1 − HR@10(forget set after) ÷ HR@10(forget set before); forget set = test users whose target is of the genre; 95% bootstrap interval. Removal and overall HR trade off arithmetically: if the forget set holds x% of the hits, removing a share r of them costs r·x% of overall HR, whatever the method.\n")?;
@@ -150,7 +150,7 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
         writeln!(md, "**Read the retrained rows with care:** the retrained models were trained for fewer epochs than the original's {} — {}. Their lower HR/NDCG reflects that shorter training as well as the missing genre; their removal rates and genre shares are what retraining without the genre does. `recforget retrain --exclude-genre G --epochs {}` continues them from their resume files.\n", m.epochs, short.join(", "), m.epochs)?;
     }
     writeln!(md, "### Time, and closeness to the retrained model\n")?;
-    writeln!(md, "Forgetting = attribution + screening + editing on this machine's CPU; retraining = the shipped retrained checkpoint's training time. Where the retrained model was trained for fewer epochs than the original, the last column scales its time to the original's epochs (time per epoch × {} epochs).\n", m.epochs)?;
+    writeln!(md, "Forgetting = attribution + screening + editing on this machine's CPU; retraining = the shipped retrained checkpoint's training time on the CPU (its measured seconds per CPU epoch × its epochs, so epochs trained on a GPU count at the CPU's pace; the checkpoint's `meta.json` records each stretch of epochs). Where the retrained model was trained for fewer epochs than the original, the last column scales its time to the original's epochs (time per epoch × {} epochs).\n", m.epochs)?;
     writeln!(md, "| genre | forget s | forward / backward passes | retrain s (epochs) | speedup | speedup at {} epochs | top-10 overlap with retrained: unlearned / original | KL(retrained ‖ unlearned) / (‖ original) |", m.epochs)?;
     writeln!(md, "|---|---|---|---|---|---|---|---|")?;
     for o in outcomes.iter().filter(|o| matches!(o.genre, Genre::Action | Genre::Drama | Genre::Comedy)) {
@@ -163,6 +163,12 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
                     100.0 * c.top10_overlap_unlearned, 100.0 * c.top10_overlap_original, c.kl_retrained_to_unlearned, c.kl_retrained_to_original)?;
             }
             _ => writeln!(md, "| {} | {t:.2} | {} / {} | not available | | | | |", o.genre, o.forget.work.forward, o.forget.work.backward)?,
+        }
+    }
+    writeln!(md)?;
+    for o in outcomes.iter().filter(|o| matches!(o.genre, Genre::Action | Genre::Drama | Genre::Comedy)) {
+        if let (Some(record), Some(epochs)) = (&o.retrain_record, o.retrain_epochs) {
+            writeln!(md, "- Retrained without {}: {epochs} epochs, {record}.", o.genre)?;
         }
     }
     writeln!(md)?;
@@ -193,7 +199,7 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
     writeln!(md, "## Model comparison (the paper's Figures 3 and 4)\n")?;
     writeln!(md, "All models on the same {} test users, candidates and negatives. Retrained and unlearned rows are the per-genre models above.\n", cases.len())?;
     for (dir, architecture, meta) in &baselines {
-        writeln!(md, "- {}: `{}`, {} epochs, seed {}, trained in {:.0} s by `{}`.", architecture.title(), dir.display(), meta.epochs, meta.seed, meta.train_seconds, meta.command)?;
+        writeln!(md, "- {}: `{}`, {} epochs, seed {}, {}, by `{}`.", architecture.title(), dir.display(), meta.epochs, meta.seed, meta.training_summary(), meta.command)?;
     }
     for dir in &missing_baselines {
         writeln!(md, "- `{}` is missing: train it with `recforget train --model {}`.", dir.display(), dir.file_name().and_then(|n| n.to_str()).and_then(|n| n.split('-').next()).unwrap_or("gru4rec"))?;

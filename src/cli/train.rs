@@ -40,6 +40,27 @@ pub(crate) struct TrainArgs {
     pub(crate) threads: usize,
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub(crate) backend: Backend,
+    #[command(flatten)]
+    pub(crate) budget: TimeBudget,
+}
+
+/// A wall-clock budget for one training run.
+#[derive(Args, Debug)]
+pub(crate) struct TimeBudget {
+    /// Stop, resumably, before an epoch that would end after this many seconds of this run.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) time_limit: Option<f64>,
+    /// Recorded with this run's stretch of epochs in the checkpoint's training record (e.g. the GPU).
+    #[arg(long, default_value = "")]
+    pub(crate) note: String,
+}
+
+impl TimeBudget {
+    fn limit(&self) -> Result<Option<std::time::Duration>> {
+        self.time_limit
+            .map(|s| std::time::Duration::try_from_secs_f64(s).context("--time-limit takes a number of seconds ≥ 0"))
+            .transpose()
+    }
 }
 
 pub(crate) fn train(args: TrainArgs) -> Result<()> {
@@ -61,6 +82,8 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
         dir: &out,
         command,
         notes: String::new(),
+        time_limit: args.budget.limit()?,
+        segment_note: args.budget.note.clone(),
     };
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -125,7 +148,14 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
         state.best_ndcg10,
         out.display()
     );
+    report_early_stop(state.epochs_done, args.epochs);
     Ok(())
+}
+
+fn report_early_stop(done: usize, epochs: usize) {
+    if done < epochs {
+        println!("stopped at the time limit after epoch {done} of {epochs}; the same command resumes");
+    }
 }
 
 #[derive(Args, Debug)]
@@ -146,6 +176,8 @@ pub(crate) struct RetrainArgs {
     pub(crate) epochs: Option<usize>,
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub(crate) backend: Backend,
+    #[command(flatten)]
+    pub(crate) budget: TimeBudget,
 }
 
 pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
@@ -167,6 +199,8 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
         dir: &out,
         command: command_line(),
         notes: format!("retrained from scratch without {genre} in training"),
+        time_limit: args.budget.limit()?,
+        segment_note: args.budget.note.clone(),
     };
     let state = trainer.run(|event| {
         if let TrainEvent::Epoch { epoch, mean_loss, seconds, validation, .. } = event {
@@ -175,5 +209,6 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
         }
     })?;
     println!("retrained {} epochs in {:.0}s into {}", state.epochs_done, state.train_seconds, out.display());
+    report_early_stop(state.epochs_done, epochs);
     Ok(())
 }

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -94,6 +94,43 @@ test('the CPU fallback gives the same top-10 as WebGPU', { timeout: 600_000 }, a
   await cpu.page.screenshot({ path: join(artifacts, 'cpu.png'), fullPage: true });
   await gpu.page.close();
   await cpu.page.close();
+});
+
+test('CPU: the claims are measured live, the result exports, genres are forgotten in turn', { timeout: 900_000 }, async () => {
+  const { page, requests, errors } = await open(`backend=cpu&genre=Action&${SETTINGS}`);
+  await page.click('#forget');
+  await page.waitForFunction(() => window.recforget.state.forgotten.length === 1 && document.querySelectorAll('#recs-after li').length === 10,
+    null, { timeout: 300_000 });
+
+  await page.fill('#eval-users', '100');
+  await page.click('#evaluate');
+  await page.waitForFunction(() => document.querySelectorAll('#claims tr').length > 3, null, { timeout: 300_000 });
+  const rows = await page.$$eval('#claims tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  const row = (label) => rows.find((r) => r[0].startsWith(label)) ?? assert.fail(`no "${label}" row in ${JSON.stringify(rows)}`);
+  const [, shareBefore, shareAfter] = row('Action share of top-10');
+  console.log(`Action share of the top-10 over 100 users: ${shareBefore} -> ${shareAfter}`);
+  assert.notEqual(shareAfter, shareBefore, 'forgetting Action left its share of the top-10 unchanged');
+  assert.match(row('HR@10 (pop100)')[3], /^\d+\.\d%$/);
+  assert.match(row('removal rate, Action (pop100)')[2], /^-?\d+\.\d%$/);
+  assert.match(row('forget time here vs retraining')[3], /^×\d+$/);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const result = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.equal(result.lastForget.genre, 'Action');
+  assert.ok(result.lastForget.report.screening.neurons.length > 0, 'no neurons in the export');
+  assert.equal(result.lastForget.settings.ig.steps, 4);
+  assert.equal(result.metrics.users, 100);
+
+  await page.selectOption('#genre', 'Comedy');
+  await page.click('#forget');
+  await page.waitForFunction(() => window.recforget.state.forgotten.length === 2 && document.querySelectorAll('#recs-after li').length === 10,
+    null, { timeout: 300_000 });
+  assert.match(await page.textContent('#forgotten-label'), /Action, Comedy/);
+  assert.match(page.url(), /forgot=Action\.Comedy/);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')), [],
+    'a request left the origin');
+  await page.close();
 });
 
 test('an empty history is a clear message, not a crash', { timeout: 300_000 }, async () => {
