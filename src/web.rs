@@ -106,6 +106,21 @@ pub struct Session {
     dataset: Dataset,
 }
 
+thread_local! {
+    /// The worker's WebGPU device. burn registers one device per adapter and refuses a second
+    /// registration, so every session of the worker (the original, a retrained model) shares it.
+    static WEBGPU: std::cell::RefCell<Option<Device>> = const { std::cell::RefCell::new(None) };
+}
+
+async fn webgpu_device() -> Result<Device, String> {
+    if let Some(device) = WEBGPU.with(|cell| cell.borrow().clone()) {
+        return Ok(device);
+    }
+    let device = Device::wgpu_options().init_async().await.map_err(|e| format!("{e:?}"))?;
+    WEBGPU.with(|cell| *cell.borrow_mut() = Some(device.clone()));
+    Ok(device)
+}
+
 fn js_error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
@@ -128,12 +143,12 @@ impl Session {
         let request: CreateRequest = serde_wasm_bindgen::from_value(request)?;
         let (device, backend_label) = match request.backend {
             WebBackend::Cpu => (Device::flex(), "CPU (wasm)".to_string()),
-            WebBackend::WebGpu | WebBackend::Auto => match Device::wgpu_options().init_async().await {
+            WebBackend::WebGpu | WebBackend::Auto => match webgpu_device().await {
                 Ok(device) => (device, "WebGPU".to_string()),
                 Err(e) if request.backend == WebBackend::Auto => {
-                    (Device::flex(), format!("CPU (wasm) — WebGPU unavailable: {e:?}"))
+                    (Device::flex(), format!("CPU (wasm) — WebGPU unavailable: {e}"))
                 }
-                Err(e) => return Err(JsError::new(&format!("WebGPU unavailable: {e:?}"))),
+                Err(e) => return Err(JsError::new(&format!("WebGPU unavailable: {e}"))),
             },
         };
         let dataset = Dataset::from_json(&dataset_json, Path::new("dataset.json")).map_err(js_error)?;
