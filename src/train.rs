@@ -327,21 +327,22 @@ impl Trainer<'_> {
         let max_len = config.model.max_len();
         let threads = step_threads(config.threads, &self.device);
         let run_started = Instant::now();
+        // This run's stretch of the training record, filled in as its epochs finish.
         let segment = state.segments.len();
+        if state.epochs_done < config.epochs {
+            state.segments.push(TrainingSegment {
+                first_epoch: state.epochs_done + 1,
+                last_epoch: state.epochs_done,
+                seconds: 0.0,
+                batch_size: config.batch_size,
+                backend: if self.device == Device::flex() { Backend::Flex } else { Backend::Wgpu },
+                threads,
+                host_cores: crate::parallel::cores(),
+                note: self.segment_note.clone(),
+            });
+        }
         for epoch in state.epochs_done..config.epochs {
             let started = Instant::now();
-            if epoch == state.epochs_done && state.segments.len() == segment {
-                state.segments.push(TrainingSegment {
-                    first_epoch: epoch + 1,
-                    last_epoch: epoch,
-                    seconds: 0.0,
-                    batch_size: config.batch_size,
-                    backend: if self.device == Device::flex() { Backend::Flex } else { Backend::Wgpu },
-                    threads,
-                    host_cores: crate::parallel::cores(),
-                    note: self.segment_note.clone(),
-                });
-            }
             let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(epoch as u64 * 7919));
             device.seed(config.seed.wrapping_add(epoch as u64));
             let windows = epoch_windows(&train, max_len, &mut rng);
