@@ -23,6 +23,11 @@ impl Backend {
         }
     }
 
+    /// The backend a device belongs to.
+    pub fn of(device: &burn::tensor::Device) -> Backend {
+        if *device == burn::tensor::Device::flex() { Backend::Flex } else { Backend::Wgpu }
+    }
+
     /// Initialises a device (natively; the browser uses `init_async`).
     #[cfg(not(target_family = "wasm"))]
     pub fn device(self) -> crate::Result<burn::tensor::Device> {

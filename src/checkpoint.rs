@@ -107,9 +107,7 @@ impl CheckpointMeta {
             format!("trained in {:.0} s: {}", self.train_seconds, parts.join("; "))
         }
     }
-}
 
-impl CheckpointMeta {
     /// Mean seconds per epoch on `backend`, from the training record; a checkpoint without one
     /// was trained on the CPU alone. `None` when no epoch ran on that backend.
     pub fn seconds_per_epoch(&self, backend: Backend) -> Option<f64> {
@@ -126,9 +124,7 @@ impl CheckpointMeta {
     pub fn cpu_train_seconds(&self) -> Option<f64> {
         self.seconds_per_epoch(Backend::Flex).map(|s| s * self.epochs as f64)
     }
-}
 
-impl CheckpointMeta {
     /// Errors unless the checkpoint was trained on `dataset`'s vocabulary.
     pub fn check_vocabulary(&self, dataset: &Dataset) -> Result<()> {
         let dataset = dataset.fingerprint();

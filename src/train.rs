@@ -335,7 +335,7 @@ impl Trainer<'_> {
                 last_epoch: state.epochs_done,
                 seconds: 0.0,
                 batch_size: config.batch_size,
-                backend: if self.device == Device::flex() { Backend::Flex } else { Backend::Wgpu },
+                backend: Backend::of(&self.device),
                 threads,
                 host_cores: crate::parallel::cores(),
                 note: self.segment_note.clone(),

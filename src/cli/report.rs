@@ -153,7 +153,11 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
     writeln!(md, "Forgetting = attribution + screening + editing on this machine's CPU; retraining = the shipped retrained checkpoint's training time on the CPU (its measured seconds per CPU epoch × its epochs, so epochs trained on a GPU count at the CPU's pace; the checkpoint's `meta.json` records each stretch of epochs). Where the retrained model was trained for fewer epochs than the original, the last column scales its time to the original's epochs (time per epoch × {} epochs).\n", m.epochs)?;
     writeln!(md, "| genre | forget s | forward / backward passes | retrain s (epochs) | speedup | speedup at {} epochs | top-10 overlap with retrained: unlearned / original | KL(retrained ‖ unlearned) / (‖ original) |", m.epochs)?;
     writeln!(md, "|---|---|---|---|---|---|---|---|")?;
+    let mut records = Vec::new();
     for o in outcomes.iter().filter(|o| matches!(o.genre, Genre::Action | Genre::Drama | Genre::Comedy)) {
+        if let (Some(record), Some(epochs)) = (&o.retrain_record, o.retrain_epochs) {
+            records.push(format!("- Retrained without {}: {epochs} epochs, {record}.", o.genre));
+        }
         let t = o.forget.times.total;
         match (o.retrain_seconds, o.retrain_epochs, &o.closeness) {
             (Some(rs), Some(re), Some(c)) => {
@@ -166,10 +170,8 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
         }
     }
     writeln!(md)?;
-    for o in outcomes.iter().filter(|o| matches!(o.genre, Genre::Action | Genre::Drama | Genre::Comedy)) {
-        if let (Some(record), Some(epochs)) = (&o.retrain_record, o.retrain_epochs) {
-            writeln!(md, "- Retrained without {}: {epochs} epochs, {record}.", o.genre)?;
-        }
+    for line in &records {
+        writeln!(md, "{line}")?;
     }
     writeln!(md)?;
     writeln!(md, "## Every genre, the paper's rule\n")?;

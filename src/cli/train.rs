@@ -41,12 +41,12 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub(crate) backend: Backend,
     #[command(flatten)]
-    pub(crate) budget: TimeBudget,
+    pub(crate) run: RunArgs,
 }
 
-/// A wall-clock budget for one training run.
+/// How one training run is bounded in time and recorded (train and retrain alike).
 #[derive(Args, Debug)]
-pub(crate) struct TimeBudget {
+pub(crate) struct RunArgs {
     /// Stop, resumably, before an epoch that would end after this many seconds of this run.
     #[arg(long, value_name = "SECONDS")]
     pub(crate) time_limit: Option<f64>,
@@ -55,7 +55,7 @@ pub(crate) struct TimeBudget {
     pub(crate) note: String,
 }
 
-impl TimeBudget {
+impl RunArgs {
     fn limit(&self) -> Result<Option<std::time::Duration>> {
         self.time_limit
             .map(|s| std::time::Duration::try_from_secs_f64(s).context("--time-limit takes a number of seconds ≥ 0"))
@@ -82,8 +82,8 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
         dir: &out,
         command,
         notes: String::new(),
-        time_limit: args.budget.limit()?,
-        segment_note: args.budget.note.clone(),
+        time_limit: args.run.limit()?,
+        segment_note: args.run.note.clone(),
     };
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -177,7 +177,7 @@ pub(crate) struct RetrainArgs {
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub(crate) backend: Backend,
     #[command(flatten)]
-    pub(crate) budget: TimeBudget,
+    pub(crate) run: RunArgs,
 }
 
 pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
@@ -199,8 +199,8 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
         dir: &out,
         command: command_line(),
         notes: format!("retrained from scratch without {genre} in training"),
-        time_limit: args.budget.limit()?,
-        segment_note: args.budget.note.clone(),
+        time_limit: args.run.limit()?,
+        segment_note: args.run.note.clone(),
     };
     let state = trainer.run(|event| {
         if let TrainEvent::Epoch { epoch, mean_loss, seconds, validation, .. } = event {
