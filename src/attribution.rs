@@ -115,6 +115,7 @@ pub fn integrated_gradients(
     queries: &[Query<'_>],
     genre_items: Option<&[bool]>,
     config: &IgConfig,
+    base: &FfnHook,
     device: &Device,
     progress: impl FnMut(IgProgress) + Send,
 ) -> Result<Vec<NeuronAttribution>> {
@@ -123,7 +124,7 @@ pub fn integrated_gradients(
     let done = std::sync::atomic::AtomicUsize::new(0);
     crate::parallel::map_chunks(queries, threads, |chunk, _| {
         let mut last = 0;
-        crate::readback::block_on(integrated_gradients_async(model, chunk, genre_items, config, device, |p| {
+        crate::readback::block_on(integrated_gradients_async(model, chunk, genre_items, config, base, device, |p| {
             let finished = if p.layer + 1 == model.layers.len() {
                 let step = p.sequences_done - last;
                 last = p.sequences_done;
@@ -192,6 +193,7 @@ pub async fn integrated_gradients_async(
     queries: &[Query<'_>],
     genre_items: Option<&[bool]>,
     config: &IgConfig,
+    base: &FfnHook,
     device: &Device,
     mut progress: impl FnMut(IgProgress),
 ) -> Result<Vec<NeuronAttribution>> {
@@ -214,7 +216,9 @@ pub async fn integrated_gradients_async(
         let histories: Vec<&[ItemId]> = chunk.iter().map(|q| q.history).collect();
         let batch = SequenceBatch::next_item_queries(&histories, len, model.num_items);
         let input = ModelInput::new(&batch, device);
-        let captured = model.encode(&input, &FfnHook::Capture { position: len - 1 });
+        // Earlier edits (suppression at [MASK]) act in every pass; in the extended pass the [MASK]
+    // row's copies sit after position len - 1, so suppression covers them too.
+    let captured = model.encode(&input, &base.clone().then(FfnHook::Capture { position: len - 1 }));
         let mut per_layer = Vec::with_capacity(n_layers);
         for layer in 0..n_layers {
             let hidden = captured.layer_inputs[layer].clone(); // [s, len, d_model]
@@ -229,7 +233,8 @@ pub async fn integrated_gradients_async(
                 let ones = Tensor::<3>::ones([s, len, d_ff], device);
                 let scale = Tensor::cat(vec![ones.autodiff(), steps.clone()], 1); // [s, len + m, d_ff]
                 let blocked = extended_mask(&batch.padding, s, len, m, device);
-                let encoding = model.encode_from(layer, extended, blocked, &FfnHook::Scale { layer, factors: scale });
+                let hook = base.clone().from_position(len - 1).then(FfnHook::Scale { layer, factors: scale });
+                let encoding = model.encode_from(layer, extended, blocked, &hook);
                 let rows = encoding.hidden.slice([0..s, len..len + m, 0..d_model]); // [s, m, d_model]
                 (rows.reshape([s * m, d_model]), steps)
             } else {
@@ -249,7 +254,8 @@ pub async fn integrated_gradients_async(
                 let blocked = Tensor::<2, Bool>::from_data(TensorData::new(padding, [s * m, len]), device)
                     .reshape([s * m, 1, len])
                     .expand([s * m, len, len]);
-                let encoding = model.encode_from(layer, repeated, blocked, &FfnHook::Scale { layer, factors: scale });
+                let hook = base.clone().then(FfnHook::Scale { layer, factors: scale });
+                let encoding = model.encode_from(layer, repeated, blocked, &hook);
                 (Bert4Rec::last_position(encoding.hidden), steps)
             };
             let logits = model.scores(logit_rows); // [s·m, num_items]

@@ -76,6 +76,14 @@ pub struct TrainingSegment {
     pub note: String,
 }
 
+/// A stretch of a training schedule: epochs up to `last_epoch` (inclusive, 1-based) at
+/// `batch_size` sequences per step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleStretch {
+    pub last_epoch: usize,
+    pub batch_size: usize,
+}
+
 impl TrainingSegment {
     pub fn epochs(&self) -> usize {
         (self.last_epoch + 1).saturating_sub(self.first_epoch)
@@ -123,6 +131,37 @@ impl CheckpointMeta {
     /// time to compare with forgetting on the CPU, also when some epochs ran on a GPU).
     pub fn cpu_train_seconds(&self) -> Option<f64> {
         self.seconds_per_epoch(Backend::Flex).map(|s| s * self.epochs as f64)
+    }
+
+    /// The schedule its training followed, as stretches of epochs with their batch size (from
+    /// the training record), for a retraining that replays it; empty when none is recorded.
+    /// Adjacent stretches with the same batch size merge.
+    pub fn schedule(&self) -> Vec<ScheduleStretch> {
+        let mut stretches: Vec<ScheduleStretch> = Vec::new();
+        for segment in self.segments.iter().filter(|s| s.epochs() > 0) {
+            let last_epoch = segment.last_epoch.min(self.epochs);
+            match stretches.last_mut() {
+                Some(last) if last.batch_size == segment.batch_size => last.last_epoch = last_epoch,
+                _ => stretches.push(ScheduleStretch { last_epoch, batch_size: segment.batch_size }),
+            }
+            if last_epoch == self.epochs {
+                break;
+            }
+        }
+        stretches
+    }
+
+    /// Optimizer steps of a schedule on `sequences` training sequences.
+    pub fn steps_of(schedule: &[ScheduleStretch], sequences: usize) -> usize {
+        let mut first = 1;
+        schedule
+            .iter()
+            .map(|s| {
+                let epochs = (s.last_epoch + 1).saturating_sub(first);
+                first = s.last_epoch + 1;
+                epochs * sequences.div_ceil(s.batch_size.max(1))
+            })
+            .sum()
     }
 
     /// Errors unless the checkpoint was trained on `dataset`'s vocabulary.
@@ -340,4 +379,30 @@ pub fn import_safetensors(config: &Bert4RecConfig, path: &Path, device: &Device)
 /// The default location of the shipped checkpoint.
 pub fn default_checkpoint_dir() -> PathBuf {
     PathBuf::from("checkpoints/bert4rec-ml1m")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(first_epoch: usize, last_epoch: usize, batch_size: usize) -> TrainingSegment {
+        TrainingSegment { first_epoch, last_epoch, batch_size, ..TrainingSegment::default() }
+    }
+
+    #[test]
+    fn the_schedule_replays_the_training_record_up_to_the_best_epoch() {
+        let meta = CheckpointMeta {
+            epochs: 160,
+            segments: vec![segment(1, 80, 64), segment(81, 106, 128), segment(107, 165, 128)],
+            ..CheckpointMeta::default()
+        };
+        let schedule = meta.schedule();
+        assert_eq!(
+            schedule,
+            vec![ScheduleStretch { last_epoch: 80, batch_size: 64 }, ScheduleStretch { last_epoch: 160, batch_size: 128 }]
+        );
+        // 6034 sequences: 95 steps per epoch at 64, 48 at 128 → 80·95 + 80·48.
+        assert_eq!(CheckpointMeta::steps_of(&schedule, 6034), 80 * 95 + 80 * 48);
+        assert!(CheckpointMeta::default().schedule().is_empty());
+    }
 }

@@ -4,13 +4,13 @@ pub mod attribution;
 pub mod backend;
 pub mod checkpoint;
 pub mod clock;
-pub mod comparison;
 pub mod data;
 pub mod error;
-pub mod forgetting;
 mod fsutil;
+pub mod measurement;
 pub mod metrics;
 pub mod model;
+pub mod optim;
 #[cfg(not(target_family = "wasm"))]
 pub mod parallel;
 pub mod readback;

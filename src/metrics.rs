@@ -226,13 +226,14 @@ pub fn rank_case(case: &EvalCase, scores: &[f32], sampler: &NegativeSampler) -> 
     }
 }
 
-/// The `k` best-scoring items not in `history`, best first.
+/// The `k` best-scoring items not in `history`, best first. Items scored −∞ (hidden by an
+/// output filter) are never recommended, so the list may be shorter.
 pub fn top_unseen(scores: &[f32], history: &[ItemId], k: usize) -> Vec<ItemId> {
     let seen: HashSet<ItemId> = history.iter().copied().collect();
     let mut candidates: Vec<(f32, u32)> = scores
         .iter()
         .enumerate()
-        .filter(|(i, _)| !seen.contains(&ItemId(*i as u32)))
+        .filter(|(i, s)| !seen.contains(&ItemId(*i as u32)) && **s != f32::NEG_INFINITY)
         .map(|(i, &s)| (s, i as u32))
         .collect();
     let k = k.min(candidates.len());
@@ -257,6 +258,9 @@ pub async fn score_histories_async(
 ) -> Result<Vec<Vec<f32>>> {
     if histories.iter().any(|h| h.is_empty()) {
         return Err(Error::EmptyHistory);
+    }
+    if histories.is_empty() {
+        return Ok(Vec::new());
     }
     let num_items = model.num_items();
     if let Some(bad) = histories.iter().flat_map(|h| h.iter()).find(|i| i.index() >= num_items) {

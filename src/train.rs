@@ -10,10 +10,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use burn::config::Config;
-use burn::module::{Module, ModuleMapper, Param};
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, MultiGradientsParams};
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device, Tensor};
+use burn::tensor::{Bytes, Device};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Backend;
 use crate::checkpoint::{self, CheckpointMeta, StoredModel, TrainingSegment};
-use crate::data::{ClozeConfig, Dataset, ItemId, Split, TrainingBatch};
+use crate::data::{ClozeConfig, Dataset, Genre, ItemId, Split, TrainingBatch};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomically;
 use crate::metrics::{NegativeSampler, ProtocolMetrics, evaluate_cases};
@@ -75,31 +75,12 @@ pub fn train_step(
 ) -> (Recommender, f32) {
     let total = batch.positions.len().max(1) as f64;
     let parts = batch.split(threads.max(1));
-    let work = |part: &TrainingBatch| {
-        // Each thread differentiates its own leaves (same parameter ids, so the optimizer
-        // still sums the gradients per parameter): burn's autodiff graph must not share
-        // nodes between concurrent backward passes.
-        let local = model.clone().map(&mut FreshLeaves);
+    let (loss, grads) = crate::optim::parallel_gradients(&model, &parts, device, |local, part| {
         let weight = part.positions.len() as f64 / total;
         let loss = local.loss(part, device).mul_scalar(weight);
         let value: f32 = loss.clone().into_scalar();
         (value, GradientsParams::from_grads(loss.backward(), &local))
-    };
-    let results: Vec<(f32, GradientsParams)> = if parts.len() == 1 {
-        vec![work(&parts[0])]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = parts.iter().map(|part| scope.spawn(|| work(part))).collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a training thread panicked"))
-                .collect()
-        })
-    };
-    let loss = results.iter().map(|(v, _)| v).sum();
-    let grads = MultiGradientsParams {
-        grads: results.into_iter().map(|(_, g)| (g, device.clone())).collect(),
-    };
+    });
     (optimizer.step_multi(learning_rate, model, grads), loss)
 }
 
@@ -164,18 +145,13 @@ pub struct Trainer<'a> {
     pub time_limit: Option<Duration>,
     /// Recorded with this run's [`TrainingSegment`] (e.g. the GPU it runs on).
     pub segment_note: String,
+    /// Genres whose interactions count as deleted (a retrained model's): validation skips the
+    /// users whose target is of one of them (the model cannot be asked to predict it) and
+    /// deletes their items from the histories.
+    pub deleted: Vec<Genre>,
 }
 
 const RESUME_DIR: &str = "resume";
-
-/// Makes every parameter a fresh autodiff leaf with the same parameter id.
-struct FreshLeaves;
-
-impl ModuleMapper for FreshLeaves {
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        param.map(|t| t.detach().require_grad())
-    }
-}
 
 fn resume_error(dir: &Path, message: impl Into<String>) -> Error {
     Error::Checkpoint {
@@ -279,6 +255,10 @@ impl Trainer<'_> {
     /// Validation metrics on a seeded sample of users' second-to-last items.
     pub fn validate(&self, model: &Recommender) -> Result<ProtocolMetrics> {
         let mut cases = self.dataset.eval_cases(Split::Validation);
+        if !self.deleted.is_empty() {
+            cases.retain(|c| !self.deleted.iter().any(|&g| self.dataset.has_genre(c.target, g)));
+            cases = self.dataset.delete_from_histories(cases, &self.deleted);
+        }
         if self.config.validation_users > 0 && cases.len() > self.config.validation_users {
             let mut rng = StdRng::seed_from_u64(self.config.seed ^ 0xda7a);
             cases.shuffle(&mut rng);

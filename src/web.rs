@@ -8,12 +8,11 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::checkpoint::model_from_bytes;
-use crate::comparison::{ModelFigures, removal_rate};
+use crate::measurement::{ModelFigures, removal_rate};
 use crate::data::{Dataset, Genre, ItemId, Split};
-use crate::forgetting::{ForgetConfig, ForgetReport, forget_genre_async};
+use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, RunContext, View, forget_async};
 use crate::metrics::{NegativeSampler, Protocol, evaluate_cases_async, score_histories_async, top_unseen};
 use crate::model::{Bert4Rec, FfnHook};
-use crate::unlearning::Unlearned;
 
 /// Which backend the page asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -101,8 +100,10 @@ pub struct EvaluateReport {
 pub struct Session {
     device: Device,
     backend_label: String,
-    original: Bert4Rec,
-    edited: Option<Unlearned>,
+    /// The model as shipped.
+    original: EditedModel,
+    /// The model with every forget so far (the original, unedited, until the first).
+    edited: EditedModel,
     dataset: Dataset,
 }
 
@@ -163,8 +164,8 @@ impl Session {
         Ok(Session {
             device,
             backend_label,
-            original: model,
-            edited: None,
+            edited: EditedModel::new(model.clone()),
+            original: EditedModel::new(model),
             dataset,
         })
     }
@@ -211,19 +212,21 @@ impl Session {
         }
     }
 
-    fn model(&self, edited: bool) -> (&Bert4Rec, FfnHook) {
-        match (&self.edited, edited) {
-            (Some(u), true) => (&u.model, u.hook.clone()),
-            _ => (&self.original, FfnHook::None),
-        }
+    /// The edited model (after Forget) or the original, as served.
+    fn model(&self, edited: bool) -> &EditedModel {
+        if edited { &self.edited } else { &self.original }
     }
 
     /// The top-10 unseen items for a history.
     pub async fn recommend(&self, request: JsValue) -> Result<JsValue, JsError> {
         let request: RecommendRequest = serde_wasm_bindgen::from_value(request)?;
-        let history: Vec<ItemId> = request.history.iter().map(|&i| ItemId(i)).collect();
-        let (model, hook) = self.model(request.edited);
-        let scores = score_histories_async(model, &[&history], None, &hook, &self.device)
+        let model = self.model(request.edited);
+        // A forgotten genre's interactions count as deleted: the edited model never sees them.
+        let history: Vec<ItemId> = model.history(&self.dataset, &request.history.iter().map(|&i| ItemId(i)).collect::<Vec<_>>());
+        if history.is_empty() {
+            return Err(JsError::new("the history is empty once the forgotten genres' items are deleted: add a title of another genre"));
+        }
+        let scores = score_histories_async(&model.view(View::Served), &[&history], None, &FfnHook::None, &self.device)
             .await
             .map_err(js_error)?
             .remove(0);
@@ -239,27 +242,27 @@ impl Session {
         Ok(serde_wasm_bindgen::to_value(&Recommendations { items, genre_share })?)
     }
 
-    /// Forgets a genre on top of the current model (so several genres compose); `progress` is
-    /// called with `{stage, ...}` objects. Returns the report (neurons, heat map, timings).
+    /// Forgets a genre on top of the current model (so several genres compose, whatever the
+    /// methods); `progress` is called with `{stage, ...}` objects. Returns one report per method.
     pub async fn forget(&mut self, request: JsValue, progress: js_sys::Function) -> Result<JsValue, JsError> {
         let request: ForgetRequest = serde_wasm_bindgen::from_value(request)?;
         let genre: Genre = request.genre.parse().map_err(js_error)?;
-        let base = self.edited.as_ref().map(|u| u.model.clone()).unwrap_or_else(|| self.original.clone());
-        let (report, unlearned): (ForgetReport, Unlearned) =
-            forget_genre_async(&base, &self.dataset, genre, &request.config, &self.device, |stage| {
+        let context = RunContext { device: &self.device, threads: 1 };
+        let (reports, edited): (Vec<ForgetReport>, EditedModel) =
+            forget_async(&self.edited, &self.original.model, &self.dataset, genre, &request.config, &context, |stage| {
                 if let Ok(value) = serde_wasm_bindgen::to_value(&stage) {
                     let _ = progress.call1(&JsValue::NULL, &value);
                 }
             })
             .await
             .map_err(js_error)?;
-        self.edited = Some(unlearned);
-        Ok(serde_wasm_bindgen::to_value(&report)?)
+        self.edited = edited;
+        Ok(serde_wasm_bindgen::to_value(&reports)?)
     }
 
     /// Restores the original model exactly.
     pub fn reset(&mut self) {
-        self.edited = None;
+        self.edited = self.original.clone();
     }
 
     /// HR/NDCG before and after, and the removal rate, on the first `users` sample users.
@@ -269,11 +272,15 @@ impl Session {
         let mut cases = self.dataset.eval_cases(Split::Test);
         cases.truncate(request.users.max(1));
         let sampler = NegativeSampler::new(&self.dataset, request.seed);
-        let before = evaluate_cases_async(&self.original, &cases, &sampler, &FfnHook::None, 64, &self.device)
+        // The edited model is given the histories without the forgotten genres (deleted
+        // interactions); users left with no history are measured for neither model.
+        let after_cases = self.edited.cases(&self.dataset, cases.clone());
+        let kept: std::collections::HashSet<usize> = after_cases.iter().map(|c| c.user).collect();
+        cases.retain(|c| kept.contains(&c.user));
+        let before = evaluate_cases_async(&self.original.view(View::Served), &cases, &sampler, &FfnHook::None, 64, &self.device)
             .await
             .map_err(js_error)?;
-        let (model, hook) = self.model(true);
-        let after = evaluate_cases_async(model, &cases, &sampler, &hook, 64, &self.device)
+        let after = evaluate_cases_async(&self.edited.view(View::Served), &after_cases, &sampler, &FfnHook::None, 64, &self.device)
             .await
             .map_err(js_error)?;
         let in_genre = |r: &&crate::metrics::CaseResult| self.dataset.has_genre(r.target, genre);
@@ -295,7 +302,7 @@ impl Session {
     pub async fn probe(&self) -> Result<Vec<f32>, JsError> {
         let n = self.dataset.num_items().min(20) as u32;
         let history: Vec<ItemId> = (0..n).map(ItemId).collect();
-        let mut scores = score_histories_async(&self.original, &[&history], None, &FfnHook::None, &self.device)
+        let mut scores = score_histories_async(&self.original.model, &[&history], None, &FfnHook::None, &self.device)
             .await
             .map_err(js_error)?;
         Ok(scores.remove(0))

@@ -41,6 +41,7 @@ fn learns_the_cycle(config: RecommenderConfig, learning_rate: f64, epochs: usize
         notes: String::new(),
         time_limit: None,
         segment_note: String::new(),
+        deleted: Vec::new(),
     };
     let mut losses = Vec::new();
     trainer
@@ -124,6 +125,7 @@ fn resuming_continues_where_it_stopped() {
             notes: String::new(),
             time_limit,
             segment_note: String::new(),
+            deleted: Vec::new(),
         };
         let mut seen = Vec::new();
         let state = trainer

@@ -7,7 +7,8 @@ use recforget::attribution::{IgConfig, NeuronAttribution, Objective, Query, Riem
 use recforget::data::{ItemId, SequenceBatch};
 use recforget::metrics::score_histories;
 use recforget::model::{FfnHook, ModelInput, Neuron};
-use recforget::unlearning::{Edit, apply_edit, zero_neurons};
+use recforget::unlearning::neurons::apply_edit;
+use recforget::unlearning::{EditedModel, Edit, View, zero_neurons};
 
 fn probability(model: &recforget::model::Bert4Rec, h: &[ItemId], target: ItemId, hook: &FfnHook) -> f64 {
     let logits = score_histories(model, &[h], hook, &common::device()).unwrap().remove(0);
@@ -17,7 +18,7 @@ fn probability(model: &recforget::model::Bert4Rec, h: &[ItemId], target: ItemId,
 }
 
 fn attribute(model: &recforget::model::Bert4Rec, h: &[ItemId], target: ItemId, config: IgConfig) -> NeuronAttribution {
-    integrated_gradients(model, &[Query { history: h, target }], None, &config, &common::device(), |_| {})
+    integrated_gradients(model, &[Query { history: h, target }], None, &config, &FfnHook::None, &common::device(), |_| {})
         .unwrap()
         .remove(0)
 }
@@ -112,16 +113,18 @@ fn editing_returns_a_new_model_and_leaves_the_original() {
     let h = [ItemId(1), ItemId(2), ItemId(3)];
     let before = score_histories(&model, &[&h], &FfnHook::None, &common::device()).unwrap();
     let neurons = [Neuron { layer: 1, index: 0 }, Neuron { layer: 0, index: 5 }];
-    let edited = apply_edit(&model, &neurons, Edit::ZeroWeights).unwrap();
-    let after = score_histories(&edited.model, &[&h], &edited.hook, &common::device()).unwrap();
+    let mut edited = EditedModel::new(model.clone());
+    apply_edit(&mut edited, &neurons, Edit::ZeroWeights).unwrap();
+    let after = score_histories(&edited.view(View::Served), &[&h], &FfnHook::None, &common::device()).unwrap();
     assert_ne!(before, after);
     assert_eq!(before, score_histories(&model, &[&h], &FfnHook::None, &common::device()).unwrap());
     let w2 = edited.model.layers[1].ffn.w2.weight.val().into_data().try_to_vec::<f32>().unwrap();
     assert!(w2[..16].iter().all(|&v| v == 0.0));
     assert!(w2[16..32].iter().any(|&v| v != 0.0));
     // Suppression at the mask changes scores without touching the weights.
-    let suppressed = apply_edit(&model, &neurons, Edit::SuppressAtMask).unwrap();
-    let s = score_histories(&suppressed.model, &[&h], &suppressed.hook, &common::device()).unwrap();
+    let mut suppressed = EditedModel::new(model.clone());
+    apply_edit(&mut suppressed, &neurons, Edit::SuppressAtMask).unwrap();
+    let s = score_histories(&suppressed.view(View::Served), &[&h], &FfnHook::None, &common::device()).unwrap();
     assert_ne!(before, s);
     // Forgetting twice composes.
     let twice = zero_neurons(&edited.model, &[Neuron { layer: 0, index: 6 }]).unwrap();
@@ -133,7 +136,7 @@ fn editing_returns_a_new_model_and_leaves_the_original() {
 #[test]
 fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
     use recforget::data::{Genre, Split};
-    use recforget::forgetting::{ForgetConfig, forget_genre};
+    use recforget::unlearning::{ForgetConfig, forget};
     use recforget::metrics::{NegativeSampler, evaluate_cases};
     use recforget::report::{genre_outcome, sweep, sweep_svg};
 
@@ -144,9 +147,11 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
         use burn::module::Module;
         common::tiny_config(ds.num_items()).with_max_len(24).init(&device).valid()
     };
-    let mut config = ForgetConfig { sequences: 12, ..ForgetConfig::default() };
-    config.ig.steps = 5;
-    let (report, unlearned) = forget_genre(&model, &ds, Genre::Drama, &config, &device, |_| {}).unwrap();
+    let mut config = ForgetConfig::default();
+    config.neurons.sequences = 12;
+    config.neurons.ig.steps = 5;
+    let (reports, unlearned) = forget(&EditedModel::new(model.clone()), &model, &ds, Genre::Drama, &config, &device, |_| {}).unwrap();
+    let report = reports[0].neurons().expect("the default method is the paper's");
     assert!(report.sequences > 0 && report.sequences <= 12);
     assert_eq!(report.mean_attribution.len(), 2);
     assert_eq!(report.mean_attribution[0].len(), 32);
@@ -174,6 +179,7 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
         notes: String::new(),
         time_limit: None,
         segment_note: String::new(),
+        deleted: Vec::new(),
     };
     trainer.run(|_| {}).unwrap();
     let retrained: recforget::checkpoint::Checkpoint = recforget::checkpoint::Checkpoint::load(dir.path(), &device).unwrap();
@@ -194,7 +200,7 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
     ];
     let chart = comparison_svg(&rows, recforget::metrics::Protocol::Pop100);
     assert_eq!(chart.matches("<title>").count(), 2 * 6);
-    let points = sweep(&model, &before, &ds, &cases, &sampler, Genre::Drama, &outcome.forget, &config, &device).unwrap();
+    let points = sweep(&model, &before, &ds, &cases, &sampler, Genre::Drama, outcome.neurons(), &config, &device).unwrap();
     // k = 4, 8, 16, 32 (half of 64 neurons) for three rankings.
     assert_eq!(points.len(), 12);
     assert!(points.iter().all(|p| p.removal <= 1.0 && p.hr_percent >= 0.0));

@@ -50,6 +50,8 @@ function clearError() { $('error').hidden = true; }
 const params = new URLSearchParams(location.search);
 function settings() {
   return {
+    methods: $('method').value.split(','),
+    distill: { steps: Number($('distill-steps').value), batchSize: Number($('distill-batch').value) },
     sequences: Number($('sequences').value), seed: 7,
     ig: { steps: Number($('steps').value), riemann: 'right', objective: 'probability', chunk: 16 },
     screening: { ratio: Number($('ratio').value), p_start: Number($('p-start').value), p_step: 5,
@@ -63,7 +65,7 @@ function saveUrl() {
   if (state.user) q.set('user', state.user); else if (state.history.length) q.set('history', state.history.join('.'));
   q.set('genre', $('genre').value);
   if (state.forgotten.length) q.set('forgot', state.forgotten.join('.'));
-  for (const id of ['steps', 'ratio', 'p-start', 'band-low', 'band-high', 'sequences', 'edit']) {
+  for (const id of ['method', 'distill-steps', 'distill-batch', 'steps', 'ratio', 'p-start', 'band-low', 'band-high', 'sequences', 'edit']) {
     if ($(id).value !== $(id).defaultValue && !($(id).tagName === 'SELECT' && $(id).selectedIndex === 0)) q.set(id, $(id).value);
   }
   history.replaceState(null, '', '?' + q.toString());
@@ -87,9 +89,12 @@ function itemLine(item, cls = '') {
   return li;
 }
 
+// A forgotten genre's interactions count as deleted: the history shows them struck through.
+const deleted = (id) => state.forgotten.some((g) => state.catalog[id].genres.includes(g));
+
 function renderHistory() {
   const ol = $('history');
-  ol.replaceChildren(...state.history.slice(-50).map((id) => itemLine(state.catalog[id])));
+  ol.replaceChildren(...state.history.slice(-50).map((id) => itemLine(state.catalog[id], deleted(id) ? 'deleted' : '')));
   if (state.history.length > 50) ol.prepend(Object.assign(document.createElement('p'), { textContent: `… ${state.history.length - 50} earlier movies` }));
 }
 
@@ -137,7 +142,7 @@ async function recommend() {
     state.after = state.forgotten.length ? await call('recommend', { history: state.history, edited: true }) : null;
     // With exactly one genre forgotten, the model retrained without it, where the site ships one.
     state.retrained = state.forgotten.length === 1
-      ? await call('recommendRetrained', { genre: state.forgotten[0], history: state.history })
+      ? await call('recommendRetrained', { genre: state.forgotten[0], history: state.history.filter((id) => !deleted(id)) })
       : null;
     renderRecs();
   } catch (e) { showError(e); }
@@ -146,8 +151,10 @@ async function recommend() {
 function showStage(p) {
   const lines = $('stages').textContent.split('\n').filter((l) => l && !l.startsWith(p.stage));
   const text = p.stage === 'attribution'
-    ? `attribution: ${p.sequencesDone}/${p.sequences} sequences, layer ${p.layer + 1}`
-    : `${p.stage}…`;
+    ? `attribution: ${p.sequencesDone}/${p.sequences} sequences, layer L${p.layer}`
+    : p.stage === 'training'
+      ? `training: step ${p.step}/${p.steps}, loss ${p.loss.toFixed(3)}`
+      : `${p.stage}…`;
   $('stages').textContent = [...lines, text].join('\n');
 }
 
@@ -172,16 +179,23 @@ async function forget() {
   $('stages').textContent = '';
   $('forget').disabled = true;
   try {
-    const { report, seconds } = await call('forget', { genre, config: settings() });
+    const { report, reports, seconds } = await call('forget', { genre, config: settings() });
     state.forgotten.push(genre);
-    state.lastForget = { genre, settings: settings(), report, seconds };
-    const s = report.screening;
-    const t = report.times;
-    $('stages').textContent += `\ndone in ${seconds.toFixed(2)} s (attribution ${t.attribution.toFixed(2)} s, screening ${t.screening.toFixed(3)} s, editing ${t.editing.toFixed(3)} s)`;
-    $('neurons').textContent = `${s.neurons.length} privacy neurons for ${genre} at P = ${s.p}% ` +
-      `(${s.converged ? 'in the band' : 'band not reached'}; ${report.sequences} sequences): ` +
-      s.neurons.map((n) => `L${n.layer}:${n.index}`).join(' ');
-    drawHeatmap(report.meanAttribution, s.neurons);
+    state.lastForget = { genre, settings: settings(), reports, seconds };
+    renderHistory();
+    $('stages').textContent += `\ndone in ${seconds.toFixed(2)} s: ` + reports.map((r) => `${r.method} ${r.times.total.toFixed(2)} s`).join(', ');
+    const lines = reports.map((r) => {
+      if (r.method === 'neurons') {
+        const s = r.screening;
+        return `the paper's method: ${s.neurons.length} privacy neurons for ${genre} at P = ${s.p}% ` +
+          `(${s.converged ? 'in the band' : 'band not reached'}; ${r.sequences} sequences): ` + s.neurons.map((n) => `L${n.layer}:${n.index}`).join(' ');
+      }
+      if (r.method === 'rows') return `reset the rows of ${r.items} ${genre} items (output bias ${r.bias.toFixed(2)})`;
+      if (r.method === 'distill') return `distilled ${r.losses.length} steps of ${r.config.batchSize} sequences (loss ${r.losses[0].toFixed(3)} → ${r.losses.at(-1).toFixed(3)})`;
+      return `output filter: ${r.items} ${genre} items hidden — the model itself is unchanged, this only hides them`;
+    });
+    $('neurons').textContent = lines.join('\n');
+    if (report.method === 'neurons') drawHeatmap(report.meanAttribution, report.screening.neurons); else $('heatmap').hidden = true;
     saveUrl();
     await recommend();
   } catch (e) { showError(e); }
@@ -191,6 +205,7 @@ async function forget() {
 async function reset() {
   await call('reset');
   state.forgotten = []; state.after = null; state.retrained = null; state.lastForget = null; state.evaluation = null;
+  renderHistory();
   $('stages').textContent = ''; $('neurons').textContent = ''; $('heatmap').hidden = true;
   saveUrl();
   await recommend();
@@ -251,7 +266,7 @@ function exportJson() {
 // ---- start ----------------------------------------------------------------------------------
 async function main() {
   $('genre').replaceChildren(...GENRES.map((g) => Object.assign(document.createElement('option'), { value: g, textContent: g })));
-  for (const id of ['steps', 'ratio', 'p-start', 'band-low', 'band-high', 'sequences', 'edit']) if (params.get(id)) $(id).value = params.get(id);
+  for (const id of ['method', 'distill-steps', 'distill-batch', 'steps', 'ratio', 'p-start', 'band-low', 'band-high', 'sequences', 'edit']) if (params.get(id)) $(id).value = params.get(id);
   $('genre').value = params.get('genre') ?? 'Action';
   const backend = ['webgpu', 'cpu'].includes(params.get('backend')) ? params.get('backend') : 'auto';
   const info = await call('init', { backend: backend === 'auto' && !navigator.gpu ? 'cpu' : backend });

@@ -115,9 +115,11 @@ const handlers = {
   },
   forget: async (m) => {
     const t0 = now();
-    const report = await run((s) => s.forget({ genre: m.genre, config: m.config }, (p) => postMessage({ type: 'stage', ...p })));
+    const reports = await run((s) => s.forget({ genre: m.genre, config: m.config }, (p) => postMessage({ type: 'stage', ...p })));
     applied.push({ genre: m.genre, config: m.config });
-    return { report, seconds: now() - t0 };
+    // One report per method; the page shows the paper's (neurons) where it ran.
+    const report = reports.find((r) => r.method === 'neurons') ?? reports[reports.length - 1];
+    return { report, reports, seconds: now() - t0 };
   },
   reset: async () => { session.reset(); if (cpu && cpu !== session) cpu.reset(); applied = []; return true; },
   evaluate: (m) => run((s) => s.evaluate({ genre: m.genre, users: m.users })),

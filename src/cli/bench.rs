@@ -96,11 +96,11 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
         let mut attribution = String::new();
         if let (Recommender::Bert4Rec(model), true) = (&model, args.attribution_sequences > 0) {
             use recforget::attribution::{IgConfig, Query, integrated_gradients};
-            let cases = recforget::forgetting::attribution_cases(&dataset, Genre::Action, args.attribution_sequences, 7);
+            let cases = recforget::unlearning::neurons::attribution_cases(&dataset, Genre::Action, &[], args.attribution_sequences, 7);
             let queries: Vec<Query> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
-            integrated_gradients(model, &queries[..queries.len().min(2)], None, &IgConfig::default(), &device, |_| {})?;
+            integrated_gradients(model, &queries[..queries.len().min(2)], None, &IgConfig::default(), &recforget::model::FfnHook::None, &device, |_| {})?;
             let started = Instant::now();
-            integrated_gradients(model, &queries, None, &IgConfig::default(), &device, |_| {})?;
+            integrated_gradients(model, &queries, None, &IgConfig::default(), &recforget::model::FfnHook::None, &device, |_| {})?;
             let seconds = started.elapsed().as_secs_f64();
             attribution = format!(
                 "      attribution {seconds:.2} s per genre ({} sequences, 2 layers, 20 steps), {:.1} ms per sequence",

@@ -1,51 +1,80 @@
-//! `recforget forget`: forget one genre and measure what changed.
+//! `recforget forget`: forget one genre with one or more methods and measure what changed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
 
 use recforget::Backend;
 use recforget::checkpoint::{self, Checkpoint};
-use recforget::comparison::{ModelFigures, percent_of, removal_rate};
-use recforget::data::{Genre, Split};
-use recforget::forgetting::{ForgetConfig, ForgetStage, forget_genre};
-use recforget::metrics::{NegativeSampler, Protocol, evaluate_cases};
-use recforget::model::FfnHook;
-use recforget::unlearning::Edit;
+use recforget::data::{Dataset, Genre, Split};
+use recforget::measurement::{EvalContext, Figures, Histories, MeasureSettings, Measurement, RelearnSettings, measure, relearn};
+use recforget::metrics::{NegativeSampler, Protocol};
+use recforget::unlearning::{
+    EditedModel, ForgetConfig, ForgetReport, ForgetStage, MethodDetails, RowBias, Trainable, forget as forget_genre, methods_name,
+    parse_methods,
+};
 
-use super::common::{DEFAULT_DATA, load_dataset, metrics_row, retrained_dir, command_line};
+use super::common::{DEFAULT_DATA, command_line, load_dataset, retrained_dir};
 
 #[derive(Args, Debug)]
 pub(crate) struct ForgetArgs {
     /// The genre to forget (e.g. Action, Sci-Fi, Children's).
     #[arg(long)]
     pub(crate) genre: String,
+    /// The methods, applied in order: neurons (the paper's), rows, distill, filter; e.g.
+    /// `rows,distill`.
+    #[arg(long, default_value = "neurons")]
+    pub(crate) method: String,
     #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
     pub(crate) checkpoint: PathBuf,
     #[arg(long, default_value = DEFAULT_DATA)]
     pub(crate) data: PathBuf,
-    /// The model retrained without the genre (default: checkpoints/retrain-<genre>, if present).
+    /// The model retrained without the genre (default: checkpoints/retrain-<genre>, if present;
+    /// a second one with another seed, `<retrained>-seed2`, gives the noise floor).
     #[arg(long)]
     pub(crate) retrained: Option<PathBuf>,
-    /// Attribution sequences (users whose validation item is of the genre).
+    /// neurons: attribution sequences (users whose validation item is of the genre).
     #[arg(long, default_value_t = 256)]
     pub(crate) sequences: usize,
-    /// Integrated-gradients steps m.
+    /// neurons: integrated-gradients steps m.
     #[arg(long, default_value_t = 20)]
     pub(crate) steps: usize,
-    /// Keep neurons above this × the sequence's maximum attribution.
+    /// neurons: keep neurons above this × the sequence's maximum attribution.
     #[arg(long, default_value_t = 0.3)]
     pub(crate) ratio: f32,
+    /// neurons: how the privacy neurons are removed.
     #[arg(long, value_enum, default_value_t = EditArg::ZeroWeights)]
     pub(crate) edit: EditArg,
+    /// distill: optimizer steps K.
+    #[arg(long, default_value_t = 30)]
+    pub(crate) distill_steps: usize,
+    /// distill: sequences per step B.
+    #[arg(long, default_value_t = 32)]
+    pub(crate) distill_batch: usize,
+    /// distill: Adam's learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub(crate) distill_lr: f64,
+    /// distill: which parameters move.
+    #[arg(long, value_enum, default_value_t = TrainableArg::All)]
+    pub(crate) trainable: TrainableArg,
+    /// rows: where the genre's output bias goes.
+    #[arg(long, value_enum, default_value_t = RowBiasArg::BelowLowest)]
+    pub(crate) row_bias: RowBiasArg,
     /// Evaluate only the first N test users (0: all).
     #[arg(long, default_value_t = 0)]
     pub(crate) users: usize,
     /// Seed of the sampled negatives.
     #[arg(long, default_value_t = 2024)]
     pub(crate) seed: u64,
-    /// Save the unlearned model as a checkpoint here.
+    /// Give models that forgot the genre their histories as recorded instead of without it.
+    #[arg(long)]
+    pub(crate) keep_histories: bool,
+    /// Also run the relearn test on the edited and the retrained model.
+    #[arg(long)]
+    pub(crate) relearn: bool,
+    /// Save the edited model's weights as a checkpoint here (output filters and suppression
+    /// are not weights: they are refused).
     #[arg(long)]
     pub(crate) save: Option<PathBuf>,
     #[arg(long)]
@@ -60,159 +89,228 @@ pub(crate) enum EditArg {
     SuppressAtMask,
 }
 
-impl From<EditArg> for Edit {
-    fn from(e: EditArg) -> Edit {
-        match e {
-            EditArg::ZeroWeights => Edit::ZeroWeights,
-            EditArg::SuppressAtMask => Edit::SuppressAtMask,
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub(crate) enum TrainableArg {
+    All,
+    OutputSide,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub(crate) enum RowBiasArg {
+    BelowLowest,
+    Initial,
+}
+
+impl ForgetArgs {
+    fn config(&self) -> Result<ForgetConfig> {
+        let mut config = ForgetConfig::with_methods(parse_methods(&self.method)?);
+        config.neurons.sequences = self.sequences;
+        config.neurons.ig.steps = self.steps;
+        config.neurons.screening.ratio = self.ratio;
+        config.neurons.edit = match self.edit {
+            EditArg::ZeroWeights => recforget::unlearning::Edit::ZeroWeights,
+            EditArg::SuppressAtMask => recforget::unlearning::Edit::SuppressAtMask,
+        };
+        config.distill.steps = self.distill_steps;
+        config.distill.batch_size = self.distill_batch;
+        config.distill.learning_rate = self.distill_lr;
+        config.distill.trainable = match self.trainable {
+            TrainableArg::All => Trainable::All,
+            TrainableArg::OutputSide => Trainable::OutputSide,
+        };
+        config.rows.bias = match self.row_bias {
+            RowBiasArg::BelowLowest => RowBias::default(),
+            RowBiasArg::Initial => RowBias::Initial,
+        };
+        if let Some(problem) = config.distill.problem() {
+            bail!("{problem}");
         }
+        Ok(config)
     }
+}
+
+/// A retrained checkpoint as an edited model that forgot `genre`, if the folder holds one.
+pub(crate) fn load_retrained(dir: &Path, genre: Genre, dataset: &Dataset, device: &burn::tensor::Device) -> Result<Option<(EditedModel, checkpoint::CheckpointMeta)>> {
+    if !dir.join(checkpoint::META_FILE).exists() {
+        return Ok(None);
+    }
+    let r: Checkpoint = Checkpoint::load(dir, device)?;
+    r.meta.check_vocabulary(dataset)?;
+    let mut edited = EditedModel::new(r.model);
+    edited.forget(genre, dataset);
+    Ok(Some((edited, r.meta)))
 }
 
 pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     let genre: Genre = args.genre.parse()?;
+    let config = args.config()?;
     let dataset = load_dataset(&args.data)?;
     let device = args.backend.device()?;
-    let original = Checkpoint::load(&args.checkpoint, &device)?;
+    let original: Checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
     original.meta.check_vocabulary(&dataset)?;
-    let mut config = ForgetConfig {
-        sequences: args.sequences,
-        edit: args.edit.into(),
-        ..ForgetConfig::default()
-    };
-    config.ig.steps = args.steps;
-    config.screening.ratio = args.ratio;
-    let (report, unlearned) = forget_genre(&original.model, &dataset, genre, &config, &device, |stage| {
-        if let (false, ForgetStage::Attribution(p)) = (args.json, stage) {
-            eprint!("\rattribution: {}/{} sequences, layer {}   ", p.sequences_done, p.sequences, p.layer + 1);
+    let start = EditedModel::new(original.model.clone());
+    let quiet = args.json;
+    let (reports, edited) = forget_genre(&start, &original.model, &dataset, genre, &config, &device, move |stage| {
+        if quiet {
+            return;
+        }
+        match stage {
+            ForgetStage::Attribution(p) => {
+                eprint!("\rattribution: {}/{} sequences, layer L{}   ", p.sequences_done, p.sequences, p.layer)
+            }
+            ForgetStage::Training { step, steps, loss } => eprint!("\rdistill: step {step}/{steps}, loss {loss:.4}   "),
+            _ => {}
         }
     })?;
     if !args.json {
         eprintln!();
     }
+    if let Some(dir) = &args.save {
+        if edited.filters() || !edited.suppressed.is_empty() {
+            bail!("--save keeps weights only; an output filter or a suppress-at-mask edit is not in the weights");
+        }
+        let meta = checkpoint::CheckpointMeta {
+            notes: format!("{} after forgetting {genre} with {}", args.checkpoint.display(), methods_name(&config.methods)),
+            command: command_line(),
+            ..original.meta.clone()
+        };
+        checkpoint::save_parts(&edited.model, &original.config, &meta, dir)?;
+    }
     let retrained_path = args.retrained.clone().unwrap_or_else(|| retrained_dir(genre));
-    let retrained = if retrained_path.join(checkpoint::META_FILE).exists() {
-        let r: Checkpoint = Checkpoint::load(&retrained_path, &device)?;
-        r.meta.check_vocabulary(&dataset)?;
-        Some(r)
-    } else {
-        None
-    };
+    let retrained = load_retrained(&retrained_path, genre, &dataset, &device)?;
+    let second = load_retrained(&PathBuf::from(format!("{}-seed2", retrained_path.display())), genre, &dataset, &device)?;
     let mut cases = dataset.eval_cases(Split::Test);
     if args.users > 0 {
         cases.truncate(args.users);
     }
     let sampler = NegativeSampler::new(&dataset, args.seed);
-    let before = evaluate_cases(&original.model, &cases, &sampler, &FfnHook::None, 256, &device)?;
-    let after = evaluate_cases(&unlearned.model, &cases, &sampler, &unlearned.hook, 256, &device)?;
-    let retrained_results = match &retrained {
-        Some(r) => Some(evaluate_cases(&r.model, &cases, &sampler, &FfnHook::None, 256, &device)?),
-        None => None,
+    let ctx = EvalContext { dataset: &dataset, cases: &cases, sampler: &sampler, device: &device };
+    let settings = MeasureSettings {
+        histories: if args.keep_histories { Histories::Kept } else { Histories::Deleted },
+        ..MeasureSettings::default()
     };
-    let in_genre = |r: &&recforget::metrics::CaseResult| dataset.has_genre(r.target, genre);
-    let forget_set = |rs: &[recforget::metrics::CaseResult]| rs.iter().filter(in_genre).cloned().collect::<Vec<_>>();
-    let (fb, fa) = (forget_set(&before), forget_set(&after));
-    let removal_unlearned: Vec<_> = Protocol::ALL.iter().map(|&p| (p.name(), removal_rate(&fb, &fa, p, 1000, 1))).collect();
-    let removal_retrained: Option<Vec<_>> = retrained_results.as_ref().map(|rr| {
-        let fr = forget_set(rr);
-        Protocol::ALL.iter().map(|&p| (p.name(), removal_rate(&fb, &fr, p, 1000, 1))).collect()
-    });
-    let figures = |rs: &[recforget::metrics::CaseResult]| ModelFigures::new(rs, &dataset, genre);
-    let (fig_before, fig_after) = (figures(&before), figures(&after));
-    let fig_retrained = retrained_results.as_ref().map(|rr| figures(rr));
-    // Closeness to the retrained model (distributions on the first 300 users).
-    let closeness = match (&retrained, &retrained_results) {
-        (Some(r), Some(rr)) => Some(recforget::report::closeness(&original.model, &unlearned, &r.model, &cases, [&before, &after, rr], 300, &device)?),
-        _ => None,
+    let name = methods_name(&config.methods);
+    let measurement = measure(
+        &ctx,
+        genre,
+        &[("original", &start), (name.as_str(), &edited)],
+        retrained.as_ref().map(|(m, _)| m),
+        second.as_ref().map(|(m, _)| m),
+        &settings,
+    )?;
+    let relearn_curves = if args.relearn {
+        let settings = RelearnSettings::default();
+        let mut curves = vec![(name.clone(), relearn(&ctx, genre, &edited, &settings)?)];
+        if let Some((r, _)) = &retrained {
+            curves.push(("retrained".to_string(), relearn(&ctx, genre, r, &settings)?));
+        }
+        Some(curves)
+    } else {
+        None
     };
-    if let Some(dir) = &args.save {
-        let meta = checkpoint::CheckpointMeta {
-            notes: format!("{} with the {} privacy neurons of {genre} zeroed", args.checkpoint.display(), report.screening.neurons.len()),
-            command: command_line(),
-            ..original.meta.clone()
-        };
-        checkpoint::save_parts(&unlearned.model, &original.config, &meta, dir)?;
-    }
-    let retrain_seconds = retrained.as_ref().and_then(|r| r.meta.cpu_train_seconds());
+    let seconds: f64 = reports.iter().map(|r| r.times.total).sum();
+    let retrain_seconds = retrained.as_ref().and_then(|(_, meta)| meta.cpu_train_seconds());
     if args.json {
         let json = serde_json::json!({
             "genre": genre,
-            "forget": report,
-            "testUsers": cases.len(),
-            "forgetSetUsers": fb.len(),
-            "original": fig_before,
-            "unlearned": fig_after,
-            "retrained": fig_retrained,
-            "removalUnlearned": removal_unlearned.iter().map(|(p, r)| (p.to_string(), *r)).collect::<std::collections::BTreeMap<_, _>>(),
-            "removalRetrained": removal_retrained.as_ref().map(|v| v.iter().map(|(p, r)| (p.to_string(), *r)).collect::<std::collections::BTreeMap<_, _>>()),
-            "closeness": closeness,
+            "methods": config.methods,
+            "config": config,
+            "reports": reports,
+            "seconds": seconds,
+            "measurement": measurement,
+            "relearn": relearn_curves,
+            "retrained": retrained.as_ref().map(|_| retrained_path.clone()),
             "retrainSeconds": retrain_seconds,
-            "speedup": retrain_seconds.map(|t| t / report.times.total),
+            "speedup": retrain_seconds.map(|t| t / seconds),
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(());
     }
-    let s = &report.screening;
-    println!(
-        "{genre}: {} attribution sequences, {} privacy neurons at P = {}% ({}; rounds: {})",
-        report.sequences,
-        s.neurons.len(),
-        s.p,
-        if s.converged { "in the band" } else { "band not reached" },
-        s.rounds.iter().map(|r| format!("{}%→{}", r.p, r.count)).collect::<Vec<_>>().join(", ")
-    );
-    println!(
-        "  neurons: {}",
-        s.neurons.iter().map(|n| format!("L{}:{}", n.layer, n.index)).collect::<Vec<_>>().join(" ")
-    );
-    println!(
-        "  time: attribution {:.2}s, screening {:.3}s, editing {:.3}s, total {:.2}s; work: {} forward, {} backward sequence passes",
-        report.times.attribution, report.times.screening, report.times.editing, report.times.total, report.work.forward, report.work.backward
-    );
-    if let Some(t) = retrain_seconds {
-        println!("  retraining takes {t:.0}s on the CPU: forgetting is {:.1}x faster", t / report.times.total);
+    for report in &reports {
+        print_report(report);
+    }
+    print!("forgetting took {seconds:.2}s");
+    match retrain_seconds {
+        Some(t) => println!(" (retraining without {genre}: {t:.0}s on the CPU, ×{:.0})", t / seconds),
+        None => println!(),
     }
     println!();
-    println!("test users: {} ({} in the forget set: target is {genre})", cases.len(), fb.len());
-    for protocol in Protocol::ALL {
-        println!("[{}]", protocol.name());
-        println!("{:<22} {:>6} {:>6} {:>6}  {:>6} {:>6} {:>7}  {:>8}", "model / set", "HR@1", "HR@5", "HR@10", "NDCG@1", "NDCG@5", "NDCG@10", "exposure");
-        let mut rows = vec![("original", &fig_before), ("unlearned", &fig_after)];
-        if let Some(f) = &fig_retrained {
-            rows.push(("retrained", f));
+    print_measurement(&measurement);
+    if let Some(curves) = &relearn_curves {
+        println!("\nrelearn test (fine-tuning on 64 genre-rich users; {genre} HR@10 pop100 at each step):");
+        for (name, points) in curves {
+            let line: Vec<String> = points.iter().map(|p| format!("{}: {:.3}", p.step, p.genre_hr10)).collect();
+            println!("  {name:<18} {}", line.join("  "));
         }
-        for (name, f) in &rows {
-            for (set, m) in [("overall", &f.overall), ("retain", &f.retain), ("forget", &f.forget)] {
-                let exposure = if set == "overall" { format!("{:>7.1}%", 100.0 * f.exposure) } else { String::new() };
-                println!("{}  {exposure}", metrics_row(&format!("{name} {set}"), 22, m.get(protocol)));
-            }
-        }
-        let pct = percent_of(&fig_before.overall, &fig_after.overall, protocol);
-        println!(
-            "unlearned as % of original (overall): HR {:.1}/{:.1}/{:.1}%, NDCG {:.1}/{:.1}/{:.1}%  (paper: HR 94.03-96.49%, NDCG 90.15-94.25%)",
-            pct[0], pct[1], pct[2], pct[3], pct[4], pct[5]
-        );
-    }
-    println!();
-    for (name, r) in &removal_unlearned {
-        print!("removal rate (unlearned, {name}): {:.1}% [{:.1}, {:.1}]   ", 100.0 * r.rate, 100.0 * r.low, 100.0 * r.high);
-    }
-    println!("(paper: 70.53-74.82%)");
-    if let Some(rr) = &removal_retrained {
-        for (name, r) in rr {
-            print!("removal rate (retrained, {name}): {:.1}% [{:.1}, {:.1}]   ", 100.0 * r.rate, 100.0 * r.low, 100.0 * r.high);
-        }
-        println!();
-    }
-    if let Some(c) = &closeness {
-        println!(
-            "closeness to retrained: top-10 overlap {:.1}% (original {:.1}%), KL(retrained ‖ unlearned) {:.3} (‖ original {:.3}) on {} users",
-            100.0 * c.top10_overlap_unlearned,
-            100.0 * c.top10_overlap_original,
-            c.kl_retrained_to_unlearned,
-            c.kl_retrained_to_original,
-            c.users
-        );
     }
     Ok(())
+}
+
+fn print_report(report: &ForgetReport) {
+    let t = &report.times;
+    match &report.details {
+        MethodDetails::Neurons(d) => {
+            let s = &d.screening;
+            println!(
+                "neurons: {} attribution sequences, {} privacy neurons at P = {}% ({}); {}",
+                d.sequences,
+                s.neurons.len(),
+                s.p,
+                if s.converged { "in the band" } else { "band not reached" },
+                s.neurons.iter().map(|n| format!("L{}:{}", n.layer, n.index)).collect::<Vec<_>>().join(" ")
+            );
+            println!(
+                "  attribution {:.2}s, screening {:.3}s, editing {:.3}s; {} forward, {} backward sequence passes",
+                t.attribution, t.screening, t.editing, report.work.forward, report.work.backward
+            );
+        }
+        MethodDetails::Rows(d) => println!("rows: reset {} items' rows, output bias {:.3} ({:.3}s)", d.items, d.bias, t.total),
+        MethodDetails::Distill(d) => println!(
+            "distill: {} steps of {} sequences, loss {:.4} → {:.4} ({:.2}s)",
+            d.config.steps,
+            d.config.batch_size,
+            d.losses.first().copied().unwrap_or(f32::NAN),
+            d.losses.last().copied().unwrap_or(f32::NAN),
+            t.total
+        ),
+        MethodDetails::Filter(d) => println!("filter: {} items hidden at the output; the weights are unchanged", d.items),
+    }
+}
+
+fn print_figures(name: &str, f: &Figures) {
+    let pop = &f.overall.pop100;
+    let removal = f.removal.get(Protocol::Pop100 as usize).map(|r| format!("{:>5.1}%", 100.0 * r.rate)).unwrap_or_else(|| "     -".into());
+    let closeness = f.closeness.map(|c| format!("{:>5.1}% {:>6.3}", 100.0 * c.overlap, c.kl)).unwrap_or_default();
+    println!(
+        "{name:<24} {removal} {:>6.1}% {:>7.4} {:>7.4} {:>7.4} {:>6.3} {:>7.2} {:>6.3} {:>6.3}  {closeness}",
+        100.0 * f.share,
+        pop.hr10(),
+        f.retain.pop100.hr10(),
+        f.retain.full.hr10(),
+        f.deleted.hr10,
+        f.deleted.mean_log_prob,
+        f.membership.item_auc,
+        f.membership.user_auc,
+    );
+}
+
+fn print_measurement(m: &Measurement) {
+    println!(
+        "{} test users in the forget set ({}); membership on {} users; histories: {:?}",
+        m.forget_set_users, m.genre, m.settings.membership_users, m.settings.histories
+    );
+    println!(
+        "{:<24} {:>6} {:>7} {:>7} {:>7} {:>7} {:>6} {:>7} {:>6} {:>6}  {}",
+        "model", "remov.", "share", "HR@10", "ret.HR", "ret.full", "del.HR", "del.lp", "AUCi", "AUCu", "overlap / KL with retrained"
+    );
+    for model in &m.models {
+        print_figures(&model.name, &model.served);
+        if let Some(w) = &model.weights {
+            print_figures(&format!("{} (weights)", model.name), w);
+        }
+    }
+    if let Some(f) = &m.floor {
+        println!("noise floor (two retrained models): overlap {:.1}%, KL {:.3}", 100.0 * f.overlap, f.kl);
+    }
+    println!("(remov. = removal rate pop100; HR@10 pop100 overall; ret. = retain users; del. = deleted training interactions, full ranking; AUCi/AUCu = membership per item / per user, 0.5 = cannot tell)");
 }

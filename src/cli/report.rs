@@ -8,9 +8,9 @@ use clap::Args;
 
 use recforget::Backend;
 use recforget::checkpoint::{self, Checkpoint};
-use recforget::comparison::percent_of;
+use recforget::measurement::percent_of;
 use recforget::data::{Genre, Split};
-use recforget::forgetting::ForgetConfig;
+use recforget::unlearning::ForgetConfig;
 use recforget::metrics::{NegativeSampler, Protocol, ProtocolMetrics, evaluate_cases};
 use recforget::model::{FfnHook, Recommender};
 
@@ -35,12 +35,102 @@ pub(crate) struct ReportArgs {
     pub(crate) seed: u64,
     #[arg(long, default_value = "results")]
     pub(crate) out: PathBuf,
+    /// Which part to write: all, the paper's (report.md), or the methods (methods.md).
+    #[arg(long, value_enum, default_value_t = ReportPart::All)]
+    pub(crate) part: ReportPart,
+    /// Genres of the methods part.
+    #[arg(long, num_args = 1.., default_values = ["Action", "Drama", "Comedy"])]
+    pub(crate) method_genres: Vec<String>,
+    /// Distill steps of the methods part's trade-off curve (none: no curve).
+    #[arg(long, num_args = 0.., default_values_t = [0usize, 10, 30, 60])]
+    pub(crate) tradeoff_steps: Vec<usize>,
+    /// Skip the relearn curves of the methods part.
+    #[arg(long)]
+    pub(crate) no_relearn: bool,
     /// Baseline checkpoints compared with BERT4Rec (skipped with a note when missing).
     #[arg(long, num_args = 1.., default_values = ["checkpoints/gru4rec-ml1m", "checkpoints/caser-ml1m"])]
     pub(crate) baselines: Vec<PathBuf>,
 }
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReportPart {
+    All,
+    Paper,
+    Methods,
+}
+
 pub(crate) fn report(args: ReportArgs) -> Result<()> {
+    if args.part != ReportPart::Paper {
+        methods_report(&args)?;
+    }
+    if args.part != ReportPart::Methods {
+        paper_report(&args)?;
+    }
+    Ok(())
+}
+
+/// `results/methods.{md,json}` and their charts.
+fn methods_report(args: &ReportArgs) -> Result<()> {
+    use recforget::measurement::{EvalContext, MeasureSettings, RelearnSettings};
+    use recforget::report::methods::{MethodsReport, RetrainedModel, genre_methods, markdown, relearn_svg, tradeoff_svg};
+
+    let started = Instant::now();
+    let dataset = load_dataset(&args.data)?;
+    let device = Backend::Flex.device()?;
+    let original: Checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
+    original.meta.check_vocabulary(&dataset)?;
+    let mut cases = dataset.eval_cases(Split::Test);
+    if args.users > 0 {
+        cases.truncate(args.users);
+    }
+    let sampler = NegativeSampler::new(&dataset, args.seed);
+    let ctx = EvalContext { dataset: &dataset, cases: &cases, sampler: &sampler, device: &device };
+    let config = ForgetConfig::default();
+    let settings = MeasureSettings::default();
+    let relearn_settings = RelearnSettings::default();
+    let mut genres = Vec::new();
+    for name in &args.method_genres {
+        let genre: Genre = name.parse()?;
+        eprintln!("{genre}: methods, measurement{}", if args.no_relearn { "" } else { ", relearn" });
+        let dir = retrained_dir(genre);
+        let retrained = super::forget::load_retrained(&dir, genre, &dataset, &device)?;
+        let second = super::forget::load_retrained(&PathBuf::from(format!("{}-seed2", dir.display())), genre, &dataset, &device)?;
+        let reference = retrained.as_ref().map(|(model, meta)| RetrainedModel {
+            model,
+            cpu_seconds: meta.cpu_train_seconds(),
+            record: format!("`{}`, {} epochs, {}", dir.display(), meta.epochs, meta.training_summary()),
+        });
+        genres.push(genre_methods(
+            &ctx,
+            &original.model,
+            genre,
+            &config,
+            reference.as_ref(),
+            second.as_ref().map(|(m, _)| m),
+            &settings,
+            (!args.no_relearn).then_some(&relearn_settings),
+            &args.tradeoff_steps,
+        )?);
+    }
+    let report = MethodsReport { command: command_line(), test_users: cases.len(), config, settings, relearn_settings, genres };
+    std::fs::create_dir_all(&args.out)?;
+    for g in &report.genres {
+        let slug = g.genre.name().to_lowercase().replace('\'', "");
+        if !g.relearn.is_empty() {
+            std::fs::write(args.out.join(format!("relearn-{slug}.svg")), relearn_svg(&g.relearn, &format!("{}: relearning the genre", g.genre)))?;
+        }
+        if !g.tradeoff.is_empty() {
+            std::fs::write(args.out.join(format!("tradeoff-{slug}.svg")), tradeoff_svg(&g.tradeoff, &format!("{}: rows + distill over K", g.genre)))?;
+        }
+    }
+    std::fs::write(args.out.join("methods.json"), serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(args.out.join("methods.md"), markdown(&report))?;
+    println!("wrote {}/methods.md, methods.json and their charts in {:.0}s", args.out.display(), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// `results/report.{md,json}`: the paper's tables, every genre, the sweep, the comparison.
+fn paper_report(args: &ReportArgs) -> Result<()> {
     use recforget::report::{ComparisonRow, PUBLISHED, comparison_svg, genre_outcome, sweep, sweep_svg};
     use std::fmt::Write as _;
 
@@ -74,7 +164,7 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
     for genre in &sweep_genres {
         eprintln!("{genre}: sweep");
         let outcome = outcomes.iter().find(|o| o.genre == *genre).expect("every genre was run");
-        sweeps.push((*genre, sweep(&original.model, &sweep_before, &dataset, &sweep_cases, &sampler, *genre, &outcome.forget, &config, &device)?));
+        sweeps.push((*genre, sweep(&original.model, &sweep_before, &dataset, &sweep_cases, &sampler, *genre, outcome.neurons(), &config, &device)?));
     }
     let paper_genres = [Genre::Action, Genre::Drama, Genre::Comedy];
     let mut comparison = vec![ComparisonRow { model: "Original BERT4Rec".into(), metrics: ProtocolMetrics::from_results(before.iter()) }];
@@ -120,7 +210,7 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
     writeln!(md, "Produced by `{command}` from the committed code and checkpoints ({:.0} s).\n", started.elapsed().as_secs_f64())?;
     writeln!(md, "Original model: `{}`, {} epochs, seed {}, {}; validation NDCG@10 (full) {}.", args.checkpoint.display(), m.epochs, m.seed, m.training_summary(), m.validation_ndcg10.map_or("not measured".to_string(), |v| format!("{v:.4}")))?;
     writeln!(md, "Test users: {} (leave-one-out last item); negatives seeded with {}. Attribution uses up to {} users whose *validation* item is of the genre, so it never sees the test items the removal is measured on. Defaults: m = {} steps ({:?} Riemann), ratio {}, P from {}% by {} into [{}, {}].\n",
-        cases.len(), args.seed, config.sequences, config.ig.steps, config.ig.riemann, config.screening.ratio, config.screening.p_start, config.screening.p_step, config.screening.band.0, config.screening.band.1)?;
+        cases.len(), args.seed, config.neurons.sequences, config.neurons.ig.steps, config.neurons.ig.riemann, config.neurons.screening.ratio, config.neurons.screening.p_start, config.neurons.screening.p_step, config.neurons.screening.band.0, config.neurons.screening.band.1)?;
     writeln!(md, "Removal rate = 1 − HR@10(forget set after) ÷ HR@10(forget set before); forget set = test users whose target is of the genre; 95% bootstrap interval. Removal and overall HR trade off arithmetically: if the forget set holds x% of the hits, removing a share r of them costs r·x% of overall HR, whatever the method.\n")?;
     writeln!(md, "## The paper's genres (Tables 2 and 3): pop100 protocol\n")?;
     writeln!(md, "| genre | model | HR@1 | HR@5 | HR@10 | NDCG@1 | NDCG@5 | NDCG@10 | HR@10 % of orig. | NDCG@10 % of orig. | removal (pop100) | genre share of top-10 |")?;
@@ -181,7 +271,7 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
         let pct = percent_of(&o.original.overall, &o.unlearned.overall, Protocol::Pop100);
         let retain = percent_of(&o.original.retain, &o.unlearned.retain, Protocol::Pop100);
         writeln!(md, "| {} | {} | {} | {}% | {} | {:.2} | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1}% → {:.1}% |",
-            o.genre, o.forget_set_users, o.forget.screening.neurons.len(), o.forget.screening.p, if o.forget.screening.converged { "yes" } else { "no" },
+            o.genre, o.forget_set_users, o.neurons().screening.neurons.len(), o.neurons().screening.p, if o.neurons().screening.converged { "yes" } else { "no" },
             o.forget.times.attribution, 100.0 * o.removal_unlearned[0].rate, 100.0 * o.removal_unlearned[2].rate, pct[2], pct[5], retain[2],
             100.0 * o.original.exposure, 100.0 * o.unlearned.exposure)?;
     }

@@ -2,12 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use recforget::Backend;
-use recforget::checkpoint::{self, Checkpoint};
+use recforget::checkpoint::{self, Checkpoint, CheckpointMeta, ScheduleStretch};
 use recforget::data::Genre;
 use recforget::train::{TrainEvent, Trainer, TrainingConfig};
 
@@ -84,6 +86,7 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
         notes: String::new(),
         time_limit: args.run.limit()?,
         segment_note: args.run.note.clone(),
+        deleted: Vec::new(),
     };
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -163,19 +166,27 @@ pub(crate) struct RetrainArgs {
     /// The genre whose interactions are removed from training.
     #[arg(long)]
     pub(crate) exclude_genre: String,
-    /// Take the model config, epochs and seed from this checkpoint's training.
+    /// Replay this checkpoint's training: its model config, seed and schedule (the epochs and
+    /// batch size of each stretch its `meta.json` records), so the retrained model gets as many
+    /// optimizer steps as the original.
     #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
     pub(crate) like: PathBuf,
     #[arg(long, default_value = DEFAULT_DATA)]
     pub(crate) data: PathBuf,
-    /// Output folder (default: checkpoints/retrain-<genre>).
+    /// Output folder (default: checkpoints/retrain-<genre>, or retrain-<genre>-seed2 with another --seed).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
-    /// Epochs (default: as many as the original was trained for).
+    /// Train past the replayed schedule up to this epoch, at its last batch size.
     #[arg(long)]
     pub(crate) epochs: Option<usize>,
+    /// Another seed than the original's (a second retrained model: the noise floor of closeness).
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub(crate) backend: Backend,
+    /// CPU threads per step on flex (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) threads: usize,
     #[command(flatten)]
     pub(crate) run: RunArgs,
 }
@@ -189,26 +200,78 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
     let without = dataset.without_genre_in_training(genre);
     let removed = dataset.stats().interactions - without.stats().interactions;
     println!("removed {removed} training interactions with {genre} items");
-    let out = args.out.unwrap_or_else(|| retrained_dir(genre));
-    let epochs = args.epochs.unwrap_or(like.meta.epochs);
-    let config = TrainingConfig::new(like.config.clone().into()).with_epochs(epochs).with_seed(like.meta.seed);
-    let trainer = Trainer {
-        config,
-        dataset: &without,
-        device: args.backend.device()?,
-        dir: &out,
-        command: command_line(),
-        notes: format!("retrained from scratch without {genre} in training"),
-        time_limit: args.run.limit()?,
-        segment_note: args.run.note.clone(),
-    };
-    let state = trainer.run(|event| {
-        if let TrainEvent::Epoch { epoch, mean_loss, seconds, validation, .. } = event {
-            let v = validation.map(|m| format!(", valid NDCG@10 {:.4}", m.full.ndcg10())).unwrap_or_default();
-            println!("epoch {:>3}: loss {mean_loss:.4} {seconds:.1}s{v}", epoch + 1);
+    let seed = args.seed.unwrap_or(like.meta.seed);
+    let out = args.out.clone().unwrap_or_else(|| {
+        let dir = retrained_dir(genre);
+        if seed == like.meta.seed { dir } else { PathBuf::from(format!("{}-seed2", dir.display())) }
+    });
+    let mut schedule = like.meta.schedule();
+    if schedule.is_empty() {
+        bail!("{} records no training schedule (no segments in meta.json); pass --epochs", args.like.display());
+    }
+    if let Some(epochs) = args.epochs {
+        let last = *schedule.last().expect("not empty");
+        if epochs > last.last_epoch {
+            schedule.push(ScheduleStretch { last_epoch: epochs, batch_size: last.batch_size });
         }
-    })?;
-    println!("retrained {} epochs in {:.0}s into {}", state.epochs_done, state.train_seconds, out.display());
-    report_early_stop(state.epochs_done, epochs);
+        schedule.retain(|s| s.last_epoch <= epochs);
+    }
+    let sequences = without.train_sequences().iter().filter(|s| !s.is_empty()).count();
+    println!(
+        "replaying {}'s schedule: {} ({} optimizer steps)",
+        args.like.display(),
+        schedule.iter().map(|s| format!("to epoch {} at batch {}", s.last_epoch, s.batch_size)).collect::<Vec<_>>().join(", "),
+        CheckpointMeta::steps_of(&schedule, sequences)
+    );
+    let deadline = args.run.limit()?.map(|limit| Instant::now() + limit);
+    let mut state = None;
+    for stretch in &schedule {
+        let config = TrainingConfig::new(like.config.clone().into())
+            .with_epochs(stretch.last_epoch)
+            .with_batch_size(stretch.batch_size)
+            .with_seed(seed)
+            .with_threads(args.threads);
+        let time_limit = match deadline {
+            Some(d) => match d.checked_duration_since(Instant::now()) {
+                Some(left) => Some(left),
+                None => break,
+            },
+            None => None,
+        };
+        let trainer = Trainer {
+            config,
+            dataset: &without,
+            device: args.backend.device()?,
+            dir: &out,
+            command: command_line(),
+            notes: format!(
+                "retrained from scratch without {genre} in training, replaying the schedule of {} (seed {seed})",
+                args.like.display()
+            ),
+            time_limit,
+            segment_note: args.run.note.clone(),
+            deleted: vec![genre],
+        };
+        let done = trainer.run(|event| {
+            if let TrainEvent::Epoch { epoch, mean_loss, seconds, validation, improved } = event {
+                let v = validation
+                    .map(|m| format!(", valid NDCG@10 {:.4}{}", m.full.ndcg10(), if improved { " (best, saved)" } else { "" }))
+                    .unwrap_or_default();
+                println!("epoch {:>3}: loss {mean_loss:.4} {seconds:.1}s{v}", epoch + 1);
+            }
+        })?;
+        let stopped = done.epochs_done < stretch.last_epoch;
+        state = Some(done);
+        if stopped {
+            break;
+        }
+    }
+    let last = schedule.last().expect("not empty").last_epoch;
+    if let Some(state) = state {
+        println!("retrained {} epochs in {:.0}s into {}", state.epochs_done, state.train_seconds, out.display());
+        report_early_stop(state.epochs_done, last);
+    } else {
+        println!("no time left to train; the same command resumes");
+    }
     Ok(())
 }

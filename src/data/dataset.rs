@@ -231,6 +231,24 @@ impl Dataset {
             .collect()
     }
 
+    /// `cases` with the interactions of `genres` deleted: their items leave every history, and a
+    /// case whose history is left empty is dropped (it has nothing to recommend from). Targets
+    /// stay: a case whose target is of a deleted genre is what the removal rate measures.
+    pub fn delete_from_histories(&self, cases: Vec<EvalCase>, genres: &[Genre]) -> Vec<EvalCase> {
+        if genres.is_empty() {
+            return cases;
+        }
+        let deleted = |item: ItemId| genres.iter().any(|&g| self.has_genre(item, g));
+        cases
+            .into_iter()
+            .map(|mut case| {
+                case.history.retain(|&item| !deleted(item));
+                case
+            })
+            .filter(|case| !case.history.is_empty())
+            .collect()
+    }
+
     /// Counts of items per genre across the vocabulary.
     pub fn genre_item_counts(&self) -> Vec<(Genre, usize)> {
         Genre::ALL
@@ -301,5 +319,29 @@ impl Dataset {
             }
         }
         Ok(dataset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::GenreSet;
+
+    #[test]
+    fn deleting_a_genre_removes_its_items_from_histories_and_drops_empty_ones() {
+        let item = |g: Genre| Item { title: format!("{g:?}"), genres: GenreSet::default().with(g) };
+        let ds = Dataset {
+            name: "t".into(),
+            items: vec![item(Genre::Action), item(Genre::Drama)],
+            users: vec![
+                User { key: "a".into(), items: vec![ItemId(0), ItemId(1), ItemId(0), ItemId(1)] },
+                User { key: "b".into(), items: vec![ItemId(0), ItemId(0), ItemId(1)] },
+            ],
+        };
+        let cases = ds.delete_from_histories(ds.eval_cases(Split::Test), &[Genre::Action]);
+        // User a keeps [1] before its target 1; user b's history [0, 0] is all Action: dropped.
+        assert_eq!(cases.len(), 1);
+        assert_eq!((cases[0].history.clone(), cases[0].target), (vec![ItemId(1)], ItemId(1)));
+        assert_eq!(ds.delete_from_histories(ds.eval_cases(Split::Test), &[]).len(), 2);
     }
 }

@@ -155,7 +155,7 @@ impl Bert4Rec {
         blocked: Tensor<3, Bool>,
         hook: &FfnHook,
     ) -> Encoding {
-        let capture = matches!(hook, FfnHook::Capture { .. });
+        let capture = hook.captures();
         let mut captured = Vec::new();
         let mut layer_inputs = Vec::new();
         let mut hidden = hidden;

@@ -83,6 +83,42 @@ fn at_position(a: Tensor<3>, position: usize, f: impl FnOnce(Tensor<2>) -> Tenso
     a.slice_assign([0..batch, position..position + 1, 0..d_ff], row)
 }
 
+/// Applies `hook` to layer `layer`'s activations `a`, `[batch, len, d_ff]`.
+fn apply_hook(a: Tensor<3>, layer: usize, hook: &FfnHook, captured: &mut Vec<Tensor<2>>) -> Tensor<3> {
+    let [_, len, d_ff] = a.dims();
+    match hook {
+        FfnHook::None => a,
+        FfnHook::Capture { position } => {
+            captured.push(at_row(&a, *position));
+            a
+        }
+        FfnHook::Replace { layer: l, position, values } if *l == layer => at_position(a, *position, |_| values.clone()),
+        FfnHook::Scale { layer: l, factors } if *l == layer => a * factors.clone(),
+        FfnHook::Zero { neurons, positions } => {
+            let here: Vec<usize> = neurons.iter().filter(|n| n.layer == layer).map(|n| n.index).collect();
+            if here.is_empty() {
+                return a;
+            }
+            let keep = keep_mask(d_ff, here.into_iter(), &a.device()).reshape([1, 1, d_ff]);
+            match positions {
+                Positions::All => a * keep,
+                Positions::At(p) => {
+                    debug_assert!(*p < len);
+                    at_position(a, *p, |row| row * keep.reshape([1, d_ff]))
+                }
+                Positions::From(p) => {
+                    debug_assert!(*p < len);
+                    let [batch, _, _] = a.dims();
+                    let tail = a.clone().slice([0..batch, *p..len, 0..d_ff]) * keep; // [batch, len - p, d_ff]
+                    a.slice_assign([0..batch, *p..len, 0..d_ff], tail)
+                }
+            }
+        }
+        FfnHook::Chain(hooks) => hooks.iter().fold(a, |a, h| apply_hook(a, layer, h, captured)),
+        FfnHook::Replace { .. } | FfnHook::Scale { .. } => a,
+    }
+}
+
 impl FeedForward {
     /// # Shapes
     /// - `x`: `[batch, len, d_model]`
@@ -96,30 +132,7 @@ impl FeedForward {
         captured: &mut Vec<Tensor<2>>,
     ) -> Tensor<3> {
         let a = gelu(self.w1.forward(x)); // [batch, len, d_ff]
-        let [_, len, d_ff] = a.dims();
-        let a = match hook {
-            FfnHook::None => a,
-            FfnHook::Capture { position } => {
-                captured.push(at_row(&a, *position));
-                a
-            }
-            FfnHook::Replace { layer: l, position, values } if *l == layer => {
-                at_position(a, *position, |_| values.clone())
-            }
-            FfnHook::Scale { layer: l, factors } if *l == layer => a * factors.clone(),
-            FfnHook::Zero { neurons, positions } => {
-                let here = neurons.iter().filter(|n| n.layer == layer).map(|n| n.index);
-                let keep = keep_mask(d_ff, here, &a.device()).reshape([1, 1, d_ff]);
-                match positions {
-                    Positions::All => a * keep,
-                    Positions::At(p) => {
-                        debug_assert!(*p < len);
-                        at_position(a, *p, |row| row * keep.reshape([1, d_ff]))
-                    }
-                }
-            }
-            FfnHook::Replace { .. } | FfnHook::Scale { .. } => a,
-        };
+        let a = apply_hook(a, layer, hook, captured);
         self.w2.forward(a) // [batch, len, d_model]
     }
 }

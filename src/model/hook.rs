@@ -19,6 +19,8 @@ pub enum Positions {
     All,
     /// One position (for next-item queries, the last one, where [MASK] sits).
     At(usize),
+    /// This position and every one after it (attribution appends copies of the [MASK] row).
+    From(usize),
 }
 
 /// What [`crate::model::Bert4Rec::encode`] does to the FFN activations `a = gelu(H W1 + b1)`.
@@ -44,4 +46,41 @@ pub enum FfnHook {
         neurons: Vec<Neuron>,
         positions: Positions,
     },
+    /// Each hook in turn (e.g. an earlier suppression edit, then attribution's scaling).
+    Chain(Vec<FfnHook>),
+}
+
+impl FfnHook {
+    /// Whether it records activations (a [`FfnHook::Capture`], alone or in a chain).
+    pub fn captures(&self) -> bool {
+        match self {
+            FfnHook::Capture { .. } => true,
+            FfnHook::Chain(hooks) => hooks.iter().any(FfnHook::captures),
+            _ => false,
+        }
+    }
+
+    /// `self`, then `next`.
+    pub fn then(self, next: FfnHook) -> FfnHook {
+        match (self, next) {
+            (FfnHook::None, next) => next,
+            (first, FfnHook::None) => first,
+            (FfnHook::Chain(mut hooks), next) => {
+                hooks.push(next);
+                FfnHook::Chain(hooks)
+            }
+            (first, next) => FfnHook::Chain(vec![first, next]),
+        }
+    }
+
+    /// The same hook with suppression at position `p` widened to `p` and everything after it.
+    pub fn from_position(self, p: usize) -> FfnHook {
+        match self {
+            FfnHook::Zero { neurons, positions: Positions::At(q) } if q == p => {
+                FfnHook::Zero { neurons, positions: Positions::From(p) }
+            }
+            FfnHook::Chain(hooks) => FfnHook::Chain(hooks.into_iter().map(|h| h.from_position(p)).collect()),
+            other => other,
+        }
+    }
 }

@@ -7,7 +7,7 @@ mod encoder;
 mod gru4rec;
 mod hook;
 mod input;
-mod loss;
+pub mod loss;
 mod recommender;
 
 pub use attention::{SelfAttention, SelfAttentionConfig};

@@ -13,7 +13,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const artifacts = join(root, 'tests', 'browser', 'artifacts');
 const port = 18000 + Math.floor(Math.random() * 1000);
 const origin = `http://127.0.0.1:${port}`;
-const SETTINGS = 'sequences=8&steps=4';
+// Small settings: the paper's method on 8 sequences × 4 IG steps; distillation 6 steps of 8.
+const SETTINGS = 'sequences=8&steps=4&distill-steps=6&distill-batch=8';
 let server, browser;
 
 before(async () => {
@@ -53,7 +54,7 @@ const share = (page, genre) => page.evaluate((g) => window.recforget.state[g ===
 
 test('WebGPU: forget Action changes the recommendations, reset restores them', { timeout: 900_000 }, async () => {
   // backend=webgpu: WebGPU or an error, never a silent fallback (the retrained model shares the device).
-  const { page, requests, errors } = await open(`backend=webgpu&genre=Action&${SETTINGS}`);
+  const { page, requests, errors } = await open(`backend=webgpu&genre=Action&method=neurons&${SETTINGS}`);
   assert.match(await page.textContent('#backend'), /WebGPU/);
   assert.match(await page.textContent('#parity'), /✓/);
   const before = await list(page, 'recs-before');
@@ -98,11 +99,20 @@ test('the CPU fallback gives the same top-10 as WebGPU', { timeout: 600_000 }, a
   await cpu.page.close();
 });
 
-test('CPU: the claims are measured live, the result exports, genres are forgotten in turn', { timeout: 900_000 }, async () => {
+test('CPU: distillation forgets, the claims are measured live, the result exports, genres are forgotten in turn', { timeout: 900_000 }, async () => {
   const { page, requests, errors } = await open(`backend=cpu&genre=Action&${SETTINGS}`);
+  assert.equal(await page.inputValue('#method'), 'rows,distill', 'the page forgets with a method that forgets by default');
+  const shareBefore1 = (await share(page, 'before')).genreShare.find(([g]) => g === 'Action')[1];
   await page.click('#forget');
   await page.waitForFunction(() => window.recforget.state.forgotten.length === 1 && document.querySelectorAll('#recs-after li').length === 10,
     null, { timeout: 300_000 });
+  const shareAfter1 = (await share(page, 'after')).genreShare.find(([g]) => g === 'Action')[1];
+  console.log(`this user's Action share of the top-10: ${shareBefore1} -> ${shareAfter1}`);
+  assert.ok(shareBefore1 > 0, 'the first sample user has Action in the top-10');
+  assert.ok(shareAfter1 < shareBefore1, 'distillation left the Action share of this user\'s top-10 where it was');
+  assert.match(await page.textContent('#neurons'), /distilled 6 steps of 8 sequences/);
+  // The history shows Action's interactions as deleted.
+  assert.ok((await page.$$('#history li.deleted')).length > 0, 'no history item is shown as deleted');
 
   await page.fill('#eval-users', '100');
   await page.click('#evaluate');
@@ -119,11 +129,13 @@ test('CPU: the claims are measured live, the result exports, genres are forgotte
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
   const result = JSON.parse(readFileSync(await download.path(), 'utf8'));
   assert.equal(result.lastForget.genre, 'Action');
-  assert.ok(result.lastForget.report.screening.neurons.length > 0, 'no neurons in the export');
-  assert.equal(result.lastForget.settings.ig.steps, 4);
+  assert.deepEqual(result.lastForget.reports.map((r) => r.method), ['rows', 'distill']);
+  assert.equal(result.lastForget.settings.distill.steps, 6);
   assert.equal(result.metrics.users, 100);
 
+  // The second genre with the paper's method composes with the first forget.
   await page.selectOption('#genre', 'Comedy');
+  await page.selectOption('#method', 'neurons');
   await page.click('#forget');
   // The label and the lists are drawn together, once the new recommendations are in.
   await page.waitForFunction(() => document.querySelector('#forgotten-label').textContent.includes('Comedy'), null, { timeout: 300_000 });

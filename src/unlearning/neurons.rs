@@ -1,4 +1,8 @@
-//! Finding and editing privacy neurons (the seed paper's Algorithms 1 and 2).
+//! The paper's method, exactly as published: find a genre's privacy neurons by integrated
+//! gradients (Algorithm 1) and zero them (Algorithm 2).
+//!
+//! Attribution uses users whose *validation* item is of the genre; the removal is measured on
+//! the *test* items, so attribution never sees what it is judged on.
 //!
 //! Screening: per sequence keep the neurons whose attribution exceeds `ratio` × the sequence's
 //! largest attribution over all layers; privacy neurons are those kept by more than P% of the
@@ -14,9 +18,16 @@ use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::NeuronAttribution;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+use crate::attribution::{IgConfig, NeuronAttribution, Objective, Query};
+use crate::clock::now_seconds;
+use crate::data::{Dataset, EvalCase, Genre, Split};
 use crate::error::{Error, Result};
-use crate::model::{Bert4Rec, FfnHook, Neuron, Positions};
+use crate::model::{Bert4Rec, Neuron};
+use crate::unlearning::{EditedModel, ForgetStage, Progress, RunContext, StageTimes, Work};
 
 /// Settings of the screening loop.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -165,13 +176,6 @@ pub enum Edit {
     SuppressAtMask,
 }
 
-/// A model after unlearning: the edited weights and the hook to run them with.
-#[derive(Clone, Debug)]
-pub struct Unlearned {
-    pub model: Bert4Rec,
-    pub hook: FfnHook,
-}
-
 /// A copy of `model` with the rows of W2 owned by `neurons` set to zero.
 pub fn zero_neurons(model: &Bert4Rec, neurons: &[Neuron]) -> Result<Bert4Rec> {
     let (d_model, n_layers, d_ff) = model.dims();
@@ -197,21 +201,129 @@ pub fn zero_neurons(model: &Bert4Rec, neurons: &[Neuron]) -> Result<Bert4Rec> {
     Ok(edited.valid())
 }
 
-/// Applies an edit and returns the unlearned model; `model` stays as it was.
-pub fn apply_edit(model: &Bert4Rec, neurons: &[Neuron], edit: Edit) -> Result<Unlearned> {
-    Ok(match edit {
-        Edit::ZeroWeights => Unlearned {
-            model: zero_neurons(model, neurons)?,
-            hook: FfnHook::None,
-        },
-        Edit::SuppressAtMask => Unlearned {
-            model: model.clone(),
-            hook: FfnHook::Zero {
-                neurons: neurons.to_vec(),
-                positions: Positions::At(model.max_len - 1),
-            },
-        },
-    })
+/// Settings of the paper's method; the defaults are the paper's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NeuronsConfig {
+    /// At most this many attribution sequences (a seeded sample).
+    pub sequences: usize,
+    /// Seed of the sample.
+    pub seed: u64,
+    pub ig: IgConfig,
+    pub screening: ScreeningConfig,
+    pub edit: Edit,
+}
+
+impl Default for NeuronsConfig {
+    fn default() -> Self {
+        NeuronsConfig {
+            sequences: 256,
+            seed: 7,
+            ig: IgConfig::default(),
+            screening: ScreeningConfig::default(),
+            edit: Edit::ZeroWeights,
+        }
+    }
+}
+
+/// What the paper's method found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NeuronsDetails {
+    pub config: NeuronsConfig,
+    /// Attribution sequences used.
+    pub sequences: usize,
+    pub screening: Screening,
+    /// Mean attribution per neuron over the sequences, `[n_layers][d_ff]` (the heat map).
+    pub mean_attribution: Vec<Vec<f32>>,
+}
+
+/// The validation cases whose target is of `genre`, seeded and capped, with the interactions of
+/// `deleted` genres removed from their histories.
+pub fn attribution_cases(dataset: &Dataset, genre: Genre, deleted: &[Genre], cap: usize, seed: u64) -> Vec<EvalCase> {
+    let cases: Vec<EvalCase> = dataset
+        .eval_cases(Split::Validation)
+        .into_iter()
+        .filter(|c| dataset.has_genre(c.target, genre))
+        .collect();
+    let mut cases = dataset.delete_from_histories(cases, deleted);
+    cases.shuffle(&mut StdRng::seed_from_u64(seed));
+    cases.truncate(cap);
+    cases
+}
+
+/// Applies the screened neurons to `state` as `edit` says.
+pub fn apply_edit(state: &mut EditedModel, neurons: &[Neuron], edit: Edit) -> Result<()> {
+    match edit {
+        Edit::ZeroWeights => state.model = zero_neurons(&state.model, neurons)?,
+        Edit::SuppressAtMask => {
+            zero_neurons(&state.model, neurons)?; // checks that they exist
+            state.suppressed.extend_from_slice(neurons);
+            state.suppressed.sort();
+            state.suppressed.dedup();
+        }
+    }
+    Ok(())
+}
+
+/// Attributes (on the model as `state` has it, earlier edits included), screens and edits
+/// `state` in place.
+pub(crate) async fn run(
+    state: &mut EditedModel,
+    dataset: &Dataset,
+    genre: Genre,
+    config: &NeuronsConfig,
+    context: &RunContext<'_>,
+    progress: &mut Progress<'_, ForgetStage>,
+) -> Result<(NeuronsDetails, StageTimes, Work)> {
+    let started = now_seconds();
+    let mut deleted = state.forgotten.clone();
+    deleted.retain(|&g| g != genre);
+    let cases = attribution_cases(dataset, genre, &deleted, config.sequences, config.seed);
+    if cases.is_empty() {
+        return Err(Error::Config(format!("no user's validation item is of genre {genre}: nothing to attribute")));
+    }
+    let genre_items: Vec<bool> = dataset.items.iter().map(|i| i.genres.contains(genre)).collect();
+    let genre_items = (config.ig.objective == Objective::GenreProbability).then_some(genre_items.as_slice());
+    let queries: Vec<Query<'_>> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
+    let base = state.hook();
+    let attributions = context
+        .attribute(&state.model, &queries, genre_items, &config.ig, &base, &mut |p| progress(ForgetStage::Attribution(p)))
+        .await?;
+    let attributed = now_seconds();
+    progress(ForgetStage::Screening);
+    let screening = screen(&attributions, &config.screening)?;
+    let (_, n_layers, d_ff) = state.model.dims();
+    let mut mean_attribution = vec![vec![0.0f32; d_ff]; n_layers];
+    for a in &attributions {
+        for (sum, layer) in mean_attribution.iter_mut().zip(&a.layers) {
+            sum.iter_mut().zip(layer).for_each(|(s, v)| *s += v / attributions.len() as f32);
+        }
+    }
+    let screened = now_seconds();
+    progress(ForgetStage::Editing);
+    apply_edit(state, &screening.neurons, config.edit)?;
+    let done = now_seconds();
+    let n = attributions.len();
+    let times = StageTimes {
+        attribution: attributed - started,
+        screening: screened - attributed,
+        editing: done - screened,
+        ..StageTimes::default()
+    };
+    let work = Work { forward: n * (1 + n_layers), backward: n * n_layers, optimizer_steps: 0 };
+    Ok((NeuronsDetails { config: config.clone(), sequences: n, screening, mean_attribution }, times, work))
+}
+
+/// Neurons ranked by mean attribution, highest first (for the trade-off sweep).
+pub fn rank_by_mean(mean_attribution: &[Vec<f32>]) -> Vec<Neuron> {
+    let mut all: Vec<(f32, Neuron)> = mean_attribution
+        .iter()
+        .enumerate()
+        .flat_map(|(layer, v)| v.iter().enumerate().map(move |(index, &a)| (a, Neuron { layer, index })))
+        .collect();
+    all.sort_by(|a, b| b.0.total_cmp(&a.0));
+    all.into_iter().map(|(_, n)| n).collect()
 }
 
 #[cfg(test)]

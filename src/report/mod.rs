@@ -2,6 +2,8 @@
 //! paper's rule, a trade-off sweep over how many neurons are zeroed, and the comparison with the
 //! baselines GRU4Rec and Caser. Native only.
 
+pub mod methods;
+
 use std::fmt::Write as _;
 
 use rand::SeedableRng;
@@ -11,13 +13,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::attribution::{Query, integrated_gradients};
 use crate::checkpoint::Checkpoint;
-use crate::comparison::{ModelFigures, Removal, mean_kl, percent_of, removal_rate, top10_overlap};
+use crate::measurement::{ModelFigures, Removal, mean_kl, percent_of, removal_rate, top10_overlap};
 use crate::data::{Dataset, EvalCase, Genre, Split};
 use crate::error::Result;
-use crate::forgetting::{ForgetConfig, ForgetReport, forget_genre, rank_by_mean};
+use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, NeuronsDetails, View, forget, rank_by_mean};
 use crate::metrics::{CaseResult, NegativeSampler, Protocol, ProtocolMetrics, evaluate_cases, score_histories};
 use crate::model::{Bert4Rec, FfnHook, Neuron};
-use crate::unlearning::{Unlearned, zero_neurons};
+use crate::unlearning::zero_neurons;
 
 /// The outcome for one genre under the paper's rule.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -41,6 +43,13 @@ pub struct GenreOutcome {
     pub closeness: Option<Closeness>,
 }
 
+impl GenreOutcome {
+    /// What the paper's method found.
+    pub fn neurons(&self) -> &NeuronsDetails {
+        self.forget.neurons().expect("genre outcomes run the paper's method")
+    }
+}
+
 /// How close the unlearned (and the original) model come to the retrained one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -60,7 +69,7 @@ pub struct Closeness {
 #[allow(clippy::too_many_arguments)]
 pub fn closeness(
     original: &Bert4Rec,
-    unlearned: &Unlearned,
+    unlearned: &EditedModel,
     retrained: &Bert4Rec,
     cases: &[EvalCase],
     results: [&[CaseResult]; 3],
@@ -70,7 +79,7 @@ pub fn closeness(
     let [before, after, retrained_results] = results;
     let sample: Vec<&[crate::data::ItemId]> = cases.iter().take(users).map(|c| c.history.as_slice()).collect();
     let p_retrained = score_histories(retrained, &sample, &FfnHook::None, device)?;
-    let p_unlearned = score_histories(&unlearned.model, &sample, &unlearned.hook, device)?;
+    let p_unlearned = score_histories(&unlearned.view(View::Served), &sample, &FfnHook::None, device)?;
     let p_original = score_histories(original, &sample, &FfnHook::None, device)?;
     Ok(Closeness {
         users: sample.len(),
@@ -114,8 +123,13 @@ pub fn genre_outcome(
     config: &ForgetConfig,
     device: &burn::tensor::Device,
 ) -> Result<GenreOutcome> {
-    let (forget, unlearned) = forget_genre(model, dataset, genre, config, device, |_| {})?;
-    let after = evaluate_cases(&unlearned.model, cases, sampler, &unlearned.hook, 256, device)?;
+    let start = EditedModel::new(model.clone());
+    let (mut reports, unlearned) = forget(&start, model, dataset, genre, config, device, |_| {})?;
+    let forget = reports.remove(0);
+    if forget.neurons().is_none() {
+        return Err(crate::Error::Config("the paper's tables need the paper's method (neurons)".into()));
+    }
+    let after = evaluate_cases(&unlearned.view(View::Served), cases, sampler, &FfnHook::None, 256, device)?;
     let retrained_results = match retrained {
         Some(r) => Some(evaluate_cases(&r.model, cases, sampler, &FfnHook::None, 256, device)?),
         None => None,
@@ -150,7 +164,7 @@ pub fn sweep(
     cases: &[EvalCase],
     sampler: &NegativeSampler,
     genre: Genre,
-    forget: &ForgetReport,
+    neurons: &NeuronsDetails,
     config: &ForgetConfig,
     device: &burn::tensor::Device,
 ) -> Result<Vec<SweepPoint>> {
@@ -162,13 +176,13 @@ pub fn sweep(
             .into_iter()
             .filter(|c| !dataset.has_genre(c.target, genre))
             .collect();
-        c.shuffle(&mut StdRng::seed_from_u64(config.seed ^ 0x07e5));
-        c.truncate(forget.sequences);
+        c.shuffle(&mut StdRng::seed_from_u64(config.neurons.seed ^ 0x07e5));
+        c.truncate(neurons.sequences);
         c
     };
     let queries: Vec<Query<'_>> = others.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
-    let other_attr = integrated_gradients(model, &queries, None, &config.ig, device, |_| {})?;
-    let mut contrast = forget.mean_attribution.clone();
+    let other_attr = integrated_gradients(model, &queries, None, &config.neurons.ig, &FfnHook::None, device, |_| {})?;
+    let mut contrast = neurons.mean_attribution.clone();
     for a in &other_attr {
         for (row, layer) in contrast.iter_mut().zip(&a.layers) {
             row.iter_mut().zip(layer).for_each(|(c, v)| *c -= v / other_attr.len() as f32);
@@ -177,7 +191,7 @@ pub fn sweep(
     let mut random: Vec<Neuron> = (0..n_layers).flat_map(|layer| (0..d_ff).map(move |index| Neuron { layer, index })).collect();
     random.shuffle(&mut StdRng::seed_from_u64(99));
     let rankings = [
-        ("attribution", rank_by_mean(&forget.mean_attribution)),
+        ("attribution", rank_by_mean(&neurons.mean_attribution)),
         ("contrastive", rank_by_mean(&contrast)),
         ("random", random),
     ];

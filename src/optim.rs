@@ -1,0 +1,66 @@
+//! What every training step shares, for training from scratch and for distillation alike:
+//! fresh autodiff leaves per thread, picking the parameters that move, and (natively) a
+//! data-parallel step whose update equals the single-threaded one.
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::tensor::Tensor;
+
+/// Makes every parameter a fresh autodiff leaf with the same parameter id. Each thread of a
+/// data-parallel step differentiates its own leaves (same ids, so the optimizer still sums the
+/// gradients per parameter): burn's autodiff graph must not share nodes between concurrent
+/// backward passes.
+pub struct FreshLeaves;
+
+impl ModuleMapper for FreshLeaves {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        param.map(|t| t.detach().require_grad())
+    }
+}
+
+/// The ids of a module's float parameters.
+#[derive(Default)]
+pub struct ParamIds(pub Vec<ParamId>);
+
+impl ModuleVisitor for ParamIds {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.id);
+    }
+}
+
+/// The ids of `module`'s float parameters.
+pub fn param_ids<M: Module>(module: &M) -> Vec<ParamId> {
+    let mut ids = ParamIds::default();
+    module.visit(&mut ids);
+    ids.0
+}
+
+/// Runs `work` on each part in its own thread on fresh leaves of `model` and returns the summed
+/// loss and each part's gradients, ready for `ModuleOptimizer::step_multi`. One part runs on the
+/// calling thread.
+#[cfg(not(target_family = "wasm"))]
+pub fn parallel_gradients<M, P, F>(
+    model: &M,
+    parts: &[P],
+    device: &burn::tensor::Device,
+    work: F,
+) -> (f32, burn::optim::MultiGradientsParams)
+where
+    M: Module + Sync,
+    P: Sync,
+    F: Fn(M, &P) -> (f32, burn::optim::GradientsParams) + Sync,
+{
+    let run = |part: &P| work(model.clone().map(&mut FreshLeaves), part);
+    let results: Vec<(f32, burn::optim::GradientsParams)> = if parts.len() == 1 {
+        vec![run(&parts[0])]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = parts.iter().map(|part| scope.spawn(|| run(part))).collect();
+            handles.into_iter().map(|h| h.join().expect("a training thread panicked")).collect()
+        })
+    };
+    let loss = results.iter().map(|(v, _)| v).sum();
+    let grads = burn::optim::MultiGradientsParams {
+        grads: results.into_iter().map(|(_, g)| (g, device.clone())).collect(),
+    };
+    (loss, grads)
+}

@@ -1,0 +1,308 @@
+//! The methods side by side (the paper's Tables 2 and 3, extended): for each genre, the paper's
+//! method, the methods that forget, the output filter and the retrained model, through the one
+//! measurement; the relearn curves; and a trade-off curve for `distill` over its steps K.
+//! Built as data ([`MethodsReport`], saved as JSON) and rendered to markdown and SVG from it.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Genre;
+use crate::error::Result;
+use crate::measurement::{EvalContext, Figures, MeasureSettings, Measurement, RelearnPoint, RelearnSettings, measure, relearn};
+use crate::metrics::Protocol;
+use crate::model::Bert4Rec;
+use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, Method, forget, methods_name};
+
+/// The compositions the report compares, in table order.
+pub fn compared_methods() -> Vec<Vec<Method>> {
+    vec![
+        vec![Method::Neurons],
+        vec![Method::Rows],
+        vec![Method::Distill],
+        vec![Method::Rows, Method::Distill],
+        vec![Method::Filter],
+    ]
+}
+
+/// A retrained model and what its checkpoint records.
+pub struct RetrainedModel<'a> {
+    pub model: &'a EditedModel,
+    /// Training time as if on the CPU (`CheckpointMeta::cpu_train_seconds`).
+    pub cpu_seconds: Option<f64>,
+    /// `CheckpointMeta::training_summary`, epochs and optimizer steps.
+    pub record: String,
+}
+
+/// One composition's run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodRun {
+    pub name: String,
+    pub methods: Vec<Method>,
+    pub reports: Vec<ForgetReport>,
+    /// Wall time of all its methods.
+    pub seconds: f64,
+}
+
+/// One point of the distill trade-off.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TradeoffPoint {
+    pub steps: usize,
+    pub seconds: f64,
+    /// Removal rate (pop100).
+    pub removal: f64,
+    /// Retain-user HR@10 (pop100) as a share of the original's.
+    pub retain_hr10: f64,
+    pub overlap: Option<f64>,
+    pub item_auc: f64,
+    pub user_auc: f64,
+}
+
+/// A named relearn curve.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RelearnCurve {
+    pub name: String,
+    pub points: Vec<RelearnPoint>,
+}
+
+/// Everything the report says about one genre.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenreMethods {
+    pub genre: Genre,
+    pub runs: Vec<MethodRun>,
+    pub measurement: Measurement,
+    pub relearn: Vec<RelearnCurve>,
+    pub tradeoff: Vec<TradeoffPoint>,
+    pub retrain_cpu_seconds: Option<f64>,
+    pub retrained_record: Option<String>,
+}
+
+/// The methods report.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodsReport {
+    pub command: String,
+    pub test_users: usize,
+    pub config: ForgetConfig,
+    pub settings: MeasureSettings,
+    pub relearn_settings: RelearnSettings,
+    pub genres: Vec<GenreMethods>,
+}
+
+/// Runs every compared method on `genre`, measures them with the retrained models, and records
+/// the relearn curves and the distill trade-off over `tradeoff_steps`.
+#[allow(clippy::too_many_arguments)]
+pub fn genre_methods(
+    ctx: &EvalContext<'_>,
+    original: &Bert4Rec,
+    genre: Genre,
+    config: &ForgetConfig,
+    retrained: Option<&RetrainedModel<'_>>,
+    second: Option<&EditedModel>,
+    settings: &MeasureSettings,
+    relearn_settings: Option<&RelearnSettings>,
+    tradeoff_steps: &[usize],
+) -> Result<GenreMethods> {
+    let start = EditedModel::new(original.clone());
+    let mut runs = Vec::new();
+    let mut edited = Vec::new();
+    for methods in compared_methods() {
+        let config = ForgetConfig { methods: methods.clone(), ..config.clone() };
+        let (reports, model) = forget(&start, original, ctx.dataset, genre, &config, ctx.device, |_| {})?;
+        let seconds = reports.iter().map(|r| r.times.total).sum();
+        runs.push(MethodRun { name: methods_name(&methods), methods, reports, seconds });
+        edited.push(model);
+    }
+    let mut models: Vec<(&str, &EditedModel)> = vec![("original", &start)];
+    models.extend(runs.iter().map(|r| r.name.as_str()).zip(edited.iter()));
+    let measurement = measure(ctx, genre, &models, retrained.map(|r| r.model), second, settings)?;
+    let mut curves = Vec::new();
+    if let Some(relearn_settings) = relearn_settings {
+        for (name, model) in &models {
+            if *name == "filter" {
+                continue; // its weights are the original's
+            }
+            curves.push(RelearnCurve { name: name.to_string(), points: relearn(ctx, genre, model, relearn_settings)? });
+        }
+        if let Some(r) = retrained {
+            curves.push(RelearnCurve { name: "retrained".into(), points: relearn(ctx, genre, r.model, relearn_settings)? });
+        }
+    }
+    let original_retain = measurement.models[0].served.retain.pop100.hr10();
+    let mut tradeoff = Vec::new();
+    for &steps in tradeoff_steps {
+        let mut config = ForgetConfig { methods: vec![Method::Rows, Method::Distill], ..config.clone() };
+        config.distill.steps = steps;
+        let (reports, model) = forget(&start, original, ctx.dataset, genre, &config, ctx.device, |_| {})?;
+        let light = MeasureSettings { draws: 0, ..*settings };
+        let m = measure(ctx, genre, &[("original", &start), ("distill", &model)], retrained.map(|r| r.model), None, &light)?;
+        let f = &m.models[1].served;
+        tradeoff.push(TradeoffPoint {
+            steps,
+            seconds: reports.iter().map(|r| r.times.total).sum(),
+            removal: f.removal.get(Protocol::Pop100 as usize).map_or(0.0, |r| r.rate),
+            retain_hr10: if original_retain > 0.0 { f.retain.pop100.hr10() / original_retain } else { 0.0 },
+            overlap: f.closeness.map(|c| c.overlap),
+            item_auc: f.membership.item_auc,
+            user_auc: f.membership.user_auc,
+        });
+    }
+    Ok(GenreMethods {
+        genre,
+        runs,
+        measurement,
+        relearn: curves,
+        tradeoff,
+        retrain_cpu_seconds: retrained.and_then(|r| r.cpu_seconds),
+        retrained_record: retrained.map(|r| r.record.clone()),
+    })
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+fn figures_row(md: &mut String, name: &str, f: &Figures, original: &Figures, seconds: Option<f64>, retrain: Option<f64>) {
+    let removal = |p: Protocol| f.removal.get(p as usize).map(|r| format!("{} [{:.1}, {:.1}]", pct(r.rate), 100.0 * r.low, 100.0 * r.high)).unwrap_or_else(|| "–".into());
+    let keep = |a: f64, b: f64| if b > 0.0 { pct(a / b) } else { "–".into() };
+    let closeness = f.closeness.map(|c| format!("{} / {:.3}", pct(c.overlap), c.kl)).unwrap_or_else(|| "–".into());
+    let time = match (seconds, retrain) {
+        (Some(s), Some(r)) => format!("{s:.1} s (×{:.0})", r / s.max(1e-9)),
+        (Some(s), None) => format!("{s:.1} s"),
+        _ => "–".into(),
+    };
+    let _ = writeln!(
+        md,
+        "| {name} | {} | {} | {} | {:.4} ({}) | {:.4} ({}) | {:.4} | {:.3} / {:.2} | {:.3} | {:.3} | {closeness} | {time} |",
+        removal(Protocol::Pop100),
+        removal(Protocol::Full),
+        pct(f.share),
+        f.retain.pop100.hr10(),
+        keep(f.retain.pop100.hr10(), original.retain.pop100.hr10()),
+        f.retain.full.hr10(),
+        keep(f.retain.full.hr10(), original.retain.full.hr10()),
+        f.overall.pop100.ndcg10(),
+        f.deleted.hr10,
+        f.deleted.mean_log_prob,
+        f.membership.item_auc,
+        f.membership.user_auc,
+    );
+}
+
+/// The report as markdown; chart files are named `relearn-<genre>.svg` and `tradeoff-<genre>.svg`.
+pub fn markdown(report: &MethodsReport) -> String {
+    let mut md = String::new();
+    let s = &report.settings;
+    let _ = writeln!(md, "# Forgetting that forgets: the methods side by side\n");
+    let _ = writeln!(md, "Produced by `{}`. {} test users; a model that forgot the genre is given histories without its items ({:?}); the original, the histories as recorded.\n", report.command, report.test_users, s.histories);
+    let _ = writeln!(md, "Methods: **neurons** = the paper's (zero the privacy neurons); **rows** = re-draw the genre's item rows, output bias below every other item; **distill** = {} steps of {} sequences distilling from the original with the genre deleted (KL + CE, {:?} parameters); **rows+distill** = both in turn; **filter** = −∞ at the output, a reference that leaves the model unchanged (its row *weights* is the same model read without the filter).\n",
+        report.config.distill.steps, report.config.distill.batch_size, report.config.distill.trainable);
+    let _ = writeln!(md, "Columns: removal = 1 − HR@10(forget set after) ÷ HR@10(before), 95% bootstrap interval; share = the genre's share of all users' top-10; retain HR@10 with its share of the original's; deleted = the genre's deleted training interactions ({} sampled): HR@10 (full ranking) / mean log-probability given the history before it without the genre; AUC item / user = membership ({} users; items with ≥ {} watchers), 0.5 = cannot tell who watched what; overlap / KL = top-10 overlap with the retrained model and KL(retrained ‖ model) on the retain users ({} users for KL); time and speedup over retraining on the CPU.\n",
+        s.deleted_interactions, s.membership_users, s.min_watchers, s.kl_users);
+    for g in &report.genres {
+        let slug = g.genre.name().to_lowercase().replace('\'', "");
+        let _ = writeln!(md, "## {}\n", g.genre);
+        if let Some(record) = &g.retrained_record {
+            let _ = writeln!(md, "Retrained without {}: {record}.\n", g.genre);
+        } else {
+            let _ = writeln!(md, "No retrained model for {}: `recforget retrain --exclude-genre {}` trains one.\n", g.genre, g.genre);
+        }
+        let _ = writeln!(md, "| model | removal pop100 | removal full | share | retain HR@10 pop100 | retain HR@10 full | NDCG@10 pop100 | deleted HR@10 / log p | AUC item | AUC user | overlap / KL with retrained | time |");
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+        let original = &g.measurement.models[0].served;
+        for m in &g.measurement.models {
+            let seconds = g.runs.iter().find(|r| r.name == m.name).map(|r| r.seconds);
+            figures_row(&mut md, &m.name, &m.served, original, seconds, g.retrain_cpu_seconds);
+            if let Some(w) = &m.weights {
+                figures_row(&mut md, &format!("{} (weights)", m.name), w, original, None, None);
+            }
+        }
+        if let Some(f) = &g.measurement.floor {
+            let _ = writeln!(md, "\nNoise floor: the two retrained models (seeds differ) overlap {} in their top-10 with KL {:.3}; no method can be expected closer.", pct(f.overlap), f.kl);
+        }
+        let _ = writeln!(md);
+        if !g.relearn.is_empty() {
+            let _ = writeln!(md, "![relearn](relearn-{slug}.svg)\n");
+            let steps: Vec<usize> = g.relearn[0].points.iter().map(|p| p.step).collect();
+            let _ = writeln!(md, "Relearn test ({} HR@10 pop100 after K fine-tuning steps on genre-rich users):\n", g.genre);
+            let _ = writeln!(md, "| model | {} |", steps.iter().map(|k| format!("K = {k}")).collect::<Vec<_>>().join(" | "));
+            let _ = writeln!(md, "|---|{}", "---|".repeat(steps.len()));
+            for c in &g.relearn {
+                let _ = writeln!(md, "| {} | {} |", c.name, c.points.iter().map(|p| format!("{:.3}", p.genre_hr10)).collect::<Vec<_>>().join(" | "));
+            }
+            let _ = writeln!(md);
+        }
+        if !g.tradeoff.is_empty() {
+            let _ = writeln!(md, "![trade-off](tradeoff-{slug}.svg)\n");
+            let _ = writeln!(md, "| distill steps K (after rows) | seconds | removal pop100 | retain HR@10 / original | overlap with retrained | AUC item | AUC user |\n|---|---|---|---|---|---|---|");
+            for p in &g.tradeoff {
+                let _ = writeln!(md, "| {} | {:.1} | {} | {} | {} | {:.3} | {:.3} |", p.steps, p.seconds, pct(p.removal), pct(p.retain_hr10), p.overlap.map_or("–".into(), pct), p.item_auc, p.user_auc);
+            }
+            let _ = writeln!(md);
+        }
+    }
+    md
+}
+
+/// A line chart: x = step, one series per curve, y = the genre's HR@10.
+pub fn relearn_svg(curves: &[RelearnCurve], title: &str) -> String {
+    let series: Vec<(String, Vec<(f64, f64)>)> =
+        curves.iter().map(|c| (c.name.clone(), c.points.iter().map(|p| (p.step as f64, p.genre_hr10)).collect())).collect();
+    line_chart(&series, title, "fine-tuning steps K", "genre HR@10 (pop100)")
+}
+
+/// Removal, retain HR@10 share, overlap and the membership AUCs against K.
+pub fn tradeoff_svg(points: &[TradeoffPoint], title: &str) -> String {
+    let curve = |name: &str, f: &dyn Fn(&TradeoffPoint) -> Option<f64>| {
+        (name.to_string(), points.iter().filter_map(|p| f(p).map(|v| (p.steps as f64, v))).collect::<Vec<_>>())
+    };
+    let series = vec![
+        curve("removal", &|p| Some(p.removal)),
+        curve("retain HR@10 / orig.", &|p| Some(p.retain_hr10)),
+        curve("overlap w. retrained", &|p| p.overlap),
+        curve("AUC item", &|p| Some(p.item_auc)),
+        curve("AUC user", &|p| Some(p.user_auc)),
+    ];
+    line_chart(&series, title, "distill steps K", "")
+}
+
+fn line_chart(series: &[(String, Vec<(f64, f64)>)], title: &str, x_label: &str, y_label: &str) -> String {
+    const COLOURS: [&str; 8] = ["#2c3e50", "#c0392b", "#2980b9", "#27ae60", "#8e44ad", "#d35400", "#7f8c8d", "#16a085"];
+    let (w, h, pad, legend) = (640.0, 320.0, 48.0, 170.0);
+    let max_x = series.iter().flat_map(|(_, p)| p.iter().map(|&(x, _)| x)).fold(1e-9, f64::max);
+    let max_y = series.iter().flat_map(|(_, p)| p.iter().map(|&(_, y)| y)).fold(1e-9, f64::max).max(0.1);
+    let x = |v: f64| pad + (w - pad - legend) * v / max_x;
+    let y = |v: f64| h - pad - (h - 2.0 * pad) * (v / max_y).clamp(0.0, 1.0);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/><text x=\"{pad}\" y=\"18\" font-size=\"13\">{title}</text>\
+         <line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/><line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{}\" stroke=\"#333\"/>\
+         <text x=\"8\" y=\"{}\" transform=\"rotate(-90 8 {})\">{y_label}</text>\
+         <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{x_label}</text>",
+        h - pad, w - legend, h - pad, h - pad, h / 2.0, h / 2.0, (w - legend) / 2.0, h - 10.0
+    );
+    for t in 0..=4 {
+        let v = max_y * t as f64 / 4.0;
+        let _ = write!(svg, "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v:.2}</text>", pad - 4.0, y(v) + 4.0);
+        let xv = max_x * t as f64 / 4.0;
+        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{xv:.0}</text>", x(xv), h - pad + 14.0);
+    }
+    for (i, (name, points)) in series.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        let line: Vec<String> = points.iter().map(|&(a, b)| format!("{:.1},{:.1}", x(a), y(b))).collect();
+        let _ = write!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"><title>{name}</title></polyline>\
+             <text x=\"{}\" y=\"{}\" fill=\"{colour}\">{name}</text>",
+            line.join(" "),
+            w - legend + 10.0,
+            pad + 14.0 * i as f64
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}

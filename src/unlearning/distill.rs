@@ -1,0 +1,252 @@
+//! Distillation towards a model that never saw the genre. The student starts from the current
+//! model; the teacher is the original model given the history without the forgotten genres'
+//! items, with those items removed from its output distribution (renormalised over the rest), a
+//! cheap stand-in for the retrained model. Training runs on a seeded sample of training
+//! sequences with the forgotten genres' items deleted, cloze-masked as in training, with
+//!
+//! ```text
+//! loss = kl_weight · KL(teacher ‖ student) + ce_weight · CE(student, true item)
+//! ```
+//!
+//! at the masked positions (the KL is computed as the cross-entropy against the teacher's
+//! distribution, which differs from it by the teacher's constant entropy).
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::activation::{log_softmax, softmax};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::now_seconds;
+use crate::data::{ClozeConfig, Dataset, ItemId, TrainingBatch};
+use crate::error::{Error, Result};
+use crate::model::loss::{cross_entropy, rows_at};
+use crate::model::{Bert4Rec, FfnHook, ModelInput};
+use crate::optim::param_ids;
+use crate::readback::read_f32;
+use crate::unlearning::{EditedModel, ForgetStage, Progress, RunContext, StageTimes, Work};
+
+/// Which parameters distillation moves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Trainable {
+    /// Every parameter (the default).
+    #[default]
+    All,
+    /// The FFNs, the output head and the output bias; embeddings and attention stay.
+    OutputSide,
+}
+
+/// Settings of the `distill` method.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DistillConfig {
+    /// Optimizer steps K.
+    pub steps: usize,
+    /// Sequences per step B.
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    pub learning_rate: f64,
+    /// Weight of KL(teacher ‖ student).
+    pub kl_weight: f64,
+    /// Weight of the cross-entropy on the (non-genre) true items.
+    pub ce_weight: f64,
+    /// Longest training window (the most recent items of each sequence).
+    pub window: usize,
+    pub trainable: Trainable,
+    /// Seed of the sequence sample, the masks and dropout.
+    pub seed: u64,
+}
+
+impl Default for DistillConfig {
+    fn default() -> Self {
+        DistillConfig {
+            steps: 30,
+            batch_size: 32,
+            learning_rate: 1e-3,
+            kl_weight: 1.0,
+            ce_weight: 1.0,
+            window: 200,
+            trainable: Trainable::All,
+            seed: 5,
+        }
+    }
+}
+
+impl DistillConfig {
+    /// The first setting that cannot run, if any.
+    pub fn problem(&self) -> Option<&'static str> {
+        [
+            (self.batch_size == 0, "distill batch size must be at least 1"),
+            (self.window < 2, "distill window must be at least 2"),
+            (!(self.learning_rate > 0.0 && self.learning_rate.is_finite()), "distill learning rate must be positive"),
+            (self.kl_weight < 0.0 || self.ce_weight < 0.0, "distill loss weights must be ≥ 0"),
+            (self.kl_weight + self.ce_weight <= 0.0, "at least one distill loss weight must be positive"),
+        ]
+        .into_iter()
+        .find(|(bad, _)| *bad)
+        .map(|(_, m)| m)
+    }
+}
+
+/// What distillation did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DistillDetails {
+    pub config: DistillConfig,
+    /// Sequences available after deleting the genres' items.
+    pub sequences: usize,
+    /// The loss of each step.
+    pub losses: Vec<f32>,
+}
+
+/// The teacher's side of a step: the original model, and which items it may not predict.
+pub struct Teacher<'a> {
+    pub model: &'a Bert4Rec,
+    /// `[1, num_items]`: −∞ at the hidden items, 0 elsewhere.
+    pub hidden: Tensor<2>,
+}
+
+impl<'a> Teacher<'a> {
+    pub fn new(model: &'a Bert4Rec, hidden: &[bool], device: &Device) -> Teacher<'a> {
+        let values: Vec<f32> = hidden.iter().map(|&h| if h { f32::NEG_INFINITY } else { 0.0 }).collect();
+        let hidden = Tensor::from_data(TensorData::new(values, [1, hidden.len()]), device);
+        Teacher { model, hidden }
+    }
+
+    /// The teacher's next-item distribution at the batch's scored positions.
+    ///
+    /// # Shapes
+    /// - returns `[targets, num_items]`
+    fn distribution(&self, batch: &TrainingBatch, device: &Device) -> Tensor<2> {
+        let input = ModelInput::new(&batch.input, device);
+        let hidden = self.model.encode(&input, &FfnHook::None).hidden; // [batch, len, d_model]
+        let logits = self.model.scores(rows_at(hidden, &batch.positions)); // [targets, num_items]
+        softmax(logits + self.hidden.clone(), 1)
+    }
+}
+
+/// One step's loss (times `scale`) and gradients on `batch`: single-threaded and async, so the
+/// browser calls it as it is and the native step calls it once per core.
+///
+/// `student` has autodiff leaves on `device.autodiff()`; the teacher runs on `device`.
+pub async fn distill_gradients(
+    student: &Bert4Rec,
+    teacher: &Teacher<'_>,
+    batch: &TrainingBatch,
+    hook: &FfnHook,
+    config: &DistillConfig,
+    scale: f64,
+    device: &Device,
+) -> Result<(f32, GradientsParams)> {
+    let autodiff = device.clone().autodiff();
+    let target = teacher.distribution(batch, device).autodiff(); // [targets, num_items]
+    let input = ModelInput::new(&batch.input, &autodiff);
+    let hidden = student.encode(&input, hook).hidden; // [batch, len, d_model]
+    let logits = student.scores(rows_at(hidden, &batch.positions)); // [targets, num_items]
+    let soft = (target * log_softmax(logits.clone(), 1)).sum_dim(1).mean().neg(); // [1]
+    let hard = cross_entropy(logits, &batch.targets); // [1]
+    let loss = (soft.mul_scalar(config.kl_weight) + hard.mul_scalar(config.ce_weight)).mul_scalar(scale);
+    let value = read_f32(loss.clone()).await?.first().copied().unwrap_or(f32::NAN);
+    let mut grads = loss.backward();
+    let grads = match config.trainable {
+        Trainable::All => GradientsParams::from_module(&mut grads, student),
+        Trainable::OutputSide => {
+            let mut ids = param_ids(&student.head);
+            ids.extend(param_ids(&student.head_norm));
+            ids.push(student.output_bias.id);
+            for layer in &student.layers {
+                ids.extend(param_ids(&layer.ffn));
+            }
+            GradientsParams::from_params(&mut grads, student, &ids)
+        }
+    };
+    Ok((value, grads))
+}
+
+/// One optimizer step: natively the batch is split over `threads` cores (the update is the
+/// single-threaded one up to rounding), in the browser it runs as it is.
+async fn step(
+    student: Bert4Rec,
+    optimizer: &mut ModuleOptimizer,
+    teacher: &Teacher<'_>,
+    batch: &TrainingBatch,
+    hook: &FfnHook,
+    config: &DistillConfig,
+    context: &RunContext<'_>,
+) -> Result<(Bert4Rec, f32)> {
+    #[cfg(not(target_family = "wasm"))]
+    if context.threads > 1 {
+        let total = batch.positions.len().max(1) as f64;
+        let parts = batch.split(context.threads);
+        let failed = std::sync::Mutex::new(None);
+        let (loss, grads) = crate::optim::parallel_gradients(&student, &parts, &context.device.clone().autodiff(), |local, part| {
+            let scale = part.positions.len() as f64 / total;
+            let run = distill_gradients(&local, teacher, part, hook, config, scale, context.device);
+            crate::readback::block_on(run).unwrap_or_else(|e| {
+                *failed.lock().expect("not poisoned") = Some(e);
+                (0.0, GradientsParams::new())
+            })
+        });
+        if let Some(e) = failed.into_inner().expect("not poisoned") {
+            return Err(e);
+        }
+        return Ok((optimizer.step_multi(config.learning_rate, student, grads), loss));
+    }
+    let (loss, grads) = distill_gradients(&student, teacher, batch, hook, config, 1.0, context.device).await?;
+    Ok((optimizer.step(config.learning_rate, student, grads), loss))
+}
+
+/// Distils `state` in place towards `original` with `state.forgotten` deleted.
+pub(crate) async fn run(
+    state: &mut EditedModel,
+    original: &Bert4Rec,
+    dataset: &Dataset,
+    config: &DistillConfig,
+    context: &RunContext<'_>,
+    progress: &mut Progress<'_, ForgetStage>,
+) -> Result<(DistillDetails, StageTimes, Work)> {
+    if let Some(problem) = config.problem() {
+        return Err(Error::Config(problem.into()));
+    }
+    let started = now_seconds();
+    let device = context.device;
+    let deleted: Vec<Vec<ItemId>> = dataset.train_sequences().iter().map(|s| state.history(dataset, s)).collect();
+    let users: Vec<usize> = (0..deleted.len()).filter(|&u| deleted[u].len() >= 2).collect();
+    if users.is_empty() {
+        return Err(Error::Config("no training sequence is left after deleting the genre: nothing to distil on".into()));
+    }
+    // The teacher hides every forgotten genre (and what the output filters hide).
+    let hidden: Vec<bool> = dataset
+        .items
+        .iter()
+        .zip(&state.hidden)
+        .map(|(item, &h)| h || state.forgotten.iter().any(|&g| item.genres.contains(g)))
+        .collect();
+    let teacher = Teacher::new(original, &hidden, device);
+    let hook = state.hook();
+    device.seed(config.seed);
+    let mut student = state.model.clone().train().map(&mut crate::optim::FreshLeaves);
+    let mut optimizer = AdamConfig::new().init();
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let cloze = ClozeConfig::default();
+    let window = config.window.min(state.model.max_len);
+    let mut losses = Vec::with_capacity(config.steps);
+    for index in 0..config.steps {
+        let picked: Vec<usize> = users.choose_multiple(&mut rng, config.batch_size.min(users.len())).copied().collect();
+        let sequences: Vec<&[ItemId]> = picked.iter().map(|&u| &deleted[u][deleted[u].len().saturating_sub(window)..]).collect();
+        let batch = TrainingBatch::cloze(&sequences, &picked, state.model.max_len, state.model.num_items, cloze, &mut rng);
+        let (updated, loss) = step(student, &mut optimizer, &teacher, &batch, &hook, config, context).await?;
+        student = updated;
+        losses.push(loss);
+        progress(ForgetStage::Training { step: index + 1, steps: config.steps, loss });
+    }
+    state.model = student.valid();
+    let sequences = config.steps * config.batch_size.min(users.len());
+    let times = StageTimes { training: now_seconds() - started, ..StageTimes::default() };
+    let work = Work { forward: 2 * sequences, backward: sequences, optimizer_steps: config.steps };
+    Ok((DistillDetails { config: *config, sequences: users.len(), losses }, times, work))
+}

@@ -1,0 +1,340 @@
+//! Unlearning a genre: the methods side by side behind one seam.
+//!
+//! A genre's knowledge can live in three places of BERT4Rec: its items' own rows (input
+//! embedding, tied output embedding, output bias), the shared attention and FFN weights, and the
+//! output head. Each method touches some of them:
+//!
+//! | method    | what it changes                                                        |
+//! |-----------|------------------------------------------------------------------------|
+//! | `neurons` | the paper's: zeroes a handful of shared FFN neurons (Algorithms 1, 2)  |
+//! | `rows`    | the genre's own rows: embeddings re-drawn, output bias set below all   |
+//! | `distill` | the weights, by training towards the original with the genre deleted   |
+//! | `filter`  | nothing: the genre's items get −∞ at the output (a reference)          |
+//!
+//! Methods compose: [`forget`] applies a list of them to an [`EditedModel`], and forgetting a
+//! second genre starts from the first's result. Whatever the methods, a forgotten genre's
+//! interactions count as deleted: the histories the edited model is given leave them out.
+
+mod distill;
+mod edited;
+mod filter;
+pub mod neurons;
+mod rows;
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+pub use distill::{DistillConfig, DistillDetails, Trainable};
+pub use edited::{EditedModel, View};
+pub use filter::FilterDetails;
+pub use neurons::{Edit, NeuronsConfig, NeuronsDetails, Screening, ScreeningConfig, rank_by_mean, zero_neurons};
+pub use rows::{RowBias, RowsConfig, RowsDetails};
+
+use crate::attribution::{IgConfig, IgProgress, NeuronAttribution, Query};
+use crate::clock::now_seconds;
+use crate::data::{Dataset, Genre};
+use crate::error::{Error, Result};
+use crate::model::{Bert4Rec, FfnHook};
+
+/// An unlearning method.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// The paper's: zero the genre's privacy neurons (the default, the claim under test).
+    #[default]
+    Neurons,
+    /// Re-draw the genre's own item rows and push its output bias below every other item's.
+    Rows,
+    /// Fine-tune towards the original model with the genre deleted from input and output.
+    Distill,
+    /// Hide the genre at the output; the model is unchanged (a reference, not unlearning).
+    Filter,
+}
+
+impl Method {
+    pub const ALL: [Method; 4] = [Method::Neurons, Method::Rows, Method::Distill, Method::Filter];
+
+    /// The name on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Neurons => "neurons",
+            Method::Rows => "rows",
+            Method::Distill => "distill",
+            Method::Filter => "filter",
+        }
+    }
+
+    /// One line for tables and the page.
+    pub fn description(self) -> &'static str {
+        match self {
+            Method::Neurons => "the paper's method: zero the genre's privacy neurons",
+            Method::Rows => "reset the genre's own item rows (embedding, output bias)",
+            Method::Distill => "distil from the original with the genre deleted",
+            Method::Filter => "output filter: hides the genre, leaves the model unchanged",
+        }
+    }
+
+    /// Whether it changes the model's weights (the filter does not: it is not unlearning).
+    pub fn edits_weights(self) -> bool {
+        self != Method::Filter
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Method {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Method::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
+            Error::Config(format!("unknown method `{s}`; the methods are neurons, rows, distill, filter"))
+        })
+    }
+}
+
+/// Parses `rows,distill` into the methods applied in that order.
+pub fn parse_methods(list: &str) -> Result<Vec<Method>> {
+    let methods: Vec<Method> = list.split([',', '+']).filter(|s| !s.trim().is_empty()).map(str::parse).collect::<Result<_>>()?;
+    if methods.is_empty() {
+        return Err(Error::Config("name at least one method: neurons, rows, distill or filter".into()));
+    }
+    Ok(methods)
+}
+
+/// The name of a composition, e.g. `rows+distill`.
+pub fn methods_name(methods: &[Method]) -> String {
+    methods.iter().map(|m| m.name()).collect::<Vec<_>>().join("+")
+}
+
+/// Everything that defines one forgetting run: the methods, applied in order, and each method's
+/// settings. The paper's settings sit at the top level (`sequences`, `ig`, `screening`, ...).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ForgetConfig {
+    pub methods: Vec<Method>,
+    #[serde(flatten)]
+    pub neurons: NeuronsConfig,
+    pub rows: RowsConfig,
+    pub distill: DistillConfig,
+}
+
+impl Default for ForgetConfig {
+    fn default() -> Self {
+        ForgetConfig {
+            methods: vec![Method::Neurons],
+            neurons: NeuronsConfig::default(),
+            rows: RowsConfig::default(),
+            distill: DistillConfig::default(),
+        }
+    }
+}
+
+impl ForgetConfig {
+    /// The defaults with these methods.
+    pub fn with_methods(methods: Vec<Method>) -> ForgetConfig {
+        ForgetConfig { methods, ..ForgetConfig::default() }
+    }
+}
+
+/// The stages a forgetting run reports.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "stage", rename_all = "camelCase")]
+pub enum ForgetStage {
+    Attribution(IgProgress),
+    Screening,
+    Editing,
+    #[serde(rename_all = "camelCase")]
+    Training { step: usize, steps: usize, loss: f32 },
+}
+
+/// Seconds per stage (0 where a method has no such stage).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageTimes {
+    pub attribution: f64,
+    pub screening: f64,
+    pub editing: f64,
+    pub training: f64,
+    pub total: f64,
+}
+
+/// Work done, counted in sequence passes through the encoder and optimizer steps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Work {
+    /// Forward passes of one sequence (an extended IG sequence counts once).
+    pub forward: usize,
+    /// Backward passes of one sequence.
+    pub backward: usize,
+    pub optimizer_steps: usize,
+}
+
+/// What one method found and did, by method.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "lowercase")]
+pub enum MethodDetails {
+    Neurons(NeuronsDetails),
+    Rows(RowsDetails),
+    Distill(DistillDetails),
+    Filter(FilterDetails),
+}
+
+impl MethodDetails {
+    pub fn method(&self) -> Method {
+        match self {
+            MethodDetails::Neurons(_) => Method::Neurons,
+            MethodDetails::Rows(_) => Method::Rows,
+            MethodDetails::Distill(_) => Method::Distill,
+            MethodDetails::Filter(_) => Method::Filter,
+        }
+    }
+}
+
+/// What forgetting a genre with one method found and did: the fields every method shares, and
+/// the method's own part (flattened: `{"genre", "times", "work", "method": "neurons", ...}`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForgetReport {
+    pub genre: Genre,
+    pub times: StageTimes,
+    pub work: Work,
+    #[serde(flatten)]
+    pub details: MethodDetails,
+}
+
+impl ForgetReport {
+    pub fn method(&self) -> Method {
+        self.details.method()
+    }
+
+    /// What the paper's method found, if this report is of it.
+    pub fn neurons(&self) -> Option<&NeuronsDetails> {
+        match &self.details {
+            MethodDetails::Neurons(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// A progress callback as the methods take it: natively it may be called from worker threads.
+#[cfg(not(target_family = "wasm"))]
+pub type Progress<'a, T> = dyn FnMut(T) + Send + 'a;
+#[cfg(target_family = "wasm")]
+pub type Progress<'a, T> = dyn FnMut(T) + 'a;
+
+/// Progress callbacks: natively they may be called from the worker threads.
+#[cfg(not(target_family = "wasm"))]
+pub trait OnProgress: FnMut(ForgetStage) + Send {}
+#[cfg(not(target_family = "wasm"))]
+impl<T: FnMut(ForgetStage) + Send> OnProgress for T {}
+#[cfg(target_family = "wasm")]
+pub trait OnProgress: FnMut(ForgetStage) {}
+#[cfg(target_family = "wasm")]
+impl<T: FnMut(ForgetStage)> OnProgress for T {}
+
+/// Where the work runs: the device, and natively how many CPU threads split it (the browser
+/// runs it single-threaded and async).
+#[derive(Clone, Debug)]
+pub struct RunContext<'a> {
+    pub device: &'a Device,
+    pub threads: usize,
+}
+
+impl RunContext<'_> {
+    /// Integrated gradients on `model` with `base` (earlier edits) in every pass.
+    pub(crate) async fn attribute(
+        &self,
+        model: &Bert4Rec,
+        queries: &[Query<'_>],
+        genre_items: Option<&[bool]>,
+        config: &IgConfig,
+        base: &FfnHook,
+        progress: &mut Progress<'_, IgProgress>,
+    ) -> Result<Vec<NeuronAttribution>> {
+        #[cfg(not(target_family = "wasm"))]
+        if self.threads > 1 {
+            let progress = std::sync::Mutex::new(progress);
+            return crate::attribution::integrated_gradients(model, queries, genre_items, config, base, self.device, |p| {
+                if let Ok(mut report) = progress.lock() {
+                    report(p)
+                }
+            });
+        }
+        crate::attribution::integrated_gradients_async(model, queries, genre_items, config, base, self.device, |p| progress(p)).await
+    }
+}
+
+/// Forgets `genre` with `config.methods`, in order, starting from `state` (which may carry
+/// earlier edits); `original` is the model before any forgetting (distillation's teacher).
+/// Returns one report per method and the edited model; `state` is not changed.
+pub async fn forget_async(
+    state: &EditedModel,
+    original: &Bert4Rec,
+    dataset: &Dataset,
+    genre: Genre,
+    config: &ForgetConfig,
+    context: &RunContext<'_>,
+    mut progress: impl OnProgress,
+) -> Result<(Vec<ForgetReport>, EditedModel)> {
+    if config.methods.is_empty() {
+        return Err(Error::Config("name at least one method: neurons, rows, distill or filter".into()));
+    }
+    if state.model.num_items != dataset.num_items() {
+        return Err(Error::Config(format!(
+            "the model knows {} items but the data has {}: they do not belong together",
+            state.model.num_items,
+            dataset.num_items()
+        )));
+    }
+    let mut edited = state.clone();
+    edited.forget(genre, dataset);
+    let mut reports = Vec::with_capacity(config.methods.len());
+    for &method in &config.methods {
+        let started = now_seconds();
+        let (details, mut times, work) = match method {
+            Method::Neurons => {
+                let (d, t, w) = neurons::run(&mut edited, dataset, genre, &config.neurons, context, &mut progress).await?;
+                (MethodDetails::Neurons(d), t, w)
+            }
+            Method::Rows => {
+                let (d, t, w) = rows::run(&mut edited, dataset, genre, &config.rows, context.device).await?;
+                (MethodDetails::Rows(d), t, w)
+            }
+            Method::Distill => {
+                let (d, t, w) =
+                    distill::run(&mut edited, original, dataset, &config.distill, context, &mut progress).await?;
+                (MethodDetails::Distill(d), t, w)
+            }
+            Method::Filter => {
+                let (d, t, w) = filter::run(&mut edited, dataset, genre);
+                (MethodDetails::Filter(d), t, w)
+            }
+        };
+        times.total = now_seconds() - started;
+        reports.push(ForgetReport { genre, times, work, details });
+    }
+    Ok((reports, edited))
+}
+
+/// [`forget_async`], blocking, with attribution and training split over the CPU cores when the
+/// device is the CPU.
+#[cfg(not(target_family = "wasm"))]
+pub fn forget(
+    state: &EditedModel,
+    original: &Bert4Rec,
+    dataset: &Dataset,
+    genre: Genre,
+    config: &ForgetConfig,
+    device: &Device,
+    progress: impl OnProgress,
+) -> Result<(Vec<ForgetReport>, EditedModel)> {
+    let threads = if *device == Device::flex() { crate::parallel::cores() } else { 1 };
+    let context = RunContext { device, threads };
+    crate::readback::block_on(forget_async(state, original, dataset, genre, config, &context, progress))
+}

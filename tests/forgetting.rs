@@ -1,0 +1,194 @@
+//! The unlearning methods behind one seam, on a synthetic two-genre data set and a tiny seeded
+//! model: distillation forgets, edits compose, rows and filters do what they say.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use recforget::data::{Dataset, Genre, ItemId, Split};
+use recforget::measurement::{EvalContext, MeasureSettings, measure};
+use recforget::metrics::{NegativeSampler, score_histories};
+use recforget::model::{Bert4Rec, FfnHook};
+use recforget::unlearning::{Edit, EditedModel, ForgetConfig, Method, MethodDetails, View, forget};
+
+/// The data and the trained model, shared by the tests (training takes a few seconds).
+fn fixture() -> &'static (Dataset, Bert4Rec) {
+    static FIXTURE: OnceLock<(Dataset, Bert4Rec)> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let ds = common::two_genres(96, 12);
+        let model = common::trained_on_two_genres(&ds);
+        (ds, model)
+    })
+}
+
+/// Mean probability mass of `genre`'s items at the next position, over the test histories
+/// (as the edited model is given them) of every user.
+fn genre_mass(edited: &EditedModel, ds: &Dataset, genre: Genre, view: View) -> f64 {
+    let cases = edited.cases(ds, ds.eval_cases(Split::Test));
+    let histories: Vec<&[ItemId]> = cases.iter().map(|c| c.history.as_slice()).collect();
+    let rows = score_histories(&edited.view(view), &histories, &FfnHook::None, &common::device()).unwrap();
+    let mass: f64 = rows
+        .iter()
+        .map(|row| {
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+            let total: f64 = row.iter().map(|&v| (v as f64 - max).exp()).sum();
+            let genre: f64 = (0..row.len()).filter(|&i| ds.has_genre(ItemId(i as u32), genre)).map(|i| (row[i] as f64 - max).exp()).sum();
+            genre / total
+        })
+        .sum();
+    mass / rows.len() as f64
+}
+
+/// Accuracy on `genre`: the share of the test users whose next item is of `genre` whose top
+/// recommendation is of `genre` too.
+fn genre_accuracy(edited: &EditedModel, ds: &Dataset, genre: Genre) -> f64 {
+    let cases: Vec<_> = edited.cases(ds, ds.eval_cases(Split::Test)).into_iter().filter(|c| ds.has_genre(c.target, genre)).collect();
+    let sampler = NegativeSampler::new(ds, 1);
+    let results = recforget::metrics::evaluate_cases(&edited.view(View::Served), &cases, &sampler, &FfnHook::None, 64, &common::device()).unwrap();
+    results.iter().filter(|r| ds.has_genre(r.top[0], genre)).count() as f64 / results.len() as f64
+}
+
+#[test]
+fn distill_drives_the_genre_mass_near_zero_and_keeps_the_other_genre() {
+    let (ds, model) = fixture();
+    let original = EditedModel::new(model.clone());
+    let before_mass = genre_mass(&original, ds, Genre::Action, View::Weights);
+    let before_comedy = genre_accuracy(&original, ds, Genre::Comedy);
+    assert!(before_mass > 0.3, "the trained model recommends Action ({before_mass:.3})");
+    assert!(before_comedy > 0.9, "the trained model predicts Comedy for Comedy fans ({before_comedy:.3})");
+    let mut config = ForgetConfig::with_methods(vec![Method::Distill]);
+    config.distill.steps = 40;
+    config.distill.batch_size = 16;
+    config.distill.learning_rate = 3e-3;
+    let (reports, edited) = forget(&original, model, ds, Genre::Action, &config, &common::device(), |_| {}).unwrap();
+    let MethodDetails::Distill(details) = &reports[0].details else { panic!("a distill report") };
+    assert_eq!(details.losses.len(), 40);
+    assert_eq!(reports[0].work.optimizer_steps, 40);
+    let after_mass = genre_mass(&edited, ds, Genre::Action, View::Weights);
+    let after_comedy = genre_accuracy(&edited, ds, Genre::Comedy);
+    assert!(after_mass < 0.05, "Action mass {before_mass:.3} → {after_mass:.3}");
+    assert!(after_comedy >= 0.9 * before_comedy, "Comedy accuracy {before_comedy:.3} → {after_comedy:.3}");
+}
+
+#[test]
+fn rows_reset_only_the_genres_own_rows() {
+    let (ds, model) = fixture();
+    let original = EditedModel::new(model.clone());
+    let config = ForgetConfig::with_methods(vec![Method::Rows]);
+    let (reports, edited) = forget(&original, model, ds, Genre::Action, &config, &common::device(), |_| {}).unwrap();
+    let MethodDetails::Rows(details) = &reports[0].details else { panic!("a rows report") };
+    assert_eq!(details.items, 16);
+    let bias = |m: &Bert4Rec| m.output_bias.val().into_data().try_to_vec::<f32>().unwrap();
+    let rows = |m: &Bert4Rec| m.item_embedding.weight.val().into_data().try_to_vec::<f32>().unwrap();
+    let (b0, b1) = (bias(model), bias(&edited.model));
+    let lowest_comedy = b1[16..].iter().copied().fold(f32::INFINITY, f32::min);
+    assert!(b1[..16].iter().all(|&b| b < lowest_comedy), "Action biases below every Comedy bias");
+    assert_eq!(b0[16..], b1[16..]);
+    let d = 32; // embedding rows: 0 PAD, 1..=32 items, 33 MASK; d_model 32
+    let (e0, e1) = (rows(model), rows(&edited.model));
+    assert_eq!(e0[..d], e1[..d], "PAD unchanged");
+    for item in 0..16 {
+        assert_ne!(e0[(item + 1) * d..(item + 2) * d], e1[(item + 1) * d..(item + 2) * d], "Action row {item} re-drawn");
+    }
+    assert_eq!(e0[17 * d..], e1[17 * d..], "Comedy and MASK rows unchanged");
+    // Seeded: the same run gives the same rows.
+    let (_, again) = forget(&original, model, ds, Genre::Action, &config, &common::device(), |_| {}).unwrap();
+    assert_eq!(rows(&again.model), e1);
+}
+
+#[test]
+fn the_filter_hides_the_genre_when_served_and_leaves_the_weights() {
+    let (ds, model) = fixture();
+    let original = EditedModel::new(model.clone());
+    let config = ForgetConfig::with_methods(vec![Method::Filter]);
+    let (_, edited) = forget(&original, model, ds, Genre::Action, &config, &common::device(), |_| {}).unwrap();
+    assert!(genre_mass(&edited, ds, Genre::Action, View::Served) == 0.0);
+    // Read without the filter it is the original model (given the same histories).
+    let mut same_histories = original.clone();
+    same_histories.forgotten = vec![Genre::Action];
+    let unfiltered = genre_mass(&same_histories, ds, Genre::Action, View::Weights);
+    assert!(unfiltered > 0.0);
+    assert_eq!(genre_mass(&edited, ds, Genre::Action, View::Weights), unfiltered);
+    let h = [ItemId(17), ItemId(18)];
+    let plain = score_histories(model, &[&h], &FfnHook::None, &common::device()).unwrap();
+    let weights = score_histories(&edited.view(View::Weights), &[&h], &FfnHook::None, &common::device()).unwrap();
+    assert_eq!(plain, weights);
+}
+
+#[test]
+fn edits_compose_across_genres_and_methods() {
+    let (ds, model) = fixture();
+    let original = EditedModel::new(model.clone());
+    let mut paper = ForgetConfig::default();
+    paper.neurons.sequences = 16;
+    paper.neurons.ig.steps = 4;
+    paper.neurons.edit = Edit::SuppressAtMask;
+    let (first, after_action) = forget(&original, model, ds, Genre::Action, &paper, &common::device(), |_| {}).unwrap();
+    let action_neurons = first[0].neurons().unwrap().screening.neurons.clone();
+    assert!(!action_neurons.is_empty(), "screening found neurons for Action");
+    let (second, after_both) = forget(&after_action, model, ds, Genre::Comedy, &paper, &common::device(), |_| {}).unwrap();
+    // Both suppressions are kept (forgetting Comedy used to drop Action's).
+    for n in &action_neurons {
+        assert!(after_both.suppressed.contains(n), "{n:?} is still suppressed");
+    }
+    for n in &second[0].neurons().unwrap().screening.neurons {
+        assert!(after_both.suppressed.contains(n));
+    }
+    assert_eq!(after_both.forgotten, vec![Genre::Action, Genre::Comedy]);
+    // Attribution for Comedy ran on the model with Action's edit: suppressed neurons are silent.
+    let mean = &second[0].neurons().unwrap().mean_attribution;
+    for n in &action_neurons {
+        assert_eq!(mean[n.layer][n.index], 0.0, "{n:?} was attributed although suppressed");
+    }
+    // Mixed methods and edit kinds: rows and the filter for Action, then the paper's method
+    // (suppression) for Comedy: the result carries all three edits.
+    let (_, action) =
+        forget(&original, model, ds, Genre::Action, &ForgetConfig::with_methods(vec![Method::Rows, Method::Filter]), &common::device(), |_| {})
+            .unwrap();
+    let (_, both) = forget(&action, model, ds, Genre::Comedy, &paper, &common::device(), |_| {}).unwrap();
+    assert!(both.hidden[..16].iter().all(|&h| h) && both.hidden[16..].iter().all(|&h| !h));
+    assert_eq!(both.model.output_bias.val().into_data().to_vec::<f32>().unwrap()[..16], action.model.output_bias.val().into_data().to_vec::<f32>().unwrap()[..16]);
+    assert!(!both.suppressed.is_empty());
+    let h = [ItemId(17), ItemId(18)];
+    let served = score_histories(&both.view(View::Served), &[&h], &FfnHook::None, &common::device()).unwrap().remove(0);
+    assert!(served[..16].iter().all(|&s| s == f32::NEG_INFINITY) && served[16..].iter().all(|s| s.is_finite()));
+    // With both genres deleted nothing is left to distil on: a clear error.
+    let error = forget(&both, model, ds, Genre::Comedy, &ForgetConfig::with_methods(vec![Method::Distill]), &common::device(), |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("nothing to distil on"), "{error}");
+}
+
+#[test]
+fn one_measurement_tells_a_filter_from_unlearning() {
+    let (ds, model) = fixture();
+    let original = EditedModel::new(model.clone());
+    let (_, filtered) =
+        forget(&original, model, ds, Genre::Action, &ForgetConfig::with_methods(vec![Method::Filter]), &common::device(), |_| {}).unwrap();
+    let (_, rows) =
+        forget(&original, model, ds, Genre::Action, &ForgetConfig::with_methods(vec![Method::Rows]), &common::device(), |_| {}).unwrap();
+    let cases = ds.eval_cases(Split::Test);
+    let sampler = NegativeSampler::new(ds, 3);
+    let ctx = EvalContext { dataset: ds, cases: &cases, sampler: &sampler, device: &common::device() };
+    let settings = MeasureSettings { membership_users: 96, min_watchers: 5, deleted_interactions: 200, kl_users: 40, draws: 100, ..MeasureSettings::default() };
+    let m = measure(&ctx, Genre::Action, &[("original", &original), ("filter", &filtered), ("rows", &rows)], Some(&rows), None, &settings).unwrap();
+    assert_eq!(m.models.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), vec!["original", "filter", "rows", "retrained"]);
+    let original_figures = &m.get("original").unwrap().served;
+    assert!(original_figures.removal.is_empty(), "the original is the reference");
+    assert!(original_figures.share > 0.2);
+    let filter = m.get("filter").unwrap();
+    assert_eq!(filter.served.share, 0.0);
+    // Every Action target ties with the other 15 Action items at −∞: no hit is left.
+    assert_eq!(filter.served.removal[0].rate, 1.0);
+    // Served, every Action score is −∞: the scores cannot tell anyone apart.
+    assert_eq!(filter.served.membership.user_auc, 0.5);
+    assert_eq!(filter.served.deleted.hr10, 0.0);
+    let weights = filter.weights.as_ref().expect("a filter is also measured from its weights");
+    assert!(weights.share > 0.2, "the weights still recommend Action");
+    assert!(weights.deleted.hr10 > filter.served.deleted.hr10);
+    // Measured against itself as the retrained model, rows is exactly as close as can be.
+    let rows_figures = &m.get("rows").unwrap().served;
+    let closeness = rows_figures.closeness.unwrap();
+    assert_eq!(closeness.overlap, 1.0);
+    assert!(closeness.kl.abs() < 1e-9);
+}
