@@ -53,7 +53,7 @@ pub(crate) struct ForgetArgs {
     #[arg(long, default_value_t = 32)]
     pub(crate) distill_batch: usize,
     /// distill: Adam's learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 5e-3)]
     pub(crate) distill_lr: f64,
     /// distill: which parameters move.
     #[arg(long, value_enum, default_value_t = TrainableArg::All)]
@@ -92,6 +92,7 @@ pub(crate) enum EditArg {
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub(crate) enum TrainableArg {
     All,
+    Shared,
     OutputSide,
 }
 
@@ -116,6 +117,7 @@ impl ForgetArgs {
         config.distill.learning_rate = self.distill_lr;
         config.distill.trainable = match self.trainable {
             TrainableArg::All => Trainable::All,
+            TrainableArg::Shared => Trainable::Shared,
             TrainableArg::OutputSide => Trainable::OutputSide,
         };
         config.rows.bias = match self.row_bias {
@@ -190,10 +192,13 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
         ..MeasureSettings::default()
     };
     let name = methods_name(&config.methods);
+    // The original given histories without the genre: what deleting the interactions alone does.
+    let mut deletion_only = start.clone();
+    deletion_only.forget(genre, &dataset);
     let measurement = measure(
         &ctx,
         genre,
-        &[("original", &start), (name.as_str(), &edited)],
+        &[("original", &start), ("deletion only", &deletion_only), (name.as_str(), &edited)],
         retrained.as_ref().map(|(m, _)| m),
         second.as_ref().map(|(m, _)| m),
         &settings,

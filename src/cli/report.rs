@@ -42,7 +42,7 @@ pub(crate) struct ReportArgs {
     #[arg(long, num_args = 1.., default_values = ["Action", "Drama", "Comedy"])]
     pub(crate) method_genres: Vec<String>,
     /// Distill steps of the methods part's trade-off curve (none: no curve).
-    #[arg(long, num_args = 0.., default_values_t = [0usize, 10, 30, 60])]
+    #[arg(long, num_args = 0.., default_values_t = [10usize, 30, 60])]
     pub(crate) tradeoff_steps: Vec<usize>,
     /// Skip the relearn curves of the methods part.
     #[arg(long)]
@@ -120,7 +120,7 @@ fn methods_report(args: &ReportArgs) -> Result<()> {
             std::fs::write(args.out.join(format!("relearn-{slug}.svg")), relearn_svg(&g.relearn, &format!("{}: relearning the genre", g.genre)))?;
         }
         if !g.tradeoff.is_empty() {
-            std::fs::write(args.out.join(format!("tradeoff-{slug}.svg")), tradeoff_svg(&g.tradeoff, &format!("{}: rows + distill over K", g.genre)))?;
+            std::fs::write(args.out.join(format!("tradeoff-{slug}.svg")), tradeoff_svg(&g.tradeoff, &format!("{}: distill over K", g.genre)))?;
         }
     }
     std::fs::write(args.out.join("methods.json"), serde_json::to_string_pretty(&report)?)?;

@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::measurement::{EvalContext, Figures, MeasureSettings, Measurement, RelearnPoint, RelearnSettings, measure, relearn};
 use crate::metrics::Protocol;
 use crate::model::Bert4Rec;
-use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, Method, forget, methods_name};
+use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, Method, Trainable, forget, methods_name};
 
 /// The compositions the report compares, in table order.
 pub fn compared_methods() -> Vec<Vec<Method>> {
@@ -111,20 +111,27 @@ pub fn genre_methods(
     let mut runs = Vec::new();
     let mut edited = Vec::new();
     for methods in compared_methods() {
-        let config = ForgetConfig { methods: methods.clone(), ..config.clone() };
+        let mut config = ForgetConfig { methods: methods.clone(), ..config.clone() };
+        if methods.contains(&Method::Rows) {
+            // Distillation after `rows` leaves the re-drawn rows as drawn.
+            config.distill.trainable = Trainable::Shared;
+        }
         let (reports, model) = forget(&start, original, ctx.dataset, genre, &config, ctx.device, |_| {})?;
         let seconds = reports.iter().map(|r| r.times.total).sum();
         runs.push(MethodRun { name: methods_name(&methods), methods, reports, seconds });
         edited.push(model);
     }
-    let mut models: Vec<(&str, &EditedModel)> = vec![("original", &start)];
+    // The original given histories without the genre: what deleting the interactions alone does.
+    let mut deletion_only = start.clone();
+    deletion_only.forget(genre, ctx.dataset);
+    let mut models: Vec<(&str, &EditedModel)> = vec![("original", &start), ("deletion only", &deletion_only)];
     models.extend(runs.iter().map(|r| r.name.as_str()).zip(edited.iter()));
     let measurement = measure(ctx, genre, &models, retrained.map(|r| r.model), second, settings)?;
     let mut curves = Vec::new();
     if let Some(relearn_settings) = relearn_settings {
         for (name, model) in &models {
-            if *name == "filter" {
-                continue; // its weights are the original's
+            if *name == "filter" || *name == "deletion only" {
+                continue; // their weights are the original's
             }
             curves.push(RelearnCurve { name: name.to_string(), points: relearn(ctx, genre, model, relearn_settings)? });
         }
@@ -135,7 +142,7 @@ pub fn genre_methods(
     let original_retain = measurement.models[0].served.retain.pop100.hr10();
     let mut tradeoff = Vec::new();
     for &steps in tradeoff_steps {
-        let mut config = ForgetConfig { methods: vec![Method::Rows, Method::Distill], ..config.clone() };
+        let mut config = ForgetConfig { methods: vec![Method::Distill], ..config.clone() };
         config.distill.steps = steps;
         let (reports, model) = forget(&start, original, ctx.dataset, genre, &config, ctx.device, |_| {})?;
         let light = MeasureSettings { draws: 0, ..*settings };
@@ -199,7 +206,7 @@ pub fn markdown(report: &MethodsReport) -> String {
     let s = &report.settings;
     let _ = writeln!(md, "# Forgetting that forgets: the methods side by side\n");
     let _ = writeln!(md, "Produced by `{}`. {} test users; a model that forgot the genre is given histories without its items ({:?}); the original, the histories as recorded.\n", report.command, report.test_users, s.histories);
-    let _ = writeln!(md, "Methods: **neurons** = the paper's (zero the privacy neurons); **rows** = re-draw the genre's item rows, output bias below every other item; **distill** = {} steps of {} sequences distilling from the original with the genre deleted (KL + CE, {:?} parameters); **rows+distill** = both in turn; **filter** = −∞ at the output, a reference that leaves the model unchanged (its row *weights* is the same model read without the filter).\n",
+    let _ = writeln!(md, "Rows: **original** = the model as trained, histories as recorded; **deletion only** = the same model given histories without the genre (no edit: what deleting the interactions alone does, the baseline every method's removal should be read against); **neurons** = the paper's (zero the privacy neurons); **rows** = re-draw the genre's item rows, output bias below every other item; **distill** = {} steps of {} sequences distilling from the original with the genre deleted (KL + CE, {:?} parameters); **rows+distill** = both in turn (distillation then leaves the re-drawn rows alone); **filter** = −∞ at the output, a reference that leaves the model unchanged (its row *weights* is the same model read without the filter).\n",
         report.config.distill.steps, report.config.distill.batch_size, report.config.distill.trainable);
     let _ = writeln!(md, "Columns: removal = 1 − HR@10(forget set after) ÷ HR@10(before), 95% bootstrap interval; share = the genre's share of all users' top-10; retain HR@10 with its share of the original's; deleted = the genre's deleted training interactions ({} sampled): HR@10 (full ranking) / mean log-probability given the history before it without the genre; AUC item / user = membership ({} users; items with ≥ {} watchers), 0.5 = cannot tell who watched what; overlap / KL = top-10 overlap with the retrained model and KL(retrained ‖ model) on the retain users ({} users for KL); time and speedup over retraining on the CPU.\n",
         s.deleted_interactions, s.membership_users, s.min_watchers, s.kl_users);
@@ -238,7 +245,7 @@ pub fn markdown(report: &MethodsReport) -> String {
         }
         if !g.tradeoff.is_empty() {
             let _ = writeln!(md, "![trade-off](tradeoff-{slug}.svg)\n");
-            let _ = writeln!(md, "| distill steps K (after rows) | seconds | removal pop100 | retain HR@10 / original | overlap with retrained | AUC item | AUC user |\n|---|---|---|---|---|---|---|");
+            let _ = writeln!(md, "| distill steps K | seconds | removal pop100 | retain HR@10 / original | overlap with retrained | AUC item | AUC user |\n|---|---|---|---|---|---|---|");
             for p in &g.tradeoff {
                 let _ = writeln!(md, "| {} | {:.1} | {} | {} | {} | {:.3} | {:.3} |", p.steps, p.seconds, pct(p.removal), pct(p.retain_hr10), p.overlap.map_or("–".into(), pct), p.item_auc, p.user_auc);
             }

@@ -36,6 +36,9 @@ pub enum Trainable {
     /// Every parameter (the default).
     #[default]
     All,
+    /// Every parameter but the forgotten genres' own rows (embedding, output bias), so that
+    /// rows reset by the `rows` method stay as drawn.
+    Shared,
     /// The FFNs, the output head and the output bias; embeddings and attention stay.
     OutputSide,
 }
@@ -66,7 +69,7 @@ impl Default for DistillConfig {
         DistillConfig {
             steps: 30,
             batch_size: 32,
-            learning_rate: 1e-3,
+            learning_rate: 5e-3,
             kl_weight: 1.0,
             ce_weight: 1.0,
             window: 200,
@@ -108,13 +111,18 @@ pub struct Teacher<'a> {
     pub model: &'a Bert4Rec,
     /// `[1, num_items]`: −∞ at the hidden items, 0 elsewhere.
     pub hidden: Tensor<2>,
+    /// `[num_items]`: 0 at the hidden items, 1 elsewhere (masks their rows' gradients).
+    pub keep: Tensor<1>,
 }
 
 impl<'a> Teacher<'a> {
     pub fn new(model: &'a Bert4Rec, hidden: &[bool], device: &Device) -> Teacher<'a> {
+        let n = hidden.len();
+        let keep: Vec<f32> = hidden.iter().map(|&h| if h { 0.0 } else { 1.0 }).collect();
         let values: Vec<f32> = hidden.iter().map(|&h| if h { f32::NEG_INFINITY } else { 0.0 }).collect();
-        let hidden = Tensor::from_data(TensorData::new(values, [1, hidden.len()]), device);
-        Teacher { model, hidden }
+        let hidden = Tensor::from_data(TensorData::new(values, [1, n]), device);
+        let keep = Tensor::from_data(TensorData::new(keep, [n]), device);
+        Teacher { model, hidden, keep }
     }
 
     /// The teacher's next-item distribution at the batch's scored positions.
@@ -154,6 +162,25 @@ pub async fn distill_gradients(
     let mut grads = loss.backward();
     let grads = match config.trainable {
         Trainable::All => GradientsParams::from_module(&mut grads, student),
+        Trainable::Shared => {
+            let mut params = GradientsParams::from_module(&mut grads, student);
+            let n = student.num_items;
+            let keep = teacher.keep.clone(); // [num_items]
+            let id = student.item_embedding.weight.id;
+            if let Some(g) = params.remove::<2>(id) {
+                let [rows, d_model] = g.dims();
+                // Embedding rows: PAD, the items, MASK; only the items' rows can be frozen.
+                let ones = Tensor::<1>::ones([1], device);
+                let row_keep = Tensor::cat(vec![ones.clone(), keep.clone(), ones], 0).reshape([rows, 1]).expand([rows, d_model]);
+                params.register(id, g * row_keep);
+            }
+            let id = student.output_bias.id;
+            if let Some(g) = params.remove::<1>(id) {
+                debug_assert_eq!(g.dims()[0], n);
+                params.register(id, g * keep);
+            }
+            params
+        }
         Trainable::OutputSide => {
             let mut ids = param_ids(&student.head);
             ids.extend(param_ids(&student.head_norm));

@@ -76,11 +76,6 @@ impl Method {
             Method::Filter => "output filter: hides the genre, leaves the model unchanged",
         }
     }
-
-    /// Whether it changes the model's weights (the filter does not: it is not unlearning).
-    pub fn edits_weights(self) -> bool {
-        self != Method::Filter
-    }
 }
 
 impl fmt::Display for Method {
