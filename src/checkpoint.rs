@@ -164,6 +164,13 @@ impl CheckpointMeta {
             .sum()
     }
 
+    /// The genres whose interactions were deleted from its training data (a retrained model's
+    /// dataset is named `<name>-without-<Genre>`, see `Dataset::without_genre_in_training`):
+    /// it is judged on histories without them.
+    pub fn deleted_genres(&self) -> Vec<crate::data::Genre> {
+        self.dataset.split("-without-").skip(1).filter_map(|g| g.parse().ok()).collect()
+    }
+
     /// Errors unless the checkpoint was trained on `dataset`'s vocabulary.
     pub fn check_vocabulary(&self, dataset: &Dataset) -> Result<()> {
         let dataset = dataset.fingerprint();
@@ -404,5 +411,13 @@ mod tests {
         // 6034 sequences: 95 steps per epoch at 64, 48 at 128 → 80·95 + 80·48.
         assert_eq!(CheckpointMeta::steps_of(&schedule, 6034), 80 * 95 + 80 * 48);
         assert!(CheckpointMeta::default().schedule().is_empty());
+    }
+
+    #[test]
+    fn a_retrained_checkpoint_names_its_deleted_genre() {
+        let meta = |dataset: &str| CheckpointMeta { dataset: dataset.into(), ..CheckpointMeta::default() };
+        assert_eq!(meta("ml-1m-without-Action").deleted_genres(), vec![crate::data::Genre::Action]);
+        assert_eq!(meta("ml-1m-without-Children's").deleted_genres(), vec![crate::data::Genre::Children]);
+        assert!(meta("ml-1m").deleted_genres().is_empty());
     }
 }

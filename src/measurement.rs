@@ -29,12 +29,15 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use std::collections::{HashMap, HashSet};
+#[cfg(not(target_family = "wasm"))]
+use std::collections::HashMap;
+use std::collections::HashSet;
 
 use crate::data::{Dataset, EvalCase, Genre, ItemId};
 use crate::error::Result;
 use crate::metrics::{CaseResult, NegativeSampler, Protocol, ProtocolMetrics, genre_share, score_histories_async};
 use crate::model::FfnHook;
+#[cfg(not(target_family = "wasm"))]
 use crate::unlearning::{EditedModel, View};
 
 /// One model's figures on one genre's split of the test users.

@@ -122,6 +122,12 @@ async fn webgpu_device() -> Result<Device, String> {
     Ok(device)
 }
 
+/// A value as a plain JS object (maps, such as the flattened method part of a report, become
+/// objects rather than `Map`s).
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+}
+
 fn js_error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
@@ -239,7 +245,7 @@ impl Session {
             })
             .collect();
         let items = top.iter().map(|&i| self.item(i, Some(scores[i.index()]))).collect();
-        Ok(serde_wasm_bindgen::to_value(&Recommendations { items, genre_share })?)
+        Ok(to_js(&Recommendations { items, genre_share })?)
     }
 
     /// Forgets a genre on top of the current model (so several genres compose, whatever the
@@ -250,14 +256,14 @@ impl Session {
         let context = RunContext { device: &self.device, threads: 1 };
         let (reports, edited): (Vec<ForgetReport>, EditedModel) =
             forget_async(&self.edited, &self.original.model, &self.dataset, genre, &request.config, &context, |stage| {
-                if let Ok(value) = serde_wasm_bindgen::to_value(&stage) {
+                if let Ok(value) = to_js(&stage) {
                     let _ = progress.call1(&JsValue::NULL, &value);
                 }
             })
             .await
             .map_err(js_error)?;
         self.edited = edited;
-        Ok(serde_wasm_bindgen::to_value(&reports)?)
+        Ok(to_js(&reports)?)
     }
 
     /// Restores the original model exactly.
@@ -294,7 +300,7 @@ impl Session {
             removal_pop100: removal_rate(&fb, &fa, Protocol::Pop100, 0, 0).rate,
             removal_full: removal_rate(&fb, &fa, Protocol::Full, 0, 0).rate,
         };
-        Ok(serde_wasm_bindgen::to_value(&report)?)
+        Ok(to_js(&report)?)
     }
 
     /// Scores of a fixed history on this session's device, for the page's parity check against

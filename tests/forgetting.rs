@@ -147,7 +147,7 @@ fn edits_compose_across_genres_and_methods() {
             .unwrap();
     let (_, both) = forget(&action, model, ds, Genre::Comedy, &paper, &common::device(), |_| {}).unwrap();
     assert!(both.hidden[..16].iter().all(|&h| h) && both.hidden[16..].iter().all(|&h| !h));
-    assert_eq!(both.model.output_bias.val().into_data().to_vec::<f32>().unwrap()[..16], action.model.output_bias.val().into_data().to_vec::<f32>().unwrap()[..16]);
+    assert_eq!(both.model.output_bias.val().into_data().try_to_vec::<f32>().unwrap()[..16], action.model.output_bias.val().into_data().try_to_vec::<f32>().unwrap()[..16]);
     assert!(!both.suppressed.is_empty());
     let h = [ItemId(17), ItemId(18)];
     let served = score_histories(&both.view(View::Served), &[&h], &FfnHook::None, &common::device()).unwrap().remove(0);

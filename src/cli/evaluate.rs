@@ -45,6 +45,17 @@ pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
     if args.users > 0 {
         cases.truncate(args.users);
     }
+    // A retrained model never saw its deleted genre: its histories leave those items out.
+    let deleted = checkpoint.meta.deleted_genres();
+    if !deleted.is_empty() {
+        let before = cases.len();
+        cases = dataset.delete_from_histories(cases, &deleted);
+        eprintln!(
+            "histories without {} (deleted from this model's training; {} users left with no history skipped)",
+            deleted.iter().map(|g| g.name()).collect::<Vec<_>>().join(", "),
+            before - cases.len()
+        );
+    }
     let sampler = NegativeSampler::new(&dataset, args.seed);
     let started = Instant::now();
     let results = evaluate_cases(&checkpoint.model, &cases, &sampler, &FfnHook::None, 256, &device)?;

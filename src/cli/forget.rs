@@ -138,6 +138,10 @@ pub(crate) fn load_retrained(dir: &Path, genre: Genre, dataset: &Dataset, device
     }
     let r: Checkpoint = Checkpoint::load(dir, device)?;
     r.meta.check_vocabulary(dataset)?;
+    let deleted = r.meta.deleted_genres();
+    if !deleted.contains(&genre) {
+        bail!("{} was not retrained without {genre} (its data: {}); pass the right --retrained folder", dir.display(), r.meta.dataset);
+    }
     let mut edited = EditedModel::new(r.model);
     edited.forget(genre, dataset);
     Ok(Some((edited, r.meta)))

@@ -72,13 +72,15 @@ pub fn closeness(
     unlearned: &EditedModel,
     retrained: &Bert4Rec,
     cases: &[EvalCase],
+    retrained_cases: &[EvalCase],
     results: [&[CaseResult]; 3],
     users: usize,
     device: &burn::tensor::Device,
 ) -> Result<Closeness> {
     let [before, after, retrained_results] = results;
     let sample: Vec<&[crate::data::ItemId]> = cases.iter().take(users).map(|c| c.history.as_slice()).collect();
-    let p_retrained = score_histories(retrained, &sample, &FfnHook::None, device)?;
+    let deleted: Vec<&[crate::data::ItemId]> = retrained_cases.iter().take(users).map(|c| c.history.as_slice()).collect();
+    let p_retrained = score_histories(retrained, &deleted, &FfnHook::None, device)?;
     let p_unlearned = score_histories(&unlearned.view(View::Served), &sample, &FfnHook::None, device)?;
     let p_original = score_histories(original, &sample, &FfnHook::None, device)?;
     Ok(Closeness {
@@ -130,12 +132,23 @@ pub fn genre_outcome(
         return Err(crate::Error::Config("the paper's tables need the paper's method (neurons)".into()));
     }
     let after = evaluate_cases(&unlearned.view(View::Served), cases, sampler, &FfnHook::None, 256, device)?;
+    // The retrained model never saw the genre: its histories leave the genre's items out (a user
+    // whose whole history is of the genre keeps it, so that the cases stay paired).
+    let retrained_cases: Vec<EvalCase> = cases
+        .iter()
+        .map(|c| {
+            let history: Vec<_> = c.history.iter().copied().filter(|&i| !dataset.has_genre(i, genre)).collect();
+            if history.is_empty() { c.clone() } else { EvalCase { history, ..c.clone() } }
+        })
+        .collect();
     let retrained_results = match retrained {
-        Some(r) => Some(evaluate_cases(&r.model, cases, sampler, &FfnHook::None, 256, device)?),
+        Some(r) => Some(evaluate_cases(&r.model, &retrained_cases, sampler, &FfnHook::None, 256, device)?),
         None => None,
     };
     let closeness = match (retrained, &retrained_results) {
-        (Some(r), Some(rr)) => Some(closeness(model, &unlearned, &r.model, cases, [before, &after, rr], 300, device)?),
+        (Some(r), Some(rr)) => {
+            Some(closeness(model, &unlearned, &r.model, cases, &retrained_cases, [before, &after, rr], 300, device)?)
+        }
         _ => None,
     };
     Ok(GenreOutcome {
