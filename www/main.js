@@ -10,7 +10,7 @@ const PAPER = { hrPercent: '94.03–96.49%', ndcgPercent: '90.15–94.25%', remo
 
 const state = {
   catalog: [], users: [], userIndex: new Map(), history: [], user: null,
-  forgotten: [], lastForget: null, before: null, after: null, retrained: null, checkpoint: null,
+  forgotten: [], lastForget: null, before: null, deletedOnly: null, after: null, retrained: null, checkpoint: null,
   evaluation: null,
 };
 const progress = {};
@@ -122,6 +122,11 @@ function renderRecs() {
   if (state.after) renderMix($('mix-after'), state.after.genreShare, focus); else $('mix-after').replaceChildren();
   $('forgotten-label').textContent = state.forgotten.length ? `(without ${state.forgotten.join(', ')})` : '(nothing forgotten yet)';
   const retrained = state.retrained?.recommendations;
+  $('deleted-column').hidden = !state.deletedOnly;
+  if (state.deletedOnly) {
+    $('recs-deleted').replaceChildren(...state.deletedOnly.items.map((i) => itemLine(i, beforeIds.has(i.id) ? '' : 'entered')));
+    renderMix($('mix-deleted'), state.deletedOnly.genreShare, focus);
+  }
   $('retrained-column').hidden = !retrained;
   if (retrained) {
     $('recs-retrained').replaceChildren(...retrained.items.map((i) => itemLine(i, beforeIds.has(i.id) ? '' : 'entered')));
@@ -132,7 +137,7 @@ function renderRecs() {
 async function recommend() {
   clearError();
   if (!state.history.length) {
-    state.before = state.after = null;
+    state.before = state.after = state.deletedOnly = null;
     renderRecs();
     showError('The history is empty: pick a user or add at least one movie.');
     return;
@@ -140,6 +145,9 @@ async function recommend() {
   try {
     state.before = await call('recommend', { history: state.history, edited: false });
     state.after = state.forgotten.length ? await call('recommend', { history: state.history, edited: true }) : null;
+    // The original model given the history without the forgotten genres: deletion alone.
+    const kept = state.history.filter((id) => !deleted(id));
+    state.deletedOnly = state.forgotten.length && kept.length ? await call('recommend', { history: kept, edited: false }) : null;
     // With exactly one genre forgotten, the model retrained without it, where the site ships one.
     state.retrained = state.forgotten.length === 1
       ? await call('recommendRetrained', { genre: state.forgotten[0], history: state.history.filter((id) => !deleted(id)) })
@@ -204,7 +212,7 @@ async function forget() {
 
 async function reset() {
   await call('reset');
-  state.forgotten = []; state.after = null; state.retrained = null; state.lastForget = null; state.evaluation = null;
+  state.forgotten = []; state.after = null; state.deletedOnly = null; state.retrained = null; state.lastForget = null; state.evaluation = null;
   renderHistory();
   $('stages').textContent = ''; $('neurons').textContent = ''; $('heatmap').hidden = true;
   saveUrl();
@@ -258,7 +266,7 @@ function exportJson() {
   // The result: what was forgotten and how (neurons, settings, timings), the recommendations, and
   // the metrics of the last "Check the claims" run.
   const blob = new Blob([JSON.stringify({ user: state.user, history: state.history, forgotten: state.forgotten,
-    lastForget: state.lastForget, before: state.before, after: state.after, metrics: state.evaluation }, null, 2)], { type: 'application/json' });
+    lastForget: state.lastForget, before: state.before, deletedOnly: state.deletedOnly, after: state.after, metrics: state.evaluation }, null, 2)], { type: 'application/json' });
   const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: 'recforget-result.json' });
   a.click();
 }
