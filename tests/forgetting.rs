@@ -192,3 +192,24 @@ fn one_measurement_tells_a_filter_from_unlearning() {
     assert_eq!(closeness.overlap, 1.0);
     assert!(closeness.kl.abs() < 1e-9);
 }
+
+#[test]
+fn the_relearn_test_records_a_curve_from_the_forgotten_state() {
+    use recforget::measurement::{RelearnSettings, relearn};
+    let (ds, model) = fixture();
+    let original = EditedModel::new(model.clone());
+    let (_, rows) =
+        forget(&original, model, ds, Genre::Action, &ForgetConfig::with_methods(vec![Method::Rows]), &common::device(), |_| {}).unwrap();
+    let cases = ds.eval_cases(Split::Test);
+    let sampler = NegativeSampler::new(ds, 3);
+    let ctx = EvalContext { dataset: ds, cases: &cases, sampler: &sampler, device: &common::device() };
+    let settings = RelearnSettings { users: 16, steps: 6, every: 3, batch_size: 8, eval_users: 96, ..RelearnSettings::default() };
+    let known = relearn(&ctx, Genre::Action, &original, &settings).unwrap();
+    let forgotten = relearn(&ctx, Genre::Action, &rows, &settings).unwrap();
+    assert_eq!(forgotten.iter().map(|p| p.step).collect::<Vec<_>>(), vec![0, 3, 6]);
+    // Before any fine-tuning the original knows Action and the reset rows far less (with 32
+    // items, a few low-biased Action items still fill the top-10 of users with short histories).
+    assert!(known[0].genre_hr10 > 0.5 && known[0].share > 0.2, "{known:?}");
+    assert!(forgotten[0].genre_hr10 < known[0].genre_hr10 / 4.0, "{forgotten:?} against {known:?}");
+    assert!(forgotten.iter().all(|p| (0.0..=1.0).contains(&p.genre_hr10)));
+}
