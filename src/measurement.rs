@@ -29,15 +29,12 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-#[cfg(not(target_family = "wasm"))]
-use std::collections::HashMap;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::data::{Dataset, EvalCase, Genre, ItemId};
 use crate::error::Result;
 use crate::metrics::{CaseResult, NegativeSampler, Protocol, ProtocolMetrics, genre_share, score_histories_async};
 use crate::model::FfnHook;
-#[cfg(not(target_family = "wasm"))]
 use crate::unlearning::{EditedModel, View};
 
 /// One model's figures on one genre's split of the test users.
@@ -299,16 +296,26 @@ pub async fn score_many_async(
     Ok(rows)
 }
 
-#[cfg(not(target_family = "wasm"))]
-fn score_many<M: crate::model::NextItemScorer + Sync>(
-    model: &M,
-    histories: &[Vec<ItemId>],
-    device: &burn::tensor::Device,
-) -> Result<Vec<Vec<f32>>> {
-    let threads = if *device == burn::tensor::Device::flex() { crate::parallel::cores() } else { 1 };
-    crate::parallel::map_chunks(histories, threads, |chunk, _| {
-        crate::readback::block_on(score_many_async(model, chunk, device))
-    })
+/// Score rows for many histories: natively split over `threads` CPU cores, else async.
+async fn score_many(scorer: &crate::unlearning::Scorer<'_>, histories: &[Vec<ItemId>], device: &burn::tensor::Device, threads: usize) -> Result<Vec<Vec<f32>>> {
+    #[cfg(not(target_family = "wasm"))]
+    if threads > 1 {
+        return crate::parallel::map_chunks(histories, threads, |chunk, _| {
+            crate::readback::block_on(score_many_async(scorer, chunk, device))
+        });
+    }
+    let _ = threads;
+    score_many_async(scorer, histories, device).await
+}
+
+/// Evaluation of many cases: natively split over `threads` CPU cores, else async.
+async fn evaluate_many(scorer: &crate::unlearning::Scorer<'_>, cases: &[EvalCase], sampler: &NegativeSampler, device: &burn::tensor::Device, threads: usize) -> Result<Vec<CaseResult>> {
+    #[cfg(not(target_family = "wasm"))]
+    if threads > 1 {
+        return crate::metrics::evaluate_cases(scorer, cases, sampler, &FfnHook::None, 256, device);
+    }
+    let _ = threads;
+    crate::metrics::evaluate_cases_async(scorer, cases, sampler, &FfnHook::None, 64, device).await
 }
 
 /// The area under the ROC curve of `positives` against `negatives` (ties count half).
@@ -373,7 +380,6 @@ pub fn membership(rows: &[Vec<f32>], watched: &[HashSet<ItemId>], genre_items: &
 
 /// The 0-based rank of `target` among all items not in `history` (ties count against it), and
 /// its log-probability.
-#[cfg(not(target_family = "wasm"))]
 fn rank_and_log_prob(row: &[f32], history: &[ItemId], target: ItemId) -> (usize, f64) {
     let seen: HashSet<ItemId> = history.iter().copied().collect();
     let t = row[target.index()];
@@ -384,7 +390,6 @@ fn rank_and_log_prob(row: &[f32], history: &[ItemId], target: ItemId) -> (usize,
 }
 
 /// The samples a measurement draws once and asks every model about.
-#[cfg(not(target_family = "wasm"))]
 struct Samples {
     genre_items: Vec<ItemId>,
     /// Membership: users' histories without the genre, and the genre items they watched.
@@ -394,7 +399,6 @@ struct Samples {
     deleted: Vec<(Vec<ItemId>, ItemId)>,
 }
 
-#[cfg(not(target_family = "wasm"))]
 fn draw_samples(dataset: &Dataset, genre: Genre, settings: &MeasureSettings) -> Samples {
     use rand::seq::{IndexedRandom, SliceRandom};
     let genre_items: Vec<ItemId> = (0..dataset.num_items() as u32).map(ItemId).filter(|&i| dataset.has_genre(i, genre)).collect();
@@ -433,40 +437,39 @@ fn draw_samples(dataset: &Dataset, genre: Genre, settings: &MeasureSettings) -> 
 }
 
 /// Scores and results of one model, one view.
-#[cfg(not(target_family = "wasm"))]
 struct Run {
     results: HashMap<usize, CaseResult>,
     kl_rows: Vec<Vec<f32>>,
     figures: Figures,
 }
 
-/// Measures `models` (named, already edited; the first is the original, the reference of the
-/// removal rates) against `retrained` (and `second`, another seed, for the floor).
-#[cfg(not(target_family = "wasm"))]
-pub fn measure(
-    ctx: &EvalContext<'_>,
+/// What a measurement asks every model about, drawn once.
+struct Plan<'a> {
+    ctx: &'a EvalContext<'a>,
     genre: Genre,
-    models: &[(&str, &EditedModel)],
-    retrained: Option<&EditedModel>,
-    second: Option<&EditedModel>,
-    settings: &MeasureSettings,
-) -> Result<Measurement> {
-    let samples = draw_samples(ctx.dataset, genre, settings);
-    let in_genre = |item: ItemId| ctx.dataset.has_genre(item, genre);
-    let retain_users: Vec<usize> = ctx.cases.iter().filter(|c| !in_genre(c.target)).map(|c| c.user).collect();
-    let kl_users: HashSet<usize> = retain_users.iter().take(settings.kl_users).copied().collect();
-    let run = |model: &EditedModel, view: View, reference: Option<&Run>, retrained: Option<&Run>| -> Result<Run> {
+    settings: &'a MeasureSettings,
+    samples: Samples,
+    retain_users: Vec<usize>,
+    kl_users: HashSet<usize>,
+    threads: usize,
+}
+
+impl Plan<'_> {
+    async fn run(&self, model: &EditedModel, view: View, reference: Option<&Run>, retrained: Option<&Run>) -> Result<Run> {
+        let (ctx, settings, samples, genre) = (self.ctx, self.settings, &self.samples, self.genre);
+        let in_genre = |item: ItemId| ctx.dataset.has_genre(item, genre);
+        let retain_users = &self.retain_users;
         let cases = match settings.histories {
             Histories::Deleted => model.cases(ctx.dataset, ctx.cases.to_vec()),
             Histories::Kept => ctx.cases.to_vec(),
         };
         let scorer = model.view(view);
-        let results = crate::metrics::evaluate_cases(&scorer, &cases, ctx.sampler, &FfnHook::None, 256, ctx.device)?;
-        let kl_histories: Vec<Vec<ItemId>> = cases.iter().filter(|c| kl_users.contains(&c.user)).map(|c| c.history.clone()).collect();
-        let kl_rows = score_many(&scorer, &kl_histories, ctx.device)?;
-        let member_rows = score_many(&scorer, &samples.member_histories, ctx.device)?;
+        let results = evaluate_many(&scorer, &cases, ctx.sampler, ctx.device, self.threads).await?;
+        let kl_histories: Vec<Vec<ItemId>> = cases.iter().filter(|c| self.kl_users.contains(&c.user)).map(|c| c.history.clone()).collect();
+        let kl_rows = score_many(&scorer, &kl_histories, ctx.device, self.threads).await?;
+        let member_rows = score_many(&scorer, &samples.member_histories, ctx.device, self.threads).await?;
         let deleted_histories: Vec<Vec<ItemId>> = samples.deleted.iter().map(|(h, _)| h.clone()).collect();
-        let deleted_rows = score_many(&scorer, &deleted_histories, ctx.device)?;
+        let deleted_rows = score_many(&scorer, &deleted_histories, ctx.device, self.threads).await?;
         let (hits, log_prob) = samples.deleted.iter().zip(&deleted_rows).fold((0usize, 0.0), |(h, l), ((history, item), row)| {
             let (rank, lp) = rank_and_log_prob(row, history, *item);
             (h + (rank < 10) as usize, l + lp)
@@ -504,14 +507,36 @@ pub fn measure(
             closeness,
         };
         Ok(Run { results: by_user, kl_rows, figures })
+    }
+}
+
+/// Measures `models` (named, already edited; the first is the original, the reference of the
+/// removal rates) against `retrained` (and `second`, another seed, for the floor). Natively the
+/// work is split over `threads` CPU cores; in the browser it runs async on one.
+pub async fn measure_async(
+    ctx: &EvalContext<'_>,
+    genre: Genre,
+    models: &[(&str, &EditedModel)],
+    retrained: Option<&EditedModel>,
+    second: Option<&EditedModel>,
+    settings: &MeasureSettings,
+    threads: usize,
+) -> Result<Measurement> {
+    let samples = draw_samples(ctx.dataset, genre, settings);
+    let in_genre = |item: ItemId| ctx.dataset.has_genre(item, genre);
+    let retain_users: Vec<usize> = ctx.cases.iter().filter(|c| !in_genre(c.target)).map(|c| c.user).collect();
+    let kl_users: HashSet<usize> = retain_users.iter().take(settings.kl_users).copied().collect();
+    let plan = Plan { ctx, genre, settings, samples, retain_users, kl_users, threads };
+    let retrained_run = match retrained {
+        Some(r) => Some(plan.run(r, View::Served, None, None).await?),
+        None => None,
     };
-    let retrained_run = retrained.map(|r| run(r, View::Served, None, None)).transpose()?;
     let mut out = Vec::new();
     let mut reference: Option<Run> = None;
     for (name, model) in models {
-        let served = run(model, View::Served, reference.as_ref(), retrained_run.as_ref())?;
+        let served = plan.run(model, View::Served, reference.as_ref(), retrained_run.as_ref()).await?;
         let weights = if model.filters() {
-            Some(run(model, View::Weights, reference.as_ref(), retrained_run.as_ref())?.figures)
+            Some(plan.run(model, View::Weights, reference.as_ref(), retrained_run.as_ref()).await?.figures)
         } else {
             None
         };
@@ -533,7 +558,7 @@ pub fn measure(
         };
         r.figures.removal = removal_of(&r);
         if let Some(second) = second {
-            let s = run(second, View::Served, Some(reference), Some(&r))?;
+            let s = plan.run(second, View::Served, Some(reference), Some(&r)).await?;
             floor = s.figures.closeness;
             let mut figures = s.figures.clone();
             figures.removal = removal_of(&s);
@@ -543,6 +568,20 @@ pub fn measure(
     }
     let forget_set_users = ctx.cases.iter().filter(|c| in_genre(c.target)).count();
     Ok(Measurement { genre, settings: *settings, forget_set_users, models: out, floor })
+}
+
+/// [`measure_async`], blocking, split over the CPU cores when the device is the CPU.
+#[cfg(not(target_family = "wasm"))]
+pub fn measure(
+    ctx: &EvalContext<'_>,
+    genre: Genre,
+    models: &[(&str, &EditedModel)],
+    retrained: Option<&EditedModel>,
+    second: Option<&EditedModel>,
+    settings: &MeasureSettings,
+) -> Result<Measurement> {
+    let threads = if *ctx.device == burn::tensor::Device::flex() { crate::parallel::cores() } else { 1 };
+    crate::readback::block_on(measure_async(ctx, genre, models, retrained, second, settings, threads))
 }
 
 /// Settings of the relearn test.

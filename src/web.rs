@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::checkpoint::model_from_bytes;
-use crate::measurement::{ModelFigures, removal_rate};
+use crate::measurement::{EvalContext, MeasureSettings, Measurement, measure_async};
 use crate::data::{Dataset, Genre, ItemId, Split};
 use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, RunContext, View, forget_async};
-use crate::metrics::{NegativeSampler, Protocol, evaluate_cases_async, score_histories_async, top_unseen};
+use crate::metrics::{NegativeSampler, score_histories_async, top_unseen};
 use crate::model::{Bert4Rec, FfnHook};
 
 /// Which backend the page asked for.
@@ -88,11 +88,8 @@ fn default_seed() -> u64 {
 #[serde(rename_all = "camelCase")]
 pub struct EvaluateReport {
     pub users: usize,
-    pub forget_set_users: usize,
-    pub original: ModelFigures,
-    pub unlearned: ModelFigures,
-    pub removal_pop100: f64,
-    pub removal_full: f64,
+    /// Original, deletion only and the edited model through the one measurement.
+    pub measurement: Measurement,
 }
 
 /// The model, the data, and the state of forgetting, owned by the worker.
@@ -278,28 +275,23 @@ impl Session {
         let mut cases = self.dataset.eval_cases(Split::Test);
         cases.truncate(request.users.max(1));
         let sampler = NegativeSampler::new(&self.dataset, request.seed);
-        // The edited model is given the histories without the forgotten genres (deleted
-        // interactions); users left with no history are measured for neither model.
-        let after_cases = self.edited.cases(&self.dataset, cases.clone());
-        let kept: std::collections::HashSet<usize> = after_cases.iter().map(|c| c.user).collect();
-        cases.retain(|c| kept.contains(&c.user));
-        let before = evaluate_cases_async(&self.original.view(View::Served), &cases, &sampler, &FfnHook::None, 64, &self.device)
-            .await
-            .map_err(js_error)?;
-        let after = evaluate_cases_async(&self.edited.view(View::Served), &after_cases, &sampler, &FfnHook::None, 64, &self.device)
-            .await
-            .map_err(js_error)?;
-        let in_genre = |r: &&crate::metrics::CaseResult| self.dataset.has_genre(r.target, genre);
-        let fb: Vec<_> = before.iter().filter(in_genre).cloned().collect();
-        let fa: Vec<_> = after.iter().filter(in_genre).cloned().collect();
-        let report = EvaluateReport {
-            users: cases.len(),
-            forget_set_users: fb.len(),
-            original: ModelFigures::new(&before, &self.dataset, genre),
-            unlearned: ModelFigures::new(&after, &self.dataset, genre),
-            removal_pop100: removal_rate(&fb, &fa, Protocol::Pop100, 0, 0).rate,
-            removal_full: removal_rate(&fb, &fa, Protocol::Full, 0, 0).rate,
+        let ctx = EvalContext { dataset: &self.dataset, cases: &cases, sampler: &sampler, device: &self.device };
+        // The same measurement as the CLI's and the report's, sized for the page.
+        let settings = MeasureSettings {
+            membership_users: request.users.max(1),
+            deleted_interactions: request.users.max(1),
+            kl_users: 0,
+            draws: 200,
+            ..MeasureSettings::default()
         };
+        // The original given histories without the forgotten genres: deletion alone, no edit.
+        let mut deletion_only = self.original.clone();
+        for &g in &self.edited.forgotten {
+            deletion_only.forget(g, &self.dataset);
+        }
+        let models = [("original", &self.original), ("deletion only", &deletion_only), ("after", &self.edited)];
+        let measurement = measure_async(&ctx, genre, &models, None, None, &settings, 1).await.map_err(js_error)?;
+        let report = EvaluateReport { users: cases.len(), measurement };
         Ok(to_js(&report)?)
     }
 

@@ -226,20 +226,29 @@ async function evaluate() {
   try {
     const r = await call('evaluate', { genre, users: Number($('eval-users').value) });
     state.evaluation = r;
-    const pct = (a, b) => (b ? (100 * a / b).toFixed(1) + '%' : '–');
-    const o = r.original.overall.pop100, u = r.unlearned.overall.pop100;
+    // One measurement (the CLI's and the report's): the original, deletion alone, the edited model.
+    const [o, d, a] = ['original', 'deletion only', 'after'].map((n) => r.measurement.models.find((m) => m.name === n).served);
+    const pct = (x, y) => (y ? (100 * x / y).toFixed(1) + '%' : '–');
+    const p = (x) => (100 * x).toFixed(1) + '%';
+    const auc = (f, k) => f.membership[k].toFixed(3);
+    const removal = (f, i) => (f.removal.length ? p(f.removal[i].rate) : '');
+    const forgotten = state.forgotten.length > 0;
     // The retraining time (on the CPU) of the shipped retrained model if there is one, else the original's.
     const retrain = state.retrained?.trainSeconds ?? state.checkpoint?.cpuTrainSeconds;
     const forgetSeconds = state.lastForget?.seconds;
+    const after = forgotten ? 'after forgetting' : 'nothing forgotten yet';
     const rows = [
-      ['', 'original', 'after forgetting', 'after ÷ original', 'paper'],
-      ['HR@10 (pop100)', o.hr[2].toFixed(4), u.hr[2].toFixed(4), pct(u.hr[2], o.hr[2]), PAPER.hrPercent],
-      ['NDCG@10 (pop100)', o.ndcg[2].toFixed(4), u.ndcg[2].toFixed(4), pct(u.ndcg[2], o.ndcg[2]), PAPER.ndcgPercent],
-      [`removal rate, ${genre} (pop100)`, '', (100 * r.removalPop100).toFixed(1) + '%', '', PAPER.removal],
-      [`removal rate, ${genre} (full)`, '', (100 * r.removalFull).toFixed(1) + '%', '', ''],
-      [`${genre} share of top-10`, (100 * r.original.exposure).toFixed(1) + '%', (100 * r.unlearned.exposure).toFixed(1) + '%', '', ''],
-      [state.retrained ? 'forget time here vs retraining (native CPU)' : 'forget time here vs training the original (native CPU)', retrain ? `${retrain.toFixed(0)} s training` : '', forgetSeconds ? `${forgetSeconds.toFixed(1)} s` : 'forget first', retrain && forgetSeconds ? `×${(retrain / forgetSeconds).toFixed(0)}` : '', PAPER.speedup],
-      ['users (forget set)', `${r.users} (${r.forgetSetUsers})`, '', '', ''],
+      ['', 'original', after, 'after ÷ original', 'paper', 'deletion only'],
+      ['HR@10 (pop100)', o.overall.pop100.hr[2].toFixed(4), a.overall.pop100.hr[2].toFixed(4), pct(a.overall.pop100.hr[2], o.overall.pop100.hr[2]), PAPER.hrPercent, d.overall.pop100.hr[2].toFixed(4)],
+      ['NDCG@10 (pop100)', o.overall.pop100.ndcg[2].toFixed(4), a.overall.pop100.ndcg[2].toFixed(4), pct(a.overall.pop100.ndcg[2], o.overall.pop100.ndcg[2]), PAPER.ndcgPercent, d.overall.pop100.ndcg[2].toFixed(4)],
+      [`removal rate, ${genre} (pop100)`, '', removal(a, 2), '', PAPER.removal, removal(d, 2)],
+      [`removal rate, ${genre} (full)`, '', removal(a, 0), '', '', removal(d, 0)],
+      [`${genre} share of top-10`, p(o.share), p(a.share), '', '', p(d.share)],
+      [`the model still tells which ${genre} films a user watched (membership AUC per user; 0.5 = cannot tell)`, auc(o, 'userAuc'), auc(a, 'userAuc'), '', '', auc(d, 'userAuc')],
+      [`… which users watched a ${genre} film (membership AUC per item)`, auc(o, 'itemAuc'), auc(a, 'itemAuc'), '', '', auc(d, 'itemAuc')],
+      [`deleted ${genre} interactions still in the top-10 (HR@10, full ranking)`, p(o.deleted.hr10), p(a.deleted.hr10), '', '', p(d.deleted.hr10)],
+      [state.retrained ? 'forget time here vs retraining (native CPU)' : 'forget time here vs training the original (native CPU)', retrain ? `${retrain.toFixed(0)} s training` : '', forgetSeconds ? `${forgetSeconds.toFixed(1)} s` : 'forget first', retrain && forgetSeconds ? `×${(retrain / forgetSeconds).toFixed(0)}` : '', PAPER.speedup, ''],
+      ['users (forget set)', `${r.users} (${r.measurement.forgetSetUsers})`, '', '', '', ''],
     ];
     $('claims').replaceChildren(...rows.map((row, i) => {
       const tr = document.createElement('tr');

@@ -28,7 +28,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 pub use distill::{DistillConfig, DistillDetails, Trainable};
-pub use edited::{EditedModel, View};
+pub use edited::{EditedModel, Scorer, View};
 pub use filter::FilterDetails;
 pub use neurons::{Edit, NeuronsConfig, NeuronsDetails, Screening, ScreeningConfig, rank_by_mean, zero_neurons};
 pub use rows::{RowBias, RowsConfig, RowsDetails};
