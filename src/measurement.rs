@@ -346,13 +346,13 @@ pub fn auc(positives: &[f32], negatives: &[f32]) -> Option<f64> {
 pub fn membership(rows: &[Vec<f32>], watched: &[HashSet<ItemId>], genre_items: &[ItemId], min_watchers: usize) -> Membership {
     let (mut item_sum, mut item_weight, mut items) = (0.0, 0.0, 0);
     for &item in genre_items {
-        let (pos, neg): (Vec<(f32, bool)>, Vec<(f32, bool)>) =
-            rows.iter().zip(watched).map(|(r, w)| (r[item.index()], w.contains(&item))).partition(|(_, w)| *w);
+        let score = |keep: bool| -> Vec<f32> {
+            rows.iter().zip(watched).filter(|(_, w)| w.contains(&item) == keep).map(|(r, _)| r[item.index()]).collect()
+        };
+        let (pos, neg) = (score(true), score(false));
         if pos.len() < min_watchers {
             continue;
         }
-        let pos: Vec<f32> = pos.into_iter().map(|(s, _)| s).collect();
-        let neg: Vec<f32> = neg.into_iter().map(|(s, _)| s).collect();
         if let Some(a) = auc(&pos, &neg) {
             item_sum += a * pos.len() as f64;
             item_weight += pos.len() as f64;

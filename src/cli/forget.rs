@@ -309,8 +309,8 @@ fn print_measurement(m: &Measurement) {
         m.forget_set_users, m.genre, m.settings.membership_users, m.settings.histories
     );
     println!(
-        "{:<24} {:>6} {:>7} {:>7} {:>7} {:>7} {:>6} {:>7} {:>6} {:>6}  {}",
-        "model", "remov.", "share", "HR@10", "ret.HR", "ret.full", "del.HR", "del.lp", "AUCi", "AUCu", "overlap / KL with retrained"
+        "{:<24} {:>6} {:>7} {:>7} {:>7} {:>7} {:>6} {:>7} {:>6} {:>6}  overlap / KL with retrained",
+        "model", "remov.", "share", "HR@10", "ret.HR", "ret.full", "del.HR", "del.lp", "AUCi", "AUCu"
     );
     for model in &m.models {
         print_figures(&model.name, &model.served);

@@ -261,7 +261,7 @@ impl RunContext<'_> {
                 }
             });
         }
-        crate::attribution::integrated_gradients_async(model, queries, genre_items, config, base, self.device, |p| progress(p)).await
+        crate::attribution::integrated_gradients_async(model, queries, genre_items, config, base, self.device, progress).await
     }
 }
 
