@@ -213,3 +213,27 @@ fn the_relearn_test_records_a_curve_from_the_forgotten_state() {
     assert!(forgotten[0].genre_hr10 < known[0].genre_hr10 / 4.0, "{forgotten:?} against {known:?}");
     assert!(forgotten.iter().all(|p| (0.0..=1.0).contains(&p.genre_hr10)));
 }
+
+#[test]
+fn salient_distillation_moves_only_the_attribution_ranked_neurons() {
+    use recforget::unlearning::Trainable;
+    let (ds, model) = fixture();
+    let original = EditedModel::new(model.clone());
+    let mut config = ForgetConfig::with_methods(vec![Method::Distill]);
+    config.distill.steps = 3;
+    config.distill.batch_size = 8;
+    config.distill.trainable = Trainable::Salient { neurons: 4 };
+    let (reports, edited) = forget(&original, model, ds, Genre::Action, &config, &common::device(), |_| {}).unwrap();
+    assert!(reports[0].work.backward > 3 * 8, "the attribution's passes are counted");
+    let values = |t: burn::tensor::Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
+    let mut moved = 0;
+    for (before, after) in model.layers.iter().zip(&edited.model.layers) {
+        let (w0, w1) = (values(before.ffn.w1.weight.val()), values(after.ffn.w1.weight.val()));
+        let [d_model, d_ff] = before.ffn.w1.weight.shape().dims();
+        // W1 is [d_model, d_ff]: neuron j is column j.
+        moved += (0..d_ff).filter(|&j| (0..d_model).any(|i| w0[i * d_ff + j] != w1[i * d_ff + j])).count();
+        assert_eq!(before.attention.query.weight.val().into_data(), after.attention.query.weight.val().into_data());
+    }
+    assert!((1..=4).contains(&moved), "{moved} neurons moved");
+    assert_eq!(model.item_embedding.weight.val().into_data(), edited.model.item_embedding.weight.val().into_data());
+}

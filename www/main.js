@@ -157,6 +157,9 @@ async function recommend() {
 }
 
 function showStage(p) {
+  const bar = $('forget-progress');
+  if (p.stage === 'training') { bar.hidden = false; bar.max = p.steps; bar.value = p.step; }
+  if (p.stage === 'attribution') { bar.hidden = false; bar.max = p.sequences; bar.value = p.sequencesDone; }
   const lines = $('stages').textContent.split('\n').filter((l) => l && !l.startsWith(p.stage));
   const text = p.stage === 'attribution'
     ? `attribution: ${p.sequencesDone}/${p.sequences} sequences, layer L${p.layer}`
@@ -188,6 +191,7 @@ async function forget() {
   $('forget').disabled = true;
   try {
     const { report, reports, seconds } = await call('forget', { genre, config: settings() });
+    $('forget-progress').hidden = true;
     state.forgotten.push(genre);
     state.lastForget = { genre, settings: settings(), reports, seconds };
     renderHistory();
@@ -208,6 +212,7 @@ async function forget() {
     await recommend();
   } catch (e) { showError(e); }
   $('forget').disabled = false;
+  $('forget-progress').hidden = true;
 }
 
 async function reset() {

@@ -58,6 +58,9 @@ pub(crate) struct ForgetArgs {
     /// distill: which parameters move.
     #[arg(long, value_enum, default_value_t = TrainableArg::All)]
     pub(crate) trainable: TrainableArg,
+    /// distill with `--trainable salient`: how many attribution-ranked FFN neurons may move.
+    #[arg(long, default_value_t = 32)]
+    pub(crate) salient_neurons: usize,
     /// rows: where the genre's output bias goes.
     #[arg(long, value_enum, default_value_t = RowBiasArg::BelowLowest)]
     pub(crate) row_bias: RowBiasArg,
@@ -94,6 +97,7 @@ pub(crate) enum TrainableArg {
     All,
     Shared,
     OutputSide,
+    Salient,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -118,6 +122,7 @@ impl ForgetArgs {
         config.distill.trainable = match self.trainable {
             TrainableArg::All => Trainable::All,
             TrainableArg::Shared => Trainable::Shared,
+            TrainableArg::Salient => Trainable::Salient { neurons: self.salient_neurons },
             TrainableArg::OutputSide => Trainable::OutputSide,
         };
         config.rows.bias = match self.row_bias {

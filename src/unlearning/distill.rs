@@ -41,6 +41,9 @@ pub enum Trainable {
     Shared,
     /// The FFNs, the output head and the output bias; embeddings and attention stay.
     OutputSide,
+    /// Only the `neurons` FFN neurons the paper's attribution ranks highest for the genre (their
+    /// W1 columns, b1 entries and W2 rows): the attribution as a saliency mask.
+    Salient { neurons: usize },
 }
 
 /// Settings of the `distill` method.
@@ -113,6 +116,8 @@ pub struct Teacher<'a> {
     pub hidden: Tensor<2>,
     /// `[num_items]`: 0 at the hidden items, 1 elsewhere (masks their rows' gradients).
     pub keep: Tensor<1>,
+    /// With [`Trainable::Salient`]: per layer, `[d_ff]`, 1 at the neurons that may move.
+    pub salient: Vec<Tensor<1>>,
 }
 
 impl<'a> Teacher<'a> {
@@ -122,7 +127,7 @@ impl<'a> Teacher<'a> {
         let values: Vec<f32> = hidden.iter().map(|&h| if h { f32::NEG_INFINITY } else { 0.0 }).collect();
         let hidden = Tensor::from_data(TensorData::new(values, [1, n]), device);
         let keep = Tensor::from_data(TensorData::new(keep, [n]), device);
-        Teacher { model, hidden, keep }
+        Teacher { model, hidden, keep, salient: Vec::new() }
     }
 
     /// The teacher's next-item distribution at the batch's scored positions.
@@ -190,6 +195,25 @@ pub async fn distill_gradients(
             }
             GradientsParams::from_params(&mut grads, student, &ids)
         }
+        Trainable::Salient { .. } => {
+            let mut params = GradientsParams::new();
+            for (layer, keep) in student.layers.iter().zip(&teacher.salient) {
+                let ffn = &layer.ffn;
+                let [d_model, d_ff] = ffn.w1.weight.shape().dims();
+                if let Some(g) = ffn.w1.weight.grad_remove(&mut grads) {
+                    params.register(ffn.w1.weight.id, g * keep.clone().reshape([1, d_ff]).expand([d_model, d_ff]));
+                }
+                if let Some(b) = &ffn.w1.bias
+                    && let Some(g) = b.grad_remove(&mut grads)
+                {
+                    params.register(b.id, g * keep.clone());
+                }
+                if let Some(g) = ffn.w2.weight.grad_remove(&mut grads) {
+                    params.register(ffn.w2.weight.id, g * keep.clone().reshape([d_ff, 1]).expand([d_ff, d_model]));
+                }
+            }
+            params
+        }
     };
     Ok((value, grads))
 }
@@ -253,8 +277,31 @@ pub(crate) async fn run(
         .zip(&state.hidden)
         .map(|(item, &h)| h || state.forgotten.iter().any(|&g| item.genres.contains(g)))
         .collect();
-    let teacher = Teacher::new(original, &hidden, device);
+    let mut teacher = Teacher::new(original, &hidden, device);
     let hook = state.hook();
+    let mut attribution_passes = 0;
+    if let Trainable::Salient { neurons } = config.trainable {
+        // The paper's attribution, on the model as it is now, ranks the neurons that may move.
+        let genre = *state.forgotten.last().expect("the pipeline records the genre first");
+        let paper = crate::unlearning::NeuronsConfig::default();
+        let cases = super::neurons::attribution_cases(dataset, genre, &state.forgotten, 64, paper.seed);
+        let queries: Vec<crate::attribution::Query<'_>> =
+            cases.iter().map(|c| crate::attribution::Query { history: &c.history, target: c.target }).collect();
+        let attributions = context.attribute(&state.model, &queries, None, &paper.ig, &hook, &mut |_| {}).await?;
+        attribution_passes = attributions.len();
+        let (_, n_layers, d_ff) = state.model.dims();
+        let mut mean = vec![vec![0.0f32; d_ff]; n_layers];
+        for a in &attributions {
+            for (sum, layer) in mean.iter_mut().zip(&a.layers) {
+                sum.iter_mut().zip(layer).for_each(|(s, v)| *s += v);
+            }
+        }
+        let mut keep = vec![vec![0.0f32; d_ff]; n_layers];
+        for n in super::neurons::rank_by_mean(&mean).into_iter().take(neurons) {
+            keep[n.layer][n.index] = 1.0;
+        }
+        teacher.salient = keep.into_iter().map(|k| Tensor::from_data(TensorData::new(k, [d_ff]), device)).collect();
+    }
     device.seed(config.seed);
     let mut student = state.model.clone().train().map(&mut crate::optim::FreshLeaves);
     let mut optimizer = AdamConfig::new().init();
@@ -274,6 +321,11 @@ pub(crate) async fn run(
     state.model = student.valid();
     let sequences = config.steps * config.batch_size.min(users.len());
     let times = StageTimes { training: now_seconds() - started, ..StageTimes::default() };
-    let work = Work { forward: 2 * sequences, backward: sequences, optimizer_steps: config.steps };
+    let (_, n_layers, _) = state.model.dims();
+    let work = Work {
+        forward: 2 * sequences + attribution_passes * (1 + n_layers),
+        backward: sequences + attribution_passes * n_layers,
+        optimizer_steps: config.steps,
+    };
     Ok((DistillDetails { config: *config, sequences: users.len(), losses }, times, work))
 }

@@ -119,6 +119,7 @@ test('CPU: distillation forgets, the claims are measured live, the result export
   const shareDeleted1 = deletedOnly ? deletedOnly.genreShare.find(([g]) => g === 'Action')[1] : 0;
   assert.ok(shareAfter1 <= shareDeleted1, 'the method left more Action than deleting the history alone');
   assert.match(await page.textContent('#neurons'), /distilled 6 steps of 8 sequences/);
+  assert.equal(await page.isVisible('#forget-progress'), false, 'the progress bar stays after the forget');
   // The history shows Action's interactions as deleted.
   assert.ok((await page.$$('#history li.deleted')).length > 0, 'no history item is shown as deleted');
 
