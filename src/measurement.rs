@@ -455,6 +455,17 @@ struct Plan<'a> {
 }
 
 impl Plan<'_> {
+    /// Removal against `reference`, per protocol, over the forget-set users both were asked about.
+    fn removal(&self, reference: &Run, results: &HashMap<usize, CaseResult>) -> Vec<Removal> {
+        let (before, after): (Vec<CaseResult>, Vec<CaseResult>) = reference
+            .results
+            .values()
+            .filter(|b| self.ctx.dataset.has_genre(b.target, self.genre))
+            .filter_map(|b| results.get(&b.user).map(|a| (b.clone(), a.clone())))
+            .unzip();
+        Protocol::ALL.iter().map(|&p| removal_rate(&before, &after, p, self.settings.draws, self.settings.seed)).collect()
+    }
+
     async fn run(&self, model: &EditedModel, view: View, reference: Option<&Run>, retrained: Option<&Run>) -> Result<Run> {
         let (ctx, settings, samples, genre) = (self.ctx, self.settings, &self.samples, self.genre);
         let in_genre = |item: ItemId| ctx.dataset.has_genre(item, genre);
@@ -476,18 +487,7 @@ impl Plan<'_> {
         });
         let n = samples.deleted.len().max(1) as f64;
         let by_user: HashMap<usize, CaseResult> = results.iter().map(|r| (r.user, r.clone())).collect();
-        let removal = match reference {
-            Some(reference) => {
-                let (before, after): (Vec<CaseResult>, Vec<CaseResult>) = reference
-                    .results
-                    .values()
-                    .filter(|r| in_genre(r.target))
-                    .filter_map(|b| by_user.get(&b.user).map(|a| (b.clone(), a.clone())))
-                    .unzip();
-                Protocol::ALL.iter().map(|&p| removal_rate(&before, &after, p, settings.draws, settings.seed)).collect()
-            }
-            None => Vec::new(),
-        };
+        let removal = reference.map_or_else(Vec::new, |reference| self.removal(reference, &by_user));
         let closeness = retrained.map(|r| {
             let (mine, theirs): (Vec<CaseResult>, Vec<CaseResult>) = retain_users
                 .iter()
@@ -547,15 +547,7 @@ pub async fn measure_async(
     }
     let mut floor = None;
     if let (Some(mut r), Some(reference)) = (retrained_run, reference.as_ref()) {
-        let removal_of = |run: &Run| -> Vec<Removal> {
-            let (before, after): (Vec<CaseResult>, Vec<CaseResult>) = reference
-                .results
-                .values()
-                .filter(|b| in_genre(b.target))
-                .filter_map(|b| run.results.get(&b.user).map(|a| (b.clone(), a.clone())))
-                .unzip();
-            Protocol::ALL.iter().map(|&p| removal_rate(&before, &after, p, settings.draws, settings.seed)).collect()
-        };
+        let removal_of = |run: &Run| plan.removal(reference, &run.results);
         r.figures.removal = removal_of(&r);
         if let Some(second) = second {
             let s = plan.run(second, View::Served, Some(reference), Some(&r)).await?;

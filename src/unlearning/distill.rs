@@ -290,12 +290,7 @@ pub(crate) async fn run(
         let attributions = context.attribute(&state.model, &queries, None, &paper.ig, &hook, &mut |_| {}).await?;
         attribution_passes = attributions.len();
         let (_, n_layers, d_ff) = state.model.dims();
-        let mut mean = vec![vec![0.0f32; d_ff]; n_layers];
-        for a in &attributions {
-            for (sum, layer) in mean.iter_mut().zip(&a.layers) {
-                sum.iter_mut().zip(layer).for_each(|(s, v)| *s += v);
-            }
-        }
+        let mean = super::neurons::mean_attribution(&attributions, n_layers, d_ff);
         let mut keep = vec![vec![0.0f32; d_ff]; n_layers];
         for n in super::neurons::rank_by_mean(&mean).into_iter().take(neurons) {
             keep[n.layer][n.index] = 1.0;

@@ -294,12 +294,7 @@ pub(crate) async fn run(
     progress(ForgetStage::Screening);
     let screening = screen(&attributions, &config.screening)?;
     let (_, n_layers, d_ff) = state.model.dims();
-    let mut mean_attribution = vec![vec![0.0f32; d_ff]; n_layers];
-    for a in &attributions {
-        for (sum, layer) in mean_attribution.iter_mut().zip(&a.layers) {
-            sum.iter_mut().zip(layer).for_each(|(s, v)| *s += v / attributions.len() as f32);
-        }
-    }
+    let mean_attribution = mean_attribution(&attributions, n_layers, d_ff);
     let screened = now_seconds();
     progress(ForgetStage::Editing);
     apply_edit(state, &screening.neurons, config.edit)?;
@@ -313,6 +308,17 @@ pub(crate) async fn run(
     };
     let work = Work { forward: n * (1 + n_layers), backward: n * n_layers, optimizer_steps: 0 };
     Ok((NeuronsDetails { config: config.clone(), sequences: n, screening, mean_attribution }, times, work))
+}
+
+/// Mean attribution per neuron over the sequences, `[n_layers][d_ff]`.
+pub fn mean_attribution(attributions: &[NeuronAttribution], n_layers: usize, d_ff: usize) -> Vec<Vec<f32>> {
+    let mut mean = vec![vec![0.0f32; d_ff]; n_layers];
+    for a in attributions {
+        for (sum, layer) in mean.iter_mut().zip(&a.layers) {
+            sum.iter_mut().zip(layer).for_each(|(s, v)| *s += v / attributions.len() as f32);
+        }
+    }
+    mean
 }
 
 /// Neurons ranked by mean attribution, highest first (for the trade-off sweep).
