@@ -69,21 +69,38 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
     Ok(())
 }
 
+/// What both parts read: the data, the CPU device, the original model, the test cases (the first
+/// `--users`) and the seeded negatives.
+struct Inputs {
+    dataset: recforget::data::Dataset,
+    device: burn::tensor::Device,
+    original: Checkpoint,
+    cases: Vec<recforget::data::EvalCase>,
+    sampler: NegativeSampler,
+}
+
+impl Inputs {
+    fn load(args: &ReportArgs) -> Result<Inputs> {
+        let dataset = load_dataset(&args.data)?;
+        let device = Backend::Flex.device()?;
+        let original: Checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
+        original.meta.check_vocabulary(&dataset)?;
+        let mut cases = dataset.eval_cases(Split::Test);
+        if args.users > 0 {
+            cases.truncate(args.users);
+        }
+        let sampler = NegativeSampler::new(&dataset, args.seed);
+        Ok(Inputs { dataset, device, original, cases, sampler })
+    }
+}
+
 /// `results/methods.{md,json}` and their charts.
 fn methods_report(args: &ReportArgs) -> Result<()> {
     use recforget::measurement::{EvalContext, MeasureSettings, RelearnSettings};
     use recforget::report::methods::{MethodsReport, RetrainedModel, genre_methods, markdown, relearn_svg, tradeoff_svg};
 
     let started = Instant::now();
-    let dataset = load_dataset(&args.data)?;
-    let device = Backend::Flex.device()?;
-    let original: Checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
-    original.meta.check_vocabulary(&dataset)?;
-    let mut cases = dataset.eval_cases(Split::Test);
-    if args.users > 0 {
-        cases.truncate(args.users);
-    }
-    let sampler = NegativeSampler::new(&dataset, args.seed);
+    let Inputs { dataset, device, original, cases, sampler } = Inputs::load(args)?;
     let ctx = EvalContext { dataset: &dataset, cases: &cases, sampler: &sampler, device: &device };
     let config = ForgetConfig::default();
     let settings = MeasureSettings::default();
@@ -135,15 +152,7 @@ fn paper_report(args: &ReportArgs) -> Result<()> {
     use std::fmt::Write as _;
 
     let started = Instant::now();
-    let dataset = load_dataset(&args.data)?;
-    let device = Backend::Flex.device()?;
-    let original: Checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
-    original.meta.check_vocabulary(&dataset)?;
-    let mut cases = dataset.eval_cases(Split::Test);
-    if args.users > 0 {
-        cases.truncate(args.users);
-    }
-    let sampler = NegativeSampler::new(&dataset, args.seed);
+    let Inputs { dataset, device, original, cases, sampler } = Inputs::load(args)?;
     let before = evaluate_cases(&original.model, &cases, &sampler, &FfnHook::None, 256, &device)?;
     let config = ForgetConfig::default();
     let mut outcomes = Vec::new();
