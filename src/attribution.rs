@@ -141,6 +141,7 @@ pub fn integrated_gradients(
 
 /// Attributions of one sequence, `[n_layers][d_ff]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NeuronAttribution {
     pub layers: Vec<Vec<f32>>,
 }
@@ -187,7 +188,9 @@ fn extended_mask(padding: &[bool], batch: usize, len: usize, m: usize, device: &
 
 /// Integrated-gradients attributions of every FFN neuron of every layer for each query.
 /// `genre_items` (one flag per item) is needed only for [`Objective::GenreProbability`].
-/// `model` must be a validation model (no dropout); gradients flow only to the scale factors.
+/// Gradients flow only to the scale factors; dropout is off whatever mode `model` is in (the
+/// activations behind the scale factors track gradients, and burn's dropout fires on any
+/// gradient-tracking input of a module in training mode, which made attribution random).
 pub async fn integrated_gradients_async(
     model: &Bert4Rec,
     queries: &[Query<'_>],
@@ -203,6 +206,7 @@ pub async fn integrated_gradients_async(
     if config.steps == 0 {
         return Err(Error::Config("integrated gradients needs at least one step".into()));
     }
+    let model = &burn::module::Module::valid(model);
     let (_, n_layers, d_ff) = model.dims();
     let (len, m) = (model.max_len, config.steps);
     let chi = config.riemann.points(m);

@@ -3,6 +3,7 @@
 pub mod attribution;
 pub mod backend;
 pub mod checkpoint;
+pub mod claims;
 pub mod clock;
 pub mod data;
 pub mod error;

@@ -57,6 +57,7 @@ impl Protocol {
 
 /// HR@k and NDCG@k for k in [`CUTOFFS`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RankingMetrics {
     /// Number of cases averaged.
     pub cases: usize,
@@ -100,6 +101,7 @@ impl RankingMetrics {
 
 /// The metrics of one set of cases under each protocol.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProtocolMetrics {
     pub full: RankingMetrics,
     pub uniform100: RankingMetrics,
@@ -129,6 +131,7 @@ impl ProtocolMetrics {
 
 /// What one evaluation case gave.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CaseResult {
     /// Index into [`Dataset::users`].
     pub user: usize,
@@ -139,6 +142,10 @@ pub struct CaseResult {
     /// The top-10 unseen items, best first.
     pub top: Vec<ItemId>,
 }
+
+/// The seed of the sampled negatives everywhere a caller does not choose one (CLI, report,
+/// page), so that their figures are drawn from the same negatives.
+pub const NEGATIVES_SEED: u64 = 2024;
 
 /// Draws the negatives of the sampled protocols.
 #[derive(Clone, Debug)]
@@ -328,6 +335,7 @@ pub fn evaluate_cases<M: NextItemScorer + Sync>(
 
 /// Metrics for the cases whose target has a genre (its forget set) and for the rest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GenreBreakdown {
     pub genre: Genre,
     /// Cases whose target item has the genre.
@@ -340,6 +348,7 @@ pub struct GenreBreakdown {
 
 /// A whole evaluation: overall metrics and the per-genre breakdown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Evaluation {
     pub cases: usize,
     pub overall: ProtocolMetrics,

@@ -7,10 +7,11 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::checkpoint::model_from_bytes;
-use crate::measurement::{EvalContext, MeasureSettings, Measurement, measure_async};
+use crate::checkpoint::{CheckpointMeta, model_from_bytes};
+use crate::claims::{CLAIMS, Claim};
 use crate::data::{Dataset, Genre, ItemId, Split};
-use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, RunContext, View, forget_async};
+use crate::measurement::{EvalContext, MeasureSettings, Measurement, measure_async};
+use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, Method, Param, RunContext, View, forget_async, params, parse_params};
 use crate::metrics::{NegativeSampler, score_histories_async, top_unseen};
 use crate::model::{Bert4Rec, FfnHook};
 
@@ -80,7 +81,7 @@ pub struct EvaluateRequest {
 }
 
 fn default_seed() -> u64 {
-    2024
+    crate::metrics::NEGATIVES_SEED
 }
 
 /// Before/after figures on the shipped evaluation users.
@@ -129,13 +130,83 @@ fn js_error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
-/// A checkpoint's training time as if every epoch had run on the CPU, from its `meta.json`
-/// (`CheckpointMeta::cpu_train_seconds`); undefined when it records no CPU epoch.
-#[wasm_bindgen(js_name = cpuTrainSeconds)]
-pub fn cpu_train_seconds(meta_json: &[u8]) -> Result<Option<f64>, JsError> {
-    let meta: crate::checkpoint::CheckpointMeta =
-        serde_json::from_slice(meta_json).map_err(|e| js_error(format!("meta.json is damaged: {e}")))?;
-    Ok(meta.cpu_train_seconds())
+/// The page's forgetting settings: the library's, with the method that forgets (`rows`) in
+/// place of the paper's as the default.
+fn page_config() -> ForgetConfig {
+    ForgetConfig::with_methods(vec![Method::Rows])
+}
+
+/// The most sample users the page evaluates on, and its default.
+const EVAL_USERS: (usize, usize) = (600, 200);
+
+/// A genre as the page lists it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenreView {
+    pub name: &'static str,
+    /// The folder suffix of its retrained checkpoint (`checkpoints/retrain-<slug>`).
+    pub slug: String,
+}
+
+/// Everything the page builds its controls from, so that nothing about the method is typed
+/// twice: the genres, the settings with their ranges and defaults, the paper's claims.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageDefaults {
+    pub genres: Vec<GenreView>,
+    pub params: Vec<Param>,
+    pub claims: Vec<Claim>,
+    /// Sample users for "Check the claims": the most, and the default.
+    pub eval_users: (usize, usize),
+}
+
+/// The page's defaults (see [`PageDefaults`]).
+#[wasm_bindgen]
+pub fn defaults() -> Result<JsValue, JsError> {
+    let page = PageDefaults {
+        genres: Genre::ALL.iter().map(|&g| GenreView { name: g.name(), slug: g.slug() }).collect(),
+        params: params(&page_config()),
+        claims: CLAIMS.to_vec(),
+        eval_users: EVAL_USERS,
+    };
+    Ok(to_js(&page)?)
+}
+
+/// Parses named settings (`[[key, value], ...]`, from the URL or the controls) into a forget
+/// configuration: `{config, errors}`, every refusal naming the setting and its allowed range.
+#[wasm_bindgen(js_name = parseSettings)]
+pub fn parse_settings(values: JsValue) -> Result<JsValue, JsError> {
+    let values: Vec<(String, String)> = serde_wasm_bindgen::from_value(values)?;
+    let parsed = parse_params(&page_config(), values.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    Ok(to_js(&parsed)?)
+}
+
+/// A checkpoint's training record, as the page names a retrained reference.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrainingRecord {
+    pub dataset: String,
+    pub epochs: usize,
+    /// Wall-clock seconds, summed over its runs.
+    pub train_seconds: f64,
+    /// As if every epoch had run on the native CPU backend (the time a forget is compared with).
+    pub cpu_train_seconds: Option<f64>,
+    /// Where and how each stretch ran.
+    pub summary: String,
+}
+
+/// The training record of a checkpoint's `meta.json`.
+#[wasm_bindgen(js_name = trainingRecord)]
+pub fn training_record(meta_json: &[u8]) -> Result<JsValue, JsError> {
+    let meta: CheckpointMeta = serde_json::from_slice(meta_json).map_err(|e| js_error(format!("meta.json is damaged: {e}")))?;
+    let record = TrainingRecord {
+        dataset: meta.dataset.clone(),
+        epochs: meta.epochs,
+        train_seconds: meta.train_seconds,
+        cpu_train_seconds: meta.cpu_train_seconds(),
+        summary: meta.training_summary(),
+    };
+    Ok(to_js(&record)?)
 }
 
 #[wasm_bindgen]
@@ -273,13 +344,17 @@ impl Session {
         let request: EvaluateRequest = serde_wasm_bindgen::from_value(request)?;
         let genre: Genre = request.genre.parse().map_err(js_error)?;
         let mut cases = self.dataset.eval_cases(Split::Test);
-        cases.truncate(request.users.max(1));
+        let most = EVAL_USERS.0.min(cases.len());
+        if !(1..=most).contains(&request.users) {
+            return Err(JsError::new(&format!("users={}: out of range; a whole number from 1 to {most} is allowed", request.users)));
+        }
+        cases.truncate(request.users);
         let sampler = NegativeSampler::new(&self.dataset, request.seed);
         let ctx = EvalContext { dataset: &self.dataset, cases: &cases, sampler: &sampler, device: &self.device };
         // The same measurement as the CLI's and the report's, sized for the page.
         let settings = MeasureSettings {
-            membership_users: request.users.max(1),
-            deleted_interactions: request.users.max(1),
+            membership_users: request.users,
+            deleted_interactions: request.users,
             kl_users: 0,
             draws: 200,
             ..MeasureSettings::default()

@@ -207,3 +207,19 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
     let svg = sweep_svg(&points, "Drama", |p| p.removal, "removal");
     assert!(svg.starts_with("<svg") && svg.contains("polyline"));
 }
+
+#[test]
+fn attribution_is_the_same_twice_whatever_the_models_mode() {
+    // A model straight from `init` is in training mode (burn's default); with dropout 0.5 the
+    // attribution used to draw a new dropout mask per call.
+    use burn::module::Module;
+    let device = common::device();
+    device.seed(3);
+    let model = common::tiny_config(20).with_dropout(0.5).init(&device);
+    let h = [ItemId(3), ItemId(7), ItemId(1), ItemId(12)];
+    let config = IgConfig { steps: 4, ..IgConfig::default() };
+    let first = attribute(&model, &h, ItemId(5), config);
+    let second = attribute(&model, &h, ItemId(5), config);
+    assert_eq!(first, second, "attribution changed between two identical calls");
+    assert_eq!(first, attribute(&model.valid(), &h, ItemId(5), config), "training mode changed the attribution");
+}

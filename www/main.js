@@ -1,18 +1,18 @@
-// The page: DOM and URL state only. The worker (worker.js) owns the model.
+// The page: DOM and URL state only. The worker (worker.js) owns the model; the library (through
+// the worker) owns every default, range, genre and claimed figure shown here.
 const $ = (id) => document.getElementById(id);
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const pending = new Map();
 let nextId = 1;
 
-const GENRES = ['Action', 'Adventure', 'Animation', "Children's", 'Comedy', 'Crime', 'Documentary', 'Drama',
-  'Fantasy', 'Film-Noir', 'Horror', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western'];
-const PAPER = { hrPercent: '94.03–96.49%', ndcgPercent: '90.15–94.25%', removal: '70.53–74.82%', speedup: '×10.1–11.0' };
-
 const state = {
-  catalog: [], users: [], userIndex: new Map(), history: [], user: null,
-  forgotten: [], lastForget: null, before: null, deletedOnly: null, after: null, retrained: null, checkpoint: null,
-  evaluation: null,
+  defaults: null, backend: '', catalog: [], users: [], userIndex: new Map(), history: [], user: null,
+  // Every forget since the last reset, in order: {genre, settings, config, reports, seconds}.
+  forgets: [],
+  before: null, deletedOnly: null, after: null, retrained: null, checkpoint: null, evaluation: null,
 };
+const forgotten = () => state.forgets.map((f) => f.genre);
+const slug = (genre) => state.defaults.genres.find((g) => g.name === genre).slug;
 const progress = {};
 
 function call(type, payload = {}) {
@@ -30,10 +30,6 @@ worker.onmessage = ({ data }) => {
     return;
   }
   if (data.type === 'stage') return showStage(data);
-  if (data.type === 'fallback') {
-    $('backend').textContent = 'CPU (wasm) — the GPU failed: ' + data.reason;
-    return;
-  }
   const p = pending.get(data.id);
   if (!p) return;
   pending.delete(data.id);
@@ -44,31 +40,84 @@ function showError(error) {
   $('error').hidden = false;
   $('error').textContent = String(error?.message ?? error);
 }
-function clearError() { $('error').hidden = true; }
+function clearError() { $('error').hidden = true; $('error').textContent = ''; }
 
-// ---- URL state --------------------------------------------------------------------------
-const params = new URLSearchParams(location.search);
-function settings() {
-  return {
-    methods: $('method').value.split(','),
-    distill: { steps: Number($('distill-steps').value), batchSize: Number($('distill-batch').value) },
-    sequences: Number($('sequences').value), seed: 7,
-    ig: { steps: Number($('steps').value), riemann: 'right', objective: 'probability', chunk: 16 },
-    screening: { ratio: Number($('ratio').value), p_start: Number($('p-start').value), p_step: 5,
-      band: [Number($('band-low').value), Number($('band-high').value)], max_rounds: 20 },
-    edit: $('edit').value,
-  };
+// ---- one request at a time ---------------------------------------------------------------
+// While the worker works, every control that would change what it works on is disabled, and the
+// page says what it is doing (also to screen readers).
+let busyDepth = 0;
+async function busy(label, work) {
+  if (busyDepth++ === 0) setBusy(label);
+  try { return await work(); } finally { if (--busyDepth === 0) setBusy(null); }
 }
+function setBusy(label) {
+  document.body.dataset.busy = label ? 'true' : 'false';
+  $('busy').textContent = label ? `Working: ${label}…` : '';
+  for (const el of document.querySelectorAll('main button, main input, main select')) {
+    if (!el.dataset.always) el.disabled = Boolean(label);
+  }
+}
+
+// ---- settings: built from the library's table, validated by the library -------------------
+const paramKeys = () => state.defaults.params.map((p) => p.key);
+
+function buildControls() {
+  const { params, genres } = state.defaults;
+  $('genre').replaceChildren(...genres.map((g) => new Option(g.name, g.name)));
+  const method = params.find((p) => p.key === 'method');
+  $('method').replaceChildren(...method.kind.options.map((o) => new Option(o.label, o.value)));
+  $('method').value = method.default;
+  $('method').dataset.default = method.default;
+  $('advanced-grid').replaceChildren(...params.filter((p) => p.key !== 'method').map((p) => {
+    const label = document.createElement('label');
+    label.title = p.help;
+    let control;
+    if (p.kind.type === 'choice') {
+      control = document.createElement('select');
+      control.append(...p.kind.options.map((o) => new Option(o.label, o.value)));
+    } else {
+      control = Object.assign(document.createElement('input'), { type: 'number', min: p.kind.min, max: p.kind.max, step: p.kind.step ?? 1 });
+    }
+    control.id = p.key;
+    control.value = p.default;
+    control.dataset.default = p.default;
+    label.append(`${p.label} `, control);
+    return label;
+  }));
+  $('eval-users').max = state.defaults.evalUsers[0];
+  $('eval-users').value = state.defaults.evalUsers[1];
+}
+
+// The settings that differ from the defaults, as [key, value] pairs (what the URL carries).
+const changedSettings = () => paramKeys().filter((k) => $(k).value !== $(k).dataset.default).map((k) => [k, $(k).value]);
+
+// The forget configuration of named settings, or an error naming each refused setting.
+async function configOf(settings) {
+  const { config, errors } = await call('parseSettings', { values: settings });
+  if (errors.length) throw new Error(errors.map((e) => `${e.key}=${e.value}: ${e.message}`).join('\n'));
+  return config;
+}
+
+// ---- URL state: read once, validated; written back from what is shown ----------------------
+const params = new URLSearchParams(location.search);
 function saveUrl() {
   const q = new URLSearchParams();
   if (params.get('backend')) q.set('backend', params.get('backend'));
   if (state.user) q.set('user', state.user); else if (state.history.length) q.set('history', state.history.join('.'));
   q.set('genre', $('genre').value);
-  if (state.forgotten.length) q.set('forgot', state.forgotten.join('.'));
-  for (const id of ['method', 'distill-steps', 'distill-batch', 'steps', 'ratio', 'p-start', 'band-low', 'band-high', 'sequences', 'edit']) {
-    if ($(id).value !== $(id).defaultValue && !($(id).tagName === 'SELECT' && $(id).selectedIndex === 0)) q.set(id, $(id).value);
-  }
+  // Each forget with its own settings, in order: `forget=Action;method=rows,distill;distill-steps=6`.
+  for (const f of state.forgets) q.append('forget', [f.genre, ...Object.entries(f.settings).map(([k, v]) => `${k}=${v}`)].join(';'));
+  for (const [k, v] of changedSettings()) q.set(k, v);
   history.replaceState(null, '', '?' + q.toString());
+}
+
+// Applies the URL's settings to the controls; returns a message for each refused parameter.
+async function applyUrlSettings() {
+  const given = paramKeys().filter((k) => params.has(k)).map((k) => [k, params.get(k)]);
+  const { errors } = await call('parseSettings', { values: given });
+  const refused = new Set(errors.map((e) => e.key));
+  for (const [k, v] of given) if (!refused.has(k)) $(k).value = v;
+  return errors.map((e) => `${e.key}=${e.value}: ${e.message}; the default is used.`);
 }
 
 // ---- rendering ----------------------------------------------------------------------------
@@ -90,7 +139,7 @@ function itemLine(item, cls = '') {
 }
 
 // A forgotten genre's interactions count as deleted: the history shows them struck through.
-const deleted = (id) => state.forgotten.some((g) => state.catalog[id].genres.includes(g));
+const deleted = (id) => forgotten().some((g) => state.catalog[id].genres.includes(g));
 
 function renderHistory() {
   const ol = $('history');
@@ -110,50 +159,55 @@ function renderMix(el, share, focus) {
   }));
 }
 
-function renderRecs() {
-  const focus = [$('genre').value, ...state.forgotten];
-  const before = state.before?.items ?? [];
-  const after = state.after?.items ?? [];
-  const beforeIds = new Set(before.map((i) => i.id));
-  const afterIds = new Set(after.map((i) => i.id));
-  $('recs-before').replaceChildren(...before.map((i) => itemLine(i, state.after && !afterIds.has(i.id) ? 'left' : '')));
-  $('recs-after').replaceChildren(...after.map((i) => itemLine(i, beforeIds.has(i.id) ? '' : 'entered')));
-  if (state.before) renderMix($('mix-before'), state.before.genreShare, focus); else $('mix-before').replaceChildren();
-  if (state.after) renderMix($('mix-after'), state.after.genreShare, focus); else $('mix-after').replaceChildren();
-  $('forgotten-label').textContent = state.forgotten.length ? `(without ${state.forgotten.join(', ')})` : '(nothing forgotten yet)';
-  const retrained = state.retrained?.recommendations;
-  $('deleted-column').hidden = !state.deletedOnly;
-  if (state.deletedOnly) {
-    $('recs-deleted').replaceChildren(...state.deletedOnly.items.map((i) => itemLine(i, beforeIds.has(i.id) ? '' : 'entered')));
-    renderMix($('mix-deleted'), state.deletedOnly.genreShare, focus);
-  }
-  $('retrained-column').hidden = !retrained;
-  if (retrained) {
-    $('recs-retrained').replaceChildren(...retrained.items.map((i) => itemLine(i, beforeIds.has(i.id) ? '' : 'entered')));
-    renderMix($('mix-retrained'), retrained.genreShare, focus);
-  }
+function renderColumn(name, recs, beforeIds, focus) {
+  $(`${name}-column`).hidden = !recs;
+  $(`recs-${name}`).replaceChildren(...(recs?.items ?? []).map((i) => itemLine(i, beforeIds.has(i.id) ? '' : 'entered')));
+  if (recs) renderMix($(`mix-${name}`), recs.genreShare, focus); else $(`mix-${name}`).replaceChildren();
 }
 
+function renderRecs() {
+  const focus = [$('genre').value, ...forgotten()];
+  const before = state.before?.items ?? [];
+  const afterIds = new Set((state.after?.items ?? []).map((i) => i.id));
+  const beforeIds = new Set(before.map((i) => i.id));
+  $('recs-before').replaceChildren(...before.map((i) => itemLine(i, state.after && !afterIds.has(i.id) ? 'left' : '')));
+  if (state.before) renderMix($('mix-before'), state.before.genreShare, focus); else $('mix-before').replaceChildren();
+  const methods = state.forgets.map((f) => `${f.genre} (${f.config.methods.join('+')})`).join(', ');
+  $('forgotten-label').textContent = state.forgets.length ? `(without ${methods})` : '(nothing forgotten yet)';
+  renderColumn('after', state.after, beforeIds, focus);
+  $('after-column').hidden = false;
+  renderColumn('deleted', state.deletedOnly, beforeIds, focus);
+  renderColumn('retrained', state.retrained?.recommendations, beforeIds, focus);
+  $('retrained-note').textContent = state.retrained ? referenceLine(state.retrained.reference) : '';
+}
+
+const referenceLine = (r) => `${r.checkpoint}: ${r.epochs} epochs, ${r.summary}`;
+
+// Every column belongs to the current history and the current forgets: they are computed
+// together, and an empty history clears them all.
 async function recommend() {
   clearError();
+  state.before = state.after = state.deletedOnly = state.retrained = null;
   if (!state.history.length) {
-    state.before = state.after = state.deletedOnly = null;
     renderRecs();
     showError('The history is empty: pick a user or add at least one movie.');
     return;
   }
-  try {
-    state.before = await call('recommend', { history: state.history, edited: false });
-    state.after = state.forgotten.length ? await call('recommend', { history: state.history, edited: true }) : null;
-    // The original model given the history without the forgotten genres: deletion alone.
-    const kept = state.history.filter((id) => !deleted(id));
-    state.deletedOnly = state.forgotten.length && kept.length ? await call('recommend', { history: kept, edited: false }) : null;
-    // With exactly one genre forgotten, the model retrained without it, where the site ships one.
-    state.retrained = state.forgotten.length === 1
-      ? await call('recommendRetrained', { genre: state.forgotten[0], history: state.history.filter((id) => !deleted(id)) })
-      : null;
+  await busy('recommending', async () => {
+    try {
+      const before = await call('recommend', { history: state.history, edited: false });
+      const after = state.forgets.length ? await call('recommend', { history: state.history, edited: true }) : null;
+      // The original model given the history without the forgotten genres: deletion alone.
+      const kept = state.history.filter((id) => !deleted(id));
+      const deletedOnly = state.forgets.length && kept.length ? await call('recommend', { history: kept, edited: false }) : null;
+      // With exactly one genre forgotten, the model retrained without it, where the site ships one.
+      const retrained = state.forgets.length === 1 && kept.length
+        ? await call('recommendRetrained', { slug: slug(state.forgets[0].genre), history: kept })
+        : null;
+      Object.assign(state, { before, after, deletedOnly, retrained });
+    } catch (e) { showError(e); }
     renderRecs();
-  } catch (e) { showError(e); }
+  });
 }
 
 function showStage(p) {
@@ -169,7 +223,10 @@ function showStage(p) {
   $('stages').textContent = [...lines, text].join('\n');
 }
 
-function drawHeatmap(mean, neurons) {
+// The paper's heat map: mean attribution per neuron (rows: layers L0…, columns: FFN neurons),
+// with a legend and a text summary for those who cannot see it.
+function drawHeatmap(genre, report) {
+  const mean = report.meanAttribution, neurons = report.screening.neurons;
   const canvas = $('heatmap');
   const layers = mean.length, width = mean[0].length;
   canvas.width = width; canvas.height = layers * 12; canvas.hidden = false;
@@ -181,87 +238,143 @@ function drawHeatmap(mean, neurons) {
     ctx.fillRect(i, l * 12, 1, 12);
   }));
   ctx.fillStyle = '#000';
-  for (const n of neurons) ctx.fillRect(n.layer === undefined ? 0 : n.index, n.layer * 12, 1, 3);
+  for (const n of neurons) ctx.fillRect(n.index, n.layer * 12, 1, 3);
+  const strongest = mean.map((row, l) => {
+    const top = row.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, 3);
+    return `L${l}: ${top.map(([v, i]) => `${i} (${v.toExponential(1)})`).join(', ')}`;
+  });
+  const summary = `Mean attribution to ${genre} over ${report.sequences} sequences, ${layers} layers × ${width} FFN neurons. ` +
+    `Strongest per layer — ${strongest.join('; ')}. Privacy neurons: ${neurons.map((n) => `L${n.layer}:${n.index}`).join(' ') || 'none'}.`;
+  canvas.setAttribute('aria-label', summary);
+  $('heatmap-summary').textContent = summary;
+  $('heatmap-legend').hidden = false;
 }
 
-async function forget() {
+function describe(genre, r) {
+  if (r.method === 'neurons') {
+    const s = r.screening;
+    return `the paper's method: ${s.neurons.length} privacy neurons for ${genre} at P = ${s.p}% ` +
+      `(${s.converged ? 'in the band' : 'band not reached'}; ${r.sequences} sequences, seed ${r.config.seed}): ` + s.neurons.map((n) => `L${n.layer}:${n.index}`).join(' ');
+  }
+  if (r.method === 'rows') return `reset the rows of ${r.items} ${genre} items (output bias ${r.bias.toFixed(2)})`;
+  if (r.method === 'distill') return `distilled ${r.losses.length} steps of ${r.config.batchSize} sequences (loss ${r.losses[0].toFixed(3)} → ${r.losses.at(-1).toFixed(3)})`;
+  return `output filter: ${r.items} ${genre} items hidden — the model itself is unchanged, this only hides them`;
+}
+
+// Forgets `genre` with the named settings (those that differ from the defaults).
+async function forget(genre, settings) {
   clearError();
-  const genre = $('genre').value;
-  $('stages').textContent = '';
-  $('forget').disabled = true;
-  try {
-    const { report, reports, seconds } = await call('forget', { genre, config: settings() });
+  await busy(`forgetting ${genre}`, async () => {
+    $('stages').textContent = '';
+    try {
+      const config = await configOf(settings);
+      const { reports, seconds } = await call('forget', { genre, config });
+      state.forgets.push({ genre, settings: Object.fromEntries(settings), config, reports, seconds });
+      renderHistory();
+      $('stages').textContent += `\ndone in ${seconds.toFixed(2)} s: ` + reports.map((r) => `${r.method} ${r.times.total.toFixed(2)} s`).join(', ');
+      $('neurons').textContent = reports.map((r) => describe(genre, r)).join('\n');
+      const paper = reports.find((r) => r.method === 'neurons');
+      if (paper) drawHeatmap(genre, paper); else { $('heatmap').hidden = true; $('heatmap-legend').hidden = true; $('heatmap-summary').textContent = ''; }
+      state.evaluation = null;
+      $('claims').replaceChildren();
+      saveUrl();
+      await recommend();
+    } catch (e) { showError(e); }
     $('forget-progress').hidden = true;
-    state.forgotten.push(genre);
-    state.lastForget = { genre, settings: settings(), reports, seconds };
-    renderHistory();
-    $('stages').textContent += `\ndone in ${seconds.toFixed(2)} s: ` + reports.map((r) => `${r.method} ${r.times.total.toFixed(2)} s`).join(', ');
-    const lines = reports.map((r) => {
-      if (r.method === 'neurons') {
-        const s = r.screening;
-        return `the paper's method: ${s.neurons.length} privacy neurons for ${genre} at P = ${s.p}% ` +
-          `(${s.converged ? 'in the band' : 'band not reached'}; ${r.sequences} sequences): ` + s.neurons.map((n) => `L${n.layer}:${n.index}`).join(' ');
-      }
-      if (r.method === 'rows') return `reset the rows of ${r.items} ${genre} items (output bias ${r.bias.toFixed(2)})`;
-      if (r.method === 'distill') return `distilled ${r.losses.length} steps of ${r.config.batchSize} sequences (loss ${r.losses[0].toFixed(3)} → ${r.losses.at(-1).toFixed(3)})`;
-      return `output filter: ${r.items} ${genre} items hidden — the model itself is unchanged, this only hides them`;
-    });
-    $('neurons').textContent = lines.join('\n');
-    if (report.method === 'neurons') drawHeatmap(report.meanAttribution, report.screening.neurons); else $('heatmap').hidden = true;
-    saveUrl();
-    await recommend();
-  } catch (e) { showError(e); }
-  $('forget').disabled = false;
-  $('forget-progress').hidden = true;
+  });
 }
 
 async function reset() {
-  await call('reset');
-  state.forgotten = []; state.after = null; state.deletedOnly = null; state.retrained = null; state.lastForget = null; state.evaluation = null;
-  renderHistory();
-  $('stages').textContent = ''; $('neurons').textContent = ''; $('heatmap').hidden = true;
-  saveUrl();
-  await recommend();
+  clearError();
+  await busy('resetting', async () => {
+    await call('reset');
+    state.forgets = []; state.evaluation = null;
+    renderHistory();
+    $('stages').textContent = ''; $('neurons').textContent = ''; $('heatmap').hidden = true; $('heatmap-legend').hidden = true;
+    $('heatmap-summary').textContent = ''; $('claims').replaceChildren();
+    saveUrl();
+    await recommend();
+  });
+}
+
+// ---- the claims, each with a verdict -------------------------------------------------------
+function table(rows) {
+  $('claims').replaceChildren(...rows.map((row, i) => {
+    const tr = document.createElement('tr');
+    tr.append(...row.map((c) => Object.assign(document.createElement(i ? 'td' : 'th'), { textContent: c })));
+    return tr;
+  }));
 }
 
 async function evaluate() {
   clearError();
-  const genre = state.forgotten.at(-1) ?? $('genre').value;
-  $('evaluate').disabled = true;
-  try {
-    const r = await call('evaluate', { genre, users: Number($('eval-users').value) });
-    state.evaluation = r;
-    // One measurement (the CLI's and the report's): the original, deletion alone, the edited model.
-    const [o, d, a] = ['original', 'deletion only', 'after'].map((n) => r.measurement.models.find((m) => m.name === n).served);
-    const pct = (x, y) => (y ? (100 * x / y).toFixed(1) + '%' : '–');
-    const p = (x) => (100 * x).toFixed(1) + '%';
-    const auc = (f, k) => f.membership[k].toFixed(3);
-    const removal = (f, i) => (f.removal.length ? p(f.removal[i].rate) : '');
-    const forgotten = state.forgotten.length > 0;
-    // The retraining time (on the CPU) of the shipped retrained model if there is one, else the original's.
-    const retrain = state.retrained?.trainSeconds ?? state.checkpoint?.cpuTrainSeconds;
-    const forgetSeconds = state.lastForget?.seconds;
-    const after = forgotten ? 'after forgetting' : 'nothing forgotten yet';
-    const rows = [
-      ['', 'original', after, 'after ÷ original', 'paper', 'deletion only'],
-      ['HR@10 (pop100)', o.overall.pop100.hr[2].toFixed(4), a.overall.pop100.hr[2].toFixed(4), pct(a.overall.pop100.hr[2], o.overall.pop100.hr[2]), PAPER.hrPercent, d.overall.pop100.hr[2].toFixed(4)],
-      ['NDCG@10 (pop100)', o.overall.pop100.ndcg[2].toFixed(4), a.overall.pop100.ndcg[2].toFixed(4), pct(a.overall.pop100.ndcg[2], o.overall.pop100.ndcg[2]), PAPER.ndcgPercent, d.overall.pop100.ndcg[2].toFixed(4)],
-      [`removal rate, ${genre} (pop100)`, '', removal(a, 2), '', PAPER.removal, removal(d, 2)],
-      [`removal rate, ${genre} (full)`, '', removal(a, 0), '', '', removal(d, 0)],
-      [`${genre} share of top-10`, p(o.share), p(a.share), '', '', p(d.share)],
-      [`the model still tells which ${genre} films a user watched (membership AUC per user; 0.5 = cannot tell)`, auc(o, 'userAuc'), auc(a, 'userAuc'), '', '', auc(d, 'userAuc')],
-      [`… which users watched a ${genre} film (membership AUC per item)`, auc(o, 'itemAuc'), auc(a, 'itemAuc'), '', '', auc(d, 'itemAuc')],
-      [`deleted ${genre} interactions still in the top-10 (HR@10, full ranking)`, p(o.deleted.hr10), p(a.deleted.hr10), '', '', p(d.deleted.hr10)],
-      [state.retrained ? 'forget time here vs retraining (native CPU)' : 'forget time here vs training the original (native CPU)', retrain ? `${retrain.toFixed(0)} s training` : '', forgetSeconds ? `${forgetSeconds.toFixed(1)} s` : 'forget first', retrain && forgetSeconds ? `×${(retrain / forgetSeconds).toFixed(0)}` : '', PAPER.speedup, ''],
-      ['users (forget set)', `${r.users} (${r.measurement.forgetSetUsers})`, '', '', '', ''],
-    ];
-    $('claims').replaceChildren(...rows.map((row, i) => {
-      const tr = document.createElement('tr');
-      tr.append(...row.map((c) => Object.assign(document.createElement(i ? 'td' : 'th'), { textContent: c })));
-      return tr;
-    }));
-  } catch (e) { showError(e); }
-  $('evaluate').disabled = false;
+  const genre = forgotten().at(-1) ?? $('genre').value;
+  await busy(`measuring ${genre}`, async () => {
+    try {
+      const users = Number($('eval-users').value);
+      const r = await call('evaluate', { genre, users });
+      const lastForget = state.forgets.findLast((f) => f.genre === genre) ?? null;
+      const reference = lastForget ? await call('retrainedReference', { slug: slug(genre) }) : null;
+      const [o, d, a] = ['original', 'deletion only', 'after'].map((n) => r.measurement.models.find((m) => m.name === n).served);
+      const p = (x) => (100 * x).toFixed(1) + '%';
+      const auc = (f, k) => f.membership[k].toFixed(3);
+      const removal = (f, i) => (f.removal.length ? p(f.removal[i].rate) : '');
+      const hr = (f) => f.overall.pop100.hr[2], ndcg = (f) => f.overall.pop100.ndcg[2];
+      const measures = [
+        ['HR@10 (pop100)', (f) => hr(f).toFixed(4)],
+        ['NDCG@10 (pop100)', (f) => ndcg(f).toFixed(4)],
+        [`${genre} share of top-10`, (f) => p(f.share)],
+        [`membership AUC per user: the model tells which ${genre} films a user watched (0.5 = cannot tell)`, (f) => auc(f, 'userAuc')],
+        [`membership AUC per item: which users watched a ${genre} film`, (f) => auc(f, 'itemAuc')],
+        [`deleted ${genre} interactions still in the top-10 (HR@10, full ranking)`, (f) => p(f.deleted.hr10)],
+      ];
+      const condition = `${genre}, ${r.users} sample users (${r.measurement.forgetSetUsers} in the forget set), pop100, ${state.backend}`;
+      const verdicts = [];
+      if (!lastForget) {
+        // Nothing forgotten: the original's figures only, and no claim can be checked.
+        table([['', 'original'], ...measures.map(([name, f]) => [name, f(o)])]);
+        $('claims-note').textContent = `Nothing forgotten yet: forget ${genre} to check the paper's claims. ${condition}.`;
+      } else {
+        const methods = lastForget.config.methods.join('+');
+        const speedup = reference?.cpuTrainSeconds ? reference.cpuTrainSeconds / lastForget.seconds : null;
+        const ours = {
+          hrKept: 100 * hr(a) / hr(o),
+          ndcgKept: 100 * ndcg(a) / ndcg(o),
+          removal: a.removal.length ? 100 * a.removal[2].rate : null,
+          speedup,
+        };
+        for (const c of state.defaults.claims) {
+          const value = ours[c.kind] ?? null;
+          const verdict = value == null
+            ? (c.kind === 'speedup' ? `no model retrained without ${genre} is shipped: no speedup` : 'not measurable')
+            : (value >= c.low ? 'reproduced' : 'not reproduced') + (methods === 'neurons' ? '' : ` (by ${methods}, not the paper's method)`);
+          verdicts.push({ claim: c.kind, statement: c.statement, ours: value, paper: { low: c.low, high: c.high, unit: c.unit }, verdict, method: methods });
+        }
+        const after = `after forgetting (${methods})`;
+        table([
+          ['', 'original', 'deletion only', after],
+          ...measures.map(([name, f]) => [name, f(o), f(d), f(a)]),
+          [`removal rate, ${genre} (pop100)`, '', removal(d, 2), removal(a, 2)],
+          [`removal rate, ${genre} (full ranking)`, '', removal(d, 0), removal(a, 0)],
+        ]);
+        const figure = (x, unit) => (x == null ? '–' : unit === '×' ? `×${x.toFixed(0)}` : `${x.toFixed(1)}%`);
+        const range = ({ low, high, unit }) => (unit === '×' ? `×${low}–${high}` : `${low}–${high}%`);
+        const claimRows = verdicts.map((v) => [v.statement, figure(v.ours, v.paper.unit), range(v.paper), v.verdict]);
+        const tr = document.createElement('tr');
+        tr.append(Object.assign(document.createElement('th'), { textContent: 'the paper\'s claim' }),
+          ...['ours', 'paper', 'verdict'].map((t) => Object.assign(document.createElement('th'), { textContent: t })));
+        $('claims').append(tr, ...claimRows.map((row) => {
+          const r2 = document.createElement('tr');
+          r2.className = 'claim';
+          r2.append(...row.map((c) => Object.assign(document.createElement('td'), { textContent: c })));
+          return r2;
+        }));
+        $('claims-note').textContent = `Condition: ${condition}; forget time ${lastForget.seconds.toFixed(1)} s here. ` +
+          (reference ? `Speedup against ${referenceLine(reference)} (CPU-equivalent ${reference.cpuTrainSeconds?.toFixed(0)} s).` : `No model retrained without ${genre} is shipped, so no speedup.`);
+      }
+      state.evaluation = { genre, users: r.users, condition, measurement: r.measurement, reference, verdicts };
+    } catch (e) { showError(e); }
+  });
 }
 
 function selectUser(key) {
@@ -273,29 +386,37 @@ function selectUser(key) {
   $('add-row').hidden = true;
   renderHistory();
   saveUrl();
-  recommend();
+  return recommend();
 }
 
 function exportJson() {
-  // The result: what was forgotten and how (neurons, settings, timings), the recommendations, and
-  // the metrics of the last "Check the claims" run.
-  const blob = new Blob([JSON.stringify({ user: state.user, history: state.history, forgotten: state.forgotten,
-    lastForget: state.lastForget, before: state.before, deletedOnly: state.deletedOnly, after: state.after, metrics: state.evaluation }, null, 2)], { type: 'application/json' });
+  // The result: the backend, every forget in order (settings, reports, timings), the
+  // recommendations, and the last measurement with its genre, its reference and its verdicts.
+  const blob = new Blob([JSON.stringify({
+    backend: state.backend, user: state.user, history: state.history, forgets: state.forgets,
+    recommendations: { before: state.before, deletedOnly: state.deletedOnly, after: state.after, retrained: state.retrained },
+    evaluation: state.evaluation,
+  }, null, 2)], { type: 'application/json' });
   const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: 'recforget-result.json' });
   a.click();
 }
 
 // ---- start ----------------------------------------------------------------------------------
 async function main() {
-  $('genre').replaceChildren(...GENRES.map((g) => Object.assign(document.createElement('option'), { value: g, textContent: g })));
-  for (const id of ['method', 'distill-steps', 'distill-batch', 'steps', 'ratio', 'p-start', 'band-low', 'band-high', 'sequences', 'edit']) if (params.get(id)) $(id).value = params.get(id);
-  $('genre').value = params.get('genre') ?? 'Action';
-  const backend = ['webgpu', 'cpu'].includes(params.get('backend')) ? params.get('backend') : 'auto';
-  const info = await call('init', { backend: backend === 'auto' && !navigator.gpu ? 'cpu' : backend });
+  state.defaults = await call('defaults');
+  buildControls();
+  setBusy('loading');
+  const notes = await applyUrlSettings();
+  const genres = state.defaults.genres.map((g) => g.name);
+  const genre = params.get('genre') ?? 'Action';
+  if (genres.includes(genre)) $('genre').value = genre; else notes.push(`genre=${genre}: not a MovieLens genre; one of ${genres.join(', ')} is allowed.`);
+  const backend = params.get('backend') ?? 'auto';
+  if (!['auto', 'webgpu', 'cpu'].includes(backend)) notes.push(`backend=${backend}: one of auto, webgpu, cpu is allowed; auto is used.`);
+  const info = await call('init', { backend: ['webgpu', 'cpu'].includes(backend) ? backend : 'auto' });
+  state.backend = info.backend;
   $('backend').textContent = info.backend;
   $('parity').textContent = info.parity ? `GPU/CPU parity: max |Δ| ${info.parity.maxDifference.toExponential(1)} ${info.parity.ok ? '✓' : '✗ (using the CPU)'}` : '';
   $('load').textContent = `Loaded in ${info.timings.loadSeconds.toFixed(1)} s, model ready in ${info.timings.initSeconds.toFixed(1)} s`;
-  document.body.dataset.ready = 'true';
   state.catalog = info.catalog;
   state.users = info.users;
   state.checkpoint = info.checkpoint;
@@ -303,31 +424,56 @@ async function main() {
   $('user-list').replaceChildren(...info.users.map((u) => Object.assign(document.createElement('option'), { value: u.key })));
   $('title-list').replaceChildren(...info.catalog.map((i) => Object.assign(document.createElement('option'), { value: i.title })));
   const titleIndex = new Map(info.catalog.map((i) => [i.title, i.id]));
+  document.body.dataset.ready = 'true';
 
-  $('user-id').addEventListener('change', () => selectUser($('user-id').value.trim()));
-  $('random-user').addEventListener('click', () => selectUser(state.users[Math.floor(Math.random() * state.users.length)].key));
-  $('own-history').addEventListener('click', () => { state.user = null; state.history = []; $('add-row').hidden = false; renderHistory(); recommend(); });
-  $('add-title').addEventListener('click', () => {
+  const addTitle = () => {
     const id = titleIndex.get($('title-search').value);
     if (id === undefined) return showError('No such title: pick one from the suggestions.');
-    state.history.push(id); $('title-search').value = ''; renderHistory(); saveUrl(); recommend();
-  });
-  $('forget').addEventListener('click', forget);
+    state.history.push(id); $('title-search').value = ''; renderHistory(); saveUrl(); return recommend();
+  };
+  $('user-id').addEventListener('change', () => selectUser($('user-id').value.trim()));
+  $('random-user').addEventListener('click', () => selectUser(state.users[Math.floor(Math.random() * state.users.length)].key));
+  $('own-history').addEventListener('click', () => { state.user = null; state.history = []; $('add-row').hidden = false; renderHistory(); saveUrl(); recommend(); });
+  $('add-title').addEventListener('click', addTitle);
+  $('title-search').addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); addTitle(); } });
+  $('forget').addEventListener('click', () => forget($('genre').value, changedSettings()));
   $('reset').addEventListener('click', reset);
   $('evaluate').addEventListener('click', evaluate);
   $('export').addEventListener('click', exportJson);
   $('genre').addEventListener('change', () => { saveUrl(); renderRecs(); });
+  for (const k of paramKeys()) $(k).addEventListener('change', saveUrl);
 
-  if (params.get('history')) {
-    state.history = params.get('history').split('.').map(Number).filter((i) => i >= 0 && i < state.catalog.length);
-    $('add-row').hidden = false; renderHistory(); await recommend();
+  // The link's user or history and its forgets, as one piece of work: the page is busy until
+  // everything the link asks for is shown.
+  busyDepth++;
+  try { await openLink(notes, genre, genres); } finally { busyDepth--; setBusy(null); }
+}
+
+async function openLink(notes, genre, genres) {
+  const user = params.get('user');
+  if (params.has('history')) {
+    const parts = params.get('history').split('.');
+    const valid = parts.filter((s) => /^\d+$/.test(s) && Number(s) < state.catalog.length);
+    if (valid.length < parts.length) {
+      notes.push(`history: ${parts.filter((s) => !valid.includes(s)).join(', ')} ${parts.length - valid.length === 1 ? 'is not an item id' : 'are not item ids'} (0–${state.catalog.length - 1}); the other ${valid.length} are kept.`);
+    }
+    state.history = valid.map(Number);
+    $('add-row').hidden = false; renderHistory(); saveUrl(); await recommend();
   } else {
-    selectUser(params.get('user') && state.userIndex.has(params.get('user')) ? params.get('user') : state.users[0].key);
+    if (user && !state.userIndex.has(user)) notes.push(`user=${user}: not in the page's sample of ${state.users.length} users; the first user is shown.`);
+    await selectUser(user && state.userIndex.has(user) ? user : state.users[0].key);
   }
-  for (const g of (params.get('forgot') ?? '').split('.').filter((g) => GENRES.includes(g))) {
-    $('genre').value = g;
-    await forget();
+  // The link's forgets, in order, each with its own settings.
+  for (const entry of params.getAll('forget')) {
+    const [g, ...pairs] = entry.split(';');
+    const settings = pairs.map((kv) => [kv.slice(0, kv.indexOf('=') >>> 0), kv.slice(kv.indexOf('=') + 1)]);
+    if (!genres.includes(g)) { notes.push(`forget=${entry}: ${g} is not a MovieLens genre; skipped.`); continue; }
+    const { errors } = await call('parseSettings', { values: settings });
+    if (errors.length) { notes.push(`forget=${entry}: ${errors.map((e) => `${e.key}=${e.value}: ${e.message}`).join('; ')}; skipped.`); continue; }
+    await forget(g, settings);
   }
+  saveUrl();
+  if (notes.length) showError('Some of the link\'s parameters were refused:\n' + notes.join('\n'));
 }
 
 // For the end-to-end tests: read-only access to what the page shows.

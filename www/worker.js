@@ -1,6 +1,7 @@
 // The worker owns the model: it loads the wasm, the checkpoint and the data, and answers the
-// page's requests. Every message in: {id, type, ...}; every answer: {id, ok, value | error}.
-import init, { Session, cpuTrainSeconds } from '../pkg/recforget.js';
+// page's requests one at a time, in the order they came. Every message in: {id, type, ...};
+// every answer: {id, ok, value | error}.
+import init, { Session, defaults, parseSettings, trainingRecord } from '../pkg/recforget.js';
 
 const FILES = {
   wasm: '../pkg/recforget_bg.wasm',
@@ -10,12 +11,11 @@ const FILES = {
   data: '../data/web/dataset.json',
 };
 
+let wasmReady = null;  // the wasm module's initialisation, started once
 let session = null;    // the session in use (WebGPU or CPU)
-let cpu = null;        // a CPU session, kept for the parity check and as the fallback
-let bytes = null;      // the loaded files, to build a fallback session
-let applied = [];      // the genres forgotten so far, replayed on a fallback session
-const retrained = new Map();  // genre -> {session, cpuTrainSeconds} of a shipped retrained model, or null
-let backendChoice = 'auto';
+let dataBytes = null;  // the page's dataset, shared with retrained models' sessions
+let sessionKind = 'cpu';
+const retrained = new Map();  // genre slug -> {session, reference} of a shipped retrained model, or null
 
 // Fetches one of the page's own files, reporting bytes as they arrive.
 async function load(name, path = FILES[name]) {
@@ -44,92 +44,123 @@ async function load(name, path = FILES[name]) {
 
 const now = () => performance.now() / 1000;
 
+function loadWasm() {
+  wasmReady ??= load('wasm').then((bytes) => init({ module_or_path: bytes }));
+  return wasmReady;
+}
+
+// The WebGPU adapter the browser offers, named, and whether it is a software emulation (such as
+// SwiftShader, which runs the GPU's work on the CPU far slower than the page's CPU backend).
+async function adapter() {
+  const gpu = await navigator.gpu?.requestAdapter().catch(() => null);
+  if (!gpu) return null;
+  const info = gpu.info ?? {};
+  const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
+  const software = Boolean(info.isFallbackAdapter ?? gpu.isFallbackAdapter) ||
+    /swiftshader|llvmpipe|lavapipe|software|basic render/i.test(name);
+  return { name, software };
+}
+
+// The backend: `cpu`; `webgpu` (forced, an error without an adapter); `auto`: WebGPU on a
+// hardware adapter, the CPU when there is none or only a software emulation.
+async function chooseBackend(choice) {
+  if (choice === 'cpu') return { kind: 'cpu', label: 'CPU (wasm, one thread)' };
+  const found = await adapter();
+  if (choice === 'webgpu') {
+    if (!found) throw new Error('backend=webgpu: this browser offers no WebGPU adapter; use backend=cpu or auto.');
+    return { kind: 'webgpu', label: `WebGPU — ${found.name}${found.software ? ' (software emulation)' : ''}` };
+  }
+  if (!found) return { kind: 'cpu', label: 'CPU (wasm, one thread) — no WebGPU adapter in this browser' };
+  if (found.software) {
+    return { kind: 'cpu', label: `CPU (wasm, one thread) — the only WebGPU adapter, ${found.name}, is a software emulation, slower than the CPU; backend=webgpu forces it` };
+  }
+  return { kind: 'webgpu', label: `WebGPU — ${found.name}` };
+}
+
 async function start({ backend }) {
-  backendChoice = backend;
   const t0 = now();
-  const wasm = await load('wasm');
-  await init({ module_or_path: wasm });
+  await loadWasm();
+  const chosen = await chooseBackend(backend);
   const [config, meta, weights, data] = await Promise.all(['config', 'meta', 'weights', 'data'].map((name) => load(name)));
-  bytes = { config, weights, data };
+  dataBytes = data;
   const loadSeconds = now() - t0;
   const t1 = now();
-  cpu = await Session.create({ backend: 'cpu' }, config, weights.slice(), data);
-  session = backend === 'cpu' ? cpu : await Session.create({ backend: backend === 'webgpu' ? 'webgpu' : 'auto' }, config, weights.slice(), data);
+  let label = chosen.label;
   let parity = null;
-  if (session !== cpu) {
+  session = await Session.create({ backend: chosen.kind }, config, weights.slice(), data);
+  sessionKind = chosen.kind;
+  if (chosen.kind === 'webgpu') {
     // The same fixed input on both paths must agree, or a silently wrong GPU is not shown.
+    const cpu = await Session.create({ backend: 'cpu' }, config, weights.slice(), data);
     const [gpu, reference] = [await session.probe(), await cpu.probe()];
     let worst = 0, scale = 0;
     gpu.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - reference[i])); scale = Math.max(scale, Math.abs(reference[i])); });
     parity = { maxDifference: worst, ok: worst <= 1e-3 * Math.max(1, scale) };
-    if (!parity.ok) session = cpu;
+    if (!parity.ok) {
+      session.free();
+      session = cpu;
+      sessionKind = 'cpu';
+      label = `CPU (wasm, one thread) — ${chosen.label} failed the parity check`;
+    } else {
+      cpu.free();
+    }
   }
-  const catalog = JSON.parse(session.catalog());
-  const users = JSON.parse(session.users());
-  const checkpoint = { ...JSON.parse(new TextDecoder().decode(meta)), cpuTrainSeconds: cpuTrainSeconds(meta) };
   return {
-    backend: session === cpu && backend !== 'cpu' && parity && !parity.ok ? 'CPU (wasm) — WebGPU failed the parity check' : session.backend,
-    parity, catalog, users, checkpoint,
+    backend: label,
+    parity,
+    catalog: JSON.parse(session.catalog()),
+    users: JSON.parse(session.users()),
+    checkpoint: trainingRecord(meta),
     timings: { loadSeconds, initSeconds: now() - t1 },
   };
 }
 
-// Runs a request on the current session; if the GPU fails mid-way, falls back to the CPU once.
-async function run(call) {
-  try {
-    return await call(session);
-  } catch (error) {
-    if (session !== cpu && cpu) {
-      session = cpu;
-      postMessage({ type: 'fallback', reason: String(error?.message ?? error) });
-      cpu.reset();
-      for (const f of applied) await cpu.forget({ genre: f.genre, config: f.config }, () => {});
-      return await call(session);
-    }
-    throw error;
-  }
-}
-
 // The model retrained from scratch without `genre`, when the site ships one
-// (checkpoints/retrain-<genre>/); null otherwise.
-async function retrainedFor(genre) {
-  if (retrained.has(genre)) return retrained.get(genre);
-  const dir = `../checkpoints/retrain-${genre.toLowerCase().replace("'", '')}`;
+// (checkpoints/retrain-<slug>/), with its training record as the reference; null otherwise.
+async function retrainedFor(slug) {
+  if (retrained.has(slug)) return retrained.get(slug);
+  const dir = `../checkpoints/retrain-${slug}`;
   let entry = null;
   const probe = await fetch(new URL(`${dir}/meta.json`, import.meta.url), { method: 'HEAD' });
   if (probe.ok) {
     const [config, meta, weights] = await Promise.all(['config.json', 'meta.json', 'model.bpk'].map((f) => load(`retrained ${f}`, `${dir}/${f}`)));
-    const kind = session === cpu ? 'cpu' : backendChoice === 'webgpu' ? 'webgpu' : 'auto';
-    entry = { session: await Session.create({ backend: kind }, config, weights, bytes.data), cpuTrainSeconds: cpuTrainSeconds(meta) };
+    entry = {
+      session: await Session.create({ backend: sessionKind }, config, weights, dataBytes),
+      reference: { checkpoint: `checkpoints/retrain-${slug}`, ...trainingRecord(meta) },
+    };
   }
-  retrained.set(genre, entry);
+  retrained.set(slug, entry);
   return entry;
 }
 
 const handlers = {
+  defaults: async () => { await loadWasm(); return defaults(); },
+  parseSettings: async (m) => { await loadWasm(); return parseSettings(m.values); },
   init: start,
-  recommend: (m) => run((s) => s.recommend({ history: m.history, edited: m.edited })),
+  recommend: (m) => session.recommend({ history: m.history, edited: m.edited }),
   recommendRetrained: async (m) => {
-    const r = await retrainedFor(m.genre);
-    return r ? { recommendations: await r.session.recommend({ history: m.history, edited: false }), trainSeconds: r.cpuTrainSeconds } : null;
+    const r = await retrainedFor(m.slug);
+    return r ? { recommendations: await r.session.recommend({ history: m.history, edited: false }), reference: r.reference } : null;
   },
+  retrainedReference: async (m) => (await retrainedFor(m.slug))?.reference ?? null,
   forget: async (m) => {
     const t0 = now();
-    const reports = await run((s) => s.forget({ genre: m.genre, config: m.config }, (p) => postMessage({ type: 'stage', ...p })));
-    applied.push({ genre: m.genre, config: m.config });
-    // One report per method; the page shows the paper's (neurons) where it ran.
-    const report = reports.find((r) => r.method === 'neurons') ?? reports[reports.length - 1];
-    return { report, reports, seconds: now() - t0 };
+    const reports = await session.forget({ genre: m.genre, config: m.config }, (p) => postMessage({ type: 'stage', ...p }));
+    return { reports, seconds: now() - t0 };
   },
-  reset: async () => { session.reset(); if (cpu && cpu !== session) cpu.reset(); applied = []; return true; },
-  evaluate: (m) => run((s) => s.evaluate({ genre: m.genre, users: m.users })),
+  reset: async () => { session.reset(); return true; },
+  evaluate: (m) => session.evaluate({ genre: m.genre, users: m.users }),
 };
 
-onmessage = async ({ data }) => {
-  try {
-    const value = await handlers[data.type](data);
-    postMessage({ id: data.id, ok: true, value });
-  } catch (error) {
-    postMessage({ id: data.id, ok: false, error: String(error?.message ?? error) });
-  }
+// One request at a time: a request waits for the one before it, whatever its outcome.
+let queue = Promise.resolve();
+onmessage = ({ data }) => {
+  queue = queue.then(async () => {
+    try {
+      const value = await handlers[data.type](data);
+      postMessage({ id: data.id, ok: true, value });
+    } catch (error) {
+      postMessage({ id: data.id, ok: false, error: String(error?.message ?? error) });
+    }
+  });
 };

@@ -35,7 +35,7 @@ pub(crate) fn print_protocols(metrics: &ProtocolMetrics) {
 
 /// The default folder of a model retrained without `genre`.
 pub(crate) fn retrained_dir(genre: Genre) -> PathBuf {
-    PathBuf::from(format!("checkpoints/retrain-{}", genre.name().to_lowercase().replace('\'', "")))
+    PathBuf::from(format!("checkpoints/retrain-{}", genre.slug()))
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]

@@ -27,7 +27,7 @@ pub(crate) struct EvaluateArgs {
     #[arg(long, default_value_t = 0)]
     pub(crate) users: usize,
     /// Seed of the sampled negatives.
-    #[arg(long, default_value_t = 2024)]
+    #[arg(long, default_value_t = recforget::metrics::NEGATIVES_SEED)]
     pub(crate) seed: u64,
     /// Print one JSON object instead of tables.
     #[arg(long)]

@@ -35,25 +35,25 @@ pub(crate) struct ForgetArgs {
     #[arg(long)]
     pub(crate) retrained: Option<PathBuf>,
     /// neurons: attribution sequences (users whose validation item is of the genre).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = ForgetConfig::default().neurons.sequences)]
     pub(crate) sequences: usize,
     /// neurons: integrated-gradients steps m.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = ForgetConfig::default().neurons.ig.steps)]
     pub(crate) steps: usize,
     /// neurons: keep neurons above this × the sequence's maximum attribution.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = ForgetConfig::default().neurons.screening.ratio)]
     pub(crate) ratio: f32,
     /// neurons: how the privacy neurons are removed.
     #[arg(long, value_enum, default_value_t = EditArg::ZeroWeights)]
     pub(crate) edit: EditArg,
     /// distill: optimizer steps K.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = ForgetConfig::default().distill.steps)]
     pub(crate) distill_steps: usize,
     /// distill: sequences per step B.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = ForgetConfig::default().distill.batch_size)]
     pub(crate) distill_batch: usize,
     /// distill: Adam's learning rate.
-    #[arg(long, default_value_t = 5e-3)]
+    #[arg(long, default_value_t = ForgetConfig::default().distill.learning_rate)]
     pub(crate) distill_lr: f64,
     /// distill: which parameters move.
     #[arg(long, value_enum, default_value_t = TrainableArg::All)]
@@ -68,7 +68,7 @@ pub(crate) struct ForgetArgs {
     #[arg(long, default_value_t = 0)]
     pub(crate) users: usize,
     /// Seed of the sampled negatives.
-    #[arg(long, default_value_t = 2024)]
+    #[arg(long, default_value_t = recforget::metrics::NEGATIVES_SEED)]
     pub(crate) seed: u64,
     /// Give models that forgot the genre their histories as recorded instead of without it.
     #[arg(long)]
@@ -129,9 +129,7 @@ impl ForgetArgs {
             RowBiasArg::BelowLowest => RowBias::default(),
             RowBiasArg::Initial => RowBias::Initial,
         };
-        if let Some(problem) = config.distill.problem() {
-            bail!("{problem}");
-        }
+        config.validate()?;
         Ok(config)
     }
 }

@@ -31,7 +31,7 @@ pub(crate) struct ReportArgs {
     /// Genres of the sweep (default: Action, Drama, Comedy).
     #[arg(long, num_args = 1..)]
     pub(crate) sweep_genres: Vec<String>,
-    #[arg(long, default_value_t = 2024)]
+    #[arg(long, default_value_t = recforget::metrics::NEGATIVES_SEED)]
     pub(crate) seed: u64,
     #[arg(long, default_value = "results")]
     pub(crate) out: PathBuf,
@@ -132,7 +132,7 @@ fn methods_report(args: &ReportArgs) -> Result<()> {
     let report = MethodsReport { command: command_line(), test_users: cases.len(), config, settings, relearn_settings, genres };
     std::fs::create_dir_all(&args.out)?;
     for g in &report.genres {
-        let slug = g.genre.name().to_lowercase().replace('\'', "");
+        let slug = g.genre.slug();
         if !g.relearn.is_empty() {
             std::fs::write(args.out.join(format!("relearn-{slug}.svg")), relearn_svg(&g.relearn, &format!("{}: relearning the genre", g.genre)))?;
         }
@@ -240,7 +240,7 @@ fn paper_report(args: &ReportArgs) -> Result<()> {
             writeln!(md, "| {} | retrained | not available: run `recforget retrain --exclude-genre {}` | | | | | | | | | |", o.genre, o.genre)?;
         }
     }
-    writeln!(md, "\nPaper's claims: HR 94.03–96.49% and NDCG 90.15–94.25% of the original; removal 70.53–74.82% (retraining 100%); ×10.1–11.0 faster than retraining.\n")?;
+    writeln!(md, "\nThe paper's claims: {}.\n", recforget::claims::summary())?;
     let short: Vec<String> = outcomes
         .iter()
         .filter_map(|o| o.retrain_epochs.filter(|&e| e < m.epochs).map(|e| format!("{} ({e})", o.genre)))
@@ -287,7 +287,7 @@ fn paper_report(args: &ReportArgs) -> Result<()> {
     writeln!(md, "\n## Trade-off sweep: zeroing the top-k neurons ({} test users)\n", sweep_cases.len())?;
     writeln!(md, "Rankings: mean attribution for the genre; contrastive (genre minus other genres); random (control).\n")?;
     for (genre, points) in &sweeps {
-        let slug = genre.name().to_lowercase().replace('\'', "");
+        let slug = genre.slug();
         std::fs::write(args.out.join(format!("sweep-{slug}-removal.svg")), sweep_svg(points, &format!("{genre}: removal rate (pop100)"), |p| p.removal, "removal"))?;
         std::fs::write(args.out.join(format!("sweep-{slug}-hr.svg")), sweep_svg(points, &format!("{genre}: overall HR@10, % of original"), |p| p.hr_percent / 100.0, "HR@10 / original"))?;
         writeln!(md, "### {genre}\n\n![removal](sweep-{slug}-removal.svg) ![HR](sweep-{slug}-hr.svg)\n")?;

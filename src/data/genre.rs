@@ -79,6 +79,11 @@ impl Genre {
     pub fn name(self) -> &'static str {
         Self::ALL_NAMES[self as usize]
     }
+
+    /// The name in file and folder names: lower case, no apostrophe (`childrens`, `sci-fi`).
+    pub fn slug(self) -> String {
+        self.name().to_lowercase().replace('\'', "")
+    }
 }
 
 impl fmt::Display for Genre {

@@ -211,7 +211,7 @@ pub fn markdown(report: &MethodsReport) -> String {
     let _ = writeln!(md, "Columns: removal = 1 − HR@10(forget set after) ÷ HR@10(before), 95% bootstrap interval; share = the genre's share of all users' top-10; retain HR@10 with its share of the original's; deleted = the genre's deleted training interactions ({} sampled): HR@10 (full ranking) / mean log-probability given the history before it without the genre; AUC item / user = membership ({} users; items with ≥ {} watchers), 0.5 = cannot tell who watched what; overlap / KL = top-10 overlap with the retrained model and KL(retrained ‖ model) on the retain users ({} users for KL); time and speedup over retraining on the CPU.\n",
         s.deleted_interactions, s.membership_users, s.min_watchers, s.kl_users);
     for g in &report.genres {
-        let slug = g.genre.name().to_lowercase().replace('\'', "");
+        let slug = g.genre.slug();
         let _ = writeln!(md, "## {}\n", g.genre);
         if let Some(record) = &g.retrained_record {
             let _ = writeln!(md, "Retrained without {}: {record}.\n", g.genre);

@@ -19,6 +19,7 @@ mod distill;
 mod edited;
 mod filter;
 pub mod neurons;
+mod params;
 mod rows;
 
 use std::fmt;
@@ -31,6 +32,7 @@ pub use distill::{DistillConfig, DistillDetails, Trainable};
 pub use edited::{EditedModel, Scorer, View};
 pub use filter::FilterDetails;
 pub use neurons::{Edit, NeuronsConfig, NeuronsDetails, Screening, ScreeningConfig, rank_by_mean, zero_neurons};
+pub use params::{Param, ParamError, ParamKind, ParamOption, ParsedParams, params, parse_params};
 pub use rows::{RowBias, RowsConfig, RowsDetails};
 
 use crate::attribution::{IgConfig, IgProgress, NeuronAttribution, Query};
@@ -277,9 +279,7 @@ pub async fn forget_async(
     context: &RunContext<'_>,
     mut progress: impl OnProgress,
 ) -> Result<(Vec<ForgetReport>, EditedModel)> {
-    if config.methods.is_empty() {
-        return Err(Error::Config("name at least one method: neurons, rows, distill or filter".into()));
-    }
+    config.validate()?;
     if state.model.num_items != dataset.num_items() {
         return Err(Error::Config(format!(
             "the model knows {} items but the data has {}: they do not belong together",

@@ -31,6 +31,7 @@ use crate::unlearning::{EditedModel, ForgetStage, Progress, RunContext, StageTim
 
 /// Settings of the screening loop.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ScreeningConfig {
     /// Keep a neuron for a sequence when its attribution exceeds this × the maximum.
     pub ratio: f32,
@@ -58,6 +59,7 @@ impl Default for ScreeningConfig {
 
 /// One round of the P loop.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ScreeningRound {
     pub p: f64,
     pub count: usize,
@@ -65,6 +67,7 @@ pub struct ScreeningRound {
 
 /// What screening found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Screening {
     /// The privacy neurons, sorted.
     pub neurons: Vec<Neuron>,
