@@ -349,6 +349,7 @@ pub fn save_parts<M: StoredModel>(model: &M, config: &M::Config, meta: &Checkpoi
     write_atomically(&dir.join(META_FILE), &meta)
 }
 
+#[cfg(not(target_family = "wasm"))]
 /// Exports the weights as safetensors. Tensor names are the module paths, e.g.
 /// `item_embedding.weight` `[num_items + 2, d_model]`, `layers.0.ffn.w1.weight`
 /// `[d_model, d_ff]`, `layers.0.ffn.w2.weight` `[d_ff, d_model]` (burn's `[in, out]` layout:
@@ -365,6 +366,7 @@ pub fn export_safetensors(model: &Bert4Rec, path: &Path) -> Result<()> {
     write_atomically(path, &bytes)
 }
 
+#[cfg(not(target_family = "wasm"))]
 /// Loads weights exported by [`export_safetensors`] into a model built from `config`.
 pub fn import_safetensors(config: &Bert4RecConfig, path: &Path, device: &Device) -> Result<Bert4Rec> {
     use burn::store::{ModuleSnapshot, SafetensorsStore};

@@ -5,7 +5,7 @@ mod cli;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use cli::{bench, data, evaluate, forget, report, serve, train, web};
+use cli::{bench, data, evaluate, forget, report, serve, site, train, web};
 
 /// Gradient-attribution machine unlearning for a BERT4Rec recommender.
 #[derive(Parser, Debug)]
@@ -35,6 +35,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Write the web page's data: the item catalog and a seeded sample of users.
     WebData(web::WebDataArgs),
+    /// Write the page as a static site (`site/`) with no MovieLens-derived file in it.
+    Site(site::SiteArgs),
     /// Serve the page on 127.0.0.1 (static files only, with a same-origin Content-Security-Policy).
     Serve(web::ServeArgs),
 }
@@ -50,6 +52,7 @@ fn main() -> Result<()> {
         Command::Report(args) => report::report(args),
         Command::Bench(args) => bench::bench(args),
         Command::WebData(args) => web::web_data(args),
+        Command::Site(args) => site::site(args),
         Command::Serve(args) => serve::run(&args.root, args.port),
     }
 }

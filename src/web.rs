@@ -181,6 +181,27 @@ pub fn parse_settings(values: JsValue) -> Result<JsValue, JsError> {
     Ok(to_js(&parsed)?)
 }
 
+/// The page's data sample prepared from the visitor's own MovieLens-1M files (`[{name, bytes}]`:
+/// GroupLens' `ml-1m.zip`, its `.dat` files, or RecBole's atomic files), exactly as `recforget
+/// data` and `recforget web-data` prepare it, checked against the checkpoint's `meta.json`.
+/// Returns the sample's JSON, which the worker keeps in the browser.
+#[wasm_bindgen(js_name = prepareData)]
+pub fn prepare_data(files: js_sys::Array, meta_json: &[u8]) -> Result<Vec<u8>, JsError> {
+    use crate::data::upload::{UploadedFile, prepare_ml1m};
+    let meta: CheckpointMeta = serde_json::from_slice(meta_json).map_err(|e| js_error(format!("meta.json is damaged: {e}")))?;
+    let files = files
+        .iter()
+        .map(|f| {
+            let name = js_sys::Reflect::get(&f, &"name".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+            let bytes = js_sys::Reflect::get(&f, &"bytes".into()).map(|v| js_sys::Uint8Array::new(&v).to_vec()).unwrap_or_default();
+            UploadedFile { name, bytes }
+        })
+        .collect();
+    let dataset = prepare_ml1m(files, meta.vocabulary_fingerprint).map_err(js_error)?;
+    let (users, seed) = crate::data::WEB_SAMPLE;
+    Ok(dataset.web_sample(users, seed).to_json().map_err(js_error)?)
+}
+
 /// A checkpoint's training record, as the page names a retrained reference.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -211,9 +232,9 @@ pub fn training_record(meta_json: &[u8]) -> Result<JsValue, JsError> {
 
 #[wasm_bindgen]
 impl Session {
-    /// Builds a session from the checkpoint's `config.json` and `model.bpk` and the page's
-    /// dataset JSON. Falls back from WebGPU to the CPU when no adapter is available.
-    pub async fn create(request: JsValue, config_json: Vec<u8>, weights: Vec<u8>, dataset_json: Vec<u8>) -> Result<Session, JsError> {
+    /// Builds a session from the checkpoint's `config.json`, `meta.json` and `model.bpk` and the
+    /// page's dataset JSON (which must be the vocabulary the checkpoint was trained on). Falls back from WebGPU to the CPU when no adapter is available.
+    pub async fn create(request: JsValue, config_json: Vec<u8>, meta_json: Vec<u8>, weights: Vec<u8>, dataset_json: Vec<u8>) -> Result<Session, JsError> {
         console_error_panic_hook::set_once();
         let request: CreateRequest = serde_wasm_bindgen::from_value(request)?;
         let (device, backend_label) = match request.backend {
@@ -228,6 +249,10 @@ impl Session {
         };
         let dataset = Dataset::from_json(&dataset_json, Path::new("dataset.json")).map_err(js_error)?;
         let (model, config) = model_from_bytes::<Bert4Rec>(&config_json, weights, &device, Path::new("checkpoint")).map_err(js_error)?;
+        let meta: CheckpointMeta = serde_json::from_slice(&meta_json).map_err(|e| js_error(format!("meta.json is damaged: {e}")))?;
+        if meta.vocabulary_fingerprint != dataset.fingerprint() {
+            return Err(js_error(crate::Error::VocabularyMismatch { checkpoint: meta.vocabulary_fingerprint, dataset: dataset.fingerprint() }));
+        }
         if config.num_items != dataset.num_items() {
             return Err(JsError::new(&format!(
                 "the checkpoint knows {} items but the data has {}: the files do not belong together",

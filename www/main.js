@@ -377,6 +377,39 @@ async function evaluate() {
   });
 }
 
+// Asks for the visitor's MovieLens-1M (a picker and drag-and-drop), has the worker prepare and
+// keep it, and resolves with the started page once a file was accepted.
+function askForData(request) {
+  $('data-panel').hidden = false;
+  $('load').textContent = 'Waiting for your copy of MovieLens-1M';
+  setBusy(null);
+  return new Promise((resolve) => {
+    const take = async (fileList) => {
+      const files = await Promise.all([...fileList].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+      if (!files.length) return;
+      clearError();
+      $('data-status').textContent = `Preparing ${files.map((f) => f.name).join(', ')}…`;
+      try {
+        const prepared = await busy('preparing your MovieLens-1M', () => call('provideData', { files }));
+        $('data-status').textContent = `Prepared in ${prepared.seconds.toFixed(1)} s and kept in this browser.`;
+        state.dataSeconds = prepared.seconds;
+        setBusy('loading');
+        const info = await call('init', request);
+        $('data-panel').hidden = true;
+        resolve(info);
+      } catch (e) {
+        $('data-status').textContent = '';
+        showError(e);
+      }
+    };
+    $('data-file').addEventListener('change', () => take($('data-file').files));
+    const drop = $('data-drop');
+    drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+    drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); take(e.dataTransfer.files); });
+  });
+}
+
 function selectUser(key) {
   const user = state.userIndex.get(key);
   if (!user) return showError(`No user ${key} in the page's sample; pick one from the list.`);
@@ -412,7 +445,11 @@ async function main() {
   if (genres.includes(genre)) $('genre').value = genre; else notes.push(`genre=${genre}: not a MovieLens genre; one of ${genres.join(', ')} is allowed.`);
   const backend = params.get('backend') ?? 'auto';
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) notes.push(`backend=${backend}: one of auto, webgpu, cpu is allowed; auto is used.`);
-  const info = await call('init', { backend: ['webgpu', 'cpu'].includes(backend) ? backend : 'auto' });
+  const request = { backend: ['webgpu', 'cpu'].includes(backend) ? backend : 'auto' };
+  let info = await call('init', request);
+  if (info.needData) info = await askForData(request);
+  $('data-origin').textContent = info.dataOrigin === 'kept' ? 'MovieLens: your copy, kept in this browser' : '';
+  $('forget-data').hidden = info.dataOrigin !== 'kept';
   state.backend = info.backend;
   $('backend').textContent = info.backend;
   $('parity').textContent = info.parity ? `GPU/CPU parity: max |Δ| ${info.parity.maxDifference.toExponential(1)} ${info.parity.ok ? '✓' : '✗ (using the CPU)'}` : '';
@@ -440,6 +477,7 @@ async function main() {
   $('reset').addEventListener('click', reset);
   $('evaluate').addEventListener('click', evaluate);
   $('export').addEventListener('click', exportJson);
+  $('forget-data').addEventListener('click', async () => { await call('forgetData'); location.reload(); });
   $('genre').addEventListener('change', () => { saveUrl(); renderRecs(); });
   for (const k of paramKeys()) $(k).addEventListener('change', saveUrl);
 

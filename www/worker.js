@@ -1,7 +1,7 @@
 // The worker owns the model: it loads the wasm, the checkpoint and the data, and answers the
 // page's requests one at a time, in the order they came. Every message in: {id, type, ...};
 // every answer: {id, ok, value | error}.
-import init, { Session, defaults, parseSettings, trainingRecord } from '../pkg/recforget.js';
+import init, { Session, defaults, parseSettings, prepareData, trainingRecord } from '../pkg/recforget.js';
 
 const FILES = {
   wasm: '../pkg/recforget_bg.wasm',
@@ -12,6 +12,7 @@ const FILES = {
 };
 
 let wasmReady = null;  // the wasm module's initialisation, started once
+let checkpoint = null; // the original checkpoint's files, loaded once
 let session = null;    // the session in use (WebGPU or CPU)
 let dataBytes = null;  // the page's dataset, shared with retrained models' sessions
 let sessionKind = 'cpu';
@@ -77,21 +78,57 @@ async function chooseBackend(choice) {
   return { kind: 'webgpu', label: `WebGPU — ${found.name}` };
 }
 
+// The page's data sample: the one served with the page (the local demo), else the one prepared
+// from the visitor's own file and kept in this browser; null when there is neither.
+const KEPT = 'recforget-data';
+const KEPT_KEY = new URL('kept/dataset.json', import.meta.url).href;
+async function pageData() {
+  const served = await fetch(new URL(FILES.data, import.meta.url), { method: 'HEAD' });
+  if (served.ok) return { bytes: await load('data'), origin: 'served' };
+  const kept = await (await caches.open(KEPT)).match(KEPT_KEY);
+  return kept ? { bytes: new Uint8Array(await kept.arrayBuffer()), origin: 'kept' } : null;
+}
+
+// Prepares the visitor's MovieLens-1M files in wasm, checks them against the checkpoint, and
+// keeps the sample in this browser for the next visit.
+async function provideData({ files }) {
+  await loadWasm();
+  checkpoint ??= await loadCheckpoint();
+  const t0 = now();
+  const sample = prepareData(files, checkpoint.meta);
+  const seconds = now() - t0;
+  await (await caches.open(KEPT)).put(KEPT_KEY, new Response(sample, { headers: { 'Content-Type': 'application/json' } }));
+  return { seconds, bytes: sample.length };
+}
+
+async function forgetData() {
+  return caches.delete(KEPT);
+}
+
+async function loadCheckpoint() {
+  const [config, meta, weights] = await Promise.all(['config', 'meta', 'weights'].map((name) => load(name)));
+  return { config, meta, weights };
+}
+
 async function start({ backend }) {
   const t0 = now();
   await loadWasm();
-  const chosen = await chooseBackend(backend);
-  const [config, meta, weights, data] = await Promise.all(['config', 'meta', 'weights', 'data'].map((name) => load(name)));
+  checkpoint ??= await loadCheckpoint();
+  const { config, meta, weights } = checkpoint;
+  const found = await pageData();
+  if (!found) return { needData: true };
+  const data = found.bytes;
   dataBytes = data;
+  const chosen = await chooseBackend(backend);
   const loadSeconds = now() - t0;
   const t1 = now();
   let label = chosen.label;
   let parity = null;
-  session = await Session.create({ backend: chosen.kind }, config, weights.slice(), data);
+  session = await Session.create({ backend: chosen.kind }, config, meta, weights.slice(), data);
   sessionKind = chosen.kind;
   if (chosen.kind === 'webgpu') {
     // The same fixed input on both paths must agree, or a silently wrong GPU is not shown.
-    const cpu = await Session.create({ backend: 'cpu' }, config, weights.slice(), data);
+    const cpu = await Session.create({ backend: 'cpu' }, config, meta, weights.slice(), data);
     const [gpu, reference] = [await session.probe(), await cpu.probe()];
     let worst = 0, scale = 0;
     gpu.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - reference[i])); scale = Math.max(scale, Math.abs(reference[i])); });
@@ -111,6 +148,7 @@ async function start({ backend }) {
     catalog: JSON.parse(session.catalog()),
     users: JSON.parse(session.users()),
     checkpoint: trainingRecord(meta),
+    dataOrigin: found.origin,
     timings: { loadSeconds, initSeconds: now() - t1 },
   };
 }
@@ -125,7 +163,7 @@ async function retrainedFor(slug) {
   if (probe.ok) {
     const [config, meta, weights] = await Promise.all(['config.json', 'meta.json', 'model.bpk'].map((f) => load(`retrained ${f}`, `${dir}/${f}`)));
     entry = {
-      session: await Session.create({ backend: sessionKind }, config, weights, dataBytes),
+      session: await Session.create({ backend: sessionKind }, config, meta, weights, dataBytes),
       reference: { checkpoint: `checkpoints/retrain-${slug}`, ...trainingRecord(meta) },
     };
   }
@@ -137,6 +175,8 @@ const handlers = {
   defaults: async () => { await loadWasm(); return defaults(); },
   parseSettings: async (m) => { await loadWasm(); return parseSettings(m.values); },
   init: start,
+  provideData,
+  forgetData,
   recommend: (m) => session.recommend({ history: m.history, edited: m.edited }),
   recommendRetrained: async (m) => {
     const r = await retrainedFor(m.slug);

@@ -7,5 +7,6 @@ pub mod evaluate;
 pub mod forget;
 pub mod report;
 pub mod serve;
+pub mod site;
 pub mod train;
 pub mod web;

@@ -285,6 +285,28 @@ impl Dataset {
         }
     }
 
+    /// The page's sample: `users` users drawn with `seed`, in key order, with every item (so the
+    /// vocabulary, and its fingerprint, stay the full dataset's). The CLI's `web-data` and the
+    /// browser's preparation of a visitor's file both draw it here.
+    pub fn web_sample(&self, users: usize, seed: u64) -> Dataset {
+        use rand::SeedableRng;
+        use rand::seq::SliceRandom;
+        let mut sample = self.users.clone();
+        sample.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+        sample.truncate(users);
+        sample.sort_by(|a, b| user_order(&a.key).cmp(&user_order(&b.key)));
+        Dataset {
+            name: format!("{}-web-{}", self.name, sample.len()),
+            items: self.items.clone(),
+            users: sample,
+        }
+    }
+
+    /// The dataset as JSON bytes (what [`Dataset::from_json`] reads).
+    pub fn to_json(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec(self).map_err(|source| Error::Json { path: "dataset.json".into(), source })
+    }
+
     /// Writes the dataset as JSON. Writes to a temporary file first and renames it, so a failed
     /// write never leaves a damaged file behind.
     pub fn save(&self, path: &Path) -> Result<()> {

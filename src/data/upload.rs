@@ -1,0 +1,132 @@
+//! The visitor's own copy of MovieLens-1M, as a browser hands it over: GroupLens' `ml-1m.zip`
+//! (or the `ratings.dat` and `movies.dat` inside it), or RecBole's atomic files `ml-1m.inter` and
+//! `ml-1m.item`. Prepared by the same code as `recforget data`, and checked against the
+//! vocabulary a checkpoint was trained on, so that a page serving no MovieLens file can still run.
+
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+use crate::data::Dataset;
+use crate::data::source::{self, RawData, check_ml1m};
+use crate::error::{Error, Result};
+
+/// One file as picked or dropped: its name and contents.
+pub struct UploadedFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+const EXPECTED: &str = "GroupLens' ml-1m.zip (or the ratings.dat and movies.dat inside it), or RecBole's ml-1m.inter and ml-1m.item";
+
+/// The file whose name ends with `suffix` (a folder inside a zip is ignored).
+fn named<'a>(files: &'a [UploadedFile], suffix: &str) -> Option<&'a UploadedFile> {
+    files.iter().find(|f| f.name.rsplit(['/', '\\']).next().is_some_and(|base| base.eq_ignore_ascii_case(suffix)))
+}
+
+/// The files of a zip archive (GroupLens' `ml-1m.zip` holds `ml-1m/ratings.dat`, ...).
+fn unzip(file: &UploadedFile) -> Result<Vec<UploadedFile>> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(&file.bytes[..]))
+        .map_err(|e| Error::NoDataSource(format!("{} is not a readable zip archive ({e}); expected {EXPECTED}", file.name)))?;
+    let mut out = Vec::new();
+    for index in 0..archive.len() {
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|e| Error::NoDataSource(format!("{} is damaged ({e}); download ml-1m.zip again", file.name)))?;
+        let name = entry.name().to_string();
+        let wanted = ["ratings.dat", "movies.dat", "ml-1m.inter", "ml-1m.item"];
+        if entry.is_dir() || !wanted.iter().any(|w| name.to_ascii_lowercase().ends_with(w)) {
+            continue;
+        }
+        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::NoDataSource(format!("{}: {name} could not be unpacked ({e}); download ml-1m.zip again", file.name)))?;
+        out.push(UploadedFile { name, bytes });
+    }
+    Ok(out)
+}
+
+/// The raw ratings and catalog in `files` (zips are opened), whichever of the accepted forms
+/// they are in.
+pub fn raw_from_files(files: Vec<UploadedFile>) -> Result<RawData> {
+    let mut all = Vec::new();
+    for file in files {
+        if file.bytes.starts_with(b"PK\x03\x04") {
+            all.extend(unzip(&file)?);
+        } else {
+            all.push(file);
+        }
+    }
+    if let (Some(ratings), Some(movies)) = (named(&all, "ratings.dat"), named(&all, "movies.dat")) {
+        return source::read_official_bytes(&movies.bytes, Path::new(&movies.name), &ratings.bytes, Path::new(&ratings.name));
+    }
+    if let (Some(inter), Some(item)) = (named(&all, "ml-1m.inter"), named(&all, "ml-1m.item")) {
+        return Ok(RawData {
+            interactions: source::read_atomic_inter(&inter.bytes[..], Path::new(&inter.name))?,
+            catalog: source::read_atomic_item(&item.bytes[..], Path::new(&item.name))?,
+        });
+    }
+    let names: Vec<&str> = all.iter().map(|f| f.name.as_str()).collect();
+    Err(Error::NoDataSource(format!(
+        "expected {EXPECTED}; got {}",
+        if names.is_empty() { "no usable file".to_string() } else { names.join(", ") }
+    )))
+}
+
+/// MovieLens-1M prepared from the visitor's files exactly as `recforget data` prepares it, and
+/// checked to be the vocabulary `fingerprint` (a checkpoint's) was trained on.
+pub fn prepare_ml1m(files: Vec<UploadedFile>, fingerprint: u64) -> Result<Dataset> {
+    let raw = raw_from_files(files)?;
+    check_ml1m(&raw)?;
+    let dataset = Dataset::from_raw("ml-1m", &raw, 5)?;
+    if dataset.fingerprint() != fingerprint {
+        return Err(Error::VocabularyMismatch { checkpoint: fingerprint, dataset: dataset.fingerprint() });
+    }
+    Ok(dataset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> UploadedFile {
+        UploadedFile { name: name.into(), bytes: text.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn reads_grouplens_files_loose_and_zipped() {
+        let movies = "1::Toy Story (1995)::Animation|Children's|Comedy\n2::Heat (1995)::Action|Crime|Thriller\n";
+        let ratings = "1::1::5::978300760\n1::2::3::978302109\n";
+        let loose = raw_from_files(vec![file("ratings.dat", ratings), file("movies.dat", movies)]).unwrap();
+        assert_eq!(loose.interactions.len(), 2);
+        assert_eq!(loose.interactions[1].item, "Heat (1995)");
+
+        let mut zipped = Cursor::new(Vec::new());
+        {
+            let mut writer = zip::ZipWriter::new(&mut zipped);
+            let options = zip::write::SimpleFileOptions::default();
+            for (name, text) in [("ml-1m/movies.dat", movies), ("ml-1m/ratings.dat", ratings), ("ml-1m/README", "x")] {
+                writer.start_file(name, options).unwrap();
+                std::io::Write::write_all(&mut writer, text.as_bytes()).unwrap();
+            }
+            writer.finish().unwrap();
+        }
+        let from_zip = raw_from_files(vec![UploadedFile { name: "ml-1m.zip".into(), bytes: zipped.into_inner() }]).unwrap();
+        assert_eq!(from_zip.interactions, loose.interactions);
+        assert_eq!(from_zip.catalog, loose.catalog);
+    }
+
+    #[test]
+    fn wrong_or_damaged_files_say_what_was_expected() {
+        let wrong = raw_from_files(vec![file("notes.txt", "hello")]).unwrap_err().to_string();
+        assert!(wrong.contains("expected GroupLens' ml-1m.zip") && wrong.contains("notes.txt"), "{wrong}");
+        let damaged = UploadedFile { name: "ml-1m.zip".into(), bytes: b"PK\x03\x04 truncated".to_vec() };
+        let message = raw_from_files(vec![damaged]).unwrap_err().to_string();
+        assert!(message.contains("ml-1m.zip"), "{message}");
+        let partial = raw_from_files(vec![file("ratings.dat", "1::1::5::978300760\n"), file("movies.dat", "")]).unwrap_err();
+        assert!(partial.to_string().contains("movie 1 is not in movies.dat"), "{partial}");
+        // A few ratings are not MovieLens-1M.
+        let few = prepare_ml1m(vec![file("ratings.dat", "1::1::5::978300760\n"), file("movies.dat", "1::A (1990)::Drama\n")], 0);
+        assert!(few.unwrap_err().to_string().contains("MovieLens-1M has 1000209"));
+    }
+}
