@@ -16,7 +16,8 @@ fi
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 cargo build --bins --tests
 ensure_data
-cargo test --no-fail-fast -- --test-threads=2
+# Every test runs here: a missing dataset or GPU adapter fails instead of skipping.
+RECFORGET_REQUIRE_ALL=1 cargo test --no-fail-fast -- --test-threads=2
 
 bash scripts/build-web.sh
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)

@@ -312,7 +312,7 @@ async fn score_many(scorer: &crate::unlearning::Scorer<'_>, histories: &[Vec<Ite
 async fn evaluate_many(scorer: &crate::unlearning::Scorer<'_>, cases: &[EvalCase], sampler: &NegativeSampler, device: &burn::tensor::Device, threads: usize) -> Result<Vec<CaseResult>> {
     #[cfg(not(target_family = "wasm"))]
     if threads > 1 {
-        return crate::metrics::evaluate_cases(scorer, cases, sampler, &FfnHook::None, 256, device);
+        return crate::metrics::evaluate_cases(scorer, cases, sampler, &FfnHook::None, crate::metrics::EVAL_BATCH, device);
     }
     let _ = threads;
     crate::metrics::evaluate_cases_async(scorer, cases, sampler, &FfnHook::None, 64, device).await
@@ -634,7 +634,7 @@ pub fn relearn(ctx: &EvalContext<'_>, genre: Genre, model: &EditedModel, setting
     let cases: Vec<EvalCase> = ctx.cases.iter().filter(|c| !tuned.contains(&c.user)).take(settings.eval_users).cloned().collect();
     let cases = model.cases(dataset, cases);
     let point = |edited: &EditedModel, step: usize| -> Result<RelearnPoint> {
-        let results = crate::metrics::evaluate_cases(&edited.view(View::Weights), &cases, ctx.sampler, &FfnHook::None, 256, ctx.device)?;
+        let results = crate::metrics::evaluate_cases(&edited.view(View::Weights), &cases, ctx.sampler, &FfnHook::None, crate::metrics::EVAL_BATCH, ctx.device)?;
         let forget = ProtocolMetrics::from_results(results.iter().filter(|r| dataset.has_genre(r.target, genre)));
         Ok(RelearnPoint { step, genre_hr10: forget.pop100.hr10(), share: genre_share(&results, dataset, genre) })
     };

@@ -143,6 +143,9 @@ pub struct CaseResult {
     pub top: Vec<ItemId>,
 }
 
+/// Histories scored per batch in evaluation (memory, not results, depends on it).
+pub const EVAL_BATCH: usize = 256;
+
 /// The seed of the sampled negatives everywhere a caller does not choose one (CLI, report,
 /// page), so that their figures are drawn from the same negatives.
 pub const NEGATIVES_SEED: u64 = 2024;

@@ -265,7 +265,7 @@ impl Trainer<'_> {
             cases.truncate(self.config.validation_users);
         }
         let sampler = NegativeSampler::new(self.dataset, self.config.seed);
-        let results = evaluate_cases(model, &cases, &sampler, &FfnHook::None, 256, &self.device)?;
+        let results = evaluate_cases(model, &cases, &sampler, &FfnHook::None, crate::metrics::EVAL_BATCH, &self.device)?;
         Ok(ProtocolMetrics::from_results(results.iter()))
     }
 

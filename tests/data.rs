@@ -121,7 +121,7 @@ fn leave_one_out_split() {
 
 #[test]
 fn prepared_ml1m_matches_the_published_counts() {
-    let ds = common::ml1m();
+    let Some(ds) = common::ml1m() else { return };
     let stats = ds.stats();
     assert_eq!(stats.users, 6040);
     assert_eq!(stats.items, 3416);

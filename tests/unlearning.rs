@@ -140,7 +140,7 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
     use recforget::metrics::{NegativeSampler, evaluate_cases};
     use recforget::report::{genre_outcome, sweep, sweep_svg};
 
-    let ds = common::ml1m_slice(80);
+    let Some(ds) = common::ml1m_slice(80) else { return };
     let device = common::device();
     device.seed(5);
     let model = {

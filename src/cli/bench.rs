@@ -21,9 +21,9 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_enum, num_args = 1.., default_values_t = [Backend::Flex, Backend::Wgpu])]
     pub(crate) backend: Vec<Backend>,
     /// Timed training steps per backend (after one warm-up step).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = super::common::positive)]
     pub(crate) steps: usize,
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = super::common::positive)]
     pub(crate) batch_size: usize,
     #[command(flatten)]
     pub(crate) model: ModelArgs,
@@ -89,9 +89,9 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
         };
         let cases: Vec<_> = dataset.eval_cases(Split::Test).into_iter().take(args.eval_users).collect();
         let sampler = NegativeSampler::new(&dataset, 1);
-        evaluate_cases(&model, &cases[..cases.len().min(8)], &sampler, &FfnHook::None, 256, &device)?;
+        evaluate_cases(&model, &cases[..cases.len().min(8)], &sampler, &FfnHook::None, recforget::metrics::EVAL_BATCH, &device)?;
         let started = Instant::now();
-        evaluate_cases(&model, &cases, &sampler, &FfnHook::None, 256, &device)?;
+        evaluate_cases(&model, &cases, &sampler, &FfnHook::None, recforget::metrics::EVAL_BATCH, &device)?;
         let eval = started.elapsed().as_secs_f64();
         let mut attribution = String::new();
         if let (Recommender::Bert4Rec(model), true) = (&model, args.attribution_sequences > 0) {

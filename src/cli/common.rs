@@ -9,6 +9,24 @@ use recforget::metrics::{Protocol, ProtocolMetrics, RankingMetrics};
 use recforget::model::{Architecture, Bert4RecConfig, CaserConfig, Gru4RecConfig, RecommenderConfig};
 
 
+/// Parses a whole number of at least 1: zero is a clear error here, not a division by zero later.
+pub(crate) fn positive(s: &str) -> std::result::Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}
+
+/// Parses a finite number above zero (learning rates).
+pub(crate) fn positive_real(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
+        Ok(_) => Err("must be a number above 0".into()),
+        Err(_) => Err(format!("`{s}` is not a number")),
+    }
+}
+
 /// The default prepared dataset.
 pub(crate) const DEFAULT_DATA: &str = "data/ml-1m/dataset.json";
 
@@ -75,25 +93,25 @@ pub(crate) struct ModelArgs {
     #[arg(long, default_value = "bert4rec")]
     pub(crate) model: Architecture,
     /// Longest sequence, the query's [MASK] included.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = super::common::positive)]
     pub(crate) max_len: usize,
     /// Width of embeddings (default: 64; Caser 50).
     #[arg(long)]
     pub(crate) d_model: Option<usize>,
     /// BERT4Rec: Transformer layers.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = super::common::positive)]
     pub(crate) layers: usize,
     /// BERT4Rec: attention heads.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = super::common::positive)]
     pub(crate) heads: usize,
     /// BERT4Rec: FFN width (the neurons attribution scores).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = super::common::positive)]
     pub(crate) d_ff: usize,
     /// Dropout (default: BERT4Rec 0.1, GRU4Rec 0.25, Caser 0.5).
     #[arg(long)]
     pub(crate) dropout: Option<f64>,
     /// Caser: items in the convolved window.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = super::common::positive)]
     pub(crate) window: usize,
 }
 

@@ -58,7 +58,7 @@ pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
     }
     let sampler = NegativeSampler::new(&dataset, args.seed);
     let started = Instant::now();
-    let results = evaluate_cases(&checkpoint.model, &cases, &sampler, &FfnHook::None, 256, &device)?;
+    let results = evaluate_cases(&checkpoint.model, &cases, &sampler, &FfnHook::None, recforget::metrics::EVAL_BATCH, &device)?;
     let seconds = started.elapsed().as_secs_f64();
     let evaluation = Evaluation::summarize(&results, &dataset);
     if args.json {

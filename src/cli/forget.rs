@@ -59,7 +59,7 @@ pub(crate) struct ForgetArgs {
     #[arg(long, value_enum, default_value_t = TrainableArg::All)]
     pub(crate) trainable: TrainableArg,
     /// distill with `--trainable salient`: how many attribution-ranked FFN neurons may move.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = super::common::positive)]
     pub(crate) salient_neurons: usize,
     /// rows: where the genre's output bias goes.
     #[arg(long, value_enum, default_value_t = RowBiasArg::BelowLowest)]

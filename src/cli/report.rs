@@ -26,7 +26,7 @@ pub(crate) struct ReportArgs {
     #[arg(long, default_value_t = 0)]
     pub(crate) users: usize,
     /// Test users in each point of the sweep.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = super::common::positive)]
     pub(crate) sweep_users: usize,
     /// Genres of the sweep (default: Action, Drama, Comedy).
     #[arg(long, num_args = 1..)]
@@ -153,7 +153,7 @@ fn paper_report(args: &ReportArgs) -> Result<()> {
 
     let started = Instant::now();
     let Inputs { dataset, device, original, cases, sampler } = Inputs::load(args)?;
-    let before = evaluate_cases(&original.model, &cases, &sampler, &FfnHook::None, 256, &device)?;
+    let before = evaluate_cases(&original.model, &cases, &sampler, &FfnHook::None, recforget::metrics::EVAL_BATCH, &device)?;
     let config = ForgetConfig::default();
     let mut outcomes = Vec::new();
     for genre in Genre::ALL {
@@ -193,7 +193,7 @@ fn paper_report(args: &ReportArgs) -> Result<()> {
         let baseline: Checkpoint<Recommender> = Checkpoint::load(dir, &device)?;
         baseline.meta.check_vocabulary(&dataset)?;
         eprintln!("{}: evaluating", baseline.architecture().title());
-        let results = evaluate_cases(&baseline.model, &cases, &sampler, &FfnHook::None, 256, &device)?;
+        let results = evaluate_cases(&baseline.model, &cases, &sampler, &FfnHook::None, recforget::metrics::EVAL_BATCH, &device)?;
         comparison.push(ComparisonRow { model: baseline.architecture().title().into(), metrics: ProtocolMetrics::from_results(results.iter()) });
         baselines.push((dir.clone(), baseline.architecture(), baseline.meta));
     }

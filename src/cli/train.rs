@@ -24,18 +24,18 @@ pub(crate) struct TrainArgs {
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
     /// Total epochs (a resumed run continues up to this).
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = super::common::positive)]
     pub(crate) epochs: usize,
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = super::common::positive)]
     pub(crate) batch_size: usize,
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, value_parser = super::common::positive_real)]
     pub(crate) learning_rate: f64,
     #[arg(long, default_value_t = 42)]
     pub(crate) seed: u64,
     #[command(flatten)]
     pub(crate) model: ModelArgs,
     /// Validate every this many epochs.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = super::common::positive)]
     pub(crate) validate_every: usize,
     /// CPU threads per step on flex (0: all cores).
     #[arg(long, default_value_t = 0)]

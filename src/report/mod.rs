@@ -132,7 +132,7 @@ pub fn genre_outcome(
     if forget.neurons().is_none() {
         return Err(crate::Error::Config("the paper's tables need the paper's method (neurons)".into()));
     }
-    let after = evaluate_cases(&unlearned.view(View::Served), cases, sampler, &FfnHook::None, 256, device)?;
+    let after = evaluate_cases(&unlearned.view(View::Served), cases, sampler, &FfnHook::None, crate::metrics::EVAL_BATCH, device)?;
     // The retrained model never saw the genre: its histories leave the genre's items out (a user
     // whose whole history is of the genre keeps it, so that the cases stay paired).
     let retrained_cases: Vec<EvalCase> = cases
@@ -143,7 +143,7 @@ pub fn genre_outcome(
         })
         .collect();
     let retrained_results = match retrained {
-        Some(r) => Some(evaluate_cases(&r.model, &retrained_cases, sampler, &FfnHook::None, 256, device)?),
+        Some(r) => Some(evaluate_cases(&r.model, &retrained_cases, sampler, &FfnHook::None, crate::metrics::EVAL_BATCH, device)?),
         None => None,
     };
     let closeness = match (retrained, &retrained_results) {
@@ -215,7 +215,7 @@ pub fn sweep(
     while k <= n_layers * d_ff / 2 {
         for (name, ranking) in &rankings {
             let edited = zero_neurons(model, &ranking[..k])?;
-            let after = evaluate_cases(&edited, cases, sampler, &FfnHook::None, 256, device)?;
+            let after = evaluate_cases(&edited, cases, sampler, &FfnHook::None, crate::metrics::EVAL_BATCH, device)?;
             let figures = ModelFigures::new(&after, dataset, genre);
             points.push(SweepPoint {
                 ranking: name.to_string(),

@@ -14,20 +14,30 @@ pub fn ml1m_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/ml-1m/dataset.json"))
 }
 
-/// The prepared MovieLens-1M dataset; panics with the command to run when it is missing.
-pub fn ml1m() -> Dataset {
+/// Whether a test may skip for want of MovieLens-1M or a GPU adapter: yes for a bare `cargo test`
+/// on a fresh clone, no under scripts/test.sh (which sets `RECFORGET_REQUIRE_ALL=1` after
+/// preparing both), where a missing input is a failure.
+pub fn may_skip(reason: &str) -> bool {
+    if std::env::var_os("RECFORGET_REQUIRE_ALL").is_some_and(|v| v == "1") {
+        panic!("{reason} (RECFORGET_REQUIRE_ALL=1: scripts/test.sh prepares it)");
+    }
+    // Straight to stderr, past the test harness's capture, so a skip is seen.
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("skipped: {reason}\n").as_bytes());
+    true
+}
+
+/// The prepared MovieLens-1M dataset, or `None` (the test skips, saying why) when it is missing.
+pub fn ml1m() -> Option<Dataset> {
     let path = ml1m_path();
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo run -- data` (scripts/test.sh does) before the tests",
-        path.display()
-    );
-    Dataset::load(&path).expect("prepared dataset loads")
+    if !path.exists() && may_skip(&format!("{} is missing: run `cargo run -- data` first", path.display())) {
+        return None;
+    }
+    Some(Dataset::load(&path).expect("prepared dataset loads"))
 }
 
 /// A real slice: the first `users` users of MovieLens-1M, re-filtered and re-numbered.
-pub fn ml1m_slice(users: usize) -> Dataset {
-    let full = ml1m();
+pub fn ml1m_slice(users: usize) -> Option<Dataset> {
+    let full = ml1m()?;
     let mut raw = RawData::default();
     for user in full.users.iter().take(users) {
         for (t, item) in user.items.iter().enumerate() {
@@ -41,7 +51,7 @@ pub fn ml1m_slice(users: usize) -> Dataset {
     for item in &full.items {
         raw.catalog.insert(item.title.clone(), item.genres);
     }
-    Dataset::from_raw("ml-1m-slice", &raw, 5).expect("slice builds")
+    Some(Dataset::from_raw("ml-1m-slice", &raw, 5).expect("slice builds"))
 }
 
 /// A synthetic dataset whose users walk a cycle of `items` items: easy to learn.
