@@ -79,12 +79,7 @@ pub struct IgConfig {
 
 impl Default for IgConfig {
     fn default() -> Self {
-        IgConfig {
-            steps: 20,
-            riemann: Riemann::Right,
-            objective: Objective::Probability,
-            chunk: 32,
-        }
+        IgConfig { steps: 20, riemann: Riemann::Right, objective: Objective::Probability, chunk: 32 }
     }
 }
 
@@ -147,19 +142,12 @@ pub struct NeuronAttribution {
 }
 
 /// The objective per row, summed, `[1]`.
-fn objective(
-    logits: Tensor<2>,
-    targets: &Tensor<2, Int>,
-    genre_mask: Option<&Tensor<2>>,
-    objective: Objective,
-) -> Result<Tensor<1>> {
+fn objective(logits: Tensor<2>, targets: &Tensor<2, Int>, genre_mask: Option<&Tensor<2>>, objective: Objective) -> Result<Tensor<1>> {
     Ok(match objective {
         Objective::Probability => softmax(logits, 1).gather(1, targets.clone()).sum(),
         Objective::LogProbability => log_softmax(logits, 1).gather(1, targets.clone()).sum(),
         Objective::GenreProbability => {
-            let mask = genre_mask.ok_or_else(|| {
-                Error::Config("the genre-probability objective needs the genre's items".into())
-            })?;
+            let mask = genre_mask.ok_or_else(|| Error::Config("the genre-probability objective needs the genre's items".into()))?;
             (softmax(logits, 1) * mask.clone()).sum()
         }
     })
@@ -175,11 +163,7 @@ fn extended_mask(padding: &[bool], batch: usize, len: usize, m: usize, device: &
         for q in 0..ext {
             let row = &mut blocked[(b * ext + q) * ext..(b * ext + q + 1) * ext];
             for (k, cell) in row.iter_mut().enumerate() {
-                *cell = if q < len {
-                    k >= len || pad[k]
-                } else {
-                    !((k < len - 1 && !pad[k]) || k == q)
-                };
+                *cell = if q < len { k >= len || pad[k] } else { !((k < len - 1 && !pad[k]) || k == q) };
             }
         }
     }
@@ -221,16 +205,15 @@ pub async fn integrated_gradients_async(
         let batch = SequenceBatch::next_item_queries(&histories, len, model.num_items);
         let input = ModelInput::new(&batch, device);
         // Earlier edits (suppression at [MASK]) act in every pass; in the extended pass the [MASK]
-    // row's copies sit after position len - 1, so suppression covers them too.
-    let captured = model.encode(&input, &base.clone().then(FfnHook::Capture { position: len - 1 }));
+        // row's copies sit after position len - 1, so suppression covers them too.
+        let captured = model.encode(&input, &base.clone().then(FfnHook::Capture { position: len - 1 }));
         let mut per_layer = Vec::with_capacity(n_layers);
         for layer in 0..n_layers {
             let hidden = captured.layer_inputs[layer].clone(); // [s, len, d_model]
             let [_, _, d_model] = hidden.dims();
             // The χ factors, one per step and neuron: the leaf we differentiate.
             let factors: Vec<f32> = (0..s).flat_map(|_| chi.iter().flat_map(|&c| std::iter::repeat_n(c, d_ff))).collect();
-            let steps = Tensor::<3>::from_data(TensorData::new(factors, [s, m, d_ff]), &device.clone().autodiff())
-                .require_grad(); // [s, m, d_ff]
+            let steps = Tensor::<3>::from_data(TensorData::new(factors, [s, m, d_ff]), &device.clone().autodiff()).require_grad(); // [s, m, d_ff]
             let (logit_rows, grad_source) = if n_layers - layer <= 2 {
                 let last = hidden.clone().slice([0..s, len - 1..len, 0..d_model]); // [s, 1, d_model]
                 let extended = Tensor::cat(vec![hidden, last.expand([s, m, d_model])], 1); // [s, len + m, d_model]
@@ -243,18 +226,11 @@ pub async fn integrated_gradients_async(
                 (rows.reshape([s * m, d_model]), steps)
             } else {
                 // Exact for any depth: repeat each sequence m times, scale only its last row.
-                let repeated = hidden
-                    .unsqueeze_dim::<4>(1)
-                    .expand([s, m, len, d_model])
-                    .reshape([s * m, len, d_model]); // [s·m, len, d_model]
+                let repeated = hidden.unsqueeze_dim::<4>(1).expand([s, m, len, d_model]).reshape([s * m, len, d_model]); // [s·m, len, d_model]
                 let ones = Tensor::<3>::ones([s * m, len - 1, d_ff], device);
                 let last = steps.clone().reshape([s * m, 1, d_ff]);
                 let scale = Tensor::cat(vec![ones.autodiff(), last], 1); // [s·m, len, d_ff]
-                let padding: Vec<bool> = batch
-                    .padding
-                    .chunks(len)
-                    .flat_map(|row| std::iter::repeat_n(row, m).flatten().copied())
-                    .collect();
+                let padding: Vec<bool> = batch.padding.chunks(len).flat_map(|row| std::iter::repeat_n(row, m).flatten().copied()).collect();
                 let blocked = Tensor::<2, Bool>::from_data(TensorData::new(padding, [s * m, len]), device)
                     .reshape([s * m, 1, len])
                     .expand([s * m, len, len]);
@@ -263,30 +239,16 @@ pub async fn integrated_gradients_async(
                 (Bert4Rec::last_position(encoding.hidden), steps)
             };
             let logits = model.scores(logit_rows); // [s·m, num_items]
-            let targets: Vec<i64> = chunk
-                .iter()
-                .flat_map(|q| std::iter::repeat_n(q.target.0 as i64, m))
-                .collect();
+            let targets: Vec<i64> = chunk.iter().flat_map(|q| std::iter::repeat_n(q.target.0 as i64, m)).collect();
             let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [s * m, 1]), device);
             let total = objective(logits, &targets, genre_mask.as_ref(), config.objective)?;
             let grads = total.backward();
-            let grad = grad_source
-                .grad(&grads)
-                .ok_or_else(|| Error::Tensor("no gradient reached the scale factors".into()))?; // [s, m, d_ff]
+            let grad = grad_source.grad(&grads).ok_or_else(|| Error::Tensor("no gradient reached the scale factors".into()))?; // [s, m, d_ff]
             per_layer.push(read_f32(grad.mean_dim(1)).await?); // [s, 1, d_ff]
-            progress(IgProgress {
-                sequences_done: chunk_index * config.chunk.max(1) + s,
-                sequences: queries.len(),
-                layer,
-            });
+            progress(IgProgress { sequences_done: chunk_index * config.chunk.max(1) + s, sequences: queries.len(), layer });
         }
         for b in 0..s {
-            out.push(NeuronAttribution {
-                layers: per_layer
-                    .iter()
-                    .map(|l| l[b * d_ff..(b + 1) * d_ff].to_vec())
-                    .collect(),
-            });
+            out.push(NeuronAttribution { layers: per_layer.iter().map(|l| l[b * d_ff..(b + 1) * d_ff].to_vec()).collect() });
         }
     }
     Ok(out)

@@ -31,8 +31,8 @@ impl Backend {
     /// Initialises a device (natively; the browser uses `init_async`).
     #[cfg(not(target_family = "wasm"))]
     pub fn device(self) -> crate::Result<burn::tensor::Device> {
-        use burn::tensor::Device;
         use crate::Error;
+        use burn::tensor::Device;
         match self {
             Backend::Flex => Ok(Device::flex()),
             Backend::Wgpu => Device::wgpu_options()

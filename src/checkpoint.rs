@@ -175,20 +175,14 @@ impl CheckpointMeta {
     pub fn check_vocabulary(&self, dataset: &Dataset) -> Result<()> {
         let dataset = dataset.fingerprint();
         if self.vocabulary_fingerprint != dataset {
-            return Err(Error::VocabularyMismatch {
-                checkpoint: self.vocabulary_fingerprint,
-                dataset,
-            });
+            return Err(Error::VocabularyMismatch { checkpoint: self.vocabulary_fingerprint, dataset });
         }
         Ok(())
     }
 }
 
 fn checkpoint_error(path: &Path, message: impl Into<String>) -> Error {
-    Error::Checkpoint {
-        path: path.to_path_buf(),
-        message: message.into(),
-    }
+    Error::Checkpoint { path: path.to_path_buf(), message: message.into() }
 }
 
 /// Checks a config for values a model cannot be built with.
@@ -221,10 +215,7 @@ impl StoredModel for Bert4Rec {
     fn narrow(config: RecommenderConfig) -> std::result::Result<Bert4RecConfig, String> {
         match config {
             RecommenderConfig::Bert4Rec(c) => Ok(c),
-            other => Err(format!(
-                "it holds a {} model; this needs bert4rec (train one with `recforget train`)",
-                other.architecture()
-            )),
+            other => Err(format!("it holds a {} model; this needs bert4rec (train one with `recforget train`)", other.architecture())),
         }
     }
     fn widen(config: &Bert4RecConfig) -> RecommenderConfig {
@@ -271,21 +262,13 @@ impl StoredModel for Recommender {
 
 /// Builds a model from in-memory checkpoint parts (what the browser receives). The config may be
 /// tagged or a legacy (untagged) BERT4Rec config; it must name a model `M` can hold.
-pub fn model_from_bytes<M: StoredModel>(
-    config_json: &[u8],
-    weights: Vec<u8>,
-    device: &Device,
-    path: &Path,
-) -> Result<(M, M::Config)> {
+pub fn model_from_bytes<M: StoredModel>(config_json: &[u8], weights: Vec<u8>, device: &Device, path: &Path) -> Result<(M, M::Config)> {
     let config: RecommenderConfig = serde_json::from_slice(config_json)
         .map_err(|e| checkpoint_error(path, format!("config.json is not a recforget model config: {e}")))?;
     validate_config(&config, path)?;
     let config = M::narrow(config).map_err(|message| checkpoint_error(path, message))?;
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights)).map_err(|e| {
-        checkpoint_error(
-            path,
-            format!("{WEIGHTS_FILE} is damaged or not a burnpack file ({e}); re-download or retrain it"),
-        )
+        checkpoint_error(path, format!("{WEIGHTS_FILE} is damaged or not a burnpack file ({e}); re-download or retrain it"))
     })?;
     let model = M::build(&config, device)
         .with_weights(record)
@@ -306,18 +289,13 @@ impl<M: StoredModel> Checkpoint<M> {
     pub fn load(dir: &Path, device: &Device) -> Result<Checkpoint<M>> {
         let read = |name: &str| -> Result<Vec<u8>> {
             let path = dir.join(name);
-            std::fs::read(&path).map_err(|e| {
-                checkpoint_error(dir, format!("cannot read {name}: {e}; is this a recforget checkpoint folder?"))
-            })
+            std::fs::read(&path)
+                .map_err(|e| checkpoint_error(dir, format!("cannot read {name}: {e}; is this a recforget checkpoint folder?")))
         };
-        let meta: CheckpointMeta = serde_json::from_slice(&read(META_FILE)?)
-            .map_err(|e| checkpoint_error(dir, format!("{META_FILE} is damaged: {e}")))?;
+        let meta: CheckpointMeta =
+            serde_json::from_slice(&read(META_FILE)?).map_err(|e| checkpoint_error(dir, format!("{META_FILE} is damaged: {e}")))?;
         let (model, config) = model_from_bytes::<M>(&read(CONFIG_FILE)?, read(WEIGHTS_FILE)?, device, dir)?;
-        Ok(Checkpoint {
-            model,
-            config,
-            meta,
-        })
+        Ok(Checkpoint { model, config, meta })
     }
 
     /// Writes the checkpoint folder (each file atomically; the weights last but one, the
@@ -333,19 +311,11 @@ impl<M: StoredModel> Checkpoint<M> {
 
 /// Writes a checkpoint from its parts without cloning the model.
 pub fn save_parts<M: StoredModel>(model: &M, config: &M::Config, meta: &CheckpointMeta, dir: &Path) -> Result<()> {
-    let weights = model
-        .weights()
-        .map_err(|e| checkpoint_error(dir, format!("cannot serialize weights: {e}")))?;
-    let config = serde_json::to_vec_pretty(&M::widen(config)).map_err(|source| Error::Json {
-        path: dir.join(CONFIG_FILE),
-        source,
-    })?;
+    let weights = model.weights().map_err(|e| checkpoint_error(dir, format!("cannot serialize weights: {e}")))?;
+    let config = serde_json::to_vec_pretty(&M::widen(config)).map_err(|source| Error::Json { path: dir.join(CONFIG_FILE), source })?;
     write_atomically(&dir.join(CONFIG_FILE), &config)?;
     write_atomically(&dir.join(WEIGHTS_FILE), &weights)?;
-    let meta = serde_json::to_vec_pretty(meta).map_err(|source| Error::Json {
-        path: dir.join(META_FILE),
-        source,
-    })?;
+    let meta = serde_json::to_vec_pretty(meta).map_err(|source| Error::Json { path: dir.join(META_FILE), source })?;
     write_atomically(&dir.join(META_FILE), &meta)
 }
 
@@ -357,12 +327,8 @@ pub fn save_parts<M: StoredModel>(model: &M, config: &M::Config, meta: &Checkpoi
 pub fn export_safetensors(model: &Bert4Rec, path: &Path) -> Result<()> {
     use burn::store::{ModuleSnapshot, SafetensorsStore};
     let mut store = SafetensorsStore::from_bytes(None);
-    model
-        .save_into(&mut store)
-        .map_err(|e| checkpoint_error(path, format!("safetensors export failed: {e}")))?;
-    let bytes = store
-        .get_bytes()
-        .map_err(|e| checkpoint_error(path, format!("safetensors export failed: {e}")))?;
+    model.save_into(&mut store).map_err(|e| checkpoint_error(path, format!("safetensors export failed: {e}")))?;
+    let bytes = store.get_bytes().map_err(|e| checkpoint_error(path, format!("safetensors export failed: {e}")))?;
     write_atomically(path, &bytes)
 }
 
@@ -373,14 +339,9 @@ pub fn import_safetensors(config: &Bert4RecConfig, path: &Path, device: &Device)
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
     let mut model = config.init(device);
-    let result = model
-        .load_from(&mut store)
-        .map_err(|e| checkpoint_error(path, format!("not a recforget safetensors file: {e}")))?;
+    let result = model.load_from(&mut store).map_err(|e| checkpoint_error(path, format!("not a recforget safetensors file: {e}")))?;
     if !result.errors.is_empty() || !result.missing.is_empty() {
-        return Err(checkpoint_error(
-            path,
-            format!("tensors missing or mismatched: {:?} {:?}", result.missing, result.errors),
-        ));
+        return Err(checkpoint_error(path, format!("tensors missing or mismatched: {:?} {:?}", result.missing, result.errors)));
     }
     Ok(model)
 }

@@ -46,8 +46,20 @@ pub enum Verdict {
 pub const CLAIMS: [Claim; 4] = [
     Claim { kind: ClaimKind::HrKept, statement: "HR@k keeps 94.03–96.49% of the original's", low: 94.03, high: 96.49, unit: "%" },
     Claim { kind: ClaimKind::NdcgKept, statement: "NDCG@k keeps 90.15–94.25% of the original's", low: 90.15, high: 94.25, unit: "%" },
-    Claim { kind: ClaimKind::Removal, statement: "the edit removes 70.53–74.82% of the genre's test hits (retraining: 100%)", low: 70.53, high: 74.82, unit: "%" },
-    Claim { kind: ClaimKind::Speedup, statement: "forgetting is ×10.1–11.0 faster than retraining without the genre", low: 10.1, high: 11.0, unit: "×" },
+    Claim {
+        kind: ClaimKind::Removal,
+        statement: "the edit removes 70.53–74.82% of the genre's test hits (retraining: 100%)",
+        low: 70.53,
+        high: 74.82,
+        unit: "%",
+    },
+    Claim {
+        kind: ClaimKind::Speedup,
+        statement: "forgetting is ×10.1–11.0 faster than retraining without the genre",
+        low: 10.1,
+        high: 11.0,
+        unit: "×",
+    },
 ];
 
 impl Claim {

@@ -15,11 +15,7 @@ pub enum Error {
 
     /// A data file exists but its contents are not what the format requires.
     #[error("{path}, line {line}: {message}")]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    Parse { path: PathBuf, line: usize, message: String },
 
     /// No source of MovieLens-1M could be used.
     #[error("no usable MovieLens-1M source: {0}")]
@@ -75,9 +71,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 }

@@ -87,16 +87,10 @@ pub fn removal_rate(before: &[CaseResult], after: &[CaseResult], protocol: Proto
         return Removal { rate: 0.0, low: 0.0, high: 0.0 };
     }
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut rates: Vec<f64> = (0..draws)
-        .map(|_| rate(&mut (0..pairs.len()).map(|_| pairs[rng.random_range(0..pairs.len())])))
-        .collect();
+    let mut rates: Vec<f64> = (0..draws).map(|_| rate(&mut (0..pairs.len()).map(|_| pairs[rng.random_range(0..pairs.len())]))).collect();
     rates.sort_by(f64::total_cmp);
     let at = |q: f64| rates.get(((rates.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(point);
-    Removal {
-        rate: point,
-        low: at(0.025),
-        high: at(0.975),
-    }
+    Removal { rate: point, low: at(0.025), high: at(0.975) }
 }
 
 /// Mean overlap of two models' top-10 lists, in [0, 1].
@@ -104,11 +98,8 @@ pub fn top10_overlap(a: &[CaseResult], b: &[CaseResult]) -> f64 {
     if a.is_empty() {
         return 0.0;
     }
-    let total: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| x.top.iter().filter(|i| y.top.contains(i)).count() as f64 / x.top.len().max(1) as f64)
-        .sum();
+    let total: f64 =
+        a.iter().zip(b).map(|(x, y)| x.top.iter().filter(|i| y.top.contains(i)).count() as f64 / x.top.len().max(1) as f64).sum();
     total / a.len() as f64
 }
 
@@ -148,7 +139,6 @@ pub fn percent_of(before: &ProtocolMetrics, after: &ProtocolMetrics, protocol: P
 // ---------------------------------------------------------------------------------------------
 // The one measurement.
 // ---------------------------------------------------------------------------------------------
-
 
 /// What is measured, and on how many.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -297,7 +287,12 @@ pub async fn score_many_async(
 }
 
 /// Score rows for many histories: natively split over `threads` CPU cores, else async.
-async fn score_many(scorer: &crate::unlearning::Scorer<'_>, histories: &[Vec<ItemId>], device: &burn::tensor::Device, threads: usize) -> Result<Vec<Vec<f32>>> {
+async fn score_many(
+    scorer: &crate::unlearning::Scorer<'_>,
+    histories: &[Vec<ItemId>],
+    device: &burn::tensor::Device,
+    threads: usize,
+) -> Result<Vec<Vec<f32>>> {
     #[cfg(not(target_family = "wasm"))]
     if threads > 1 {
         return crate::parallel::map_chunks(histories, threads, |chunk, _| {
@@ -309,7 +304,13 @@ async fn score_many(scorer: &crate::unlearning::Scorer<'_>, histories: &[Vec<Ite
 }
 
 /// Evaluation of many cases: natively split over `threads` CPU cores, else async.
-async fn evaluate_many(scorer: &crate::unlearning::Scorer<'_>, cases: &[EvalCase], sampler: &NegativeSampler, device: &burn::tensor::Device, threads: usize) -> Result<Vec<CaseResult>> {
+async fn evaluate_many(
+    scorer: &crate::unlearning::Scorer<'_>,
+    cases: &[EvalCase],
+    sampler: &NegativeSampler,
+    device: &burn::tensor::Device,
+    threads: usize,
+) -> Result<Vec<CaseResult>> {
     #[cfg(not(target_family = "wasm"))]
     if threads > 1 {
         return crate::metrics::evaluate_cases(scorer, cases, sampler, &FfnHook::None, crate::metrics::EVAL_BATCH, device);
@@ -489,11 +490,13 @@ impl Plan<'_> {
         let by_user: HashMap<usize, CaseResult> = results.iter().map(|r| (r.user, r.clone())).collect();
         let removal = reference.map_or_else(Vec::new, |reference| self.removal(reference, &by_user));
         let closeness = retrained.map(|r| {
-            let (mine, theirs): (Vec<CaseResult>, Vec<CaseResult>) = retain_users
-                .iter()
-                .filter_map(|u| Some((by_user.get(u)?.clone(), r.results.get(u)?.clone())))
-                .unzip();
-            Closeness { overlap: top10_overlap(&theirs, &mine), kl: mean_kl(&r.kl_rows, &kl_rows), users: kl_rows.len().min(r.kl_rows.len()) }
+            let (mine, theirs): (Vec<CaseResult>, Vec<CaseResult>) =
+                retain_users.iter().filter_map(|u| Some((by_user.get(u)?.clone(), r.results.get(u)?.clone()))).unzip();
+            Closeness {
+                overlap: top10_overlap(&theirs, &mine),
+                kl: mean_kl(&r.kl_rows, &kl_rows),
+                users: kl_rows.len().min(r.kl_rows.len()),
+            }
         });
         let figures = Figures {
             test_users: results.len(),
@@ -634,13 +637,22 @@ pub fn relearn(ctx: &EvalContext<'_>, genre: Genre, model: &EditedModel, setting
     let cases: Vec<EvalCase> = ctx.cases.iter().filter(|c| !tuned.contains(&c.user)).take(settings.eval_users).cloned().collect();
     let cases = model.cases(dataset, cases);
     let point = |edited: &EditedModel, step: usize| -> Result<RelearnPoint> {
-        let results = crate::metrics::evaluate_cases(&edited.view(View::Weights), &cases, ctx.sampler, &FfnHook::None, crate::metrics::EVAL_BATCH, ctx.device)?;
+        let results = crate::metrics::evaluate_cases(
+            &edited.view(View::Weights),
+            &cases,
+            ctx.sampler,
+            &FfnHook::None,
+            crate::metrics::EVAL_BATCH,
+            ctx.device,
+        )?;
         let forget = ProtocolMetrics::from_results(results.iter().filter(|r| dataset.has_genre(r.target, genre)));
         Ok(RelearnPoint { step, genre_hr10: forget.pop100.hr10(), share: genre_share(&results, dataset, genre) })
     };
     let mut edited = model.clone();
     let mut points = vec![point(&edited, 0)?];
-    let config = crate::model::RecommenderConfig::Bert4Rec(crate::model::Bert4RecConfig::new(model.model.num_items).with_max_len(model.model.max_len));
+    let config = crate::model::RecommenderConfig::Bert4Rec(
+        crate::model::Bert4RecConfig::new(model.model.num_items).with_max_len(model.model.max_len),
+    );
     let mut student = crate::model::Recommender::Bert4Rec(model.model.clone().train());
     let mut optimizer = AdamConfig::new().init();
     let device = ctx.device.clone().autodiff();
@@ -667,12 +679,7 @@ mod tests {
     use super::*;
 
     fn case(rank: u32) -> CaseResult {
-        CaseResult {
-            user: 0,
-            target: ItemId(0),
-            ranks: [rank; 3],
-            top: vec![ItemId(1), ItemId(2)],
-        }
+        CaseResult { user: 0, target: ItemId(0), ranks: [rank; 3], top: vec![ItemId(1), ItemId(2)] }
     }
 
     #[test]

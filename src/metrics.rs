@@ -217,17 +217,8 @@ pub fn rank_case(case: &EvalCase, scores: &[f32], sampler: &NegativeSampler) -> 
     let seen: HashSet<ItemId> = case.history.iter().copied().filter(|&i| i != case.target).collect();
     let target_score = scores[case.target.index()];
     let beats = |item: ItemId| item != case.target && scores[item.index()] >= target_score;
-    let full = (0..scores.len() as u32)
-        .map(ItemId)
-        .filter(|i| !seen.contains(i) && beats(*i))
-        .count() as u32;
-    let sampled = |protocol| {
-        sampler
-            .negatives(case, &seen, protocol)
-            .into_iter()
-            .filter(|&i| beats(i))
-            .count() as u32
-    };
+    let full = (0..scores.len() as u32).map(ItemId).filter(|i| !seen.contains(i) && beats(*i)).count() as u32;
+    let sampled = |protocol| sampler.negatives(case, &seen, protocol).into_iter().filter(|&i| beats(i)).count() as u32;
     CaseResult {
         user: case.user,
         target: case.target,
@@ -274,10 +265,7 @@ pub async fn score_histories_async(
     }
     let num_items = model.num_items();
     if let Some(bad) = histories.iter().flat_map(|h| h.iter()).find(|i| i.index() >= num_items) {
-        return Err(Error::UnknownItem {
-            id: bad.0,
-            max: num_items as u32 - 1,
-        });
+        return Err(Error::UnknownItem { id: bad.0, max: num_items as u32 - 1 });
     }
     let mut batch = SequenceBatch::next_item_queries(histories, model.max_len(), num_items);
     if let Some(users) = users {
@@ -331,9 +319,7 @@ pub fn evaluate_cases<M: NextItemScorer + Sync>(
     device: &burn::tensor::Device,
 ) -> Result<Vec<CaseResult>> {
     let threads = if *device == burn::tensor::Device::flex() { crate::parallel::cores() } else { 1 };
-    crate::parallel::map_chunks(cases, threads, |chunk, _| {
-        block_on(evaluate_cases_async(model, chunk, sampler, hook, batch_size, device))
-    })
+    crate::parallel::map_chunks(cases, threads, |chunk, _| block_on(evaluate_cases_async(model, chunk, sampler, hook, batch_size, device)))
 }
 
 /// Metrics for the cases whose target has a genre (its forget set) and for the rest.
@@ -388,11 +374,7 @@ impl Evaluation {
                 }
             })
             .collect();
-        Evaluation {
-            cases: results.len(),
-            overall: ProtocolMetrics::from_results(results.iter()),
-            genres,
-        }
+        Evaluation { cases: results.len(), overall: ProtocolMetrics::from_results(results.iter()), genres }
     }
 }
 

@@ -59,8 +59,6 @@ where
         })
     };
     let loss = results.iter().map(|(v, _)| v).sum();
-    let grads = burn::optim::MultiGradientsParams {
-        grads: results.into_iter().map(|(_, g)| (g, device.clone())).collect(),
-    };
+    let grads = burn::optim::MultiGradientsParams { grads: results.into_iter().map(|(_, g)| (g, device.clone())).collect() };
     (loss, grads)
 }

@@ -9,11 +9,7 @@ pub fn cores() -> usize {
 
 /// Runs `f` on up to `threads` consecutive chunks of `items` in parallel and concatenates the
 /// results in order. `f` gets the chunk and its offset in `items`.
-pub fn map_chunks<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    f: impl Fn(&[T], usize) -> Result<Vec<R>> + Sync,
-) -> Result<Vec<R>> {
+pub fn map_chunks<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&[T], usize) -> Result<Vec<R>> + Sync) -> Result<Vec<R>> {
     let per = items.len().div_ceil(threads.max(1)).max(1);
     if threads <= 1 || items.len() <= per {
         return f(items, 0);

@@ -7,10 +7,7 @@ use crate::error::{Error, Result};
 
 /// Reads a float tensor's values, row-major.
 pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|e| Error::Tensor(format!("{e:?}")))?;
+    let data = tensor.into_data_async().await.map_err(|e| Error::Tensor(format!("{e:?}")))?;
     data.try_to_vec::<f32>().map_err(|e| Error::Tensor(format!("{e:?}")))
 }
 

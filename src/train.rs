@@ -95,26 +95,13 @@ pub fn step_threads(requested: usize, device: &Device) -> usize {
     }
 }
 
-
 /// What the trainer reports while it runs.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TrainEvent {
     /// A step finished.
-    Step {
-        epoch: usize,
-        step: usize,
-        steps: usize,
-        loss: f32,
-        sequences_per_second: f64,
-    },
+    Step { epoch: usize, step: usize, steps: usize, loss: f32, sequences_per_second: f64 },
     /// An epoch finished (and was saved for resuming).
-    Epoch {
-        epoch: usize,
-        mean_loss: f64,
-        seconds: f64,
-        validation: Option<ProtocolMetrics>,
-        improved: bool,
-    },
+    Epoch { epoch: usize, mean_loss: f64, seconds: f64, validation: Option<ProtocolMetrics>, improved: bool },
 }
 
 /// Saved with the resume files.
@@ -154,10 +141,7 @@ pub struct Trainer<'a> {
 const RESUME_DIR: &str = "resume";
 
 fn resume_error(dir: &Path, message: impl Into<String>) -> Error {
-    Error::Checkpoint {
-        path: dir.to_path_buf(),
-        message: message.into(),
-    }
+    Error::Checkpoint { path: dir.to_path_buf(), message: message.into() }
 }
 
 /// One epoch's training windows, with the index of the user each comes from: each user's
@@ -188,24 +172,16 @@ impl Trainer<'_> {
     }
 
     /// Loads the resume files when they exist and match this run.
-    fn try_resume(
-        &self,
-        device: &Device,
-    ) -> Result<Option<(Recommender, ModuleOptimizer, ResumeState)>> {
+    fn try_resume(&self, device: &Device) -> Result<Option<(Recommender, ModuleOptimizer, ResumeState)>> {
         let dir = self.resume_dir();
         let state_path = dir.join("state.json");
         if !state_path.exists() {
             return Ok(None);
         }
-        let state: ResumeState = serde_json::from_slice(
-            &std::fs::read(&state_path).map_err(|e| Error::io(&state_path, e))?,
-        )
-        .map_err(|e| resume_error(&dir, format!("state.json is damaged: {e}; delete {} to start over", dir.display())))?;
+        let state: ResumeState = serde_json::from_slice(&std::fs::read(&state_path).map_err(|e| Error::io(&state_path, e))?)
+            .map_err(|e| resume_error(&dir, format!("state.json is damaged: {e}; delete {} to start over", dir.display())))?;
         if state.vocabulary_fingerprint != self.dataset.fingerprint() {
-            return Err(Error::VocabularyMismatch {
-                checkpoint: state.vocabulary_fingerprint,
-                dataset: self.dataset.fingerprint(),
-            });
+            return Err(Error::VocabularyMismatch { checkpoint: state.vocabulary_fingerprint, dataset: self.dataset.fingerprint() });
         }
         if state.config.model != self.config.model || state.config.seed != self.config.seed {
             return Err(resume_error(
@@ -232,23 +208,13 @@ impl Trainer<'_> {
         Ok(Some((model, optimizer, state)))
     }
 
-    fn save_resume(
-        &self,
-        model: &Recommender,
-        optimizer: &ModuleOptimizer,
-        state: &ResumeState,
-    ) -> Result<()> {
+    fn save_resume(&self, model: &Recommender, optimizer: &ModuleOptimizer, state: &ResumeState) -> Result<()> {
         let dir = self.resume_dir();
         let weights = model.weights().map_err(|e| resume_error(&dir, e))?;
-        let optim = optimizer
-            .into_bytes()
-            .map_err(|e| resume_error(&dir, e.to_string()))?;
+        let optim = optimizer.into_bytes().map_err(|e| resume_error(&dir, e.to_string()))?;
         write_atomically(&dir.join(checkpoint::WEIGHTS_FILE), &weights)?;
         write_atomically(&dir.join("optimizer.bpk"), &optim)?;
-        let state = serde_json::to_vec_pretty(state).map_err(|source| Error::Json {
-            path: dir.join("state.json"),
-            source,
-        })?;
+        let state = serde_json::to_vec_pretty(state).map_err(|source| Error::Json { path: dir.join("state.json"), source })?;
         write_atomically(&dir.join("state.json"), &state)
     }
 
@@ -299,10 +265,7 @@ impl Trainer<'_> {
             ),
         };
         state.config.epochs = config.epochs;
-        let cloze = ClozeConfig {
-            mask_prob: config.mask_prob,
-            last_only_prob: config.last_only_prob,
-        };
+        let cloze = ClozeConfig { mask_prob: config.mask_prob, last_only_prob: config.last_only_prob };
         let train = self.dataset.train_sequences();
         let max_len = config.model.max_len();
         let threads = step_threads(config.threads, &self.device);
@@ -332,8 +295,7 @@ impl Trainer<'_> {
                 let step_started = Instant::now();
                 let (users, sequences): (Vec<usize>, Vec<&[ItemId]>) = chunk.iter().copied().unzip();
                 let batch = config.model.training_batch(&sequences, &users, cloze, &mut rng);
-                let (updated, loss_value) =
-                    train_step(model, &mut optimizer, &batch, config.learning_rate, threads, &device);
+                let (updated, loss_value) = train_step(model, &mut optimizer, &batch, config.learning_rate, threads, &device);
                 model = updated;
                 loss_sum += loss_value as f64;
                 progress(TrainEvent::Step {
@@ -349,9 +311,7 @@ impl Trainer<'_> {
             state.train_seconds += epoch_seconds;
             state.segments[segment].last_epoch = epoch + 1;
             state.segments[segment].seconds += epoch_seconds;
-            let out_of_time = self.time_limit.is_some_and(|limit| {
-                run_started.elapsed() + Duration::from_secs_f64(epoch_seconds) > limit
-            });
+            let out_of_time = self.time_limit.is_some_and(|limit| run_started.elapsed() + Duration::from_secs_f64(epoch_seconds) > limit);
             let last = epoch + 1 == config.epochs || out_of_time;
             let due = config.validate_every > 0 && (epoch + 1) % config.validate_every == 0;
             let (validation, improved) = if due || last {

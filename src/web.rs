@@ -11,9 +11,9 @@ use crate::checkpoint::{CheckpointMeta, model_from_bytes};
 use crate::claims::{CLAIMS, Claim};
 use crate::data::{Dataset, Genre, ItemId, Split};
 use crate::measurement::{EvalContext, MeasureSettings, Measurement, measure_async};
-use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, Method, Param, RunContext, View, forget_async, params, parse_params};
 use crate::metrics::{NegativeSampler, score_histories_async, top_unseen};
 use crate::model::{Bert4Rec, FfnHook};
+use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, Method, Param, RunContext, View, forget_async, params, parse_params};
 
 /// Which backend the page asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -234,16 +234,20 @@ pub fn training_record(meta_json: &[u8]) -> Result<JsValue, JsError> {
 impl Session {
     /// Builds a session from the checkpoint's `config.json`, `meta.json` and `model.bpk` and the
     /// page's dataset JSON (which must be the vocabulary the checkpoint was trained on). Falls back from WebGPU to the CPU when no adapter is available.
-    pub async fn create(request: JsValue, config_json: Vec<u8>, meta_json: Vec<u8>, weights: Vec<u8>, dataset_json: Vec<u8>) -> Result<Session, JsError> {
+    pub async fn create(
+        request: JsValue,
+        config_json: Vec<u8>,
+        meta_json: Vec<u8>,
+        weights: Vec<u8>,
+        dataset_json: Vec<u8>,
+    ) -> Result<Session, JsError> {
         console_error_panic_hook::set_once();
         let request: CreateRequest = serde_wasm_bindgen::from_value(request)?;
         let (device, backend_label) = match request.backend {
             WebBackend::Cpu => (Device::flex(), "CPU (wasm)".to_string()),
             WebBackend::WebGpu | WebBackend::Auto => match webgpu_device().await {
                 Ok(device) => (device, "WebGPU".to_string()),
-                Err(e) if request.backend == WebBackend::Auto => {
-                    (Device::flex(), format!("CPU (wasm) — WebGPU unavailable: {e}"))
-                }
+                Err(e) if request.backend == WebBackend::Auto => (Device::flex(), format!("CPU (wasm) — WebGPU unavailable: {e}")),
                 Err(e) => return Err(JsError::new(&format!("WebGPU unavailable: {e}"))),
             },
         };
@@ -251,7 +255,10 @@ impl Session {
         let (model, config) = model_from_bytes::<Bert4Rec>(&config_json, weights, &device, Path::new("checkpoint")).map_err(js_error)?;
         let meta: CheckpointMeta = serde_json::from_slice(&meta_json).map_err(|e| js_error(format!("meta.json is damaged: {e}")))?;
         if meta.vocabulary_fingerprint != dataset.fingerprint() {
-            return Err(js_error(crate::Error::VocabularyMismatch { checkpoint: meta.vocabulary_fingerprint, dataset: dataset.fingerprint() }));
+            return Err(js_error(crate::Error::VocabularyMismatch {
+                checkpoint: meta.vocabulary_fingerprint,
+                dataset: dataset.fingerprint(),
+            }));
         }
         if config.num_items != dataset.num_items() {
             return Err(JsError::new(&format!(
@@ -260,13 +267,7 @@ impl Session {
                 dataset.num_items()
             )));
         }
-        Ok(Session {
-            device,
-            backend_label,
-            edited: EditedModel::new(model.clone()),
-            original: EditedModel::new(model),
-            dataset,
-        })
+        Ok(Session { device, backend_label, edited: EditedModel::new(model.clone()), original: EditedModel::new(model), dataset })
     }
 
     /// "WebGPU" or "CPU (wasm)", with the reason for a fallback.
@@ -293,22 +294,14 @@ impl Session {
             .dataset
             .eval_cases(Split::Test)
             .into_iter()
-            .map(|c| UserView {
-                key: &self.dataset.users[c.user].key,
-                history: c.history.iter().map(|i| i.0).collect(),
-            })
+            .map(|c| UserView { key: &self.dataset.users[c.user].key, history: c.history.iter().map(|i| i.0).collect() })
             .collect();
         Ok(serde_json::to_string(&users)?)
     }
 
     fn item(&self, id: ItemId, score: Option<f32>) -> ItemView {
         let item = &self.dataset.items[id.index()];
-        ItemView {
-            id: id.0,
-            title: item.title.clone(),
-            genres: item.genres.iter().map(Genre::name).collect(),
-            score,
-        }
+        ItemView { id: id.0, title: item.title.clone(), genres: item.genres.iter().map(Genre::name).collect(), score }
     }
 
     /// The edited model (after Forget) or the original, as served.
@@ -400,9 +393,8 @@ impl Session {
     pub async fn probe(&self) -> Result<Vec<f32>, JsError> {
         let n = self.dataset.num_items().min(20) as u32;
         let history: Vec<ItemId> = (0..n).map(ItemId).collect();
-        let mut scores = score_histories_async(&self.original.model, &[&history], None, &FfnHook::None, &self.device)
-            .await
-            .map_err(js_error)?;
+        let mut scores =
+            score_histories_async(&self.original.model, &[&history], None, &FfnHook::None, &self.device).await.map_err(js_error)?;
         Ok(scores.remove(0))
     }
 }

@@ -16,7 +16,17 @@ fn sampled_protocols_rank_within_the_full_ranking_on_real_data() {
         .with_epochs(1)
         .with_batch_size(16)
         .with_validate_every(1);
-    let trainer = Trainer { config, dataset: &ds, device: common::device(), dir: dir.path(), command: "test".into(), notes: String::new(), time_limit: None, segment_note: String::new(), deleted: Vec::new() };
+    let trainer = Trainer {
+        config,
+        dataset: &ds,
+        device: common::device(),
+        dir: dir.path(),
+        command: "test".into(),
+        notes: String::new(),
+        time_limit: None,
+        segment_note: String::new(),
+        deleted: Vec::new(),
+    };
     trainer.run(|_| {}).unwrap();
     let ckpt: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
     let cases = ds.eval_cases(Split::Test);

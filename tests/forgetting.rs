@@ -44,7 +44,8 @@ fn genre_mass(edited: &EditedModel, ds: &Dataset, genre: Genre, view: View) -> f
 fn genre_accuracy(edited: &EditedModel, ds: &Dataset, genre: Genre) -> f64 {
     let cases: Vec<_> = edited.cases(ds, ds.eval_cases(Split::Test)).into_iter().filter(|c| ds.has_genre(c.target, genre)).collect();
     let sampler = NegativeSampler::new(ds, 1);
-    let results = recforget::metrics::evaluate_cases(&edited.view(View::Served), &cases, &sampler, &FfnHook::None, 64, &common::device()).unwrap();
+    let results =
+        recforget::metrics::evaluate_cases(&edited.view(View::Served), &cases, &sampler, &FfnHook::None, 64, &common::device()).unwrap();
     results.iter().filter(|r| ds.has_genre(r.top[0], genre)).count() as f64 / results.len() as f64
 }
 
@@ -142,12 +143,22 @@ fn edits_compose_across_genres_and_methods() {
     }
     // Mixed methods and edit kinds: rows and the filter for Action, then the paper's method
     // (suppression) for Comedy: the result carries all three edits.
-    let (_, action) =
-        forget(&original, model, ds, Genre::Action, &ForgetConfig::with_methods(vec![Method::Rows, Method::Filter]), &common::device(), |_| {})
-            .unwrap();
+    let (_, action) = forget(
+        &original,
+        model,
+        ds,
+        Genre::Action,
+        &ForgetConfig::with_methods(vec![Method::Rows, Method::Filter]),
+        &common::device(),
+        |_| {},
+    )
+    .unwrap();
     let (_, both) = forget(&action, model, ds, Genre::Comedy, &paper, &common::device(), |_| {}).unwrap();
     assert!(both.hidden[..16].iter().all(|&h| h) && both.hidden[16..].iter().all(|&h| !h));
-    assert_eq!(both.model.output_bias.val().into_data().try_to_vec::<f32>().unwrap()[..16], action.model.output_bias.val().into_data().try_to_vec::<f32>().unwrap()[..16]);
+    assert_eq!(
+        both.model.output_bias.val().into_data().try_to_vec::<f32>().unwrap()[..16],
+        action.model.output_bias.val().into_data().try_to_vec::<f32>().unwrap()[..16]
+    );
     assert!(!both.suppressed.is_empty());
     let h = [ItemId(17), ItemId(18)];
     let served = score_histories(&both.view(View::Served), &[&h], &FfnHook::None, &common::device()).unwrap().remove(0);
@@ -170,8 +181,16 @@ fn one_measurement_tells_a_filter_from_unlearning() {
     let cases = ds.eval_cases(Split::Test);
     let sampler = NegativeSampler::new(ds, 3);
     let ctx = EvalContext { dataset: ds, cases: &cases, sampler: &sampler, device: &common::device() };
-    let settings = MeasureSettings { membership_users: 96, min_watchers: 5, deleted_interactions: 200, kl_users: 40, draws: 100, ..MeasureSettings::default() };
-    let m = measure(&ctx, Genre::Action, &[("original", &original), ("filter", &filtered), ("rows", &rows)], Some(&rows), None, &settings).unwrap();
+    let settings = MeasureSettings {
+        membership_users: 96,
+        min_watchers: 5,
+        deleted_interactions: 200,
+        kl_users: 40,
+        draws: 100,
+        ..MeasureSettings::default()
+    };
+    let m = measure(&ctx, Genre::Action, &[("original", &original), ("filter", &filtered), ("rows", &rows)], Some(&rows), None, &settings)
+        .unwrap();
     assert_eq!(m.models.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), vec!["original", "filter", "rows", "retrained"]);
     let original_figures = &m.get("original").unwrap().served;
     assert!(original_figures.removal.is_empty(), "the original is the reference");

@@ -64,16 +64,9 @@ fn replacing_activations_by_themselves_changes_nothing() {
     let plain = values(model.next_item_scores(&x, &FfnHook::None));
     let captured = model.encode(&x, &FfnHook::Capture { position: 11 }).captured;
     for layer in 0..2 {
-        let hook = FfnHook::Replace {
-            layer,
-            position: 11,
-            values: captured[layer].clone(),
-        };
+        let hook = FfnHook::Replace { layer, position: 11, values: captured[layer].clone() };
         assert_close(&values(model.next_item_scores(&x, &hook)), &plain, 1e-5);
-        let zero = FfnHook::Scale {
-            layer,
-            factors: Tensor::zeros([1, 1, 32], &common::device()),
-        };
+        let zero = FfnHook::Scale { layer, factors: Tensor::zeros([1, 1, 32], &common::device()) };
         let scaled = values(model.next_item_scores(&x, &zero));
         assert!(scaled.iter().zip(&plain).any(|(a, b)| (a - b).abs() > 1e-4));
     }
@@ -97,13 +90,7 @@ fn zero_hook_equals_zeroed_w2_rows() {
     let h = [ItemId(2), ItemId(3), ItemId(8)];
     let x = input(&model, &[&h]);
     let neurons = vec![Neuron { layer: 0, index: 3 }, Neuron { layer: 1, index: 17 }];
-    let hooked = values(model.next_item_scores(
-        &x,
-        &FfnHook::Zero {
-            neurons: neurons.clone(),
-            positions: Positions::All,
-        },
-    ));
+    let hooked = values(model.next_item_scores(&x, &FfnHook::Zero { neurons: neurons.clone(), positions: Positions::All }));
     // Zero the same rows of W2 by hand (the w2 bias stays).
     let mut edited = model.clone();
     for n in &neurons {

@@ -157,11 +157,7 @@ fn checkpoint_and_safetensors_round_trips_give_identical_scores() {
     let model = common::tiny_model(15, 9);
     let config = common::tiny_config(15);
     let ds = common::cyclic(4, 15, 6);
-    let meta = CheckpointMeta {
-        dataset: ds.name.clone(),
-        vocabulary_fingerprint: ds.fingerprint(),
-        ..Default::default()
-    };
+    let meta = CheckpointMeta { dataset: ds.name.clone(), vocabulary_fingerprint: ds.fingerprint(), ..Default::default() };
     let dir = tempfile::tempdir().unwrap();
     checkpoint::save_parts(&model, &config, &meta, dir.path()).unwrap();
     let loaded: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
@@ -180,10 +176,7 @@ fn damaged_or_foreign_checkpoints_are_clear_errors() {
     let model = common::tiny_model(15, 9);
     let config = common::tiny_config(15);
     let ds = common::cyclic(4, 15, 6);
-    let meta = CheckpointMeta {
-        vocabulary_fingerprint: ds.fingerprint(),
-        ..Default::default()
-    };
+    let meta = CheckpointMeta { vocabulary_fingerprint: ds.fingerprint(), ..Default::default() };
     let dir = tempfile::tempdir().unwrap();
     checkpoint::save_parts(&model, &config, &meta, dir.path()).unwrap();
 
@@ -223,14 +216,8 @@ fn an_empty_history_is_refused() {
 fn baseline_checkpoints_round_trip_and_refuse_bert4rec_only_uses() {
     let device = common::device();
     let ds = common::cyclic(4, 15, 6);
-    let meta = CheckpointMeta {
-        vocabulary_fingerprint: ds.fingerprint(),
-        ..Default::default()
-    };
-    for config in [
-        RecommenderConfig::Gru4Rec(common::tiny_gru4rec(15)),
-        RecommenderConfig::Caser(common::tiny_caser(15, 4)),
-    ] {
+    let meta = CheckpointMeta { vocabulary_fingerprint: ds.fingerprint(), ..Default::default() };
+    for config in [RecommenderConfig::Gru4Rec(common::tiny_gru4rec(15)), RecommenderConfig::Caser(common::tiny_caser(15, 4))] {
         device.seed(4);
         let model = config.init(&device);
         let dir = tempfile::tempdir().unwrap();
@@ -242,10 +229,7 @@ fn baseline_checkpoints_round_trip_and_refuse_bert4rec_only_uses() {
         // Forgetting needs FFN neurons: loading it as BERT4Rec, or hooking it, says so.
         let err = Checkpoint::<Bert4Rec>::load(dir.path(), &device).unwrap_err();
         assert!(err.to_string().contains(config.architecture().name()), "{err}");
-        let hook = FfnHook::Zero {
-            neurons: vec![],
-            positions: recforget::model::Positions::All,
-        };
+        let hook = FfnHook::Zero { neurons: vec![], positions: recforget::model::Positions::All };
         let err = score_histories(&loaded.model, &[&h], &hook, &device).unwrap_err();
         assert!(err.to_string().contains("bert4rec"), "{err}");
     }

@@ -8,7 +8,7 @@ use recforget::data::{ItemId, SequenceBatch};
 use recforget::metrics::score_histories;
 use recforget::model::{FfnHook, ModelInput, Neuron};
 use recforget::unlearning::neurons::apply_edit;
-use recforget::unlearning::{EditedModel, Edit, View, zero_neurons};
+use recforget::unlearning::{Edit, EditedModel, View, zero_neurons};
 
 fn probability(model: &recforget::model::Bert4Rec, h: &[ItemId], target: ItemId, hook: &FfnHook) -> f64 {
     let logits = score_histories(model, &[h], hook, &common::device()).unwrap().remove(0);
@@ -28,20 +28,11 @@ fn completeness_attributions_sum_to_the_probability_change() {
     let model = common::tiny_model(20, 11);
     let h = [ItemId(3), ItemId(7), ItemId(1), ItemId(12)];
     let target = ItemId(5);
-    let config = IgConfig {
-        steps: 400,
-        riemann: Riemann::Midpoint,
-        objective: Objective::Probability,
-        chunk: 1,
-    };
+    let config = IgConfig { steps: 400, riemann: Riemann::Midpoint, objective: Objective::Probability, chunk: 1 };
     let attribution = attribute(&model, &h, target, config);
     let p_full = probability(&model, &h, target, &FfnHook::None);
     for layer in 0..2 {
-        let zeros = FfnHook::Replace {
-            layer,
-            position: 11,
-            values: Tensor::zeros([1, 32], &common::device()),
-        };
+        let zeros = FfnHook::Replace { layer, position: 11, values: Tensor::zeros([1, 32], &common::device()) };
         let p_zero = probability(&model, &h, target, &zeros);
         let sum: f64 = attribution.layers[layer].iter().map(|&v| v as f64).sum();
         let change = p_full - p_zero;
@@ -136,9 +127,9 @@ fn editing_returns_a_new_model_and_leaves_the_original() {
 #[test]
 fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
     use recforget::data::{Genre, Split};
-    use recforget::unlearning::{ForgetConfig, forget};
     use recforget::metrics::{NegativeSampler, evaluate_cases};
     use recforget::report::{genre_outcome, sweep, sweep_svg};
+    use recforget::unlearning::{ForgetConfig, forget};
 
     let Some(ds) = common::ml1m_slice(80) else { return };
     let device = common::device();

@@ -40,27 +40,19 @@ pub(crate) struct BenchArgs {
 
 pub(crate) fn bench(args: BenchArgs) -> Result<()> {
     use burn::optim::AdamConfig;
-    use recforget::train::{step_threads, train_step};
     use rand::SeedableRng;
     use recforget::data::ClozeConfig;
+    use recforget::train::{step_threads, train_step};
 
     let dataset = load_dataset(&args.data)?;
     let config = args.model.config(&dataset);
     let max_len = config.max_len();
     let train = dataset.train_sequences();
-    let windows: Vec<_> = train
-        .iter()
-        .take(args.batch_size)
-        .map(|s| &s[s.len().saturating_sub(max_len)..])
-        .collect();
+    let windows: Vec<_> = train.iter().take(args.batch_size).map(|s| &s[s.len().saturating_sub(max_len)..]).collect();
     let users: Vec<usize> = (0..windows.len()).collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let batch = config.training_batch(&windows, &users, ClozeConfig::default(), &mut rng);
-    println!(
-        "training step: batch {} x {max_len} items, {} target positions, {config:?}",
-        windows.len(),
-        batch.positions.len(),
-    );
+    println!("training step: batch {} x {max_len} items, {} target positions, {config:?}", windows.len(), batch.positions.len(),);
     for backend in &args.backend {
         let device = match backend.device() {
             Ok(d) => d,
@@ -98,7 +90,15 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
             use recforget::attribution::{IgConfig, Query, integrated_gradients};
             let cases = recforget::unlearning::neurons::attribution_cases(&dataset, Genre::Action, &[], args.attribution_sequences, 7);
             let queries: Vec<Query> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
-            integrated_gradients(model, &queries[..queries.len().min(2)], None, &IgConfig::default(), &recforget::model::FfnHook::None, &device, |_| {})?;
+            integrated_gradients(
+                model,
+                &queries[..queries.len().min(2)],
+                None,
+                &IgConfig::default(),
+                &recforget::model::FfnHook::None,
+                &device,
+                |_| {},
+            )?;
             let started = Instant::now();
             integrated_gradients(model, &queries, None, &IgConfig::default(), &recforget::model::FfnHook::None, &device, |_| {})?;
             let seconds = started.elapsed().as_secs_f64();

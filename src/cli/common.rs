@@ -8,7 +8,6 @@ use recforget::data::{Dataset, Genre, Split};
 use recforget::metrics::{Protocol, ProtocolMetrics, RankingMetrics};
 use recforget::model::{Architecture, Bert4RecConfig, CaserConfig, Gru4RecConfig, RecommenderConfig};
 
-
 /// Parses a whole number of at least 1: zero is a clear error here, not a division by zero later.
 pub(crate) fn positive(s: &str) -> std::result::Result<usize, String> {
     match s.trim().parse::<usize>() {
@@ -38,10 +37,7 @@ pub(crate) fn load_dataset(path: &Path) -> Result<Dataset> {
 }
 
 pub(crate) fn metrics_row(name: &str, width: usize, m: &RankingMetrics) -> String {
-    format!(
-        "{name:<width$} {:>6.4} {:>6.4} {:>6.4}  {:>6.4} {:>6.4} {:>7.4}",
-        m.hr[0], m.hr[1], m.hr[2], m.ndcg[0], m.ndcg[1], m.ndcg[2]
-    )
+    format!("{name:<width$} {:>6.4} {:>6.4} {:>6.4}  {:>6.4} {:>6.4} {:>7.4}", m.hr[0], m.hr[1], m.hr[2], m.ndcg[0], m.ndcg[1], m.ndcg[2])
 }
 
 pub(crate) fn print_protocols(metrics: &ProtocolMetrics) {
@@ -74,10 +70,7 @@ impl From<SplitArg> for Split {
 /// The command as typed, with the program named `recforget` whatever path ran it (recorded in
 /// checkpoints and results).
 pub(crate) fn command_line() -> String {
-    std::iter::once("recforget".to_string())
-        .chain(std::env::args().skip(1).map(|a| shell_quoted(&a)))
-        .collect::<Vec<_>>()
-        .join(" ")
+    std::iter::once("recforget".to_string()).chain(std::env::args().skip(1).map(|a| shell_quoted(&a))).collect::<Vec<_>>().join(" ")
 }
 
 /// An argument as a POSIX shell reads it back.
@@ -137,9 +130,7 @@ impl ModelArgs {
                 RecommenderConfig::Gru4Rec(c)
             }
             Architecture::Caser => {
-                let mut c = CaserConfig::new(items, dataset.users.len())
-                    .with_max_len(self.max_len)
-                    .with_window(self.window);
+                let mut c = CaserConfig::new(items, dataset.users.len()).with_max_len(self.max_len).with_window(self.window);
                 c.d_model = self.d_model.unwrap_or(c.d_model);
                 c.dropout = self.dropout.unwrap_or(c.dropout);
                 RecommenderConfig::Caser(c)

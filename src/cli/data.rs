@@ -37,17 +37,9 @@ pub(crate) fn data(args: DataArgs) -> Result<()> {
         let (raw, origin) = fetch::obtain_ml1m(args.movielens_dir.as_deref(), &args.cache)?;
         match &origin {
             DataOrigin::Official(dir) => println!("source: GroupLens files in {}", dir.display()),
-            DataOrigin::Wheel(wheel) => println!(
-                "source: {} (sha256 {} verified)",
-                wheel.display(),
-                fetch::WHEEL_SHA256
-            ),
+            DataOrigin::Wheel(wheel) => println!("source: {} (sha256 {} verified)", wheel.display(), fetch::WHEEL_SHA256),
         }
-        println!(
-            "read {} ratings, {} movies in the catalog",
-            raw.interactions.len(),
-            raw.catalog.len()
-        );
+        println!("read {} ratings, {} movies in the catalog", raw.interactions.len(), raw.catalog.len());
         let out = args.out.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
         (Dataset::from_raw("ml-1m", &raw, 5)?, out)
     };
@@ -63,11 +55,7 @@ pub(crate) fn data(args: DataArgs) -> Result<()> {
     );
     if dataset.name == "ml-1m" {
         println!("  (BERT4Rec's Table 1: 6040 users, 3416 items, 1.0M interactions)");
-        let counts: Vec<String> = dataset
-            .genre_item_counts()
-            .iter()
-            .map(|(g, n)| format!("{g} {n}"))
-            .collect();
+        let counts: Vec<String> = dataset.genre_item_counts().iter().map(|(g, n)| format!("{g} {n}")).collect();
         println!("items per genre: {}", counts.join(", "));
     }
     dataset.save(&out)?;

@@ -11,7 +11,7 @@ use recforget::checkpoint::{self, Checkpoint};
 use recforget::metrics::{Evaluation, NegativeSampler, RankingMetrics, evaluate_cases};
 use recforget::model::{FfnHook, Recommender};
 
-use super::common::{DEFAULT_DATA, load_dataset, print_protocols, SplitArg};
+use super::common::{DEFAULT_DATA, SplitArg, load_dataset, print_protocols};
 
 #[derive(Args, Debug)]
 pub(crate) struct EvaluateArgs {

@@ -135,7 +135,12 @@ impl ForgetArgs {
 }
 
 /// A retrained checkpoint as an edited model that forgot `genre`, if the folder holds one.
-pub(crate) fn load_retrained(dir: &Path, genre: Genre, dataset: &Dataset, device: &burn::tensor::Device) -> Result<Option<(EditedModel, checkpoint::CheckpointMeta)>> {
+pub(crate) fn load_retrained(
+    dir: &Path,
+    genre: Genre,
+    dataset: &Dataset,
+    device: &burn::tensor::Device,
+) -> Result<Option<(EditedModel, checkpoint::CheckpointMeta)>> {
     if !dir.join(checkpoint::META_FILE).exists() {
         return Ok(None);
     }
@@ -194,10 +199,8 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     }
     let sampler = NegativeSampler::new(&dataset, args.seed);
     let ctx = EvalContext { dataset: &dataset, cases: &cases, sampler: &sampler, device: &device };
-    let settings = MeasureSettings {
-        histories: if args.keep_histories { Histories::Kept } else { Histories::Deleted },
-        ..MeasureSettings::default()
-    };
+    let settings =
+        MeasureSettings { histories: if args.keep_histories { Histories::Kept } else { Histories::Deleted }, ..MeasureSettings::default() };
     let name = methods_name(&config.methods);
     // The original given histories without the genre: what deleting the interactions alone does.
     let mut deletion_only = start.clone();
@@ -324,5 +327,7 @@ fn print_measurement(m: &Measurement) {
     if let Some(f) = &m.floor {
         println!("noise floor (two retrained models): overlap {:.1}%, KL {:.3}", 100.0 * f.overlap, f.kl);
     }
-    println!("(remov. = removal rate pop100; HR@10 pop100 overall; ret. = retain users; del. = deleted training interactions, full ranking; AUCi/AUCu = membership per item / per user, 0.5 = cannot tell)");
+    println!(
+        "(remov. = removal rate pop100; HR@10 pop100 overall; ret. = retain users; del. = deleted training interactions, full ranking; AUCi/AUCu = membership per item / per user, 0.5 = cannot tell)"
+    );
 }

@@ -77,8 +77,7 @@ fn handle(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
 /// Serves `root` on 127.0.0.1:`port` until interrupted.
 pub fn run(root: &Path, port: u16) -> Result<()> {
     let root = root.canonicalize().with_context(|| format!("cannot serve {}", root.display()))?;
-    let listener = TcpListener::bind(("127.0.0.1", port))
-        .with_context(|| format!("port {port} on 127.0.0.1 is taken: pass --port"))?;
+    let listener = TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("port {port} on 127.0.0.1 is taken: pass --port"))?;
     println!("serving {} at http://127.0.0.1:{port}/ (Ctrl-C stops)", root.display());
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };

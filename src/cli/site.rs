@@ -76,7 +76,9 @@ pub(crate) fn site(args: SiteArgs) -> Result<()> {
         std::fs::write(out.join(format!("results/{page}.html")), html)?;
     }
     // The page links the Markdown results; the site serves them as HTML.
-    let index = std::fs::read_to_string("index.html")?.replace("results/report.md", "results/report.html").replace("results/methods.md", "results/methods.html");
+    let index = std::fs::read_to_string("index.html")?
+        .replace("results/report.md", "results/report.html")
+        .replace("results/methods.md", "results/methods.html");
     std::fs::write(out.join("index.html"), index)?;
     check_no_movielens(out, &args.data)?;
     println!("wrote {} ({} files, {:.1} MB; no MovieLens-derived file)", out.display(), files.len() + 2, bytes as f64 / 1e6);

@@ -59,9 +59,7 @@ pub(crate) struct RunArgs {
 
 impl RunArgs {
     fn limit(&self) -> Result<Option<std::time::Duration>> {
-        self.time_limit
-            .map(|s| std::time::Duration::try_from_secs_f64(s).context("--time-limit takes a number of seconds ≥ 0"))
-            .transpose()
+        self.time_limit.map(|s| std::time::Duration::try_from_secs_f64(s).context("--time-limit takes a number of seconds ≥ 0")).transpose()
     }
 }
 
@@ -90,19 +88,11 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
     };
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template(
-            "epoch {prefix} [{bar:30}] {pos}/{len} steps  {msg}  elapsed {elapsed}  ETA {eta}",
-        )?
-        .progress_chars("=> "),
+        ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} steps  {msg}  elapsed {elapsed}  ETA {eta}")?
+            .progress_chars("=> "),
     );
     let state = trainer.run(|event| match event {
-        TrainEvent::Step {
-            epoch,
-            step,
-            steps,
-            loss,
-            sequences_per_second,
-        } => {
+        TrainEvent::Step { epoch, step, steps, loss, sequences_per_second } => {
             bar.set_length(steps as u64);
             bar.set_prefix(format!("{}/{}", epoch + 1, args.epochs));
             bar.set_position(step as u64 + 1);
@@ -116,13 +106,7 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
                 );
             }
         }
-        TrainEvent::Epoch {
-            epoch,
-            mean_loss,
-            seconds,
-            validation,
-            improved,
-        } => {
+        TrainEvent::Epoch { epoch, mean_loss, seconds, validation, improved } => {
             let validation = validation
                 .map(|m| {
                     format!(

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-
 use super::common::{DEFAULT_DATA, load_dataset};
 
 #[derive(Args, Debug)]

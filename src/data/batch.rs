@@ -75,13 +75,7 @@ impl SequenceBatch {
             tokens.extend(row.iter().map(|t| t.index(num_items)));
             padding.extend(row.iter().map(|t| *t == Token::Pad));
         }
-        SequenceBatch {
-            batch: rows.len(),
-            len,
-            tokens,
-            padding,
-            users: vec![UNKNOWN_USER; rows.len()],
-        }
+        SequenceBatch { batch: rows.len(), len, tokens, padding, users: vec![UNKNOWN_USER; rows.len()] }
     }
 
     /// Records whose sequences these are (user indices into the dataset, one per row).
@@ -98,10 +92,7 @@ impl SequenceBatch {
             .iter()
             .map(|h| {
                 let h = &h[h.len().saturating_sub(len - 1)..];
-                h.iter()
-                    .map(|&i| Token::Item(i))
-                    .chain(std::iter::once(Token::Mask))
-                    .collect()
+                h.iter().map(|&i| Token::Item(i)).chain(std::iter::once(Token::Mask)).collect()
             })
             .collect();
         SequenceBatch::from_rows(&rows, len, num_items)
@@ -119,10 +110,7 @@ pub struct ClozeConfig {
 
 impl Default for ClozeConfig {
     fn default() -> Self {
-        ClozeConfig {
-            mask_prob: 0.2,
-            last_only_prob: 0.1,
-        }
+        ClozeConfig { mask_prob: 0.2, last_only_prob: 0.1 }
     }
 }
 
@@ -153,11 +141,7 @@ impl TrainingBatch {
             }
             rows.push(seq.iter().map(|&i| Token::Item(i)).collect::<Vec<_>>());
         }
-        TrainingBatch {
-            input: SequenceBatch::from_rows(&rows, len, num_items).with_users(users),
-            positions,
-            targets,
-        }
+        TrainingBatch { input: SequenceBatch::from_rows(&rows, len, num_items).with_users(users), positions, targets }
     }
 
     /// The cloze task (BERT4Rec): masks items of each sequence (already cut to at most `len`
@@ -197,11 +181,7 @@ impl TrainingBatch {
             }
             rows.push(row);
         }
-        TrainingBatch {
-            input: SequenceBatch::from_rows(&rows, len, num_items).with_users(users),
-            positions,
-            targets,
-        }
+        TrainingBatch { input: SequenceBatch::from_rows(&rows, len, num_items).with_users(users), positions, targets }
     }
 
     /// Splits the batch into at most `parts` batches of consecutive sequences (for data-parallel
@@ -214,13 +194,8 @@ impl TrainingBatch {
             .map(|start| {
                 let end = (start + per).min(batch);
                 let (lo, hi) = ((start * len) as i64, (end * len) as i64);
-                let (positions, targets) = self
-                    .positions
-                    .iter()
-                    .zip(&self.targets)
-                    .filter(|(p, _)| (lo..hi).contains(*p))
-                    .map(|(p, t)| (p - lo, *t))
-                    .unzip();
+                let (positions, targets) =
+                    self.positions.iter().zip(&self.targets).filter(|(p, _)| (lo..hi).contains(*p)).map(|(p, t)| (p - lo, *t)).unzip();
                 TrainingBatch {
                     input: SequenceBatch {
                         batch: end - start,
@@ -287,10 +262,7 @@ mod tests {
             let batch = TrainingBatch::cloze(&[&a, &b], &[0, 1], 6, 6, ClozeConfig::default(), &mut rng);
             assert!(!batch.positions.is_empty());
             let mask = Token::Mask.index(6);
-            let masked: Vec<i64> = (0..12)
-                .filter(|&i| batch.input.tokens[i] == mask)
-                .map(|i| i as i64)
-                .collect();
+            let masked: Vec<i64> = (0..12).filter(|&i| batch.input.tokens[i] == mask).map(|i| i as i64).collect();
             assert_eq!(masked, batch.positions);
             for (&p, &t) in batch.positions.iter().zip(&batch.targets) {
                 assert!(!batch.input.padding[p as usize], "a mask sits on padding");

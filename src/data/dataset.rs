@@ -85,10 +85,7 @@ pub enum Split {
 
 /// Orders user keys numerically where they end in a number (`1m_2` before `1m_10`).
 fn user_order(key: &str) -> (u64, &str) {
-    let digits = key
-        .rsplit(|c: char| !c.is_ascii_digit())
-        .next()
-        .unwrap_or("");
+    let digits = key.rsplit(|c: char| !c.is_ascii_digit()).next().unwrap_or("");
     (digits.parse().unwrap_or(u64::MAX), key)
 }
 
@@ -100,10 +97,7 @@ impl Dataset {
     pub fn from_raw(name: &str, raw: &RawData, min_count: usize) -> Result<Dataset> {
         let mut by_user: HashMap<&str, Vec<(i64, &str)>> = HashMap::new();
         for event in &raw.interactions {
-            by_user
-                .entry(event.user.as_str())
-                .or_default()
-                .push((event.timestamp, event.item.as_str()));
+            by_user.entry(event.user.as_str()).or_default().push((event.timestamp, event.item.as_str()));
         }
         let mut users: Vec<(&str, Vec<(i64, &str)>)> = by_user.into_iter().collect();
         users.sort_by(|a, b| user_order(a.0).cmp(&user_order(b.0)));
@@ -142,21 +136,14 @@ impl Dataset {
                     .into_iter()
                     .map(|(_, title)| {
                         *ids.entry(title).or_insert_with(|| {
-                            items.push(Item {
-                                title: title.to_string(),
-                                genres: raw.catalog.get(title).copied().unwrap_or_default(),
-                            });
+                            items.push(Item { title: title.to_string(), genres: raw.catalog.get(title).copied().unwrap_or_default() });
                             ItemId(items.len() as u32 - 1)
                         })
                     })
                     .collect(),
             })
             .collect();
-        Ok(Dataset {
-            name: name.to_string(),
-            items,
-            users,
-        })
+        Ok(Dataset { name: name.to_string(), items, users })
     }
 
     /// Number of items in the vocabulary.
@@ -191,10 +178,7 @@ impl Dataset {
 
     /// Finds an item by exact title.
     pub fn item_by_title(&self, title: &str) -> Option<ItemId> {
-        self.items
-            .iter()
-            .position(|i| i.title == title)
-            .map(|i| ItemId(i as u32))
+        self.items.iter().position(|i| i.title == title).map(|i| ItemId(i as u32))
     }
 
     /// Whether `item` has `genre`.
@@ -204,10 +188,7 @@ impl Dataset {
 
     /// The training part of each user's sequence under leave-one-out: all but the last two items.
     pub fn train_sequences(&self) -> Vec<&[ItemId]> {
-        self.users
-            .iter()
-            .map(|u| &u.items[..u.items.len().saturating_sub(2)])
-            .collect()
+        self.users.iter().map(|u| &u.items[..u.items.len().saturating_sub(2)]).collect()
     }
 
     /// The evaluation cases of a split, one per user.
@@ -222,11 +203,7 @@ impl Dataset {
             .filter(|(_, u)| u.items.len() > back)
             .map(|(index, u)| {
                 let cut = u.items.len() - back;
-                EvalCase {
-                    user: index,
-                    history: u.items[..cut].to_vec(),
-                    target: u.items[cut],
-                }
+                EvalCase { user: index, history: u.items[..cut].to_vec(), target: u.items[cut] }
             })
             .collect()
     }
@@ -251,10 +228,7 @@ impl Dataset {
 
     /// Counts of items per genre across the vocabulary.
     pub fn genre_item_counts(&self) -> Vec<(Genre, usize)> {
-        Genre::ALL
-            .iter()
-            .map(|&g| (g, self.items.iter().filter(|i| i.genres.contains(g)).count()))
-            .collect()
+        Genre::ALL.iter().map(|&g| (g, self.items.iter().filter(|i| i.genres.contains(g)).count())).collect()
     }
 
     /// A copy with every interaction with an item of `genre` removed from the training part of
@@ -266,23 +240,12 @@ impl Dataset {
             .iter()
             .map(|u| {
                 let cut = u.items.len().saturating_sub(2);
-                let mut items: Vec<ItemId> = u.items[..cut]
-                    .iter()
-                    .copied()
-                    .filter(|&i| !self.has_genre(i, genre))
-                    .collect();
+                let mut items: Vec<ItemId> = u.items[..cut].iter().copied().filter(|&i| !self.has_genre(i, genre)).collect();
                 items.extend_from_slice(&u.items[cut..]);
-                User {
-                    key: u.key.clone(),
-                    items,
-                }
+                User { key: u.key.clone(), items }
             })
             .collect();
-        Dataset {
-            name: format!("{}-without-{}", self.name, genre.name()),
-            items: self.items.clone(),
-            users,
-        }
+        Dataset { name: format!("{}-without-{}", self.name, genre.name()), items: self.items.clone(), users }
     }
 
     /// The page's sample: `users` users drawn with `seed`, in key order, with every item (so the
@@ -295,11 +258,7 @@ impl Dataset {
         sample.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
         sample.truncate(users);
         sample.sort_by(|a, b| user_order(&a.key).cmp(&user_order(&b.key)));
-        Dataset {
-            name: format!("{}-web-{}", self.name, sample.len()),
-            items: self.items.clone(),
-            users: sample,
-        }
+        Dataset { name: format!("{}-web-{}", self.name, sample.len()), items: self.items.clone(), users: sample }
     }
 
     /// The dataset as JSON bytes (what [`Dataset::from_json`] reads).
@@ -310,10 +269,7 @@ impl Dataset {
     /// Writes the dataset as JSON. Writes to a temporary file first and renames it, so a failed
     /// write never leaves a damaged file behind.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec(self).map_err(|source| Error::Json {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let json = serde_json::to_vec(self).map_err(|source| Error::Json { path: path.to_path_buf(), source })?;
         crate::fsutil::write_atomically(path, &json)
     }
 
@@ -325,10 +281,7 @@ impl Dataset {
 
     /// Parses a dataset from JSON bytes and checks it is consistent.
     pub fn from_json(bytes: &[u8], path: &Path) -> Result<Dataset> {
-        let dataset: Dataset = serde_json::from_slice(bytes).map_err(|source| Error::Json {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let dataset: Dataset = serde_json::from_slice(bytes).map_err(|source| Error::Json { path: path.to_path_buf(), source })?;
         let n = dataset.items.len() as u32;
         for user in &dataset.users {
             if let Some(bad) = user.items.iter().find(|i| i.0 >= n) {

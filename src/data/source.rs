@@ -50,21 +50,14 @@ pub fn check_ml1m(raw: &RawData) -> Result<()> {
 }
 
 fn parse_error(path: &Path, line: usize, message: impl Into<String>) -> Error {
-    Error::Parse {
-        path: path.to_path_buf(),
-        line,
-        message: message.into(),
-    }
+    Error::Parse { path: path.to_path_buf(), line, message: message.into() }
 }
 
 fn parse_genres(field: &str, separator: char, path: &Path, line: usize) -> Result<GenreSet> {
     field
         .split(separator)
         .filter(|s| !s.is_empty() && *s != "(no genres listed)")
-        .map(|s| {
-            s.parse::<Genre>()
-                .map_err(|_| parse_error(path, line, format!("unknown genre `{s}`")))
-        })
+        .map(|s| s.parse::<Genre>().map_err(|_| parse_error(path, line, format!("unknown genre `{s}`"))))
         .collect()
 }
 
@@ -93,11 +86,7 @@ impl AtomicFile {
             }
             let fields: Vec<String> = line.split('\t').map(str::to_string).collect();
             if fields.len() != columns.len() {
-                return Err(parse_error(
-                    path,
-                    number,
-                    format!("expected {} tab-separated fields, found {}", columns.len(), fields.len()),
-                ));
+                return Err(parse_error(path, number, format!("expected {} tab-separated fields, found {}", columns.len(), fields.len())));
             }
             rows.push((number, fields));
         }
@@ -109,13 +98,7 @@ impl AtomicFile {
         self.columns
             .iter()
             .position(|c| c.split(':').next() == Some(name))
-            .ok_or_else(|| {
-                parse_error(
-                    path,
-                    1,
-                    format!("header has no `{name}` column (found: {})", self.columns.join(", ")),
-                )
-            })
+            .ok_or_else(|| parse_error(path, 1, format!("header has no `{name}` column (found: {})", self.columns.join(", "))))
     }
 }
 
@@ -127,14 +110,10 @@ pub fn read_atomic_inter(reader: impl BufRead, path: &Path) -> Result<Vec<RawInt
     file.rows
         .iter()
         .map(|(number, fields)| {
-            let timestamp = fields[time].parse::<f64>().map_err(|_| {
-                parse_error(path, *number, format!("timestamp `{}` is not a number", fields[time]))
-            })?;
-            Ok(RawInteraction {
-                user: fields[user].clone(),
-                item: fields[item].clone(),
-                timestamp: timestamp as i64,
-            })
+            let timestamp = fields[time]
+                .parse::<f64>()
+                .map_err(|_| parse_error(path, *number, format!("timestamp `{}` is not a number", fields[time])))?;
+            Ok(RawInteraction { user: fields[user].clone(), item: fields[item].clone(), timestamp: timestamp as i64 })
         })
         .collect()
 }
@@ -143,10 +122,7 @@ pub fn read_atomic_inter(reader: impl BufRead, path: &Path) -> Result<Vec<RawInt
 pub fn read_atomic_item(reader: impl BufRead, path: &Path) -> Result<HashMap<String, GenreSet>> {
     let file = AtomicFile::read(reader, path)?;
     let (item, genre) = (file.column("item_id", path)?, file.column("genre", path)?);
-    file.rows
-        .iter()
-        .map(|(number, fields)| Ok((fields[item].clone(), parse_genres(&fields[genre], ' ', path, *number)?)))
-        .collect()
+    file.rows.iter().map(|(number, fields)| Ok((fields[item].clone(), parse_genres(&fields[genre], ' ', path, *number)?))).collect()
 }
 
 /// Decodes ISO-8859-1 (the encoding of GroupLens' `movies.dat`).
@@ -194,9 +170,7 @@ pub fn read_official_bytes(movies: &[u8], movies_path: &Path, ratings: &[u8], ra
         let [user, movie, _rating, timestamp] = fields[..] else {
             return Err(parse_error(ratings_path, index + 1, "expected `UserID::MovieID::Rating::Timestamp`"));
         };
-        let title = titles
-            .get(movie)
-            .ok_or_else(|| parse_error(ratings_path, index + 1, format!("movie {movie} is not in movies.dat")))?;
+        let title = titles.get(movie).ok_or_else(|| parse_error(ratings_path, index + 1, format!("movie {movie} is not in movies.dat")))?;
         let timestamp = timestamp
             .parse::<i64>()
             .map_err(|_| parse_error(ratings_path, index + 1, format!("timestamp `{timestamp}` is not an integer")))?;
@@ -219,14 +193,7 @@ pub fn read_steam(reader: impl BufRead, path: &Path) -> Result<RawData> {
         let (Some(user), Some(item), None) = (fields.next(), fields.next(), fields.next()) else {
             return Err(parse_error(path, index + 1, "expected `user item`"));
         };
-        interactions.push(RawInteraction {
-            user: user.to_string(),
-            item: item.to_string(),
-            timestamp: index as i64,
-        });
+        interactions.push(RawInteraction { user: user.to_string(), item: item.to_string(), timestamp: index as i64 });
     }
-    Ok(RawData {
-        interactions,
-        catalog: HashMap::new(),
-    })
+    Ok(RawData { interactions, catalog: HashMap::new() })
 }

@@ -21,19 +21,9 @@ pub struct SelfAttentionConfig {
 impl SelfAttentionConfig {
     /// Builds the layer with BERT's N(0, 0.02) initialisation.
     pub fn init(&self, device: &Device) -> SelfAttention {
-        assert_eq!(
-            self.d_model % self.n_heads,
-            0,
-            "d_model must be a multiple of n_heads"
-        );
-        let linear = || {
-            LinearConfig::new(self.d_model, self.d_model)
-                .with_initializer(Initializer::Normal {
-                    mean: 0.0,
-                    std: 0.02,
-                })
-                .init(device)
-        };
+        assert_eq!(self.d_model % self.n_heads, 0, "d_model must be a multiple of n_heads");
+        let linear =
+            || LinearConfig::new(self.d_model, self.d_model).with_initializer(Initializer::Normal { mean: 0.0, std: 0.02 }).init(device);
         SelfAttention {
             query: linear(),
             key: linear(),
@@ -70,9 +60,7 @@ impl SelfAttention {
         let k = split(self.key.forward(x.clone())); // [batch, heads, len, d_head]
         let v = split(self.value.forward(x)); // [batch, heads, len, d_head]
         let scores = q.matmul(k.swap_dims(2, 3)) / (d_head as f64).sqrt(); // [batch, heads, len, len]
-        let blocked = blocked
-            .reshape([batch, 1, len, len])
-            .expand([batch, heads, len, len]); // [batch, heads, len, len]
+        let blocked = blocked.reshape([batch, 1, len, len]).expand([batch, heads, len, len]); // [batch, heads, len, len]
         let scores = scores.mask_fill(blocked, -1.0e9);
         let weights = self.dropout.forward(softmax(scores, 3)); // [batch, heads, len, len]
         let context = weights

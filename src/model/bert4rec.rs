@@ -8,10 +8,7 @@
 
 use burn::config::Config;
 use burn::module::{Module, Param};
-use burn::nn::{
-    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
-    Linear, LinearConfig,
-};
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::gelu;
 use burn::tensor::{Bool, Device, Int, Tensor};
 
@@ -49,29 +46,18 @@ pub struct Bert4RecConfig {
 impl Bert4RecConfig {
     /// Builds a model with BERT's N(0, 0.02) initialisation.
     pub fn init(&self, device: &Device) -> Bert4Rec {
-        let normal = Initializer::Normal {
-            mean: 0.0,
-            std: 0.02,
-        };
+        let normal = Initializer::Normal { mean: 0.0, std: 0.02 };
         Bert4Rec {
             item_embedding: EmbeddingConfig::new(Token::vocabulary_size(self.num_items), self.d_model)
                 .with_initializer(normal.clone())
                 .init(device),
-            position_embedding: EmbeddingConfig::new(self.max_len, self.d_model)
-                .with_initializer(normal.clone())
-                .init(device),
+            position_embedding: EmbeddingConfig::new(self.max_len, self.d_model).with_initializer(normal.clone()).init(device),
             embedding_norm: LayerNormConfig::new(self.d_model).init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
             layers: (0..self.n_layers)
-                .map(|_| {
-                    EncoderLayerConfig::new(self.d_model, self.n_heads, self.d_ff)
-                        .with_dropout(self.dropout)
-                        .init(device)
-                })
+                .map(|_| EncoderLayerConfig::new(self.d_model, self.n_heads, self.d_ff).with_dropout(self.dropout).init(device))
                 .collect(),
-            head: LinearConfig::new(self.d_model, self.d_model)
-                .with_initializer(normal)
-                .init(device),
+            head: LinearConfig::new(self.d_model, self.d_model).with_initializer(normal).init(device),
             head_norm: LayerNormConfig::new(self.d_model).init(device),
             output_bias: Param::from_tensor(Tensor::zeros([self.num_items], device)),
             num_items: self.num_items,
@@ -115,11 +101,7 @@ impl Bert4Rec {
     /// The configuration this model was built with (dropout is not stored in the weights).
     pub fn dims(&self) -> (usize, usize, usize) {
         let [_, d_model] = self.position_embedding.weight.shape().dims();
-        let d_ff = self
-            .layers
-            .first()
-            .map(|l| l.ffn.w1.weight.shape().dims::<2>()[1])
-            .unwrap_or(0);
+        let d_ff = self.layers.first().map(|l| l.ffn.w1.weight.shape().dims::<2>()[1]).unwrap_or(0);
         (d_model, self.layers.len(), d_ff)
     }
 
@@ -132,9 +114,7 @@ impl Bert4Rec {
         let [batch, len] = tokens.dims();
         assert!(len <= self.max_len, "sequence length {len} exceeds max_len {}", self.max_len);
         let items = self.item_embedding.forward(tokens); // [batch, len, d_model]
-        let positions = Tensor::<1, Int>::arange(0..len as i64, &items.device())
-            .reshape([1, len])
-            .expand([batch, len]); // [batch, len]
+        let positions = Tensor::<1, Int>::arange(0..len as i64, &items.device()).reshape([1, len]).expand([batch, len]); // [batch, len]
         let positions = self.position_embedding.forward(positions); // [batch, len, d_model]
         self.dropout.forward(self.embedding_norm.forward(items + positions))
     }
@@ -148,13 +128,7 @@ impl Bert4Rec {
     /// - `blocked`: `[batch, len, len]`, `true` where query `i` may not attend to key `j`
     ///   (see [`ModelInput::attention_mask`])
     /// - returns hidden `[batch, len, d_model]`
-    pub fn encode_from(
-        &self,
-        start: usize,
-        hidden: Tensor<3>,
-        blocked: Tensor<3, Bool>,
-        hook: &FfnHook,
-    ) -> Encoding {
+    pub fn encode_from(&self, start: usize, hidden: Tensor<3>, blocked: Tensor<3, Bool>, hook: &FfnHook) -> Encoding {
         let capture = hook.captures();
         let mut captured = Vec::new();
         let mut layer_inputs = Vec::new();
@@ -165,11 +139,7 @@ impl Bert4Rec {
             }
             hidden = layer.forward(hidden, blocked.clone(), index, hook, &mut captured);
         }
-        Encoding {
-            hidden,
-            captured,
-            layer_inputs,
-        }
+        Encoding { hidden, captured, layer_inputs }
     }
 
     /// Embeds and encodes a batch.
@@ -190,11 +160,7 @@ impl Bert4Rec {
     pub fn scores(&self, hidden: Tensor<2>) -> Tensor<2> {
         let [_, d_model] = hidden.dims();
         let h = self.head_norm.forward(gelu(self.head.forward(hidden))); // [rows, d_model]
-        let items = self
-            .item_embedding
-            .weight
-            .val()
-            .slice([1..self.num_items + 1, 0..d_model]); // [num_items, d_model]
+        let items = self.item_embedding.weight.val().slice([1..self.num_items + 1, 0..d_model]); // [num_items, d_model]
         let bias = self.output_bias.val().reshape([1, self.num_items]); // [1, num_items]
         h.matmul(items.transpose()) + bias // [rows, num_items]
     }

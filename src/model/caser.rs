@@ -50,16 +50,10 @@ impl CaserConfig {
         let normal = Initializer::Normal { mean: 0.0, std: 1.0 / d as f64 };
         let concat = self.vertical_filters * d + self.horizontal_filters * self.window;
         Caser {
-            item_embedding: EmbeddingConfig::new(Token::vocabulary_size(self.num_items), d)
-                .with_initializer(normal.clone())
-                .init(device),
+            item_embedding: EmbeddingConfig::new(Token::vocabulary_size(self.num_items), d).with_initializer(normal.clone()).init(device),
             user_embedding: EmbeddingConfig::new(self.num_users + 1, d).with_initializer(normal).init(device),
-            horizontal: (1..=self.window)
-                .map(|h| LinearConfig::new(h * d, self.horizontal_filters).init(device))
-                .collect(),
-            vertical: Param::from_tensor(
-                Tensor::ones([self.window, self.vertical_filters], device).div_scalar(self.window as f64),
-            ),
+            horizontal: (1..=self.window).map(|h| LinearConfig::new(h * d, self.horizontal_filters).init(device)).collect(),
+            vertical: Param::from_tensor(Tensor::ones([self.window, self.vertical_filters], device).div_scalar(self.window as f64)),
             fc: LinearConfig::new(concat, d).init(device),
             output: LinearConfig::new(2 * d, self.num_items).init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
@@ -102,9 +96,8 @@ impl Caser {
         let [batch, len, d] = items.dims();
         let before = Tensor::zeros([batch, self.window - 1, d], &items.device());
         let padded = Tensor::cat(vec![before, items], 1); // [batch, len + window - 1, d]
-        let rows: Vec<Tensor<2>> = (0..self.window)
-            .map(|l| rows_at(padded.clone().slice([0..batch, l..l + len, 0..d]), positions))
-            .collect(); // window × [positions, d]
+        let rows: Vec<Tensor<2>> =
+            (0..self.window).map(|l| rows_at(padded.clone().slice([0..batch, l..l + len, 0..d]), positions)).collect(); // window × [positions, d]
         Tensor::stack(rows, 1)
     }
 
@@ -130,11 +123,8 @@ impl Caser {
                     .expect("a filter fits at least once")
             })
             .collect();
-        let vertical = windows
-            .swap_dims(1, 2)
-            .reshape([rows * d, window])
-            .matmul(self.vertical.val())
-            .reshape([rows, d * self.vertical.dims()[1]]);
+        let vertical =
+            windows.swap_dims(1, 2).reshape([rows * d, window]).matmul(self.vertical.val()).reshape([rows, d * self.vertical.dims()[1]]);
         let mut features = vec![vertical];
         features.extend(horizontal);
         let z = relu(self.fc.forward(self.dropout.forward(Tensor::cat(features, 1)))); // [rows, d]

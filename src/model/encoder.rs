@@ -25,26 +25,16 @@ pub struct EncoderLayerConfig {
 }
 
 fn bert_linear(d_input: usize, d_output: usize, device: &Device) -> Linear {
-    LinearConfig::new(d_input, d_output)
-        .with_initializer(Initializer::Normal {
-            mean: 0.0,
-            std: 0.02,
-        })
-        .init(device)
+    LinearConfig::new(d_input, d_output).with_initializer(Initializer::Normal { mean: 0.0, std: 0.02 }).init(device)
 }
 
 impl EncoderLayerConfig {
     /// Builds the layer.
     pub fn init(&self, device: &Device) -> EncoderLayer {
         EncoderLayer {
-            attention: SelfAttentionConfig::new(self.d_model, self.n_heads)
-                .with_dropout(self.dropout)
-                .init(device),
+            attention: SelfAttentionConfig::new(self.d_model, self.n_heads).with_dropout(self.dropout).init(device),
             attention_norm: LayerNormConfig::new(self.d_model).init(device),
-            ffn: FeedForward {
-                w1: bert_linear(self.d_model, self.d_ff, device),
-                w2: bert_linear(self.d_ff, self.d_model, device),
-            },
+            ffn: FeedForward { w1: bert_linear(self.d_model, self.d_ff, device), w2: bert_linear(self.d_ff, self.d_model, device) },
             ffn_norm: LayerNormConfig::new(self.d_model).init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
         }
@@ -71,9 +61,7 @@ fn keep_mask(len: usize, indices: impl Iterator<Item = usize>, device: &Device) 
 /// The activations at one position, `[batch, len, d_ff] -> [batch, d_ff]`.
 fn at_row(a: &Tensor<3>, position: usize) -> Tensor<2> {
     let [batch, _, d_ff] = a.dims();
-    a.clone()
-        .slice([0..batch, position..position + 1, 0..d_ff])
-        .squeeze_dim(1)
+    a.clone().slice([0..batch, position..position + 1, 0..d_ff]).squeeze_dim(1)
 }
 
 /// Applies `f` to the activations at one position, `[batch, d_ff] -> [batch, d_ff]`.
@@ -124,13 +112,7 @@ impl FeedForward {
     /// - `x`: `[batch, len, d_model]`
     /// - returns `[batch, len, d_model]`; with [`FfnHook::Capture`], pushes the activations at
     ///   the captured position, `[batch, d_ff]`, onto `captured`.
-    pub fn forward(
-        &self,
-        x: Tensor<3>,
-        layer: usize,
-        hook: &FfnHook,
-        captured: &mut Vec<Tensor<2>>,
-    ) -> Tensor<3> {
+    pub fn forward(&self, x: Tensor<3>, layer: usize, hook: &FfnHook, captured: &mut Vec<Tensor<2>>) -> Tensor<3> {
         let a = gelu(self.w1.forward(x)); // [batch, len, d_ff]
         let a = apply_hook(a, layer, hook, captured);
         self.w2.forward(a) // [batch, len, d_model]

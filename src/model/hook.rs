@@ -33,19 +33,12 @@ pub enum FfnHook {
     /// input hidden states, `[batch, len, d_model]`, in [`crate::model::Encoding`].
     Capture { position: usize },
     /// Replace the activations of `layer` at `position` by `values`, `[batch, d_ff]`.
-    Replace {
-        layer: usize,
-        position: usize,
-        values: Tensor<2>,
-    },
+    Replace { layer: usize, position: usize, values: Tensor<2> },
     /// Multiply the activations of `layer` by `factors`, broadcast to `[batch, len, d_ff]`
     /// (integrated gradients scales them by χ and differentiates with respect to the factors).
     Scale { layer: usize, factors: Tensor<3> },
     /// Zero these neurons at the given positions (suppression without touching the weights).
-    Zero {
-        neurons: Vec<Neuron>,
-        positions: Positions,
-    },
+    Zero { neurons: Vec<Neuron>, positions: Positions },
     /// Each hook in turn (e.g. an earlier suppression edit, then attribution's scaling).
     Chain(Vec<FfnHook>),
 }
@@ -76,9 +69,7 @@ impl FfnHook {
     /// The same hook with suppression at position `p` widened to `p` and everything after it.
     pub fn from_position(self, p: usize) -> FfnHook {
         match self {
-            FfnHook::Zero { neurons, positions: Positions::At(q) } if q == p => {
-                FfnHook::Zero { neurons, positions: Positions::From(p) }
-            }
+            FfnHook::Zero { neurons, positions: Positions::At(q) } if q == p => FfnHook::Zero { neurons, positions: Positions::From(p) },
             FfnHook::Chain(hooks) => FfnHook::Chain(hooks.into_iter().map(|h| h.from_position(p)).collect()),
             other => other,
         }

@@ -83,9 +83,7 @@ impl<'de> Deserialize<'de> for RecommenderConfig {
         }
         let value = serde_json::Value::deserialize(deserializer)?;
         if value.get("model").is_none() {
-            return Bert4RecConfig::deserialize(value)
-                .map(RecommenderConfig::Bert4Rec)
-                .map_err(serde::de::Error::custom);
+            return Bert4RecConfig::deserialize(value).map(RecommenderConfig::Bert4Rec).map_err(serde::de::Error::custom);
         }
         Ok(match Tagged::deserialize(value).map_err(serde::de::Error::custom)? {
             Tagged::Bert4Rec(c) => RecommenderConfig::Bert4Rec(c),
@@ -130,19 +128,11 @@ impl RecommenderConfig {
     /// A training batch for this model's objective: the cloze task for BERT4Rec (masked items
     /// from both sides), the item after each position for GRU4Rec and Caser. `sequences` are cut
     /// to their last `max_len` items; `users` are their dataset indices.
-    pub fn training_batch(
-        &self,
-        sequences: &[&[ItemId]],
-        users: &[usize],
-        cloze: ClozeConfig,
-        rng: &mut impl Rng,
-    ) -> TrainingBatch {
+    pub fn training_batch(&self, sequences: &[&[ItemId]], users: &[usize], cloze: ClozeConfig, rng: &mut impl Rng) -> TrainingBatch {
         let (len, items) = (self.max_len(), self.num_items());
         match self {
             RecommenderConfig::Bert4Rec(_) => TrainingBatch::cloze(sequences, users, len, items, cloze, rng),
-            RecommenderConfig::Gru4Rec(_) | RecommenderConfig::Caser(_) => {
-                TrainingBatch::next_items(sequences, users, len, items)
-            }
+            RecommenderConfig::Gru4Rec(_) | RecommenderConfig::Caser(_) => TrainingBatch::next_items(sequences, users, len, items),
         }
     }
 
@@ -159,18 +149,13 @@ impl RecommenderConfig {
             (!(0.0..1.0).contains(&dropout), "dropout must be in [0, 1)"),
         ];
         let specific = match self {
-            RecommenderConfig::Bert4Rec(c) => [
-                (c.n_heads == 0 || c.d_model % c.n_heads != 0, "d_model must be a multiple of n_heads"),
-                (c.d_ff == 0, "d_ff is 0"),
-            ],
-            RecommenderConfig::Gru4Rec(c) => [
-                (c.d_model == 0, "d_model is 0"),
-                (c.d_hidden == 0, "d_hidden is 0"),
-            ],
-            RecommenderConfig::Caser(c) => [
-                (c.window == 0 || c.window + 1 > c.max_len, "window must be in 1..max_len"),
-                (c.d_model == 0, "d_model is 0"),
-            ],
+            RecommenderConfig::Bert4Rec(c) => {
+                [(c.n_heads == 0 || c.d_model % c.n_heads != 0, "d_model must be a multiple of n_heads"), (c.d_ff == 0, "d_ff is 0")]
+            }
+            RecommenderConfig::Gru4Rec(c) => [(c.d_model == 0, "d_model is 0"), (c.d_hidden == 0, "d_hidden is 0")],
+            RecommenderConfig::Caser(c) => {
+                [(c.window == 0 || c.window + 1 > c.max_len, "window must be in 1..max_len"), (c.d_model == 0, "d_model is 0")]
+            }
         };
         problems.iter().chain(&specific).find(|(bad, _)| *bad).map(|(_, message)| *message)
     }
@@ -234,10 +219,7 @@ impl NextItemScorer for Bert4Rec {
 fn no_hook(architecture: Architecture, hook: &FfnHook) -> Result<()> {
     match hook {
         FfnHook::None => Ok(()),
-        _ => Err(Error::Config(format!(
-            "{} has no FFN neurons to hook; attribution and editing need bert4rec",
-            architecture.title()
-        ))),
+        _ => Err(Error::Config(format!("{} has no FFN neurons to hook; attribution and editing need bert4rec", architecture.title()))),
     }
 }
 

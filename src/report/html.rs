@@ -151,7 +151,10 @@ mod tests {
             "T",
         );
         assert!(html.contains("<h1>Title</h1>"), "{html}");
-        assert!(html.contains("<p>A <strong>bold</strong> <code>code</code> and <a href=\"methods.html\">methods</a>, <em>shown</em>.</p>"), "{html}");
+        assert!(
+            html.contains("<p>A <strong>bold</strong> <code>code</code> and <a href=\"methods.html\">methods</a>, <em>shown</em>.</p>"),
+            "{html}"
+        );
         assert!(html.contains("<tr><th>a</th><th>b</th></tr>"), "{html}");
         assert!(html.contains("<td>1 &lt; 2</td><td><img src=\"x.svg\" alt=\"chart\"></td>"), "{html}");
         assert!(html.contains("<li>one more</li>\n<li>two</li>"), "{html}");

@@ -16,13 +16,7 @@ use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, Method, Trainab
 
 /// The compositions the report compares, in table order.
 pub fn compared_methods() -> Vec<Vec<Method>> {
-    vec![
-        vec![Method::Neurons],
-        vec![Method::Rows],
-        vec![Method::Distill],
-        vec![Method::Rows, Method::Distill],
-        vec![Method::Filter],
-    ]
+    vec![vec![Method::Neurons], vec![Method::Rows], vec![Method::Distill], vec![Method::Rows, Method::Distill], vec![Method::Filter]]
 }
 
 /// A retrained model and what its checkpoint records.
@@ -174,7 +168,12 @@ fn pct(x: f64) -> String {
 }
 
 fn figures_row(md: &mut String, name: &str, f: &Figures, original: &Figures, seconds: Option<f64>, retrain: Option<f64>) {
-    let removal = |p: Protocol| f.removal.get(p as usize).map(|r| format!("{} [{:.1}, {:.1}]", pct(r.rate), 100.0 * r.low, 100.0 * r.high)).unwrap_or_else(|| "–".into());
+    let removal = |p: Protocol| {
+        f.removal
+            .get(p as usize)
+            .map(|r| format!("{} [{:.1}, {:.1}]", pct(r.rate), 100.0 * r.low, 100.0 * r.high))
+            .unwrap_or_else(|| "–".into())
+    };
     let keep = |a: f64, b: f64| if b > 0.0 { pct(a / b) } else { "–".into() };
     let closeness = f.closeness.map(|c| format!("{} / {:.3}", pct(c.overlap), c.kl)).unwrap_or_else(|| "–".into());
     let time = match (seconds, retrain) {
@@ -205,11 +204,21 @@ pub fn markdown(report: &MethodsReport) -> String {
     let mut md = String::new();
     let s = &report.settings;
     let _ = writeln!(md, "# Forgetting that forgets: the methods side by side\n");
-    let _ = writeln!(md, "Produced by `{}`. {} test users; a model that forgot the genre is given histories without its items ({:?}); the original, the histories as recorded.\n", report.command, report.test_users, s.histories);
-    let _ = writeln!(md, "Rows: **original** = the model as trained, histories as recorded; **deletion only** = the same model given histories without the genre (no edit: what deleting the interactions alone does, the baseline every method's removal should be read against); **neurons** = the paper's (zero the privacy neurons); **rows** = re-draw the genre's item rows, output bias below every other item; **distill** = {} steps of {} sequences distilling from the original with the genre deleted (KL + CE, {:?} parameters); **rows+distill** = both in turn (distillation then leaves the re-drawn rows alone); **filter** = −∞ at the output, a reference that leaves the model unchanged (its row *weights* is the same model read without the filter).\n",
-        report.config.distill.steps, report.config.distill.batch_size, report.config.distill.trainable);
-    let _ = writeln!(md, "Columns: removal = 1 − HR@10(forget set after) ÷ HR@10(before), 95% bootstrap interval; share = the genre's share of all users' top-10; retain HR@10 with its share of the original's; deleted = the genre's deleted training interactions ({} sampled): HR@10 (full ranking) / mean log-probability given the history before it without the genre; AUC item / user = membership ({} users; items with ≥ {} watchers), 0.5 = cannot tell who watched what; overlap / KL = top-10 overlap with the retrained model and KL(retrained ‖ model) on the retain users ({} users for KL); time and speedup over retraining on the CPU.\n",
-        s.deleted_interactions, s.membership_users, s.min_watchers, s.kl_users);
+    let _ = writeln!(
+        md,
+        "Produced by `{}`. {} test users; a model that forgot the genre is given histories without its items ({:?}); the original, the histories as recorded.\n",
+        report.command, report.test_users, s.histories
+    );
+    let _ = writeln!(
+        md,
+        "Rows: **original** = the model as trained, histories as recorded; **deletion only** = the same model given histories without the genre (no edit: what deleting the interactions alone does, the baseline every method's removal should be read against); **neurons** = the paper's (zero the privacy neurons); **rows** = re-draw the genre's item rows, output bias below every other item; **distill** = {} steps of {} sequences distilling from the original with the genre deleted (KL + CE, {:?} parameters); **rows+distill** = both in turn (distillation then leaves the re-drawn rows alone); **filter** = −∞ at the output, a reference that leaves the model unchanged (its row *weights* is the same model read without the filter).\n",
+        report.config.distill.steps, report.config.distill.batch_size, report.config.distill.trainable
+    );
+    let _ = writeln!(
+        md,
+        "Columns: removal = 1 − HR@10(forget set after) ÷ HR@10(before), 95% bootstrap interval; share = the genre's share of all users' top-10; retain HR@10 with its share of the original's; deleted = the genre's deleted training interactions ({} sampled): HR@10 (full ranking) / mean log-probability given the history before it without the genre; AUC item / user = membership ({} users; items with ≥ {} watchers), 0.5 = cannot tell who watched what; overlap / KL = top-10 overlap with the retrained model and KL(retrained ‖ model) on the retain users ({} users for KL); time and speedup over retraining on the CPU.\n",
+        s.deleted_interactions, s.membership_users, s.min_watchers, s.kl_users
+    );
     for g in &report.genres {
         let slug = g.genre.slug();
         let _ = writeln!(md, "## {}\n", g.genre);
@@ -218,7 +227,10 @@ pub fn markdown(report: &MethodsReport) -> String {
         } else {
             let _ = writeln!(md, "No retrained model for {}: `recforget retrain --exclude-genre {}` trains one.\n", g.genre, g.genre);
         }
-        let _ = writeln!(md, "| model | removal pop100 | removal full | share | retain HR@10 pop100 | retain HR@10 full | NDCG@10 pop100 | deleted HR@10 / log p | AUC item | AUC user | overlap / KL with retrained | time |");
+        let _ = writeln!(
+            md,
+            "| model | removal pop100 | removal full | share | retain HR@10 pop100 | retain HR@10 full | NDCG@10 pop100 | deleted HR@10 / log p | AUC item | AUC user | overlap / KL with retrained | time |"
+        );
         let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
         let original = &g.measurement.models[0].served;
         for m in &g.measurement.models {
@@ -229,7 +241,12 @@ pub fn markdown(report: &MethodsReport) -> String {
             }
         }
         if let Some(f) = &g.measurement.floor {
-            let _ = writeln!(md, "\nNoise floor: the two retrained models (seeds differ) overlap {} in their top-10 with KL {:.3}; no method can be expected closer.", pct(f.overlap), f.kl);
+            let _ = writeln!(
+                md,
+                "\nNoise floor: the two retrained models (seeds differ) overlap {} in their top-10 with KL {:.3}; no method can be expected closer.",
+                pct(f.overlap),
+                f.kl
+            );
         }
         let _ = writeln!(md);
         if !g.relearn.is_empty() {
@@ -239,15 +256,33 @@ pub fn markdown(report: &MethodsReport) -> String {
             let _ = writeln!(md, "| model | {} |", steps.iter().map(|k| format!("K = {k}")).collect::<Vec<_>>().join(" | "));
             let _ = writeln!(md, "|---|{}", "---|".repeat(steps.len()));
             for c in &g.relearn {
-                let _ = writeln!(md, "| {} | {} |", c.name, c.points.iter().map(|p| format!("{:.3}", p.genre_hr10)).collect::<Vec<_>>().join(" | "));
+                let _ = writeln!(
+                    md,
+                    "| {} | {} |",
+                    c.name,
+                    c.points.iter().map(|p| format!("{:.3}", p.genre_hr10)).collect::<Vec<_>>().join(" | ")
+                );
             }
             let _ = writeln!(md);
         }
         if !g.tradeoff.is_empty() {
             let _ = writeln!(md, "![trade-off](tradeoff-{slug}.svg)\n");
-            let _ = writeln!(md, "| distill steps K | seconds | removal pop100 | retain HR@10 / original | overlap with retrained | AUC item | AUC user |\n|---|---|---|---|---|---|---|");
+            let _ = writeln!(
+                md,
+                "| distill steps K | seconds | removal pop100 | retain HR@10 / original | overlap with retrained | AUC item | AUC user |\n|---|---|---|---|---|---|---|"
+            );
             for p in &g.tradeoff {
-                let _ = writeln!(md, "| {} | {:.1} | {} | {} | {} | {:.3} | {:.3} |", p.steps, p.seconds, pct(p.removal), pct(p.retain_hr10), p.overlap.map_or("–".into(), pct), p.item_auc, p.user_auc);
+                let _ = writeln!(
+                    md,
+                    "| {} | {:.1} | {} | {} | {} | {:.3} | {:.3} |",
+                    p.steps,
+                    p.seconds,
+                    pct(p.removal),
+                    pct(p.retain_hr10),
+                    p.overlap.map_or("–".into(), pct),
+                    p.item_auc,
+                    p.user_auc
+                );
             }
             let _ = writeln!(md);
         }
@@ -290,7 +325,14 @@ fn line_chart(series: &[(String, Vec<(f64, f64)>)], title: &str, x_label: &str, 
          <line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/><line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{}\" stroke=\"#333\"/>\
          <text x=\"8\" y=\"{}\" transform=\"rotate(-90 8 {})\">{y_label}</text>\
          <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{x_label}</text>",
-        h - pad, w - legend, h - pad, h - pad, h / 2.0, h / 2.0, (w - legend) / 2.0, h - 10.0
+        h - pad,
+        w - legend,
+        h - pad,
+        h - pad,
+        h / 2.0,
+        h / 2.0,
+        (w - legend) / 2.0,
+        h - 10.0
     );
     for t in 0..=4 {
         let v = max_y * t as f64 / 4.0;

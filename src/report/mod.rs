@@ -14,13 +14,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::attribution::{Query, integrated_gradients};
 use crate::checkpoint::Checkpoint;
-use crate::measurement::{ModelFigures, Removal, mean_kl, percent_of, removal_rate, top10_overlap};
 use crate::data::{Dataset, EvalCase, Genre, Split};
 use crate::error::Result;
-use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, NeuronsDetails, View, forget, rank_by_mean};
+use crate::measurement::{ModelFigures, Removal, mean_kl, percent_of, removal_rate, top10_overlap};
 use crate::metrics::{CaseResult, NegativeSampler, Protocol, ProtocolMetrics, evaluate_cases, score_histories};
 use crate::model::{Bert4Rec, FfnHook, Neuron};
 use crate::unlearning::zero_neurons;
+use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, NeuronsDetails, View, forget, rank_by_mean};
 
 /// The outcome for one genre under the paper's rule.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -147,9 +147,7 @@ pub fn genre_outcome(
         None => None,
     };
     let closeness = match (retrained, &retrained_results) {
-        (Some(r), Some(rr)) => {
-            Some(closeness(model, &unlearned, &r.model, cases, &retrained_cases, [before, &after, rr], 300, device)?)
-        }
+        (Some(r), Some(rr)) => Some(closeness(model, &unlearned, &r.model, cases, &retrained_cases, [before, &after, rr], 300, device)?),
         _ => None,
     };
     Ok(GenreOutcome {
@@ -185,11 +183,8 @@ pub fn sweep(
     let (_, n_layers, d_ff) = model.dims();
     // Contrastive: the genre's mean attribution minus that of as many sequences of other genres.
     let others: Vec<EvalCase> = {
-        let mut c: Vec<EvalCase> = dataset
-            .eval_cases(Split::Validation)
-            .into_iter()
-            .filter(|c| !dataset.has_genre(c.target, genre))
-            .collect();
+        let mut c: Vec<EvalCase> =
+            dataset.eval_cases(Split::Validation).into_iter().filter(|c| !dataset.has_genre(c.target, genre)).collect();
         c.shuffle(&mut StdRng::seed_from_u64(config.neurons.seed ^ 0x07e5));
         c.truncate(neurons.sequences);
         c
@@ -204,11 +199,7 @@ pub fn sweep(
     }
     let mut random: Vec<Neuron> = (0..n_layers).flat_map(|layer| (0..d_ff).map(move |index| Neuron { layer, index })).collect();
     random.shuffle(&mut StdRng::seed_from_u64(99));
-    let rankings = [
-        ("attribution", rank_by_mean(&neurons.mean_attribution)),
-        ("contrastive", rank_by_mean(&contrast)),
-        ("random", random),
-    ];
+    let rankings = [("attribution", rank_by_mean(&neurons.mean_attribution)), ("contrastive", rank_by_mean(&contrast)), ("random", random)];
     let base = ModelFigures::new(before, dataset, genre);
     let mut points = Vec::new();
     let mut k = 4;
@@ -248,7 +239,12 @@ pub fn sweep_svg(points: &[SweepPoint], title: &str, value: impl Fn(&SweepPoint)
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/><text x=\"{pad}\" y=\"18\" font-size=\"13\">{title}</text>\
          <line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/><line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{}\" stroke=\"#333\"/>\
          <text x=\"8\" y=\"{}\" transform=\"rotate(-90 8 {})\">{y_label}</text>",
-        h - pad, w - pad, h - pad, h - pad, h / 2.0, h / 2.0
+        h - pad,
+        w - pad,
+        h - pad,
+        h - pad,
+        h / 2.0,
+        h / 2.0
     );
     for &k in &ks {
         let _ = write!(svg, "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{k}</text>", x(k), h - pad + 14.0);
@@ -258,7 +254,8 @@ pub fn sweep_svg(points: &[SweepPoint], title: &str, value: impl Fn(&SweepPoint)
         let _ = write!(svg, "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v:.2}</text>", pad - 4.0, y(v) + 4.0);
     }
     for (i, (name, colour)) in [("attribution", "#c0392b"), ("contrastive", "#2980b9"), ("random", "#7f8c8d")].iter().enumerate() {
-        let series: Vec<String> = points.iter().filter(|p| p.ranking == *name).map(|p| format!("{:.1},{:.1}", x(p.k), y(value(p)))).collect();
+        let series: Vec<String> =
+            points.iter().filter(|p| p.ranking == *name).map(|p| format!("{:.1},{:.1}", x(p.k), y(value(p)))).collect();
         let _ = write!(
             svg,
             "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/><text x=\"{}\" y=\"{}\" fill=\"{colour}\">{name}</text>",
@@ -292,9 +289,8 @@ pub const PUBLISHED: [(&str, &str, Protocol, f64, f64); 6] = [
 
 /// A grouped bar chart as SVG: one group per metric (HR@1/5/10, NDCG@1/5/10), one bar per model.
 pub fn comparison_svg(rows: &[ComparisonRow], protocol: Protocol) -> String {
-    const COLOURS: [&str; 10] = [
-        "#2c3e50", "#c0392b", "#e74c3c", "#d35400", "#2980b9", "#3498db", "#5dade2", "#27ae60", "#8e44ad", "#7f8c8d",
-    ];
+    const COLOURS: [&str; 10] =
+        ["#2c3e50", "#c0392b", "#e74c3c", "#d35400", "#2980b9", "#3498db", "#5dade2", "#27ae60", "#8e44ad", "#7f8c8d"];
     let labels = ["HR@1", "HR@5", "HR@10", "NDCG@1", "NDCG@5", "NDCG@10"];
     let value = |m: &ProtocolMetrics, i: usize| {
         let r = m.get(protocol);
@@ -304,11 +300,7 @@ pub fn comparison_svg(rows: &[ComparisonRow], protocol: Protocol) -> String {
     let (w, h, pad, legend) = (860.0, 340.0, 48.0, 190.0);
     let group = (w - pad - legend) / labels.len() as f64;
     let bar = group * 0.8 / bars;
-    let max_y = rows
-        .iter()
-        .flat_map(|r| (0..6).map(move |i| value(&r.metrics, i)))
-        .fold(0.0, f64::max)
-        .max(1e-9);
+    let max_y = rows.iter().flat_map(|r| (0..6).map(move |i| value(&r.metrics, i))).fold(0.0, f64::max).max(1e-9);
     let y = |v: f64| h - pad - (h - 2.0 * pad) * (v / max_y);
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\

@@ -15,9 +15,9 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Tensor, TensorData};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
-use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::now_seconds;
@@ -271,12 +271,8 @@ pub(crate) async fn run(
         return Err(Error::Config("no training sequence is left after deleting the genre: nothing to distil on".into()));
     }
     // The teacher hides every forgotten genre (and what the output filters hide).
-    let hidden: Vec<bool> = dataset
-        .items
-        .iter()
-        .zip(&state.hidden)
-        .map(|(item, &h)| h || state.forgotten.iter().any(|&g| item.genres.contains(g)))
-        .collect();
+    let hidden: Vec<bool> =
+        dataset.items.iter().zip(&state.hidden).map(|(item, &h)| h || state.forgotten.iter().any(|&g| item.genres.contains(g))).collect();
     let mut teacher = Teacher::new(original, &hidden, device);
     let hook = state.hook();
     let mut attribution_passes = 0;

@@ -89,9 +89,10 @@ impl fmt::Display for Method {
 impl FromStr for Method {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        Method::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
-            Error::Config(format!("unknown method `{s}`; the methods are neurons, rows, distill, filter"))
-        })
+        Method::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| Error::Config(format!("unknown method `{s}`; the methods are neurons, rows, distill, filter")))
     }
 }
 
@@ -147,7 +148,11 @@ pub enum ForgetStage {
     Screening,
     Editing,
     #[serde(rename_all = "camelCase")]
-    Training { step: usize, steps: usize, loss: f32 },
+    Training {
+        step: usize,
+        steps: usize,
+        loss: f32,
+    },
 }
 
 /// Seconds per stage (0 where a method has no such stage).
@@ -302,8 +307,7 @@ pub async fn forget_async(
                 (MethodDetails::Rows(d), t, w)
             }
             Method::Distill => {
-                let (d, t, w) =
-                    distill::run(&mut edited, original, dataset, &config.distill, context, &mut progress).await?;
+                let (d, t, w) = distill::run(&mut edited, original, dataset, &config.distill, context, &mut progress).await?;
                 (MethodDetails::Distill(d), t, w)
             }
             Method::Filter => {

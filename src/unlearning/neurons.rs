@@ -47,13 +47,7 @@ pub struct ScreeningConfig {
 
 impl Default for ScreeningConfig {
     fn default() -> Self {
-        ScreeningConfig {
-            ratio: 0.3,
-            p_start: 50.0,
-            p_step: 5.0,
-            band: (4, 8),
-            max_rounds: 20,
-        }
+        ScreeningConfig { ratio: 0.3, p_start: 50.0, p_step: 5.0, band: (4, 8), max_rounds: 20 }
     }
 }
 
@@ -87,12 +81,7 @@ pub struct Screening {
 
 /// The neurons one sequence keeps: attribution > ratio × its maximum over all layers.
 pub fn kept_neurons(attribution: &NeuronAttribution, ratio: f32) -> Vec<Neuron> {
-    let max = attribution
-        .layers
-        .iter()
-        .flatten()
-        .copied()
-        .fold(f32::NEG_INFINITY, f32::max);
+    let max = attribution.layers.iter().flatten().copied().fold(f32::NEG_INFINITY, f32::max);
     if max <= 0.0 {
         return Vec::new();
     }
@@ -101,11 +90,7 @@ pub fn kept_neurons(attribution: &NeuronAttribution, ratio: f32) -> Vec<Neuron> 
         .iter()
         .enumerate()
         .flat_map(|(layer, values)| {
-            values
-                .iter()
-                .enumerate()
-                .filter(move |&(_, &v)| v > ratio * max)
-                .map(move |(index, _)| Neuron { layer, index })
+            values.iter().enumerate().filter(move |&(_, &v)| v > ratio * max).map(move |(index, _)| Neuron { layer, index })
         })
         .collect()
 }
@@ -126,11 +111,7 @@ pub fn screen(attributions: &[NeuronAttribution], config: &ScreeningConfig) -> R
     }
     let n = attributions.len() as f64;
     let select = |p: f64| -> Vec<Neuron> {
-        frequency
-            .iter()
-            .filter(|&(_, &count)| count as f64 > p / 100.0 * n)
-            .map(|(&neuron, _)| neuron)
-            .collect()
+        frequency.iter().filter(|&(_, &count)| count as f64 > p / 100.0 * n).map(|(&neuron, _)| neuron).collect()
     };
     let (low, high) = config.band;
     let mut p = config.p_start;
@@ -139,10 +120,7 @@ pub fn screen(attributions: &[NeuronAttribution], config: &ScreeningConfig) -> R
     let mut converged = false;
     for _ in 0..config.max_rounds.max(1) {
         neurons = select(p);
-        rounds.push(ScreeningRound {
-            p,
-            count: neurons.len(),
-        });
+        rounds.push(ScreeningRound { p, count: neurons.len() });
         if (low..=high).contains(&neurons.len()) {
             converged = true;
             break;
@@ -197,8 +175,7 @@ pub fn zero_neurons(model: &Bert4Rec, neurons: &[Neuron]) -> Result<Bert4Rec> {
         let mut keep = vec![1.0f32; d_ff];
         rows.iter().for_each(|&r| keep[r] = 0.0);
         let weight = layer.ffn.w2.weight.val();
-        let keep = Tensor::<2>::from_data(TensorData::new(keep, [d_ff, 1]), &weight.device())
-            .expand([d_ff, d_model]); // [d_ff, d_model]
+        let keep = Tensor::<2>::from_data(TensorData::new(keep, [d_ff, 1]), &weight.device()).expand([d_ff, d_model]); // [d_ff, d_model]
         layer.ffn.w2.weight = layer.ffn.w2.weight.clone().map(|w| w * keep);
     }
     Ok(edited.valid())
@@ -219,13 +196,7 @@ pub struct NeuronsConfig {
 
 impl Default for NeuronsConfig {
     fn default() -> Self {
-        NeuronsConfig {
-            sequences: 256,
-            seed: 7,
-            ig: IgConfig::default(),
-            screening: ScreeningConfig::default(),
-            edit: Edit::ZeroWeights,
-        }
+        NeuronsConfig { sequences: 256, seed: 7, ig: IgConfig::default(), screening: ScreeningConfig::default(), edit: Edit::ZeroWeights }
     }
 }
 
@@ -244,11 +215,7 @@ pub struct NeuronsDetails {
 /// The validation cases whose target is of `genre`, seeded and capped, with the interactions of
 /// `deleted` genres removed from their histories.
 pub fn attribution_cases(dataset: &Dataset, genre: Genre, deleted: &[Genre], cap: usize, seed: u64) -> Vec<EvalCase> {
-    let cases: Vec<EvalCase> = dataset
-        .eval_cases(Split::Validation)
-        .into_iter()
-        .filter(|c| dataset.has_genre(c.target, genre))
-        .collect();
+    let cases: Vec<EvalCase> = dataset.eval_cases(Split::Validation).into_iter().filter(|c| dataset.has_genre(c.target, genre)).collect();
     let mut cases = dataset.delete_from_histories(cases, deleted);
     cases.shuffle(&mut StdRng::seed_from_u64(seed));
     cases.truncate(cap);
@@ -290,9 +257,8 @@ pub(crate) async fn run(
     let genre_items = (config.ig.objective == Objective::GenreProbability).then_some(genre_items.as_slice());
     let queries: Vec<Query<'_>> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
     let base = state.hook();
-    let attributions = context
-        .attribute(&state.model, &queries, genre_items, &config.ig, &base, &mut |p| progress(ForgetStage::Attribution(p)))
-        .await?;
+    let attributions =
+        context.attribute(&state.model, &queries, genre_items, &config.ig, &base, &mut |p| progress(ForgetStage::Attribution(p))).await?;
     let attributed = now_seconds();
     progress(ForgetStage::Screening);
     let screening = screen(&attributions, &config.screening)?;
@@ -340,9 +306,7 @@ mod tests {
     use super::*;
 
     fn attribution(values: &[f32]) -> NeuronAttribution {
-        NeuronAttribution {
-            layers: vec![values.to_vec()],
-        }
+        NeuronAttribution { layers: vec![values.to_vec()] }
     }
 
     #[test]
@@ -355,9 +319,8 @@ mod tests {
     #[test]
     fn p_moves_until_the_count_is_in_the_band() {
         // 10 sequences; neuron j is kept by j + 1 of them (j = 0..10).
-        let attributions: Vec<NeuronAttribution> = (0..10)
-            .map(|s| attribution(&(0..10).map(|j| if s <= j { 1.0 } else { 0.0 }).collect::<Vec<_>>()))
-            .collect();
+        let attributions: Vec<NeuronAttribution> =
+            (0..10).map(|s| attribution(&(0..10).map(|j| if s <= j { 1.0 } else { 0.0 }).collect::<Vec<_>>())).collect();
         let config = ScreeningConfig::default();
         let result = screen(&attributions, &config).unwrap();
         // P = 50: kept by > 5 sequences: neurons 5..10 → 5 neurons, inside [4, 8].

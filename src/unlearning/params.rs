@@ -88,10 +88,13 @@ const FIELDS: &[Field] = &[
         help: "the methods, applied in order (neurons, rows, distill, filter)",
         method: None,
         kind: || ParamKind::Choice { options: METHOD_OPTIONS.to_vec() },
-        access: Access::Choice(|c| methods_name(&c.methods).replace('+', ","), |c, v| {
-            c.methods = parse_methods(v)?;
-            Ok(())
-        }),
+        access: Access::Choice(
+            |c| methods_name(&c.methods).replace('+', ","),
+            |c, v| {
+                c.methods = parse_methods(v)?;
+                Ok(())
+            },
+        ),
     },
     Field {
         key: "sequences",
@@ -115,7 +118,10 @@ const FIELDS: &[Field] = &[
         help: "keep a neuron for a sequence above this × the sequence's largest attribution",
         method: Some(Method::Neurons),
         kind: || ParamKind::Number { min: 0.0, max: 1.0, step: 0.05 },
-        access: Access::Number(|c| c.neurons.screening.ratio.to_string().parse().unwrap_or(f64::NAN), |c, v| c.neurons.screening.ratio = v as f32),
+        access: Access::Number(
+            |c| c.neurons.screening.ratio.to_string().parse().unwrap_or(f64::NAN),
+            |c, v| c.neurons.screening.ratio = v as f32,
+        ),
     },
     Field {
         key: "p-start",
@@ -258,14 +264,7 @@ impl Field {
 pub fn params(base: &ForgetConfig) -> Vec<Param> {
     FIELDS
         .iter()
-        .map(|f| Param {
-            key: f.key,
-            label: f.label,
-            help: f.help,
-            method: f.method,
-            kind: (f.kind)(),
-            default: f.current(base),
-        })
+        .map(|f| Param { key: f.key, label: f.label, help: f.help, method: f.method, kind: (f.kind)(), default: f.current(base) })
         .collect()
 }
 
@@ -334,11 +333,7 @@ impl ForgetConfig {
         if let Some(problem) = self.distill.problem() {
             errors.push(ParamError { key: "distill".into(), value: String::new(), message: problem.into() });
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Config(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))
-        }
+        if errors.is_empty() { Ok(()) } else { Err(Error::Config(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))) }
     }
 
     /// A band whose low end is above its high end, refused under both its names.
@@ -371,7 +366,9 @@ mod tests {
     #[test]
     fn refusals_name_the_setting_and_the_range() {
         let base = ForgetConfig::default();
-        let errors = parse_params(&base, [("ratio", "abc"), ("steps", "-5"), ("sequences", "100000"), ("edit", "x"), ("nope", "1")]).into_result().unwrap_err();
+        let errors = parse_params(&base, [("ratio", "abc"), ("steps", "-5"), ("sequences", "100000"), ("edit", "x"), ("nope", "1")])
+            .into_result()
+            .unwrap_err();
         let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["ratio", "steps", "sequences", "edit", "nope"]);
         assert_eq!(errors[0].to_string(), "ratio=abc: not a number; a number from 0 to 1 is allowed");

@@ -58,39 +58,21 @@ pub fn ml1m_slice(users: usize) -> Option<Dataset> {
 pub fn cyclic(users: usize, items: usize, len: usize) -> Dataset {
     Dataset {
         name: "cyclic".into(),
-        items: (0..items)
-            .map(|i| Item {
-                title: format!("item {i}"),
-                genres: Default::default(),
-            })
-            .collect(),
+        items: (0..items).map(|i| Item { title: format!("item {i}"), genres: Default::default() }).collect(),
         users: (0..users)
-            .map(|u| User {
-                key: format!("u{u}"),
-                items: (0..len).map(|t| ItemId(((u + t) % items) as u32)).collect(),
-            })
+            .map(|u| User { key: format!("u{u}"), items: (0..len).map(|t| ItemId(((u + t) % items) as u32)).collect() })
             .collect(),
     }
 }
 
 /// A tiny seeded model.
 pub fn tiny_config(num_items: usize) -> Bert4RecConfig {
-    Bert4RecConfig::new(num_items)
-        .with_max_len(12)
-        .with_d_model(16)
-        .with_n_layers(2)
-        .with_n_heads(2)
-        .with_d_ff(32)
-        .with_dropout(0.1)
+    Bert4RecConfig::new(num_items).with_max_len(12).with_d_model(16).with_n_layers(2).with_n_heads(2).with_d_ff(32).with_dropout(0.1)
 }
 
 /// A tiny GRU4Rec.
 pub fn tiny_gru4rec(num_items: usize) -> recforget::model::Gru4RecConfig {
-    recforget::model::Gru4RecConfig::new(num_items)
-        .with_max_len(12)
-        .with_d_model(16)
-        .with_d_hidden(16)
-        .with_dropout(0.0)
+    recforget::model::Gru4RecConfig::new(num_items).with_max_len(12).with_d_model(16).with_d_hidden(16).with_dropout(0.0)
 }
 
 /// A tiny Caser for `users` users.
