@@ -235,8 +235,9 @@ impl Trainer<'_> {
         Ok(ProtocolMetrics::from_results(results.iter()))
     }
 
-    /// Trains until `config.epochs`, resuming from the last saved epoch if there is one.
-    /// Returns the final state.
+    /// Trains until `config.epochs`, resuming from the last saved epoch if there is one: per
+    /// epoch, [`Trainer::epoch`], then validation when due ([`Trainer::validate_and_keep_best`]),
+    /// then the resume files. Returns the final state.
     pub fn run(&self, mut progress: impl FnMut(TrainEvent)) -> Result<ResumeState> {
         let config = &self.config;
         if config.model.num_items() != self.dataset.num_items() {
@@ -249,63 +250,14 @@ impl Trainer<'_> {
         checkpoint::validate_config(&config.model, self.dir)?;
         let device = self.device.clone().autodiff();
         device.seed(config.seed);
-        let (mut model, mut optimizer, mut state) = match self.try_resume(&device)? {
-            Some(resumed) => resumed,
-            None => (
-                config.model.init(&device),
-                AdamConfig::new().init(),
-                ResumeState {
-                    config: config.clone(),
-                    epochs_done: 0,
-                    train_seconds: 0.0,
-                    best_ndcg10: None,
-                    vocabulary_fingerprint: self.dataset.fingerprint(),
-                    segments: Vec::new(),
-                },
-            ),
-        };
-        state.config.epochs = config.epochs;
-        let cloze = ClozeConfig { mask_prob: config.mask_prob, last_only_prob: config.last_only_prob };
-        let train = self.dataset.train_sequences();
-        let max_len = config.model.max_len();
+        let (mut model, mut optimizer, mut state) = self.start(&device)?;
         let threads = step_threads(config.threads, &self.device);
+        let segment = self.open_segment(&mut state, threads);
         let run_started = Instant::now();
-        // This run's stretch of the training record, filled in as its epochs finish.
-        let segment = state.segments.len();
-        if state.epochs_done < config.epochs {
-            state.segments.push(TrainingSegment {
-                first_epoch: state.epochs_done + 1,
-                last_epoch: state.epochs_done,
-                seconds: 0.0,
-                batch_size: config.batch_size,
-                backend: Backend::of(&self.device),
-                threads,
-                host_cores: crate::parallel::cores(),
-                note: self.segment_note.clone(),
-            });
-        }
         for epoch in state.epochs_done..config.epochs {
             let started = Instant::now();
-            let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(epoch as u64 * 7919));
-            device.seed(config.seed.wrapping_add(epoch as u64));
-            let windows = epoch_windows(&train, max_len, &mut rng);
-            let steps = windows.len().div_ceil(config.batch_size);
-            let mut loss_sum = 0.0;
-            for (step, chunk) in windows.chunks(config.batch_size).enumerate() {
-                let step_started = Instant::now();
-                let (users, sequences): (Vec<usize>, Vec<&[ItemId]>) = chunk.iter().copied().unzip();
-                let batch = config.model.training_batch(&sequences, &users, cloze, &mut rng);
-                let (updated, loss_value) = train_step(model, &mut optimizer, &batch, config.learning_rate, threads, &device);
-                model = updated;
-                loss_sum += loss_value as f64;
-                progress(TrainEvent::Step {
-                    epoch,
-                    step,
-                    steps,
-                    loss: loss_value,
-                    sequences_per_second: chunk.len() as f64 / step_started.elapsed().as_secs_f64(),
-                });
-            }
+            let (trained, mean_loss) = self.epoch(epoch, model, &mut optimizer, threads, &device, &mut progress);
+            model = trained;
             let epoch_seconds = started.elapsed().as_secs_f64();
             state.epochs_done = epoch + 1;
             state.train_seconds += epoch_seconds;
@@ -314,31 +266,104 @@ impl Trainer<'_> {
             let out_of_time = self.time_limit.is_some_and(|limit| run_started.elapsed() + Duration::from_secs_f64(epoch_seconds) > limit);
             let last = epoch + 1 == config.epochs || out_of_time;
             let due = config.validate_every > 0 && (epoch + 1) % config.validate_every == 0;
-            let (validation, improved) = if due || last {
-                let metrics = self.validate(&model.valid())?;
-                let ndcg = metrics.full.ndcg10();
-                let improved = state.best_ndcg10.is_none_or(|best| ndcg > best);
-                if improved {
-                    state.best_ndcg10 = Some(ndcg);
-                    self.save_best(&model, &state)?;
-                }
-                (Some(metrics), improved)
-            } else {
-                (None, false)
-            };
+            let (validation, improved) = if due || last { self.validate_and_keep_best(&model, &mut state)? } else { (None, false) };
             self.save_resume(&model, &optimizer, &state)?;
-            progress(TrainEvent::Epoch {
-                epoch,
-                mean_loss: loss_sum / steps.max(1) as f64,
-                seconds: started.elapsed().as_secs_f64(),
-                validation,
-                improved,
-            });
+            progress(TrainEvent::Epoch { epoch, mean_loss, seconds: started.elapsed().as_secs_f64(), validation, improved });
             if out_of_time {
                 break;
             }
         }
         Ok(state)
+    }
+
+    /// The model, optimizer and state to continue from: the resume files, or a fresh start.
+    fn start(&self, device: &Device) -> Result<(Recommender, ModuleOptimizer, ResumeState)> {
+        Ok(match self.try_resume(device)? {
+            Some(resumed) => {
+                let (model, optimizer, mut state) = resumed;
+                state.config.epochs = self.config.epochs;
+                (model, optimizer, state)
+            }
+            None => (
+                self.config.model.init(device),
+                AdamConfig::new().init(),
+                ResumeState {
+                    config: self.config.clone(),
+                    epochs_done: 0,
+                    train_seconds: 0.0,
+                    best_ndcg10: None,
+                    vocabulary_fingerprint: self.dataset.fingerprint(),
+                    segments: Vec::new(),
+                },
+            ),
+        })
+    }
+
+    /// Adds this run's stretch to the training record (filled in as its epochs finish); returns
+    /// its index.
+    fn open_segment(&self, state: &mut ResumeState, threads: usize) -> usize {
+        let segment = state.segments.len();
+        if state.epochs_done < self.config.epochs {
+            state.segments.push(TrainingSegment {
+                first_epoch: state.epochs_done + 1,
+                last_epoch: state.epochs_done,
+                seconds: 0.0,
+                batch_size: self.config.batch_size,
+                backend: Backend::of(&self.device),
+                threads,
+                host_cores: crate::parallel::cores(),
+                note: self.segment_note.clone(),
+            });
+        }
+        segment
+    }
+
+    /// One epoch over every user's training window (seeded by the epoch); returns the model and
+    /// the mean loss.
+    fn epoch(
+        &self,
+        epoch: usize,
+        mut model: Recommender,
+        optimizer: &mut ModuleOptimizer,
+        threads: usize,
+        device: &Device,
+        progress: &mut impl FnMut(TrainEvent),
+    ) -> (Recommender, f64) {
+        let config = &self.config;
+        let cloze = ClozeConfig { mask_prob: config.mask_prob, last_only_prob: config.last_only_prob };
+        let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(epoch as u64 * 7919));
+        device.seed(config.seed.wrapping_add(epoch as u64));
+        let windows = epoch_windows(&self.dataset.train_sequences(), config.model.max_len(), &mut rng);
+        let steps = windows.len().div_ceil(config.batch_size);
+        let mut loss_sum = 0.0;
+        for (step, chunk) in windows.chunks(config.batch_size).enumerate() {
+            let step_started = Instant::now();
+            let (users, sequences): (Vec<usize>, Vec<&[ItemId]>) = chunk.iter().copied().unzip();
+            let batch = config.model.training_batch(&sequences, &users, cloze, &mut rng);
+            let (updated, loss_value) = train_step(model, optimizer, &batch, config.learning_rate, threads, device);
+            model = updated;
+            loss_sum += loss_value as f64;
+            progress(TrainEvent::Step {
+                epoch,
+                step,
+                steps,
+                loss: loss_value,
+                sequences_per_second: chunk.len() as f64 / step_started.elapsed().as_secs_f64(),
+            });
+        }
+        (model, loss_sum / steps.max(1) as f64)
+    }
+
+    /// Validates the model; saves it as the checkpoint when it beats the best so far.
+    fn validate_and_keep_best(&self, model: &Recommender, state: &mut ResumeState) -> Result<(Option<ProtocolMetrics>, bool)> {
+        let metrics = self.validate(&model.valid())?;
+        let ndcg = metrics.full.ndcg10();
+        let improved = state.best_ndcg10.is_none_or(|best| ndcg > best);
+        if improved {
+            state.best_ndcg10 = Some(ndcg);
+            self.save_best(model, state)?;
+        }
+        Ok((Some(metrics), improved))
     }
 
     fn save_best(&self, model: &Recommender, state: &ResumeState) -> Result<()> {
