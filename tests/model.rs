@@ -63,8 +63,8 @@ fn replacing_activations_by_themselves_changes_nothing() {
     let x = input(&model, &[&h]);
     let plain = values(model.next_item_scores(&x, &FfnHook::None));
     let captured = model.encode(&x, &FfnHook::Capture { position: 11 }).captured;
-    for layer in 0..2 {
-        let hook = FfnHook::Replace { layer, position: 11, values: captured[layer].clone() };
+    for (layer, values_at_mask) in captured.iter().enumerate() {
+        let hook = FfnHook::Replace { layer, position: 11, values: values_at_mask.clone() };
         assert_close(&values(model.next_item_scores(&x, &hook)), &plain, 1e-5);
         let zero = FfnHook::Scale { layer, factors: Tensor::zeros([1, 1, 32], &common::device()) };
         let scaled = values(model.next_item_scores(&x, &zero));

@@ -56,7 +56,7 @@ fn batched_steps_match_the_definition() {
     let batch = SequenceBatch::next_item_queries(&[&h], 12, 20);
     let input = ModelInput::new(&batch, &device);
     for layer in 0..2 {
-        let mut sum = vec![0.0f32; 32];
+        let mut sum = [0.0f32; 32];
         for chi in Riemann::Right.points(4) {
             let mut data = vec![1.0f32; 12 * 32];
             data[11 * 32..].iter_mut().for_each(|v| *v = chi);

@@ -171,6 +171,8 @@ impl RecommenderConfig {
 
 /// Any of the three networks.
 #[derive(Module, Debug)]
+// One model per process, built once: boxing the larger variants would only add indirection.
+#[allow(clippy::large_enum_variant)]
 pub enum Recommender {
     Bert4Rec(Bert4Rec),
     Gru4Rec(Gru4Rec),

@@ -20,29 +20,29 @@ fn inline(text: &str) -> String {
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         // `code`
-        if c == '`' {
-            if let Some(end) = rest[1..].find('`') {
-                out += &format!("<code>{}</code>", escape(&rest[1..1 + end]));
-                rest = &rest[end + 2..];
-                continue;
-            }
+        if c == '`'
+            && let Some(end) = rest[1..].find('`')
+        {
+            out += &format!("<code>{}</code>", escape(&rest[1..1 + end]));
+            rest = &rest[end + 2..];
+            continue;
         }
         // ![alt](src) and [text](url)
         let image = rest.starts_with("![");
         if image || c == '[' {
             let open = if image { 2 } else { 1 };
-            if let Some(close) = rest.find("](") {
-                if let Some(end) = rest[close..].find(')') {
-                    let label = &rest[open..close];
-                    let url = &rest[close + 2..close + end];
-                    out += &if image {
-                        format!("<img src=\"{}\" alt=\"{}\">", escape(url), escape(label))
-                    } else {
-                        format!("<a href=\"{}\">{}</a>", escape(&target(url)), inline(label))
-                    };
-                    rest = &rest[close + end + 1..];
-                    continue;
-                }
+            if let Some(close) = rest.find("](")
+                && let Some(end) = rest[close..].find(')')
+            {
+                let label = &rest[open..close];
+                let url = &rest[close + 2..close + end];
+                out += &if image {
+                    format!("<img src=\"{}\" alt=\"{}\">", escape(url), escape(label))
+                } else {
+                    format!("<a href=\"{}\">{}</a>", escape(&target(url)), inline(label))
+                };
+                rest = &rest[close + end + 1..];
+                continue;
             }
         }
         // **bold** and *emphasis*
