@@ -5,7 +5,7 @@ mod cli;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use cli::{bench, data, evaluate, forget, report, serve, site, train, web};
+use cli::{bench, data, evaluate, export, forget, report, serve, site, train, web_data};
 
 /// Gradient-attribution machine unlearning for a BERT4Rec recommender.
 #[derive(Parser, Debug)]
@@ -24,7 +24,7 @@ enum Command {
     /// Evaluate a checkpoint: HR/NDCG@1,5,10 under three protocols, and per genre.
     Evaluate(evaluate::EvaluateArgs),
     /// Export a checkpoint's weights as safetensors.
-    Export(evaluate::ExportArgs),
+    Export(export::ExportArgs),
     /// Forget a genre: find its privacy neurons, zero them, and measure what changed.
     Forget(forget::ForgetArgs),
     /// Retrain from scratch without a genre's interactions (the exact-unlearning baseline).
@@ -34,11 +34,11 @@ enum Command {
     /// Print training throughput and evaluation time per backend.
     Bench(bench::BenchArgs),
     /// Write the web page's data: the item catalog and a seeded sample of users.
-    WebData(web::WebDataArgs),
+    WebData(web_data::WebDataArgs),
     /// Write the page as a static site (`site/`) with no MovieLens-derived file in it.
     Site(site::SiteArgs),
     /// Serve the page on 127.0.0.1 (static files only, with a same-origin Content-Security-Policy).
-    Serve(web::ServeArgs),
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> Result<()> {
@@ -46,12 +46,12 @@ fn main() -> Result<()> {
         Command::Data(args) => data::data(args),
         Command::Train(args) => train::train(args),
         Command::Evaluate(args) => evaluate::evaluate(args),
-        Command::Export(args) => evaluate::export(args),
+        Command::Export(args) => export::export(args),
         Command::Forget(args) => forget::forget(args),
         Command::Retrain(args) => train::retrain(args),
         Command::Report(args) => report::report(args),
         Command::Bench(args) => bench::bench(args),
-        Command::WebData(args) => web::web_data(args),
+        Command::WebData(args) => web_data::web_data(args),
         Command::Site(args) => site::site(args),
         Command::Serve(args) => serve::run(&args.root, args.port),
     }

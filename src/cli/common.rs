@@ -47,6 +47,39 @@ pub(crate) fn print_protocols(metrics: &ProtocolMetrics) {
     }
 }
 
+/// The model and the data a command reads.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct SourceArgs {
+    /// The checkpoint folder.
+    #[arg(long, default_value_os_t = recforget::checkpoint::default_checkpoint_dir())]
+    pub(crate) checkpoint: PathBuf,
+    /// The prepared dataset.
+    #[arg(long, default_value = DEFAULT_DATA)]
+    pub(crate) data: PathBuf,
+}
+
+/// Which test users a command measures, and the seed of their sampled negatives.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct SampleArgs {
+    /// Only the first N test users (0: all).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) users: usize,
+    /// Seed of the sampled negatives.
+    #[arg(long, default_value_t = recforget::metrics::NEGATIVES_SEED)]
+    pub(crate) seed: u64,
+}
+
+impl SampleArgs {
+    /// The cases of `split`, cut to the first `--users`.
+    pub(crate) fn cases(&self, dataset: &Dataset, split: Split) -> Vec<recforget::data::EvalCase> {
+        let mut cases = dataset.eval_cases(split);
+        if self.users > 0 {
+            cases.truncate(self.users);
+        }
+        cases
+    }
+}
+
 /// The default folder of a model retrained without `genre`.
 pub(crate) fn retrained_dir(genre: Genre) -> PathBuf {
     PathBuf::from(format!("checkpoints/retrain-{}", genre.slug()))

@@ -1,34 +1,25 @@
 //! `recforget evaluate` and `recforget export`.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
 
 use recforget::Backend;
-use recforget::checkpoint::{self, Checkpoint};
+use recforget::checkpoint::Checkpoint;
 use recforget::metrics::{Evaluation, NegativeSampler, RankingMetrics, evaluate_cases};
 use recforget::model::{FfnHook, Recommender};
 
-use super::common::{DEFAULT_DATA, SplitArg, load_dataset, print_protocols};
+use super::common::{SampleArgs, SourceArgs, SplitArg, load_dataset, print_protocols};
 
 #[derive(Args, Debug)]
 pub(crate) struct EvaluateArgs {
-    /// The checkpoint folder.
-    #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
-    pub(crate) checkpoint: PathBuf,
-    /// The prepared dataset.
-    #[arg(long, default_value = DEFAULT_DATA)]
-    pub(crate) data: PathBuf,
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    #[command(flatten)]
+    pub(crate) sample: SampleArgs,
     #[arg(long, value_enum, default_value_t = SplitArg::Test)]
     pub(crate) split: SplitArg,
-    /// Evaluate only the first N users (0: all).
-    #[arg(long, default_value_t = 0)]
-    pub(crate) users: usize,
-    /// Seed of the sampled negatives.
-    #[arg(long, default_value_t = recforget::metrics::NEGATIVES_SEED)]
-    pub(crate) seed: u64,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub(crate) json: bool,
@@ -37,14 +28,11 @@ pub(crate) struct EvaluateArgs {
 }
 
 pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
-    let dataset = load_dataset(&args.data)?;
+    let dataset = load_dataset(&args.source.data)?;
     let device = args.backend.device()?;
-    let checkpoint: Checkpoint<Recommender> = Checkpoint::load(&args.checkpoint, &device)?;
+    let checkpoint: Checkpoint<Recommender> = Checkpoint::load(&args.source.checkpoint, &device)?;
     checkpoint.meta.check_vocabulary(&dataset)?;
-    let mut cases = dataset.eval_cases(args.split.into());
-    if args.users > 0 {
-        cases.truncate(args.users);
-    }
+    let mut cases = args.sample.cases(&dataset, args.split.into());
     // A retrained model never saw its deleted genre: its histories leave those items out.
     let deleted = checkpoint.meta.deleted_genres();
     if !deleted.is_empty() {
@@ -56,14 +44,14 @@ pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
             before - cases.len()
         );
     }
-    let sampler = NegativeSampler::new(&dataset, args.seed);
+    let sampler = NegativeSampler::new(&dataset, args.sample.seed);
     let started = Instant::now();
     let results = evaluate_cases(&checkpoint.model, &cases, &sampler, &FfnHook::None, recforget::metrics::EVAL_BATCH, &device)?;
     let seconds = started.elapsed().as_secs_f64();
     let evaluation = Evaluation::summarize(&results, &dataset);
     if args.json {
         let json = serde_json::json!({
-            "checkpoint": args.checkpoint,
+            "checkpoint": args.source.checkpoint,
             "model": checkpoint.architecture(),
             "split": format!("{:?}", args.split).to_lowercase(),
             "cases": evaluation.cases,
@@ -78,7 +66,7 @@ pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
     }
     println!(
         "{} ({}) on {} {:?} users ({} epochs trained), {:.1}s on {}",
-        args.checkpoint.display(),
+        args.source.checkpoint.display(),
         checkpoint.architecture().title(),
         evaluation.cases,
         args.split,
@@ -106,22 +94,5 @@ pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
             100.0 * g.top10_share
         );
     }
-    Ok(())
-}
-
-#[derive(Args, Debug)]
-pub(crate) struct ExportArgs {
-    #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
-    pub(crate) checkpoint: PathBuf,
-    /// The safetensors file to write.
-    #[arg(long)]
-    pub(crate) out: PathBuf,
-}
-
-pub(crate) fn export(args: ExportArgs) -> Result<()> {
-    let device = Backend::Flex.device()?;
-    let checkpoint: Checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
-    checkpoint::export_safetensors(&checkpoint.model, &args.out)?;
-    println!("wrote {}", args.out.display());
     Ok(())
 }

@@ -15,10 +15,14 @@ use recforget::unlearning::{
     parse_methods,
 };
 
-use super::common::{DEFAULT_DATA, command_line, load_dataset, retrained_dir};
+use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir};
 
 #[derive(Args, Debug)]
 pub(crate) struct ForgetArgs {
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    #[command(flatten)]
+    pub(crate) sample: SampleArgs,
     /// The genre to forget (e.g. Action, Sci-Fi, Children's).
     #[arg(long)]
     pub(crate) genre: String,
@@ -26,10 +30,6 @@ pub(crate) struct ForgetArgs {
     /// `rows,distill`.
     #[arg(long, default_value = "neurons")]
     pub(crate) method: String,
-    #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
-    pub(crate) checkpoint: PathBuf,
-    #[arg(long, default_value = DEFAULT_DATA)]
-    pub(crate) data: PathBuf,
     /// The model retrained without the genre (default: checkpoints/retrain-<genre>, if present;
     /// a second one with another seed, `<retrained>-seed2`, gives the noise floor).
     #[arg(long)]
@@ -64,12 +64,6 @@ pub(crate) struct ForgetArgs {
     /// rows: where the genre's output bias goes.
     #[arg(long, value_enum, default_value_t = RowBiasArg::BelowLowest)]
     pub(crate) row_bias: RowBiasArg,
-    /// Evaluate only the first N test users (0: all).
-    #[arg(long, default_value_t = 0)]
-    pub(crate) users: usize,
-    /// Seed of the sampled negatives.
-    #[arg(long, default_value_t = recforget::metrics::NEGATIVES_SEED)]
-    pub(crate) seed: u64,
     /// Give models that forgot the genre their histories as recorded instead of without it.
     #[arg(long)]
     pub(crate) keep_histories: bool,
@@ -158,9 +152,9 @@ pub(crate) fn load_retrained(
 pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     let genre: Genre = args.genre.parse()?;
     let config = args.config()?;
-    let dataset = load_dataset(&args.data)?;
+    let dataset = load_dataset(&args.source.data)?;
     let device = args.backend.device()?;
-    let original: Checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
+    let original: Checkpoint = Checkpoint::load(&args.source.checkpoint, &device)?;
     original.meta.check_vocabulary(&dataset)?;
     let start = EditedModel::new(original.model.clone());
     let quiet = args.json;
@@ -184,7 +178,7 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
             bail!("--save keeps weights only; an output filter or a suppress-at-mask edit is not in the weights");
         }
         let meta = checkpoint::CheckpointMeta {
-            notes: format!("{} after forgetting {genre} with {}", args.checkpoint.display(), methods_name(&config.methods)),
+            notes: format!("{} after forgetting {genre} with {}", args.source.checkpoint.display(), methods_name(&config.methods)),
             command: command_line(),
             ..original.meta.clone()
         };
@@ -193,11 +187,8 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     let retrained_path = args.retrained.clone().unwrap_or_else(|| retrained_dir(genre));
     let retrained = load_retrained(&retrained_path, genre, &dataset, &device)?;
     let second = load_retrained(&PathBuf::from(format!("{}-seed2", retrained_path.display())), genre, &dataset, &device)?;
-    let mut cases = dataset.eval_cases(Split::Test);
-    if args.users > 0 {
-        cases.truncate(args.users);
-    }
-    let sampler = NegativeSampler::new(&dataset, args.seed);
+    let cases = args.sample.cases(&dataset, Split::Test);
+    let sampler = NegativeSampler::new(&dataset, args.sample.seed);
     let ctx = EvalContext { dataset: &dataset, cases: &cases, sampler: &sampler, device: &device };
     let settings =
         MeasureSettings { histories: if args.keep_histories { Histories::Kept } else { Histories::Deleted }, ..MeasureSettings::default() };

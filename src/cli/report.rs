@@ -14,25 +14,20 @@ use recforget::metrics::{NegativeSampler, Protocol, ProtocolMetrics, evaluate_ca
 use recforget::model::{FfnHook, Recommender};
 use recforget::unlearning::ForgetConfig;
 
-use super::common::{DEFAULT_DATA, command_line, load_dataset, retrained_dir};
+use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir};
 
 #[derive(Args, Debug)]
 pub(crate) struct ReportArgs {
-    #[arg(long, default_value_os_t = checkpoint::default_checkpoint_dir())]
-    pub(crate) checkpoint: PathBuf,
-    #[arg(long, default_value = DEFAULT_DATA)]
-    pub(crate) data: PathBuf,
-    /// Test users evaluated (0: all).
-    #[arg(long, default_value_t = 0)]
-    pub(crate) users: usize,
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    #[command(flatten)]
+    pub(crate) sample: SampleArgs,
     /// Test users in each point of the sweep.
     #[arg(long, default_value_t = 1000, value_parser = super::common::positive)]
     pub(crate) sweep_users: usize,
     /// Genres of the sweep (default: Action, Drama, Comedy).
     #[arg(long, num_args = 1..)]
     pub(crate) sweep_genres: Vec<String>,
-    #[arg(long, default_value_t = recforget::metrics::NEGATIVES_SEED)]
-    pub(crate) seed: u64,
     #[arg(long, default_value = "results")]
     pub(crate) out: PathBuf,
     /// Which part to write: all, the paper's (report.md), or the methods (methods.md).
@@ -81,15 +76,12 @@ struct Inputs {
 
 impl Inputs {
     fn load(args: &ReportArgs) -> Result<Inputs> {
-        let dataset = load_dataset(&args.data)?;
+        let dataset = load_dataset(&args.source.data)?;
         let device = Backend::Flex.device()?;
-        let original: Checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
+        let original: Checkpoint = Checkpoint::load(&args.source.checkpoint, &device)?;
         original.meta.check_vocabulary(&dataset)?;
-        let mut cases = dataset.eval_cases(Split::Test);
-        if args.users > 0 {
-            cases.truncate(args.users);
-        }
-        let sampler = NegativeSampler::new(&dataset, args.seed);
+        let cases = args.sample.cases(&dataset, Split::Test);
+        let sampler = NegativeSampler::new(&dataset, args.sample.seed);
         Ok(Inputs { dataset, device, original, cases, sampler })
     }
 }
@@ -212,9 +204,9 @@ fn paper_report(args: &ReportArgs) -> Result<()> {
     let command = command_line();
     let json = serde_json::json!({
         "command": command,
-        "checkpoint": { "path": args.checkpoint, "meta": original.meta },
+        "checkpoint": { "path": args.source.checkpoint, "meta": original.meta },
         "testUsers": cases.len(),
-        "seed": args.seed,
+        "seed": args.sample.seed,
         "forgetConfig": config,
         "genres": outcomes,
         "comparison": comparison,
@@ -231,7 +223,7 @@ fn paper_report(args: &ReportArgs) -> Result<()> {
     writeln!(
         md,
         "Original model: `{}`, {} epochs, seed {}, {}; validation NDCG@10 (full) {}.",
-        args.checkpoint.display(),
+        args.source.checkpoint.display(),
         m.epochs,
         m.seed,
         m.training_summary(),
@@ -241,7 +233,7 @@ fn paper_report(args: &ReportArgs) -> Result<()> {
         md,
         "Test users: {} (leave-one-out last item); negatives seeded with {}. Attribution uses up to {} users whose *validation* item is of the genre, so it never sees the test items the removal is measured on. Defaults: m = {} steps ({:?} Riemann), ratio {}, P from {}% by {} into [{}, {}].\n",
         cases.len(),
-        args.seed,
+        args.sample.seed,
         config.neurons.sequences,
         config.neurons.ig.steps,
         config.neurons.ig.riemann,

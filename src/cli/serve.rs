@@ -6,6 +6,16 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result};
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// The folder to serve (the repository root).
+    #[arg(long, default_value = ".")]
+    pub(crate) root: PathBuf,
+    #[arg(long, default_value_t = 8000)]
+    pub(crate) port: u16,
+}
 
 /// Folders and files the page may load.
 const ALLOWED: [&str; 6] = ["index.html", "www/", "pkg/", "checkpoints/", "data/web/", "results/"];

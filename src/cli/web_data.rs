@@ -1,4 +1,4 @@
-//! `recforget web-data` and `recforget serve`: the page's data and its server.
+//! `recforget web-data`: the page's sample of users (every item, a seeded sample of users).
 
 use std::path::PathBuf;
 
@@ -26,13 +26,4 @@ pub(crate) fn web_data(args: WebDataArgs) -> Result<()> {
     let size = std::fs::metadata(&args.out)?.len();
     println!("wrote {} ({} users, {} items, {:.0} KB)", args.out.display(), sample.users.len(), sample.items.len(), size as f64 / 1024.0);
     Ok(())
-}
-
-#[derive(Args, Debug)]
-pub(crate) struct ServeArgs {
-    /// The folder to serve (the repository root).
-    #[arg(long, default_value = ".")]
-    pub(crate) root: PathBuf,
-    #[arg(long, default_value_t = 8000)]
-    pub(crate) port: u16,
 }
