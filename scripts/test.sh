@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: the Rust suite (unit and integration tests on tiny seeded models and real
-# MovieLens-1M data), then the browser end-to-end tests in headless Chromium.
+# Runs every test: formatting and lints (native and wasm), the Rust suite (unit and integration
+# tests on tiny seeded models and real MovieLens-1M data), then the browser end-to-end tests in
+# headless Chromium (the page, and the static site with a visitor's MovieLens file).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -14,6 +15,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+rustup component add rustfmt clippy >/dev/null 2>&1 || rustup component add rustfmt clippy
+rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || rustup target add wasm32-unknown-unknown
+# Style first: formatting, then lints for the native crate and the wasm library.
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 cargo build --bins --tests
 ensure_data
 # Every test runs here: a missing dataset or GPU adapter fails instead of skipping.

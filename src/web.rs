@@ -199,7 +199,7 @@ pub fn prepare_data(files: js_sys::Array, meta_json: &[u8]) -> Result<Vec<u8>, J
         .collect();
     let dataset = prepare_ml1m(files, meta.vocabulary_fingerprint).map_err(js_error)?;
     let (users, seed) = crate::data::WEB_SAMPLE;
-    Ok(dataset.web_sample(users, seed).to_json().map_err(js_error)?)
+    dataset.web_sample(users, seed).to_json().map_err(js_error)
 }
 
 /// A checkpoint's training record, as the page names a retrained reference.
