@@ -31,16 +31,19 @@ pub const WEIGHTS_FILE: &str = "model.bpk";
 
 /// What a checkpoint records besides its weights.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CheckpointMeta {
     /// Name of the dataset it was trained on.
     pub dataset: String,
     /// [`Dataset::fingerprint`] of the vocabulary it was trained on.
+    #[serde(alias = "vocabulary_fingerprint")]
     pub vocabulary_fingerprint: u64,
     /// Epochs trained.
     pub epochs: usize,
     /// Seed of the run.
     pub seed: u64,
     /// Wall-clock training time in seconds, summed over resumed runs.
+    #[serde(alias = "train_seconds")]
     pub train_seconds: f64,
     /// The command that produced it.
     pub command: String,
@@ -49,6 +52,7 @@ pub struct CheckpointMeta {
     pub notes: String,
     /// Validation NDCG@10 (full ranking) when it was saved, if measured.
     #[serde(default)]
+    #[serde(alias = "validation_ndcg10")]
     pub validation_ndcg10: Option<f64>,
     /// How each stretch of epochs was run (one per run; a resumed run adds one). Empty for
     /// checkpoints from before this was recorded: then `notes` says.
@@ -58,18 +62,23 @@ pub struct CheckpointMeta {
 
 /// One run's stretch of epochs: where and how it was trained.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TrainingSegment {
     /// First and last epoch of the stretch (1-based, inclusive).
+    #[serde(alias = "first_epoch")]
     pub first_epoch: usize,
+    #[serde(alias = "last_epoch")]
     pub last_epoch: usize,
     /// Wall-clock seconds of its epochs.
     pub seconds: f64,
     /// Sequences per step.
+    #[serde(alias = "batch_size")]
     pub batch_size: usize,
     /// The backend, and the threads a step was split across.
     pub backend: Backend,
     pub threads: usize,
     /// CPU cores of the machine it ran on.
+    #[serde(alias = "host_cores")]
     pub host_cores: usize,
     /// Anything else about the stretch (e.g. the GPU it ran on).
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -79,8 +88,11 @@ pub struct TrainingSegment {
 /// A stretch of a training schedule: epochs up to `last_epoch` (inclusive, 1-based) at
 /// `batch_size` sequences per step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ScheduleStretch {
+    #[serde(alias = "last_epoch")]
     pub last_epoch: usize,
+    #[serde(alias = "batch_size")]
     pub batch_size: usize,
 }
 

@@ -185,7 +185,8 @@ pub enum Histories {
     Kept,
 }
 
-/// The data a measurement runs on.
+/// The data a measurement runs on: the dataset, the test cases, their negatives and the device.
+#[derive(Clone, Copy)]
 pub struct EvalContext<'a> {
     pub dataset: &'a Dataset,
     /// The test cases, as recorded.

@@ -174,7 +174,8 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
     };
     trainer.run(|_| {}).unwrap();
     let retrained: recforget::checkpoint::Checkpoint = recforget::checkpoint::Checkpoint::load(dir.path(), &device).unwrap();
-    let outcome = genre_outcome(&model, &before, Some(&retrained), &ds, &cases, &sampler, Genre::Drama, &config, &device).unwrap();
+    let ctx = recforget::measurement::EvalContext { dataset: &ds, cases: &cases, sampler: &sampler, device: &device };
+    let outcome = genre_outcome(&ctx, &model, &before, Some(&retrained), Genre::Drama, &config).unwrap();
     assert_eq!(outcome.removal_unlearned.len(), 3);
     assert!(outcome.forget_set_users > 0);
     assert_eq!(outcome.retrain_epochs, Some(2));
@@ -191,7 +192,7 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
     ];
     let chart = comparison_svg(&rows, recforget::metrics::Protocol::Pop100);
     assert_eq!(chart.matches("<title>").count(), 2 * 6);
-    let points = sweep(&model, &before, &ds, &cases, &sampler, Genre::Drama, outcome.neurons(), &config, &device).unwrap();
+    let points = sweep(&ctx, &model, &before, Genre::Drama, outcome.neurons(), &config).unwrap();
     // k = 4, 8, 16, 32 (half of 64 neurons) for three rankings.
     assert_eq!(points.len(), 12);
     assert!(points.iter().all(|p| p.removal <= 1.0 && p.hr_percent >= 0.0));

@@ -87,20 +87,28 @@ pub struct MethodsReport {
     pub genres: Vec<GenreMethods>,
 }
 
-/// Runs every compared method on `genre`, measures them with the retrained models, and records
-/// the relearn curves and the distill trade-off over `tradeoff_steps`.
-#[allow(clippy::too_many_arguments)]
+/// What the methods part runs and measures for every genre.
+pub struct MethodsPlan<'a> {
+    pub config: &'a ForgetConfig,
+    pub settings: &'a MeasureSettings,
+    /// The relearn test's settings; `None` skips it.
+    pub relearn: Option<&'a RelearnSettings>,
+    /// Distill steps of the trade-off curve (empty: no curve).
+    pub tradeoff_steps: &'a [usize],
+}
+
+/// Runs every compared method on `genre`, measures them with the retrained models (`second`:
+/// the one with another seed, the noise floor), and records the relearn curves and the distill
+/// trade-off.
 pub fn genre_methods(
     ctx: &EvalContext<'_>,
     original: &Bert4Rec,
     genre: Genre,
-    config: &ForgetConfig,
+    plan: &MethodsPlan<'_>,
     retrained: Option<&RetrainedModel<'_>>,
     second: Option<&EditedModel>,
-    settings: &MeasureSettings,
-    relearn_settings: Option<&RelearnSettings>,
-    tradeoff_steps: &[usize],
 ) -> Result<GenreMethods> {
+    let MethodsPlan { config, settings, relearn: relearn_settings, tradeoff_steps } = *plan;
     let start = EditedModel::new(original.clone());
     let mut runs = Vec::new();
     let mut edited = Vec::new();

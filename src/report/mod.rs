@@ -4,6 +4,7 @@
 
 pub mod html;
 pub mod methods;
+pub mod paper;
 
 use std::fmt::Write as _;
 
@@ -16,8 +17,8 @@ use crate::attribution::{Query, integrated_gradients};
 use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, EvalCase, Genre, Split};
 use crate::error::Result;
-use crate::measurement::{ModelFigures, Removal, mean_kl, percent_of, removal_rate, top10_overlap};
-use crate::metrics::{CaseResult, NegativeSampler, Protocol, ProtocolMetrics, evaluate_cases, score_histories};
+use crate::measurement::{EvalContext, ModelFigures, Removal, mean_kl, percent_of, removal_rate, top10_overlap};
+use crate::metrics::{CaseResult, Protocol, ProtocolMetrics, evaluate_cases, score_histories};
 use crate::model::{Bert4Rec, FfnHook, Neuron};
 use crate::unlearning::zero_neurons;
 use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, NeuronsDetails, View, forget, rank_by_mean};
@@ -65,13 +66,18 @@ pub struct Closeness {
     pub kl_retrained_to_original: f64,
 }
 
-/// Compares the models' top-10s on all `cases` and their next-item distributions on the first
-/// `users` cases.
-#[allow(clippy::too_many_arguments)]
+/// The three models a closeness compares.
+pub struct Compared<'a> {
+    pub original: &'a Bert4Rec,
+    pub unlearned: &'a EditedModel,
+    pub retrained: &'a Bert4Rec,
+}
+
+/// Compares the models' top-10s on all cases (`results`: original, unlearned, retrained) and
+/// their next-item distributions on the first `users` cases; the retrained model reads the
+/// histories without the genre (`retrained_cases`).
 pub fn closeness(
-    original: &Bert4Rec,
-    unlearned: &EditedModel,
-    retrained: &Bert4Rec,
+    models: &Compared<'_>,
     cases: &[EvalCase],
     retrained_cases: &[EvalCase],
     results: [&[CaseResult]; 3],
@@ -81,9 +87,9 @@ pub fn closeness(
     let [before, after, retrained_results] = results;
     let sample: Vec<&[crate::data::ItemId]> = cases.iter().take(users).map(|c| c.history.as_slice()).collect();
     let deleted: Vec<&[crate::data::ItemId]> = retrained_cases.iter().take(users).map(|c| c.history.as_slice()).collect();
-    let p_retrained = score_histories(retrained, &deleted, &FfnHook::None, device)?;
-    let p_unlearned = score_histories(&unlearned.view(View::Served), &sample, &FfnHook::None, device)?;
-    let p_original = score_histories(original, &sample, &FfnHook::None, device)?;
+    let p_retrained = score_histories(models.retrained, &deleted, &FfnHook::None, device)?;
+    let p_unlearned = score_histories(&models.unlearned.view(View::Served), &sample, &FfnHook::None, device)?;
+    let p_original = score_histories(models.original, &sample, &FfnHook::None, device)?;
     Ok(Closeness {
         users: sample.len(),
         top10_overlap_unlearned: top10_overlap(after, retrained_results),
@@ -114,18 +120,15 @@ fn removals(before: &[CaseResult], after: &[CaseResult], dataset: &Dataset, genr
 }
 
 /// Runs the paper's procedure for one genre and measures it against `retrained`.
-#[allow(clippy::too_many_arguments)]
 pub fn genre_outcome(
+    ctx: &EvalContext<'_>,
     model: &Bert4Rec,
     before: &[CaseResult],
     retrained: Option<&Checkpoint>,
-    dataset: &Dataset,
-    cases: &[EvalCase],
-    sampler: &NegativeSampler,
     genre: Genre,
     config: &ForgetConfig,
-    device: &burn::tensor::Device,
 ) -> Result<GenreOutcome> {
+    let EvalContext { dataset, cases, sampler, device } = *ctx;
     let start = EditedModel::new(model.clone());
     let (mut reports, unlearned) = forget(&start, model, dataset, genre, config, device, |_| {})?;
     let forget = reports.remove(0);
@@ -147,7 +150,10 @@ pub fn genre_outcome(
         None => None,
     };
     let closeness = match (retrained, &retrained_results) {
-        (Some(r), Some(rr)) => Some(closeness(model, &unlearned, &r.model, cases, &retrained_cases, [before, &after, rr], 300, device)?),
+        (Some(r), Some(rr)) => {
+            let models = Compared { original: model, unlearned: &unlearned, retrained: &r.model };
+            Some(closeness(&models, cases, &retrained_cases, [before, &after, rr], 300, device)?)
+        }
         _ => None,
     };
     Ok(GenreOutcome {
@@ -168,18 +174,15 @@ pub fn genre_outcome(
 
 /// Zeroes the top-k neurons of three rankings (mean attribution, contrastive, random) for
 /// k = 4, 8, 16, … up to half of all neurons, and measures removal and cost.
-#[allow(clippy::too_many_arguments)]
 pub fn sweep(
+    ctx: &EvalContext<'_>,
     model: &Bert4Rec,
     before: &[CaseResult],
-    dataset: &Dataset,
-    cases: &[EvalCase],
-    sampler: &NegativeSampler,
     genre: Genre,
     neurons: &NeuronsDetails,
     config: &ForgetConfig,
-    device: &burn::tensor::Device,
 ) -> Result<Vec<SweepPoint>> {
+    let EvalContext { dataset, cases, sampler, device } = *ctx;
     let (_, n_layers, d_ff) = model.dims();
     // Contrastive: the genre's mean attribution minus that of as many sequences of other genres.
     let others: Vec<EvalCase> = {
