@@ -36,6 +36,34 @@ pub(crate) struct BenchArgs {
     /// Sequences in the timed attribution of one genre (Action), both layers, 20 steps (0: skip).
     #[arg(long, default_value_t = 256)]
     pub(crate) attribution_sequences: usize,
+    /// Also write the figures (and the shapes they were measured on) as JSON here, for
+    /// scripts/bench.sh's side-by-side with PyTorch.
+    #[arg(long)]
+    pub(crate) json: Option<PathBuf>,
+}
+
+/// One backend's figures, as `--json` writes them.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BackendFigures {
+    backend: String,
+    threads: usize,
+    batch: usize,
+    max_len: usize,
+    targets: usize,
+    train_step_seconds: f64,
+    eval_users: usize,
+    eval_seconds: f64,
+    attribution_sequences: usize,
+    attribution_steps: usize,
+    attribution_seconds: Option<f64>,
+    distill_batch: usize,
+    distill_step_seconds: Option<f64>,
+    num_items: usize,
+    d_model: usize,
+    layers: usize,
+    heads: usize,
+    d_ff: usize,
 }
 
 pub(crate) fn bench(args: BenchArgs) -> Result<()> {
@@ -86,6 +114,8 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
         evaluate_cases(&model, &cases, &sampler, &FfnHook::None, recforget::metrics::EVAL_BATCH, &device)?;
         let eval = started.elapsed().as_secs_f64();
         let mut attribution = String::new();
+        let mut attribution_seconds = None;
+        let mut distill = None;
         if let (Recommender::Bert4Rec(model), true) = (&model, args.attribution_sequences > 0) {
             use recforget::attribution::{IgConfig, Query, integrated_gradients};
             let cases = recforget::unlearning::neurons::attribution_cases(&dataset, Genre::Action, &[], args.attribution_sequences, 7);
@@ -102,11 +132,52 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
             let started = Instant::now();
             integrated_gradients(model, &queries, None, &IgConfig::default(), &recforget::model::FfnHook::None, &device, |_| {})?;
             let seconds = started.elapsed().as_secs_f64();
+            attribution_seconds = Some(seconds);
             attribution = format!(
                 "      attribution {seconds:.2} s per genre ({} sequences, 2 layers, 20 steps), {:.1} ms per sequence",
                 queries.len(),
                 1000.0 * seconds / queries.len().max(1) as f64
             );
+        }
+        if let Recommender::Bert4Rec(model) = &model {
+            // The distill method's step (the page's default batch), timed through `forget`.
+            use recforget::unlearning::{EditedModel, ForgetConfig, Method, forget};
+            let mut config = ForgetConfig::with_methods(vec![Method::Distill]);
+            config.distill.steps = 3;
+            let start = EditedModel::new(model.clone());
+            let (reports, _) = forget(&start, model, &dataset, Genre::Action, &config, &device, |_| {})?;
+            distill = Some((reports[0].times.training / config.distill.steps as f64, config.distill.batch_size));
+            println!("      distill {:.3} s per step (batch {})", distill.unwrap().0, config.distill.batch_size);
+        }
+        if let Some(path) = &args.json {
+            let (d_model, layers, d_ff, heads) = match &model {
+                Recommender::Bert4Rec(m) => {
+                    let (d, l, f) = m.dims();
+                    (d, l, f, m.layers[0].attention.n_heads)
+                }
+                _ => (0, 0, 0, 0),
+            };
+            let figures = BackendFigures {
+                backend: backend.name().into(),
+                threads,
+                batch: windows.len(),
+                max_len,
+                targets: batch.positions.len(),
+                train_step_seconds: mean,
+                eval_users: cases.len(),
+                eval_seconds: eval,
+                attribution_sequences: args.attribution_sequences,
+                attribution_steps: 20,
+                attribution_seconds,
+                distill_batch: distill.map_or(0, |d| d.1),
+                distill_step_seconds: distill.map(|d| d.0),
+                num_items: dataset.num_items(),
+                d_model,
+                layers,
+                heads,
+                d_ff,
+            };
+            std::fs::write(path, serde_json::to_string_pretty(&figures)?)?;
         }
         println!(
             "{:<5} ({threads} thread(s)) train {mean:.3} s/step ({:.1} sequences/s); evaluation {:.2} s for {} users ({:.0} users/s); est. epoch {:.0} s",

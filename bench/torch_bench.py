@@ -1,0 +1,196 @@
+"""PyTorch beside recforget: the same BERT4Rec (post-LN Transformer, GELU FFN, head, tied output
+with bias), the same shapes and the same work as `recforget bench --json` measured, on the same
+CPU cores, in one run. Prints each figure and the ratio recforget / PyTorch.
+
+usage: python torch_bench.py recforget-bench.json data/ml-1m/dataset.json
+"""
+import json
+import math
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+figures = json.load(open(sys.argv[1]))
+dataset = json.load(open(sys.argv[2]))
+torch.manual_seed(1)
+torch.set_num_threads(figures["threads"])
+N, L, D, H, FF = figures["numItems"], figures["maxLen"], figures["dModel"], figures["heads"], figures["dFf"]
+PAD, MASK = 0, N + 1
+
+
+class Layer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.q, self.k, self.v, self.o = (nn.Linear(D, D) for _ in range(4))
+        self.norm1, self.norm2 = nn.LayerNorm(D), nn.LayerNorm(D)
+        self.w1, self.w2 = nn.Linear(D, FF), nn.Linear(FF, D)
+        self.drop = nn.Dropout(0.1)
+
+    def forward(self, x, blocked, scale=None):
+        b, n, _ = x.shape
+        split = lambda t: t.view(b, n, H, D // H).transpose(1, 2)
+        q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+        s = q @ k.transpose(2, 3) / math.sqrt(D // H)
+        s = s.masked_fill(blocked[:, None], -1e9)
+        ctx = (self.drop(s.softmax(-1)) @ v).transpose(1, 2).reshape(b, n, D)
+        x = self.norm1(x + self.drop(self.o(ctx)))
+        a = F.gelu(self.w1(x))
+        if scale is not None:
+            a = a * scale
+        return self.norm2(x + self.drop(self.w2(a)))
+
+
+class Bert4Rec(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.items, self.positions = nn.Embedding(N + 2, D), nn.Embedding(L, D)
+        self.norm, self.drop = nn.LayerNorm(D), nn.Dropout(0.1)
+        self.layers = nn.ModuleList(Layer() for _ in range(figures["layers"]))
+        self.head, self.head_norm = nn.Linear(D, D), nn.LayerNorm(D)
+        self.bias = nn.Parameter(torch.zeros(N))
+
+    def embed(self, tokens):
+        return self.drop(self.norm(self.items(tokens) + self.positions(torch.arange(tokens.shape[1]))))
+
+    def scores(self, rows):
+        return self.head_norm(F.gelu(self.head(rows))) @ self.items.weight[1 : N + 1].T + self.bias
+
+    def encode(self, tokens, start=0, hidden=None, blocked=None, scale_layer=None, scale=None):
+        blocked = (tokens == PAD)[:, None, :].expand(-1, tokens.shape[1], -1) if blocked is None else blocked
+        x = self.embed(tokens) if hidden is None else hidden
+        for i, layer in enumerate(self.layers[start:], start):
+            x = layer(x, blocked, scale if i == scale_layer else None)
+        return x
+
+
+def windows(count, length):
+    users = dataset["users"][:count]
+    out = []
+    for u in users:
+        seq = [i + 1 for i in u["items"][:-2]][-length:]  # training items, 1-based tokens
+        out.append([PAD] * (length - len(seq)) + seq)
+    return torch.tensor(out)
+
+
+def cloze(tokens, targets):
+    """Masks exactly `targets` real positions at random (recforget's count)."""
+    real = (tokens != PAD).nonzero()
+    pick = real[torch.randperm(len(real))[:targets]]
+    masked = tokens.clone()
+    masked[pick[:, 0], pick[:, 1]] = MASK
+    return masked, pick, tokens[pick[:, 0], pick[:, 1]] - 1
+
+
+def timed(f, repeat=3):
+    f()
+    start = time.perf_counter()
+    for _ in range(repeat):
+        f()
+    return (time.perf_counter() - start) / repeat
+
+
+model = Bert4Rec()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+tokens = windows(figures["batch"], L)
+masked, pick, labels = cloze(tokens, figures["targets"])
+
+
+def train_step():
+    model.train()
+    hidden = model.encode(masked)
+    loss = F.cross_entropy(model.scores(hidden[pick[:, 0], pick[:, 1]]), labels)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+teacher = Bert4Rec().eval()
+d_tokens = windows(figures["distillBatch"], L)
+d_masked, d_pick, d_labels = cloze(d_tokens, max(1, int(0.2 * (d_tokens != PAD).sum())))
+
+
+def distill_step():
+    model.train()
+    with torch.no_grad():
+        target = teacher.scores(teacher.encode(d_masked)[d_pick[:, 0], d_pick[:, 1]]).softmax(-1)
+    logits = model.scores(model.encode(d_masked)[d_pick[:, 0], d_pick[:, 1]])
+    loss = -(target * logits.log_softmax(-1)).sum(-1).mean() + F.cross_entropy(logits, d_labels)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def with_mask(count):
+    """Histories (every item but the last two) with [MASK] appended, cut to L."""
+    out = []
+    for u in dataset["users"][:count]:
+        seq = ([i + 1 for i in u["items"][:-1]] + [MASK])[-L:]
+        out.append([PAD] * (L - len(seq)) + seq)
+    return torch.tensor(out)
+
+
+eval_tokens = with_mask(figures["evalUsers"])
+
+
+@torch.no_grad()
+def evaluate():
+    model.eval()
+    for chunk in eval_tokens.split(256):
+        model.scores(model.encode(chunk)[:, -1]).topk(10)
+
+
+ig_tokens = with_mask(figures["attributionSequences"])
+ig_targets = torch.randint(0, N, (len(ig_tokens),))
+M = figures["attributionSteps"]
+
+
+def attribution():
+    """Integrated gradients over every FFN neuron at [MASK], per layer, as recforget does: the
+    [MASK] row is copied M times after the sequence (each copy attends to the sequence and to
+    itself), the copies' FFN activations scaled by k/M, gradients to the scale factors."""
+    model.eval()
+    chi = torch.arange(1, M + 1, dtype=torch.float32) / M
+    for chunk, target in zip(ig_tokens.split(32), ig_targets.split(32)):
+        s = len(chunk)
+        with torch.no_grad():
+            inputs, x = [], model.embed(chunk)
+            pad = (chunk == PAD)[:, None, :].expand(-1, L, -1)
+            for layer in model.layers:
+                inputs.append(x)
+                x = layer(x, pad)
+        for index, hidden in enumerate(inputs):
+            extended = torch.cat([hidden, hidden[:, -1:].expand(-1, M, -1)], 1)
+            blocked = torch.ones(s, L + M, L + M, dtype=torch.bool)
+            blocked[:, :, :L] = (chunk == PAD)[:, None, :]
+            blocked[:, :L, L:] = True
+            idx = torch.arange(L, L + M)
+            blocked[:, idx, idx] = False
+            steps = chi[None, :, None].expand(s, M, FF).clone().requires_grad_(True)
+            scale = torch.cat([torch.ones(s, L, FF), steps], 1)
+            out = model.encode(chunk, start=index, hidden=extended, blocked=blocked, scale_layer=index, scale=scale)
+            p = model.scores(out[:, L:].reshape(s * M, D)).softmax(-1)
+            p.gather(1, target.repeat_interleave(M)[:, None]).sum().backward()
+
+
+ours = {
+    "training step": figures["trainStepSeconds"],
+    f"scoring {figures['evalUsers']} users": figures["evalSeconds"],
+    f"attribution, {figures['attributionSequences']} sequences x {M} steps": figures["attributionSeconds"],
+    f"distill step (batch {figures['distillBatch']})": figures["distillStepSeconds"],
+}
+theirs = {
+    "training step": timed(train_step),
+    f"scoring {figures['evalUsers']} users": timed(evaluate),
+    f"attribution, {figures['attributionSequences']} sequences x {M} steps": timed(attribution, 1),
+    f"distill step (batch {figures['distillBatch']})": timed(distill_step),
+}
+print(f"PyTorch {torch.__version__} and recforget ({figures['backend']}), {figures['threads']} threads, "
+      f"batch {figures['batch']} x {L}, {figures['targets']} targets, d {D}, {figures['layers']} layers, FFN {FF}, {N} items")
+print(f"{'':44} {'recforget s':>12} {'PyTorch s':>10} {'ratio':>7}")
+for name, seconds in theirs.items():
+    mine = ours[name]
+    ratio = f"{mine / seconds:6.2f}x" if mine else "      –"
+    print(f"{name:44} {mine if mine else float('nan'):12.3f} {seconds:10.3f} {ratio}")
