@@ -193,6 +193,17 @@ fn write_markdown(r: &PaperReport, md: &mut String) -> std::fmt::Result {
         md,
         "Removal rate = 1 − HR@10(forget set after) ÷ HR@10(forget set before); forget set = test users whose target is of the genre; 95% bootstrap interval. Removal and overall HR trade off arithmetically: if the forget set holds x% of the hits, removing a share r of them costs r·x% of overall HR, whatever the method.\n"
     )?;
+    paper_tables(r, md)?;
+    time_and_closeness(r, md)?;
+    every_genre(r, md)?;
+    sweeps(r, md)?;
+    comparison(r, md)?;
+    Ok(())
+}
+
+/// The paper's genres (its Tables 2 and 3), with the retrained rows and the claims.
+fn paper_tables(r: &PaperReport, md: &mut String) -> std::fmt::Result {
+    let m = &r.checkpoint_meta;
     writeln!(md, "## The paper's genres (Tables 2 and 3): pop100 protocol\n")?;
     writeln!(
         md,
@@ -244,6 +255,12 @@ fn write_markdown(r: &PaperReport, md: &mut String) -> std::fmt::Result {
             m.epochs
         )?;
     }
+    Ok(())
+}
+
+/// Forgetting time against retraining, and closeness to the retrained model.
+fn time_and_closeness(r: &PaperReport, md: &mut String) -> std::fmt::Result {
+    let m = &r.checkpoint_meta;
     writeln!(md, "### Time, and closeness to the retrained model\n")?;
     writeln!(
         md,
@@ -287,6 +304,11 @@ fn write_markdown(r: &PaperReport, md: &mut String) -> std::fmt::Result {
         writeln!(md, "{line}")?;
     }
     writeln!(md)?;
+    Ok(())
+}
+
+/// Every genre under the paper's rule.
+fn every_genre(r: &PaperReport, md: &mut String) -> std::fmt::Result {
     writeln!(md, "## Every genre, the paper's rule\n")?;
     writeln!(
         md,
@@ -314,6 +336,11 @@ fn write_markdown(r: &PaperReport, md: &mut String) -> std::fmt::Result {
             100.0 * o.unlearned.exposure
         )?;
     }
+    Ok(())
+}
+
+/// The trade-off sweeps.
+fn sweeps(r: &PaperReport, md: &mut String) -> std::fmt::Result {
     writeln!(md, "\n## Trade-off sweep: zeroing the top-k neurons ({} test users)\n", r.sweep_users)?;
     writeln!(md, "Rankings: mean attribution for the genre; contrastive (genre minus other genres); random (control).\n")?;
     for GenreSweep { genre, points } in &r.sweeps {
@@ -325,6 +352,11 @@ fn write_markdown(r: &PaperReport, md: &mut String) -> std::fmt::Result {
         }
         writeln!(md)?;
     }
+    Ok(())
+}
+
+/// The model comparison (the paper's Figures 3 and 4) and the published figures.
+fn comparison(r: &PaperReport, md: &mut String) -> std::fmt::Result {
     writeln!(md, "## Model comparison (the paper's Figures 3 and 4)\n")?;
     writeln!(
         md,
