@@ -1,6 +1,7 @@
 // Benchmark of the page (not a test): load time, time to first recommendation, and forget time,
 // on WebGPU (SwiftShader on a GPU-less machine) and on the CPU backend. Prints one line per backend.
-// SEQUENCES, STEPS (the forget settings) and BACKENDS ("webgpu cpu") choose what runs.
+// SEQUENCES, STEPS (the paper's forget settings), METHOD (default neurons; e.g. distill) and
+// BACKENDS ("webgpu cpu") choose what runs.
 // Needs RECFORGET_BIN and the built page; run through scripts/bench-web.sh.
 import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
@@ -13,6 +14,7 @@ const origin = `http://127.0.0.1:${port}`;
 const sequences = Number(process.env.SEQUENCES ?? 32);
 const steps = Number(process.env.STEPS ?? 20);
 const backends = (process.env.BACKENDS ?? 'webgpu cpu').split(/\s+/).filter(Boolean);
+const method = process.env.METHOD ?? 'neurons';
 const server = spawn(process.env.RECFORGET_BIN ?? 'recforget', ['serve', '--port', String(port), '--root', root], { stdio: 'ignore' });
 for (let i = 0; i < 100; i++) {
   try { if ((await fetch(origin + '/')).ok) break; } catch { /* not up yet */ }
@@ -27,7 +29,7 @@ try {
   for (const backend of backends) {
     const page = await browser.newPage();
     const t0 = Date.now();
-    await page.goto(`${origin}/?backend=${backend}&genre=Action&method=neurons&sequences=${sequences}&steps=${steps}`);
+    await page.goto(`${origin}/?backend=${backend}&genre=Action&method=${method}&sequences=${sequences}&steps=${steps}`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 600_000 });
     await page.waitForFunction(() => document.querySelectorAll('#recs-before li').length === 10, null, { timeout: 600_000 });
     const firstRecs = (Date.now() - t0) / 1000;
@@ -40,7 +42,7 @@ try {
     const forget = (Date.now() - t1) / 1000;
     const inPage = await page.evaluate(() => window.recforget.state.forgets.at(-1)?.seconds);
     console.log(`${backend.padEnd(6)} [${label}] ${load}; first recommendations after ${firstRecs.toFixed(1)} s; ` +
-      `forget Action (${sequences} sequences, 2 layers, ${steps} steps) ${inPage?.toFixed(1)} s in the worker, ${forget.toFixed(1)} s to new recommendations`);
+      `forget Action (${method === 'neurons' ? `${sequences} sequences, 2 layers, ${steps} steps` : method + ', the page defaults'}) ${inPage?.toFixed(1)} s in the worker, ${forget.toFixed(1)} s to new recommendations`);
     await page.close();
   }
 } finally {
