@@ -93,9 +93,9 @@ async function pageData() {
 // keeps the sample in this browser for the next visit.
 async function provideData({ files }) {
   await loadWasm();
-  checkpoint ??= await loadCheckpoint();
+  const meta = checkpoint?.meta ?? await load('meta');
   const t0 = now();
-  const sample = prepareData(files, checkpoint.meta);
+  const sample = prepareData(files, meta);
   const seconds = now() - t0;
   await (await caches.open(KEPT)).put(KEPT_KEY, new Response(sample, { headers: { 'Content-Type': 'application/json' } }));
   return { seconds, bytes: sample.length };
@@ -113,10 +113,11 @@ async function loadCheckpoint() {
 async function start({ backend }) {
   const t0 = now();
   await loadWasm();
-  checkpoint ??= await loadCheckpoint();
-  const { config, meta, weights } = checkpoint;
+  // Without data there is nothing to run: ask for it before loading the model.
   const found = await pageData();
   if (!found) return { needData: true };
+  checkpoint ??= await loadCheckpoint();
+  const { config, meta, weights } = checkpoint;
   const data = found.bytes;
   dataBytes = data;
   const chosen = await chooseBackend(backend);

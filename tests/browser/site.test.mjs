@@ -73,6 +73,8 @@ test('a visitor gives the page their ml-1m.zip; it is prepared, used and kept fo
   await page.goto(`${origin}/?backend=cpu&method=rows`);
   await page.waitForSelector('#data-panel:not([hidden])', { timeout: 120_000 });
   assert.equal((await fetch(`${origin}/data/web/dataset.json`)).status, 404);
+  // Before the prompt only the page and the wasm load: the model waits for the data.
+  assert.deepEqual(requests.filter((u) => u.endsWith('.bpk')), [], 'weights were fetched before the visitor gave the data');
   // A wrong file is a clear message, and the page keeps asking.
   await page.setInputFiles('#data-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
   await page.waitForSelector('#error:not([hidden])');
