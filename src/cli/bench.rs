@@ -1,4 +1,5 @@
-//! `recforget bench`: training, evaluation and attribution speed per backend.
+//! `recforget bench`: training, scoring, attribution and distill speed per backend (and, with
+//! `--json`, the figures scripts/bench.sh sets beside PyTorch's).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -6,10 +7,12 @@ use std::time::Instant;
 use anyhow::Result;
 use clap::Args;
 
+use burn::tensor::Device;
 use recforget::Backend;
-use recforget::data::{Genre, Split};
-use recforget::metrics::{NegativeSampler, evaluate_cases};
-use recforget::model::{FfnHook, Recommender};
+use recforget::attribution::IgConfig;
+use recforget::data::{Dataset, Genre, Split, TrainingBatch};
+use recforget::metrics::{EVAL_BATCH, NegativeSampler, evaluate_cases};
+use recforget::model::{Bert4Rec, FfnHook, Recommender, RecommenderConfig};
 
 use super::common::{DEFAULT_DATA, ModelArgs, load_dataset};
 
@@ -67,10 +70,9 @@ struct BackendFigures {
 }
 
 pub(crate) fn bench(args: BenchArgs) -> Result<()> {
-    use burn::optim::AdamConfig;
     use rand::SeedableRng;
     use recforget::data::ClozeConfig;
-    use recforget::train::{step_threads, train_step};
+    use recforget::train::step_threads;
 
     let dataset = load_dataset(&args.data)?;
     let config = args.model.config(&dataset);
@@ -80,7 +82,7 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
     let users: Vec<usize> = (0..windows.len()).collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let batch = config.training_batch(&windows, &users, ClozeConfig::default(), &mut rng);
-    println!("training step: batch {} x {max_len} items, {} target positions, {config:?}", windows.len(), batch.positions.len(),);
+    println!("training step: batch {} x {max_len} items, {} target positions, {config:?}", windows.len(), batch.positions.len());
     for backend in &args.backend {
         let device = match backend.device() {
             Ok(d) => d,
@@ -89,108 +91,108 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
                 continue;
             }
         };
-        let ad = device.clone().autodiff();
         let threads = step_threads(args.threads, &device);
-        let mut model = config.init(&ad);
-        let mut optimizer = AdamConfig::new().init();
-        let mut times = Vec::new();
-        for step in 0..=args.steps {
-            let started = Instant::now();
-            model = train_step(model, &mut optimizer, &batch, 1e-3, threads, &ad).0;
-            ad.sync().ok();
-            if step > 0 {
-                times.push(started.elapsed().as_secs_f64());
-            }
-        }
-        let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
-        let model = {
-            use burn::module::Module;
-            model.valid()
-        };
-        let cases: Vec<_> = dataset.eval_cases(Split::Test).into_iter().take(args.eval_users).collect();
-        let sampler = NegativeSampler::new(&dataset, 1);
-        evaluate_cases(&model, &cases[..cases.len().min(8)], &sampler, &FfnHook::None, recforget::metrics::EVAL_BATCH, &device)?;
-        let started = Instant::now();
-        evaluate_cases(&model, &cases, &sampler, &FfnHook::None, recforget::metrics::EVAL_BATCH, &device)?;
-        let eval = started.elapsed().as_secs_f64();
-        let mut attribution = String::new();
-        let mut attribution_seconds = None;
-        let mut distill = None;
-        if let (Recommender::Bert4Rec(model), true) = (&model, args.attribution_sequences > 0) {
-            use recforget::attribution::{IgConfig, Query, integrated_gradients};
-            let cases = recforget::unlearning::neurons::attribution_cases(&dataset, Genre::Action, &[], args.attribution_sequences, 7);
-            let queries: Vec<Query> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
-            integrated_gradients(
-                model,
-                &queries[..queries.len().min(2)],
-                None,
-                &IgConfig::default(),
-                &recforget::model::FfnHook::None,
-                &device,
-                |_| {},
-            )?;
-            let started = Instant::now();
-            integrated_gradients(model, &queries, None, &IgConfig::default(), &recforget::model::FfnHook::None, &device, |_| {})?;
-            let seconds = started.elapsed().as_secs_f64();
-            attribution_seconds = Some(seconds);
-            attribution = format!(
-                "      attribution {seconds:.2} s per genre ({} sequences, 2 layers, 20 steps), {:.1} ms per sequence",
-                queries.len(),
-                1000.0 * seconds / queries.len().max(1) as f64
+        let (model, step_seconds) = time_training(&config, &batch, args.steps, threads, &device);
+        let (eval_users, eval_seconds) = time_scoring(&model, &dataset, args.eval_users, &device)?;
+        println!(
+            "{:<5} ({threads} thread(s)) train {step_seconds:.3} s/step ({:.1} sequences/s); evaluation {eval_seconds:.2} s for {eval_users} users ({:.0} users/s); est. epoch {:.0} s",
+            backend.name(),
+            windows.len() as f64 / step_seconds,
+            eval_users as f64 / eval_seconds,
+            step_seconds * dataset.users.len().div_ceil(args.batch_size) as f64
+        );
+        let Recommender::Bert4Rec(model) = &model else { continue };
+        let attribution_seconds = if args.attribution_sequences > 0 {
+            let (sequences, seconds) = time_attribution(model, &dataset, args.attribution_sequences, &device)?;
+            println!(
+                "      attribution {seconds:.2} s per genre ({sequences} sequences, 2 layers, 20 steps), {:.1} ms per sequence",
+                1000.0 * seconds / sequences.max(1) as f64
             );
-        }
-        if let Recommender::Bert4Rec(model) = &model {
-            // The distill method's step (the page's default batch), timed through `forget`.
-            use recforget::unlearning::{EditedModel, ForgetConfig, Method, forget};
-            let mut config = ForgetConfig::with_methods(vec![Method::Distill]);
-            config.distill.steps = 3;
-            let start = EditedModel::new(model.clone());
-            let (reports, _) = forget(&start, model, &dataset, Genre::Action, &config, &device, |_| {})?;
-            distill = Some((reports[0].times.training / config.distill.steps as f64, config.distill.batch_size));
-            println!("      distill {:.3} s per step (batch {})", distill.unwrap().0, config.distill.batch_size);
-        }
+            Some(seconds)
+        } else {
+            None
+        };
+        let (distill_seconds, distill_batch) = time_distill(model, &dataset, &device)?;
+        println!("      distill {distill_seconds:.3} s per step (batch {distill_batch})");
         if let Some(path) = &args.json {
-            let (d_model, layers, d_ff, heads) = match &model {
-                Recommender::Bert4Rec(m) => {
-                    let (d, l, f) = m.dims();
-                    (d, l, f, m.layers[0].attention.n_heads)
-                }
-                _ => (0, 0, 0, 0),
-            };
+            let (d_model, layers, d_ff) = model.dims();
             let figures = BackendFigures {
                 backend: backend.name().into(),
                 threads,
                 batch: windows.len(),
                 max_len,
                 targets: batch.positions.len(),
-                train_step_seconds: mean,
-                eval_users: cases.len(),
-                eval_seconds: eval,
+                train_step_seconds: step_seconds,
+                eval_users,
+                eval_seconds,
                 attribution_sequences: args.attribution_sequences,
-                attribution_steps: 20,
+                attribution_steps: IgConfig::default().steps,
                 attribution_seconds,
-                distill_batch: distill.map_or(0, |d| d.1),
-                distill_step_seconds: distill.map(|d| d.0),
+                distill_batch,
+                distill_step_seconds: Some(distill_seconds),
                 num_items: dataset.num_items(),
                 d_model,
                 layers,
-                heads,
+                heads: model.layers[0].attention.n_heads,
                 d_ff,
             };
             std::fs::write(path, serde_json::to_string_pretty(&figures)?)?;
         }
-        println!(
-            "{:<5} ({threads} thread(s)) train {mean:.3} s/step ({:.1} sequences/s); evaluation {:.2} s for {} users ({:.0} users/s); est. epoch {:.0} s",
-            backend.name(),
-            windows.len() as f64 / mean,
-            eval,
-            cases.len(),
-            cases.len() as f64 / eval,
-            mean * dataset.users.len().div_ceil(args.batch_size) as f64
-        );
-        if !attribution.is_empty() {
-            println!("{attribution}");
-        }
     }
     Ok(())
+}
+
+/// Trains a fresh model `steps` times on `batch` (after one warm-up step); returns it, in
+/// validation mode, and the mean seconds per step.
+fn time_training(config: &RecommenderConfig, batch: &TrainingBatch, steps: usize, threads: usize, device: &Device) -> (Recommender, f64) {
+    use burn::module::Module;
+    use burn::optim::AdamConfig;
+    use recforget::train::train_step;
+    let ad = device.clone().autodiff();
+    let mut model = config.init(&ad);
+    let mut optimizer = AdamConfig::new().init();
+    let mut times = Vec::new();
+    for step in 0..=steps {
+        let started = Instant::now();
+        model = train_step(model, &mut optimizer, batch, 1e-3, threads, &ad).0;
+        ad.sync().ok();
+        if step > 0 {
+            times.push(started.elapsed().as_secs_f64());
+        }
+    }
+    (model.valid(), times.iter().sum::<f64>() / times.len().max(1) as f64)
+}
+
+/// Scores and ranks the first `users` test users (after a small warm-up); returns how many and
+/// the seconds.
+fn time_scoring(model: &Recommender, dataset: &Dataset, users: usize, device: &Device) -> Result<(usize, f64)> {
+    let cases: Vec<_> = dataset.eval_cases(Split::Test).into_iter().take(users).collect();
+    let sampler = NegativeSampler::new(dataset, 1);
+    evaluate_cases(model, &cases[..cases.len().min(8)], &sampler, &FfnHook::None, EVAL_BATCH, device)?;
+    let started = Instant::now();
+    evaluate_cases(model, &cases, &sampler, &FfnHook::None, EVAL_BATCH, device)?;
+    Ok((cases.len(), started.elapsed().as_secs_f64()))
+}
+
+/// Integrated gradients for Action on up to `sequences` sequences (after a warm-up on two);
+/// returns how many and the seconds.
+fn time_attribution(model: &Bert4Rec, dataset: &Dataset, sequences: usize, device: &Device) -> Result<(usize, f64)> {
+    use recforget::attribution::{Query, integrated_gradients};
+    let cases = recforget::unlearning::neurons::attribution_cases(dataset, Genre::Action, &[], sequences, 7);
+    let queries: Vec<Query> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
+    integrated_gradients(model, &queries[..queries.len().min(2)], None, &IgConfig::default(), &FfnHook::None, device, |_| {})?;
+    let started = Instant::now();
+    integrated_gradients(model, &queries, None, &IgConfig::default(), &FfnHook::None, device, |_| {})?;
+    Ok((queries.len(), started.elapsed().as_secs_f64()))
+}
+
+/// The distill method's step at its default batch, timed through `forget` (3 steps); returns
+/// seconds per step and the batch.
+fn time_distill(model: &Bert4Rec, dataset: &Dataset, device: &Device) -> Result<(f64, usize)> {
+    use recforget::unlearning::{EditedModel, ForgetConfig, Method, forget};
+    let mut config = ForgetConfig::with_methods(vec![Method::Distill]);
+    config.distill.steps = 3;
+    let start = EditedModel::new(model.clone());
+    let (reports, _) = forget(&start, model, dataset, Genre::Action, &config, device, |_| {})?;
+    Ok((reports[0].times.training / config.distill.steps as f64, config.distill.batch_size))
 }
