@@ -52,6 +52,9 @@ pub(crate) struct ForgetArgs {
     /// distill: sequences per step B.
     #[arg(long, default_value_t = ForgetConfig::default().distill.batch_size)]
     pub(crate) distill_batch: usize,
+    /// distill: the most recent items of each sequence it trains on.
+    #[arg(long, default_value_t = ForgetConfig::default().distill.window)]
+    pub(crate) distill_window: usize,
     /// distill: Adam's learning rate.
     #[arg(long, default_value_t = ForgetConfig::default().distill.learning_rate)]
     pub(crate) distill_lr: f64,
@@ -113,6 +116,7 @@ impl ForgetArgs {
         config.distill.steps = self.distill_steps;
         config.distill.batch_size = self.distill_batch;
         config.distill.learning_rate = self.distill_lr;
+        config.distill.window = self.distill_window;
         config.distill.trainable = match self.trainable {
             TrainableArg::All => Trainable::All,
             TrainableArg::Shared => Trainable::Shared,

@@ -193,6 +193,14 @@ const FIELDS: &[Field] = &[
         access: Access::Number(|c| c.distill.batch_size as f64, |c, v| c.distill.batch_size = v as usize),
     },
     Field {
+        key: "distill-window",
+        label: "Distil window",
+        help: "the most recent items of each sequence distillation trains on",
+        method: Some(Method::Distill),
+        kind: || integer(2.0, 200.0),
+        access: Access::Number(|c| c.distill.window as f64, |c, v| c.distill.window = v as usize),
+    },
+    Field {
         key: "distill-lr",
         label: "Distil learning rate",
         help: "Adam's learning rate during distillation",
