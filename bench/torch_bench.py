@@ -53,7 +53,9 @@ class Bert4Rec(nn.Module):
         self.bias = nn.Parameter(torch.zeros(N))
 
     def embed(self, tokens):
-        return self.drop(self.norm(self.items(tokens) + self.positions(torch.arange(tokens.shape[1]))))
+        """Tokens trimmed of all-padding leading columns keep their positions (the last is L - 1)."""
+        first = L - tokens.shape[1]
+        return self.drop(self.norm(self.items(tokens) + self.positions(torch.arange(first, L))))
 
     def scores(self, rows):
         return self.head_norm(F.gelu(self.head(rows))) @ self.items.weight[1 : N + 1].T + self.bias
@@ -75,6 +77,12 @@ def windows(count, length):
     return torch.tensor(out)
 
 
+def trimmed(tokens):
+    """Without the leading columns that are padding in every row (recforget's trim_padding)."""
+    keep = (tokens != PAD).any(0).nonzero()
+    return tokens[:, int(keep[0]) if len(keep) else tokens.shape[1] - 1 :]
+
+
 def cloze(tokens, targets):
     """Masks exactly `targets` real positions at random (recforget's count)."""
     real = (tokens != PAD).nonzero()
@@ -94,7 +102,7 @@ def timed(f, repeat=3):
 
 model = Bert4Rec()
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-tokens = windows(figures["batch"], L)
+tokens = trimmed(windows(figures["batch"], L))
 masked, pick, labels = cloze(tokens, figures["targets"])
 
 
@@ -108,7 +116,7 @@ def train_step():
 
 
 teacher = Bert4Rec().eval()
-d_tokens = windows(figures["distillBatch"], L)
+d_tokens = trimmed(windows(figures["distillBatch"], figures["distillWindow"]))
 d_masked, d_pick, d_labels = cloze(d_tokens, max(1, int(0.2 * (d_tokens != PAD).sum())))
 
 
@@ -123,26 +131,29 @@ def distill_step():
     optimizer.step()
 
 
-def with_mask(count):
-    """Histories (every item but the last two) with [MASK] appended, cut to L."""
-    out = []
-    for u in dataset["users"][:count]:
-        seq = ([i + 1 for i in u["items"][:-1]] + [MASK])[-L:]
-        out.append([PAD] * (L - len(seq)) + seq)
-    return torch.tensor(out)
+def queries(lengths):
+    """Histories of these lengths (items cycled from the data set) with [MASK] appended, cut to
+    L, sorted by length as recforget batches them."""
+    items = [i + 1 for u in dataset["users"] for i in u["items"]]
+    rows = []
+    for n in sorted(lengths):
+        seq = (items[:n] + [MASK])[-L:]
+        rows.append([PAD] * (L - len(seq)) + seq)
+    return torch.tensor(rows)
 
 
-eval_tokens = with_mask(figures["evalUsers"])
+eval_tokens = queries(figures["evalHistoryLengths"])
 
 
 @torch.no_grad()
 def evaluate():
     model.eval()
-    for chunk in eval_tokens.split(256):
+    for chunk in eval_tokens.split(figures["evalBatch"]):
+        chunk = trimmed(chunk)
         model.scores(model.encode(chunk)[:, -1]).topk(10)
 
 
-ig_tokens = with_mask(figures["attributionSequences"])
+ig_tokens = queries(figures["attributionHistoryLengths"])
 ig_targets = torch.randint(0, N, (len(ig_tokens),))
 M = figures["attributionSteps"]
 
@@ -153,11 +164,12 @@ def attribution():
     itself), the copies' FFN activations scaled by k/M, gradients to the scale factors."""
     model.eval()
     chi = torch.arange(1, M + 1, dtype=torch.float32) / M
-    for chunk, target in zip(ig_tokens.split(32), ig_targets.split(32)):
-        s = len(chunk)
+    for chunk, target in zip(ig_tokens.split(figures["attributionChunk"]), ig_targets.split(figures["attributionChunk"])):
+        chunk = trimmed(chunk)
+        s, L = chunk.shape
         with torch.no_grad():
             inputs, x = [], model.embed(chunk)
-            pad = (chunk == PAD)[:, None, :].expand(-1, L, -1)
+            pad = (chunk == PAD)[:, None, :].expand(-1, L, -1)  # L: this chunk's length
             for layer in model.layers:
                 inputs.append(x)
                 x = layer(x, pad)

@@ -192,21 +192,27 @@ pub async fn integrated_gradients_async(
     }
     let model = &burn::module::Module::valid(model);
     let (_, n_layers, d_ff) = model.dims();
-    let (len, m) = (model.max_len, config.steps);
+    let m = config.steps;
     let chi = config.riemann.points(m);
     let genre_mask = genre_items.map(|flags| {
         let values: Vec<f32> = flags.iter().map(|&f| f as u8 as f32).collect();
         Tensor::<2>::from_data(TensorData::new(values, [1, flags.len()]), device)
     });
-    let mut out = Vec::with_capacity(queries.len());
-    for (chunk_index, chunk) in queries.chunks(config.chunk.max(1)).enumerate() {
+    // Chunks of similar lengths lose most of their padding; the results come back in order.
+    let mut order: Vec<usize> = (0..queries.len()).collect();
+    order.sort_by_key(|&i| queries[i].history.len());
+    let mut out: Vec<Option<NeuronAttribution>> = vec![None; queries.len()];
+    for (chunk_index, indices) in order.chunks(config.chunk.max(1)).enumerate() {
+        let chunk: Vec<&Query<'_>> = indices.iter().map(|&i| &queries[i]).collect();
         let s = chunk.len();
         let histories: Vec<&[ItemId]> = chunk.iter().map(|q| q.history).collect();
-        let batch = SequenceBatch::next_item_queries(&histories, len, model.num_items);
+        // The chunk's all-padding leading columns go: exact, and IG's passes shrink with them.
+        let batch = SequenceBatch::next_item_queries(&histories, model.max_len, model.num_items).trim_padding();
+        let len = batch.len;
         let input = ModelInput::new(&batch, device);
         // Earlier edits (suppression at [MASK]) act in every pass; in the extended pass the [MASK]
         // row's copies sit after position len - 1, so suppression covers them too.
-        let captured = model.encode(&input, &base.clone().then(FfnHook::Capture { position: len - 1 }));
+        let captured = model.encode(&input, &base.clone().then(FfnHook::Capture));
         let mut per_layer = Vec::with_capacity(n_layers);
         for layer in 0..n_layers {
             let hidden = captured.layer_inputs[layer].clone(); // [s, len, d_model]
@@ -247,9 +253,9 @@ pub async fn integrated_gradients_async(
             per_layer.push(read_f32(grad.mean_dim(1)).await?); // [s, 1, d_ff]
             progress(IgProgress { sequences_done: chunk_index * config.chunk.max(1) + s, sequences: queries.len(), layer });
         }
-        for b in 0..s {
-            out.push(NeuronAttribution { layers: per_layer.iter().map(|l| l[b * d_ff..(b + 1) * d_ff].to_vec()).collect() });
+        for (b, &i) in indices.iter().enumerate() {
+            out[i] = Some(NeuronAttribution { layers: per_layer.iter().map(|l| l[b * d_ff..(b + 1) * d_ff].to_vec()).collect() });
         }
     }
-    Ok(out)
+    Ok(out.into_iter().map(|a| a.expect("every query is attributed once")).collect())
 }

@@ -41,3 +41,9 @@ impl Backend {
         }
     }
 }
+
+/// Seeds everything random on `device`: burn's sampler and the CPU dropout masks.
+pub fn seed(device: &burn::tensor::Device, seed: u64) {
+    device.seed(seed);
+    crate::model::dropout::seed(seed);
+}

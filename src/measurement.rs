@@ -657,7 +657,7 @@ pub fn relearn(ctx: &EvalContext<'_>, genre: Genre, model: &EditedModel, setting
     let mut student = crate::model::Recommender::Bert4Rec(model.model.clone().train());
     let mut optimizer = AdamConfig::new().init();
     let device = ctx.device.clone().autodiff();
-    device.seed(settings.seed);
+    crate::backend::seed(&device, settings.seed);
     let threads = crate::train::step_threads(0, ctx.device);
     let cloze = crate::data::ClozeConfig::default();
     for step in 1..=settings.steps {

@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, EvalCase, Genre, ItemId, SequenceBatch};
+use crate::data::{Dataset, EvalCase, Genre, ItemId};
 use crate::error::{Error, Result};
 use crate::model::{FfnHook, ModelInput, NextItemScorer};
 #[cfg(not(target_family = "wasm"))]
@@ -143,8 +143,9 @@ pub struct CaseResult {
     pub top: Vec<ItemId>,
 }
 
-/// Histories scored per batch in evaluation (memory, not results, depends on it).
-pub const EVAL_BATCH: usize = 256;
+/// Histories scored per batch in evaluation (memory and speed, not results, depend on it): the
+/// cases are batched by length, so a batch of short histories loses its padding.
+pub const EVAL_BATCH: usize = 64;
 
 /// The seed of the sampled negatives everywhere a caller does not choose one (CLI, report,
 /// page), so that their figures are drawn from the same negatives.
@@ -267,7 +268,7 @@ pub async fn score_histories_async(
     if let Some(bad) = histories.iter().flat_map(|h| h.iter()).find(|i| i.index() >= num_items) {
         return Err(Error::UnknownItem { id: bad.0, max: num_items as u32 - 1 });
     }
-    let mut batch = SequenceBatch::next_item_queries(histories, model.max_len(), num_items);
+    let mut batch = model.queries(histories);
     if let Some(users) = users {
         batch = batch.with_users(users);
     }
@@ -297,14 +298,20 @@ pub async fn evaluate_cases_async(
     batch_size: usize,
     device: &burn::tensor::Device,
 ) -> Result<Vec<CaseResult>> {
-    let mut results = Vec::with_capacity(cases.len());
-    for chunk in cases.chunks(batch_size.max(1)) {
-        let histories: Vec<&[ItemId]> = chunk.iter().map(|c| c.history.as_slice()).collect();
-        let users: Vec<usize> = chunk.iter().map(|c| c.user).collect();
+    // Batches of similar lengths, so BERT4Rec's queries lose most of their padding; the
+    // results come back in the cases' order.
+    let mut order: Vec<usize> = (0..cases.len()).collect();
+    order.sort_by_key(|&i| cases[i].history.len());
+    let mut results: Vec<Option<CaseResult>> = vec![None; cases.len()];
+    for chunk in order.chunks(batch_size.max(1)) {
+        let histories: Vec<&[ItemId]> = chunk.iter().map(|&i| cases[i].history.as_slice()).collect();
+        let users: Vec<usize> = chunk.iter().map(|&i| cases[i].user).collect();
         let rows = score_histories_async(model, &histories, Some(&users), hook, device).await?;
-        results.extend(chunk.iter().zip(&rows).map(|(case, row)| rank_case(case, row, sampler)));
+        for (&i, row) in chunk.iter().zip(&rows) {
+            results[i] = Some(rank_case(&cases[i], row, sampler));
+        }
     }
-    Ok(results)
+    Ok(results.into_iter().map(|r| r.expect("every case is scored once")).collect())
 }
 
 /// [`evaluate_cases_async`], blocking, with the cases split across the CPU cores when the

@@ -85,7 +85,7 @@ fn rows_reset_only_the_genres_own_rows() {
     let lowest_comedy = b1[16..].iter().copied().fold(f32::INFINITY, f32::min);
     assert!(b1[..16].iter().all(|&b| b < lowest_comedy), "Action biases below every Comedy bias");
     assert_eq!(b0[16..], b1[16..]);
-    let d = 32; // embedding rows: 0 PAD, 1..=32 items, 33 MASK; d_model 32
+    let d = model.dims().0; // embedding rows: 0 PAD, 1..=32 items, 33 MASK; d_model wide
     let (e0, e1) = (rows(model), rows(&edited.model));
     assert_eq!(e0[..d], e1[..d], "PAD unchanged");
     for item in 0..16 {

@@ -4,6 +4,7 @@ mod common;
 
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
+use rand::SeedableRng;
 use recforget::data::{ItemId, SequenceBatch};
 use recforget::model::{Bert4Rec, FfnHook, ModelInput, Neuron, Positions};
 
@@ -28,7 +29,7 @@ fn shapes_through_the_forward_path() {
     let h1 = [ItemId(1), ItemId(2), ItemId(3)];
     let h2 = [ItemId(4)];
     let x = input(&model, &[&h1, &h2]);
-    let encoding = model.encode(&x, &FfnHook::Capture { position: 11 });
+    let encoding = model.encode(&x, &FfnHook::Capture);
     assert_eq!(encoding.hidden.dims(), [2, 12, 16]);
     assert_eq!(encoding.captured.len(), 2);
     assert_eq!(encoding.captured[0].dims(), [2, 32]);
@@ -57,14 +58,49 @@ fn padding_is_masked_not_read() {
 }
 
 #[test]
+fn trimmed_padding_changes_no_score_or_loss() {
+    // Dropping the all-padding leading columns (positions kept) is exact: the same next-item
+    // scores, with and without a hook at [MASK], and the same cloze loss.
+    let model = common::tiny_model(20, 2).valid();
+    let device = common::device();
+    let (h1, h2) = ([ItemId(5), ItemId(6), ItemId(1)], [ItemId(2)]);
+    let batch = SequenceBatch::next_item_queries(&[&h1, &h2], model.max_len, model.num_items);
+    let trimmed = batch.clone().trim_padding();
+    assert_eq!((trimmed.len, trimmed.first_position), (4, 8));
+    let hooks = [FfnHook::None, FfnHook::Zero { neurons: vec![Neuron { layer: 1, index: 4 }], positions: Positions::Last }];
+    for hook in &hooks {
+        let a = values(model.next_item_scores(&ModelInput::new(&batch, &device), hook));
+        let b = values(model.next_item_scores(&ModelInput::new(&trimmed, &device), hook));
+        assert_close(&a, &b, 1e-5);
+    }
+    let sequences: Vec<&[ItemId]> = vec![&h1, &h2];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+    let cloze = recforget::data::TrainingBatch::cloze(&sequences, &[0, 1], model.max_len, model.num_items, Default::default(), &mut rng);
+    let whole = {
+        let input = ModelInput::new(&cloze.input, &device);
+        let hidden = model.encode(&input, &FfnHook::None).hidden;
+        model.scores(recforget::model::loss::rows_at(hidden, &cloze.positions)) // untrimmed
+    };
+    let short = cloze.clone().trim_padding();
+    assert!(short.input.len < cloze.input.len);
+    let input = ModelInput::new(&short.input, &device);
+    let hidden = model.encode(&input, &FfnHook::None).hidden;
+    assert_close(&values(model.scores(recforget::model::loss::rows_at(hidden, &short.positions))), &values(whole.clone()), 1e-5);
+    // cloze_loss trims on its own.
+    let expected: f32 = recforget::model::loss::cross_entropy(whole, &cloze.targets).into_scalar();
+    let loss: f32 = model.cloze_loss(&cloze, &device).into_scalar();
+    assert!((loss - expected).abs() < 1e-5, "{loss} vs {expected}");
+}
+
+#[test]
 fn replacing_activations_by_themselves_changes_nothing() {
     let model = common::tiny_model(20, 3);
     let h = [ItemId(1), ItemId(9), ItemId(4)];
     let x = input(&model, &[&h]);
     let plain = values(model.next_item_scores(&x, &FfnHook::None));
-    let captured = model.encode(&x, &FfnHook::Capture { position: 11 }).captured;
+    let captured = model.encode(&x, &FfnHook::Capture).captured;
     for (layer, values_at_mask) in captured.iter().enumerate() {
-        let hook = FfnHook::Replace { layer, position: 11, values: values_at_mask.clone() };
+        let hook = FfnHook::Replace { layer, values: values_at_mask.clone() };
         assert_close(&values(model.next_item_scores(&x, &hook)), &plain, 1e-5);
         let zero = FfnHook::Scale { layer, factors: Tensor::zeros([1, 1, 32], &common::device()) };
         let scaled = values(model.next_item_scores(&x, &zero));
@@ -77,7 +113,7 @@ fn restarting_above_a_layer_gives_the_same_scores() {
     let model = common::tiny_model(20, 4);
     let h = [ItemId(2), ItemId(3)];
     let x = input(&model, &[&h]);
-    let encoding = model.encode(&x, &FfnHook::Capture { position: 11 });
+    let encoding = model.encode(&x, &FfnHook::Capture);
     let again = model.encode_from(1, encoding.layer_inputs[1].clone(), x.attention_mask(), &FfnHook::None);
     let a = values(Bert4Rec::last_position(encoding.hidden));
     let b = values(Bert4Rec::last_position(again.hidden));

@@ -32,7 +32,7 @@ fn completeness_attributions_sum_to_the_probability_change() {
     let attribution = attribute(&model, &h, target, config);
     let p_full = probability(&model, &h, target, &FfnHook::None);
     for layer in 0..2 {
-        let zeros = FfnHook::Replace { layer, position: 11, values: Tensor::zeros([1, 32], &common::device()) };
+        let zeros = FfnHook::Replace { layer, values: Tensor::zeros([1, 32], &common::device()) };
         let p_zero = probability(&model, &h, target, &zeros);
         let sum: f64 = attribution.layers[layer].iter().map(|&v| v as f64).sum();
         let change = p_full - p_zero;

@@ -57,10 +57,17 @@ struct BackendFigures {
     train_step_seconds: f64,
     eval_users: usize,
     eval_seconds: f64,
+    /// The scored histories' lengths, and how many are scored per batch (sorted by length).
+    eval_history_lengths: Vec<usize>,
+    eval_batch: usize,
     attribution_sequences: usize,
     attribution_steps: usize,
     attribution_seconds: Option<f64>,
+    /// The attributed histories' lengths, and how many are attributed per chunk.
+    attribution_history_lengths: Vec<usize>,
+    attribution_chunk: usize,
     distill_batch: usize,
+    distill_window: usize,
     distill_step_seconds: Option<f64>,
     num_items: usize,
     d_model: usize,
@@ -93,7 +100,8 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
         };
         let threads = step_threads(args.threads, &device);
         let (model, step_seconds) = time_training(&config, &batch, args.steps, threads, &device);
-        let (eval_users, eval_seconds) = time_scoring(&model, &dataset, args.eval_users, &device)?;
+        let (eval_lengths, eval_seconds) = time_scoring(&model, &dataset, args.eval_users, &device)?;
+        let eval_users = eval_lengths.len();
         println!(
             "{:<5} ({threads} thread(s)) train {step_seconds:.3} s/step ({:.1} sequences/s); evaluation {eval_seconds:.2} s for {eval_users} users ({:.0} users/s); est. epoch {:.0} s",
             backend.name(),
@@ -102,15 +110,16 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
             step_seconds * dataset.users.len().div_ceil(args.batch_size) as f64
         );
         let Recommender::Bert4Rec(model) = &model else { continue };
-        let attribution_seconds = if args.attribution_sequences > 0 {
-            let (sequences, seconds) = time_attribution(model, &dataset, args.attribution_sequences, &device)?;
+        let (attribution_lengths, attribution_seconds) = if args.attribution_sequences > 0 {
+            let (lengths, seconds) = time_attribution(model, &dataset, args.attribution_sequences, &device)?;
             println!(
-                "      attribution {seconds:.2} s per genre ({sequences} sequences, 2 layers, 20 steps), {:.1} ms per sequence",
-                1000.0 * seconds / sequences.max(1) as f64
+                "      attribution {seconds:.2} s per genre ({} sequences, 2 layers, 20 steps), {:.1} ms per sequence",
+                lengths.len(),
+                1000.0 * seconds / lengths.len().max(1) as f64
             );
-            Some(seconds)
+            (lengths, Some(seconds))
         } else {
-            None
+            (Vec::new(), None)
         };
         let (distill_seconds, distill_batch) = time_distill(model, &dataset, &device)?;
         println!("      distill {distill_seconds:.3} s per step (batch {distill_batch})");
@@ -125,10 +134,15 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
                 train_step_seconds: step_seconds,
                 eval_users,
                 eval_seconds,
+                eval_history_lengths: eval_lengths,
+                eval_batch: EVAL_BATCH,
                 attribution_sequences: args.attribution_sequences,
                 attribution_steps: IgConfig::default().steps,
                 attribution_seconds,
+                attribution_history_lengths: attribution_lengths,
+                attribution_chunk: IgConfig::default().chunk,
                 distill_batch,
+                distill_window: recforget::unlearning::DistillConfig::default().window,
                 distill_step_seconds: Some(distill_seconds),
                 num_items: dataset.num_items(),
                 d_model,
@@ -163,27 +177,27 @@ fn time_training(config: &RecommenderConfig, batch: &TrainingBatch, steps: usize
     (model.valid(), times.iter().sum::<f64>() / times.len().max(1) as f64)
 }
 
-/// Scores and ranks the first `users` test users (after a small warm-up); returns how many and
-/// the seconds.
-fn time_scoring(model: &Recommender, dataset: &Dataset, users: usize, device: &Device) -> Result<(usize, f64)> {
+/// Scores and ranks the first `users` test users (after a small warm-up); returns their
+/// histories' lengths and the seconds.
+fn time_scoring(model: &Recommender, dataset: &Dataset, users: usize, device: &Device) -> Result<(Vec<usize>, f64)> {
     let cases: Vec<_> = dataset.eval_cases(Split::Test).into_iter().take(users).collect();
     let sampler = NegativeSampler::new(dataset, 1);
     evaluate_cases(model, &cases[..cases.len().min(8)], &sampler, &FfnHook::None, EVAL_BATCH, device)?;
     let started = Instant::now();
     evaluate_cases(model, &cases, &sampler, &FfnHook::None, EVAL_BATCH, device)?;
-    Ok((cases.len(), started.elapsed().as_secs_f64()))
+    Ok((cases.iter().map(|c| c.history.len()).collect(), started.elapsed().as_secs_f64()))
 }
 
 /// Integrated gradients for Action on up to `sequences` sequences (after a warm-up on two);
-/// returns how many and the seconds.
-fn time_attribution(model: &Bert4Rec, dataset: &Dataset, sequences: usize, device: &Device) -> Result<(usize, f64)> {
+/// returns their histories' lengths and the seconds.
+fn time_attribution(model: &Bert4Rec, dataset: &Dataset, sequences: usize, device: &Device) -> Result<(Vec<usize>, f64)> {
     use recforget::attribution::{Query, integrated_gradients};
     let cases = recforget::unlearning::neurons::attribution_cases(dataset, Genre::Action, &[], sequences, 7);
     let queries: Vec<Query> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
     integrated_gradients(model, &queries[..queries.len().min(2)], None, &IgConfig::default(), &FfnHook::None, device, |_| {})?;
     let started = Instant::now();
     integrated_gradients(model, &queries, None, &IgConfig::default(), &FfnHook::None, device, |_| {})?;
-    Ok((queries.len(), started.elapsed().as_secs_f64()))
+    Ok((queries.iter().map(|q| q.history.len()).collect(), started.elapsed().as_secs_f64()))
 }
 
 /// The distill method's step at its default batch, timed through `forget` (3 steps); returns

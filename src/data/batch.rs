@@ -3,7 +3,9 @@
 //!
 //! Sequences are left-padded to a fixed length, so the newest item (or the [MASK] that asks for
 //! the next one) is always at the last position. Padding is a boolean mask, never inferred from
-//! token id 0, and a masked first item is a real training target.
+//! token id 0, and a masked first item is a real training target. A batch may drop the leading
+//! columns that are padding in every row ([`SequenceBatch::trim_padding`]); it then records the
+//! position of its first column, so every token keeps its position.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -42,8 +44,11 @@ impl Token {
 pub struct SequenceBatch {
     /// Number of sequences.
     pub batch: usize,
-    /// Length of every sequence (the model's `max_len`).
+    /// Length of every sequence (the model's `max_len`, less the trimmed columns).
     pub len: usize,
+    /// The position of column 0 among the model's `max_len` positions: 0, or the number of
+    /// leading padding columns [`SequenceBatch::trim_padding`] dropped.
+    pub first_position: usize,
     /// Token indices, row-major `[batch, len]`.
     pub tokens: Vec<i64>,
     /// `true` at padding positions, row-major `[batch, len]`.
@@ -51,6 +56,11 @@ pub struct SequenceBatch {
     /// Who each sequence belongs to, `[batch]`: [`UNKNOWN_USER`] or a user index + 1 (only
     /// Caser's user embedding reads it).
     pub users: Vec<i64>,
+}
+
+/// Row-major `[rows, len]` values without their first `cut` columns.
+fn keep_columns<T: Copy>(values: &[T], len: usize, cut: usize) -> Vec<T> {
+    values.chunks(len).flat_map(|row| row[cut..].iter().copied()).collect()
 }
 
 /// The user row for histories that belong to no known user (e.g. typed in on the page).
@@ -75,7 +85,40 @@ impl SequenceBatch {
             tokens.extend(row.iter().map(|t| t.index(num_items)));
             padding.extend(row.iter().map(|t| *t == Token::Pad));
         }
-        SequenceBatch { batch: rows.len(), len, tokens, padding, users: vec![UNKNOWN_USER; rows.len()] }
+        SequenceBatch { batch: rows.len(), len, first_position: 0, tokens, padding, users: vec![UNKNOWN_USER; rows.len()] }
+    }
+
+    /// Leading columns that are padding in every row (at most `len - 1`: one column stays).
+    fn leading_padding(&self) -> usize {
+        let mut cut = self.len.saturating_sub(1);
+        for row in self.padding.chunks(self.len.max(1)) {
+            cut = cut.min(row.iter().take_while(|&&p| p).count());
+        }
+        cut
+    }
+
+    /// Drops `cut` leading columns.
+    fn drop_columns(self, cut: usize) -> SequenceBatch {
+        if cut == 0 {
+            return self;
+        }
+        let (len, new_len) = (self.len, self.len - cut);
+        SequenceBatch {
+            len: new_len,
+            first_position: self.first_position + cut,
+            tokens: keep_columns(&self.tokens, len, cut),
+            padding: keep_columns(&self.padding, len, cut),
+            ..self
+        }
+    }
+
+    /// The same batch without the leading columns that are padding in every row; the columns
+    /// left keep their positions ([`SequenceBatch::first_position`]). For BERT4Rec this changes
+    /// no real token's hidden state (no query attends to a padding key) while attention and the
+    /// FFNs shrink to the longest sequence of the batch.
+    pub fn trim_padding(self) -> SequenceBatch {
+        let cut = self.leading_padding();
+        self.drop_columns(cut)
     }
 
     /// Records whose sequences these are (user indices into the dataset, one per row).
@@ -184,6 +227,25 @@ impl TrainingBatch {
         TrainingBatch { input: SequenceBatch::from_rows(&rows, len, num_items).with_users(users), positions, targets }
     }
 
+    /// The same batch without the leading columns that are padding in every row (see
+    /// [`SequenceBatch::trim_padding`]); the scored positions follow their columns.
+    pub fn trim_padding(self) -> TrainingBatch {
+        let (len, cut) = (self.input.len as i64, self.input.leading_padding() as i64);
+        if cut == 0 {
+            return self;
+        }
+        let new_len = len - cut;
+        let positions = self
+            .positions
+            .iter()
+            .map(|&p| {
+                debug_assert!(p % len >= cut, "a scored position is never padding");
+                p / len * new_len + p % len - cut
+            })
+            .collect();
+        TrainingBatch { input: self.input.drop_columns(cut as usize), positions, targets: self.targets }
+    }
+
     /// Splits the batch into at most `parts` batches of consecutive sequences (for data-parallel
     /// steps). Together they hold exactly the same sequences, masks and targets.
     pub fn split(&self, parts: usize) -> Vec<TrainingBatch> {
@@ -200,6 +262,7 @@ impl TrainingBatch {
                     input: SequenceBatch {
                         batch: end - start,
                         len,
+                        first_position: self.input.first_position,
                         tokens: self.input.tokens[start * len..end * len].to_vec(),
                         padding: self.input.padding[start * len..end * len].to_vec(),
                         users: self.input.users[start..end].to_vec(),
@@ -223,6 +286,34 @@ mod tests {
         let b = SequenceBatch::next_item_queries(&[&h], 5, 10);
         assert_eq!(b.tokens, vec![0, 0, 1, 5, 11]);
         assert_eq!(b.padding, vec![true, true, false, false, false]);
+    }
+
+    #[test]
+    fn trimming_drops_only_shared_padding_and_keeps_positions() {
+        let (a, b) = ([ItemId(0), ItemId(4)], [ItemId(1), ItemId(2), ItemId(3)]);
+        let q = SequenceBatch::next_item_queries(&[&a, &b], 6, 10).trim_padding();
+        assert_eq!((q.len, q.first_position), (4, 2));
+        assert_eq!(q.tokens, vec![0, 1, 5, 11, 2, 3, 4, 11]);
+        assert_eq!(q.padding, vec![true, false, false, false, false, false, false, false]);
+        // A full-length row leaves nothing to trim; an all-padding batch keeps one column.
+        let full = SequenceBatch::next_item_queries(&[&a, &[ItemId(1); 9]], 6, 10).trim_padding();
+        assert_eq!((full.len, full.first_position), (6, 0));
+        let empty = SequenceBatch::from_rows(&[vec![], vec![]], 4, 10).trim_padding();
+        assert_eq!((empty.len, empty.first_position), (1, 3));
+
+        let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+        let seqs: Vec<Vec<ItemId>> = (0..3).map(|u| (0..3 + u).map(ItemId).collect()).collect();
+        let refs: Vec<&[ItemId]> = seqs.iter().map(|s| s.as_slice()).collect();
+        let batch = TrainingBatch::cloze(&refs, &[0, 1, 2], 9, 10, ClozeConfig::default(), &mut rng);
+        let trimmed = batch.clone().trim_padding();
+        assert_eq!((trimmed.input.len, trimmed.input.first_position), (5, 4));
+        assert_eq!(trimmed.targets, batch.targets);
+        let at = |b: &TrainingBatch| -> Vec<(usize, usize, i64)> {
+            let len = b.input.len;
+            b.positions.iter().map(|&p| (p as usize / len, b.input.first_position + p as usize % len, b.input.tokens[p as usize])).collect()
+        };
+        // Same row, same position, same [MASK] token.
+        assert_eq!(at(&trimmed), at(&batch));
     }
 
     #[test]

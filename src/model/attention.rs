@@ -6,6 +6,8 @@ use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Tensor};
 
+use crate::model::dropout;
+
 /// Configuration of [`SelfAttention`].
 #[derive(Config, Debug)]
 pub struct SelfAttentionConfig {
@@ -62,7 +64,7 @@ impl SelfAttention {
         let scores = q.matmul(k.swap_dims(2, 3)) / (d_head as f64).sqrt(); // [batch, heads, len, len]
         let blocked = blocked.reshape([batch, 1, len, len]).expand([batch, heads, len, len]); // [batch, heads, len, len]
         let scores = scores.mask_fill(blocked, -1.0e9);
-        let weights = self.dropout.forward(softmax(scores, 3)); // [batch, heads, len, len]
+        let weights = dropout::apply(&self.dropout, softmax(scores, 3)); // [batch, heads, len, len]
         let context = weights
             .matmul(v) // [batch, heads, len, d_head]
             .swap_dims(1, 2)

@@ -13,6 +13,7 @@ use burn::tensor::activation::gelu;
 use burn::tensor::{Bool, Device, Int, Tensor};
 
 use crate::data::{Token, TrainingBatch};
+use crate::model::dropout;
 use crate::model::encoder::{EncoderLayer, EncoderLayerConfig};
 use crate::model::hook::FfnHook;
 use crate::model::input::ModelInput;
@@ -105,18 +106,19 @@ impl Bert4Rec {
         (d_model, self.layers.len(), d_ff)
     }
 
-    /// Embeds tokens and positions.
+    /// Embeds tokens and their positions `first_position..first_position + len`.
     ///
     /// # Shapes
-    /// - `tokens`: `[batch, len]` with `len <= max_len`
+    /// - `tokens`: `[batch, len]` with `first_position + len <= max_len`
     /// - returns `[batch, len, d_model]`
-    pub fn embed(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+    pub fn embed(&self, tokens: Tensor<2, Int>, first_position: usize) -> Tensor<3> {
         let [batch, len] = tokens.dims();
-        assert!(len <= self.max_len, "sequence length {len} exceeds max_len {}", self.max_len);
+        let end = first_position + len;
+        assert!(end <= self.max_len, "positions {first_position}..{end} exceed max_len {}", self.max_len);
         let items = self.item_embedding.forward(tokens); // [batch, len, d_model]
-        let positions = Tensor::<1, Int>::arange(0..len as i64, &items.device()).reshape([1, len]).expand([batch, len]); // [batch, len]
+        let positions = Tensor::<1, Int>::arange(first_position as i64..end as i64, &items.device()).reshape([1, len]).expand([batch, len]); // [batch, len]
         let positions = self.position_embedding.forward(positions); // [batch, len, d_model]
-        self.dropout.forward(self.embedding_norm.forward(items + positions))
+        dropout::apply(&self.dropout, self.embedding_norm.forward(items + positions))
     }
 
     /// Runs the encoder layers `start..n_layers` over hidden states. This is the single forward
@@ -148,7 +150,7 @@ impl Bert4Rec {
     /// - `input.tokens`, `input.padding`: `[batch, len]`
     /// - returns hidden `[batch, len, d_model]`
     pub fn encode(&self, input: &ModelInput, hook: &FfnHook) -> Encoding {
-        let hidden = self.embed(input.tokens.clone());
+        let hidden = self.embed(input.tokens.clone(), input.first_position);
         self.encode_from(0, hidden, input.attention_mask(), hook)
     }
 
@@ -185,11 +187,12 @@ impl Bert4Rec {
     }
 
     /// Mean cross-entropy over the masked positions of a cloze batch. Only the masked positions
-    /// are scored against the items.
+    /// are scored against the items; the batch's all-padding leading columns are dropped first.
     ///
     /// # Shapes
     /// - returns `[1]`
     pub fn cloze_loss(&self, batch: &TrainingBatch, device: &Device) -> Tensor<1> {
+        let batch = &batch.clone().trim_padding();
         let input = ModelInput::new(&batch.input, device);
         let hidden = self.encode(&input, &FfnHook::None).hidden; // [batch, len, d_model]
         let rows = rows_at(hidden, &batch.positions); // [targets, d_model]

@@ -15,6 +15,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor};
 
 use crate::data::{Token, TrainingBatch};
+use crate::model::dropout;
 use crate::model::input::ModelInput;
 use crate::model::loss::{cross_entropy, rows_at};
 
@@ -127,9 +128,9 @@ impl Caser {
             windows.swap_dims(1, 2).reshape([rows * d, window]).matmul(self.vertical.val()).reshape([rows, d * self.vertical.dims()[1]]);
         let mut features = vec![vertical];
         features.extend(horizontal);
-        let z = relu(self.fc.forward(self.dropout.forward(Tensor::cat(features, 1)))); // [rows, d]
+        let z = relu(self.fc.forward(dropout::apply(&self.dropout, Tensor::cat(features, 1)))); // [rows, d]
         let u = self.user_embedding.forward(users.reshape([rows, 1])).reshape([rows, d]);
-        self.output.forward(self.dropout.forward(Tensor::cat(vec![z, u], 1)))
+        self.output.forward(dropout::apply(&self.dropout, Tensor::cat(vec![z, u], 1)))
     }
 
     /// Next-item logits for queries built by [`crate::data::SequenceBatch::next_item_queries`]:

@@ -8,6 +8,7 @@ use burn::tensor::activation::gelu;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 
 use crate::model::attention::{SelfAttention, SelfAttentionConfig};
+use crate::model::dropout;
 use crate::model::hook::{FfnHook, Positions};
 
 /// Configuration of [`EncoderLayer`].
@@ -76,11 +77,11 @@ fn apply_hook(a: Tensor<3>, layer: usize, hook: &FfnHook, captured: &mut Vec<Ten
     let [_, len, d_ff] = a.dims();
     match hook {
         FfnHook::None => a,
-        FfnHook::Capture { position } => {
-            captured.push(at_row(&a, *position));
+        FfnHook::Capture => {
+            captured.push(at_row(&a, len - 1));
             a
         }
-        FfnHook::Replace { layer: l, position, values } if *l == layer => at_position(a, *position, |_| values.clone()),
+        FfnHook::Replace { layer: l, values } if *l == layer => at_position(a, len - 1, |_| values.clone()),
         FfnHook::Scale { layer: l, factors } if *l == layer => a * factors.clone(),
         FfnHook::Zero { neurons, positions } => {
             let here: Vec<usize> = neurons.iter().filter(|n| n.layer == layer).map(|n| n.index).collect();
@@ -90,10 +91,7 @@ fn apply_hook(a: Tensor<3>, layer: usize, hook: &FfnHook, captured: &mut Vec<Ten
             let keep = keep_mask(d_ff, here.into_iter(), &a.device()).reshape([1, 1, d_ff]);
             match positions {
                 Positions::All => a * keep,
-                Positions::At(p) => {
-                    debug_assert!(*p < len);
-                    at_position(a, *p, |row| row * keep.reshape([1, d_ff]))
-                }
+                Positions::Last => at_position(a, len - 1, |row| row * keep.reshape([1, d_ff])),
                 Positions::From(p) => {
                     debug_assert!(*p < len);
                     let [batch, _, _] = a.dims();
@@ -143,8 +141,8 @@ impl EncoderLayer {
         captured: &mut Vec<Tensor<2>>,
     ) -> Tensor<3> {
         let attended = self.attention.forward(x.clone(), blocked); // [batch, len, d_model]
-        let x = self.attention_norm.forward(x + self.dropout.forward(attended));
+        let x = self.attention_norm.forward(x + dropout::apply(&self.dropout, attended));
         let transformed = self.ffn.forward(x.clone(), layer, hook, captured); // [batch, len, d_model]
-        self.ffn_norm.forward(x + self.dropout.forward(transformed))
+        self.ffn_norm.forward(x + dropout::apply(&self.dropout, transformed))
     }
 }

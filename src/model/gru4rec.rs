@@ -10,6 +10,7 @@ use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, 
 use burn::tensor::{Device, Tensor};
 
 use crate::data::{Token, TrainingBatch};
+use crate::model::dropout;
 use crate::model::input::ModelInput;
 use crate::model::loss::{cross_entropy, rows_at};
 
@@ -72,7 +73,7 @@ impl Gru4Rec {
     /// - returns `[batch, len, d_hidden]`
     pub fn encode(&self, input: &ModelInput) -> Tensor<3> {
         let items = self.item_embedding.forward(input.tokens.clone()) * input.keep(); // [batch, len, d_model]
-        self.gru.forward(self.dropout.forward(items), None)
+        self.gru.forward(dropout::apply(&self.dropout, items), None)
     }
 
     /// Scores GRU states against every item.
@@ -98,6 +99,7 @@ impl Gru4Rec {
             tokens: input.tokens.clone().slice([0..batch, 0..len - 1]),
             padding: input.padding.clone().slice([0..batch, 0..len - 1]),
             users: input.users.clone(),
+            first_position: input.first_position,
         };
         let hidden = self.encode(&history); // [batch, len - 1, d_hidden]
         let [_, steps, d_hidden] = hidden.dims();

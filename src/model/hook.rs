@@ -17,8 +17,8 @@ pub struct Neuron {
 pub enum Positions {
     /// Every position.
     All,
-    /// One position (for next-item queries, the last one, where [MASK] sits).
-    At(usize),
+    /// The last position (where a next-item query's [MASK] sits).
+    Last,
     /// This position and every one after it (attribution appends copies of the [MASK] row).
     From(usize),
 }
@@ -29,11 +29,12 @@ pub enum FfnHook {
     /// Leave them alone (training, recommending, evaluating).
     #[default]
     None,
-    /// Record every layer's activations at `position`, `[batch, d_ff]` each, and each layer's
-    /// input hidden states, `[batch, len, d_model]`, in [`crate::model::Encoding`].
-    Capture { position: usize },
-    /// Replace the activations of `layer` at `position` by `values`, `[batch, d_ff]`.
-    Replace { layer: usize, position: usize, values: Tensor<2> },
+    /// Record every layer's activations at the last position (a next-item query's [MASK]),
+    /// `[batch, d_ff]` each, and each layer's input hidden states, `[batch, len, d_model]`, in
+    /// [`crate::model::Encoding`].
+    Capture,
+    /// Replace the activations of `layer` at the last position by `values`, `[batch, d_ff]`.
+    Replace { layer: usize, values: Tensor<2> },
     /// Multiply the activations of `layer` by `factors`, broadcast to `[batch, len, d_ff]`
     /// (integrated gradients scales them by χ and differentiates with respect to the factors).
     Scale { layer: usize, factors: Tensor<3> },
@@ -47,7 +48,7 @@ impl FfnHook {
     /// Whether it records activations (a [`FfnHook::Capture`], alone or in a chain).
     pub fn captures(&self) -> bool {
         match self {
-            FfnHook::Capture { .. } => true,
+            FfnHook::Capture => true,
             FfnHook::Chain(hooks) => hooks.iter().any(FfnHook::captures),
             _ => false,
         }
@@ -66,10 +67,11 @@ impl FfnHook {
         }
     }
 
-    /// The same hook with suppression at position `p` widened to `p` and everything after it.
+    /// The same hook with suppression at the last position widened to position `p` (the last
+    /// position of the sequence as it was) and everything after it.
     pub fn from_position(self, p: usize) -> FfnHook {
         match self {
-            FfnHook::Zero { neurons, positions: Positions::At(q) } if q == p => FfnHook::Zero { neurons, positions: Positions::From(p) },
+            FfnHook::Zero { neurons, positions: Positions::Last } => FfnHook::Zero { neurons, positions: Positions::From(p) },
             FfnHook::Chain(hooks) => FfnHook::Chain(hooks.into_iter().map(|h| h.from_position(p)).collect()),
             other => other,
         }

@@ -13,6 +13,8 @@ pub struct ModelInput {
     pub padding: Tensor<2, Bool>,
     /// `[batch]`, user embedding rows (see [`SequenceBatch::users`]).
     pub users: Tensor<1, Int>,
+    /// The position of column 0 (see [`SequenceBatch::first_position`]).
+    pub first_position: usize,
 }
 
 impl ModelInput {
@@ -23,6 +25,7 @@ impl ModelInput {
             tokens: Tensor::from_data(TensorData::new(batch.tokens.clone(), shape), device),
             padding: Tensor::from_data(TensorData::new(batch.padding.clone(), shape), device),
             users: Tensor::from_data(TensorData::new(batch.users.clone(), [batch.batch]), device),
+            first_position: batch.first_position,
         }
     }
 

@@ -3,6 +3,7 @@
 mod attention;
 mod bert4rec;
 mod caser;
+pub mod dropout;
 mod encoder;
 mod gru4rec;
 mod hook;

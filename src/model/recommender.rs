@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use rand::Rng;
 
-use crate::data::{ClozeConfig, ItemId, TrainingBatch};
+use crate::data::{ClozeConfig, ItemId, SequenceBatch, TrainingBatch};
 use crate::error::{Error, Result};
 use crate::model::{Bert4Rec, Bert4RecConfig, Caser, CaserConfig, FfnHook, Gru4Rec, Gru4RecConfig, ModelInput};
 
@@ -204,6 +204,11 @@ pub trait NextItemScorer {
     /// # Shapes
     /// - returns `[batch, num_items]`
     fn next_item_scores(&self, input: &ModelInput, hook: &FfnHook) -> Result<Tensor<2>>;
+    /// The query batch this model scores for `histories`: each history and [MASK], left-padded
+    /// (see [`SequenceBatch::next_item_queries`]).
+    fn queries(&self, histories: &[&[ItemId]]) -> SequenceBatch {
+        SequenceBatch::next_item_queries(histories, self.max_len(), self.num_items())
+    }
 }
 
 impl NextItemScorer for Bert4Rec {
@@ -215,6 +220,11 @@ impl NextItemScorer for Bert4Rec {
     }
     fn next_item_scores(&self, input: &ModelInput, hook: &FfnHook) -> Result<Tensor<2>> {
         Ok(Bert4Rec::next_item_scores(self, input, hook))
+    }
+    /// Without the leading columns that are padding in every query (exact for BERT4Rec, see
+    /// [`SequenceBatch::trim_padding`]).
+    fn queries(&self, histories: &[&[ItemId]]) -> SequenceBatch {
+        SequenceBatch::next_item_queries(histories, self.max_len, self.num_items).trim_padding()
     }
 }
 
@@ -245,6 +255,14 @@ impl NextItemScorer for Recommender {
             Recommender::Bert4Rec(m) => Ok(m.next_item_scores(input, hook)),
             Recommender::Gru4Rec(m) => no_hook(Architecture::Gru4Rec, hook).map(|()| m.next_item_scores(input)),
             Recommender::Caser(m) => no_hook(Architecture::Caser, hook).map(|()| m.next_item_scores(input)),
+        }
+    }
+    fn queries(&self, histories: &[&[ItemId]]) -> SequenceBatch {
+        match self {
+            Recommender::Bert4Rec(m) => m.queries(histories),
+            Recommender::Gru4Rec(_) | Recommender::Caser(_) => {
+                SequenceBatch::next_item_queries(histories, self.max_len(), self.num_items())
+            }
         }
     }
 }

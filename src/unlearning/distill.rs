@@ -232,7 +232,7 @@ async fn step(
     #[cfg(not(target_family = "wasm"))]
     if context.threads > 1 {
         let total = batch.positions.len().max(1) as f64;
-        let parts = batch.split(context.threads);
+        let parts: Vec<TrainingBatch> = batch.split(context.threads).into_iter().map(TrainingBatch::trim_padding).collect();
         let failed = std::sync::Mutex::new(None);
         let (loss, grads) = crate::optim::parallel_gradients(&student, &parts, &context.device.clone().autodiff(), |local, part| {
             let scale = part.positions.len() as f64 / total;
@@ -293,7 +293,7 @@ pub(crate) async fn run(
         }
         teacher.salient = keep.into_iter().map(|k| Tensor::from_data(TensorData::new(k, [d_ff]), device)).collect();
     }
-    device.seed(config.seed);
+    crate::backend::seed(device, config.seed);
     let mut student = state.model.clone().train().map(&mut crate::optim::FreshLeaves);
     let mut optimizer = AdamConfig::new().init();
     let mut rng = StdRng::seed_from_u64(config.seed);
@@ -303,7 +303,7 @@ pub(crate) async fn run(
     for index in 0..config.steps {
         let picked: Vec<usize> = users.choose_multiple(&mut rng, config.batch_size.min(users.len())).copied().collect();
         let sequences: Vec<&[ItemId]> = picked.iter().map(|&u| &deleted[u][deleted[u].len().saturating_sub(window)..]).collect();
-        let batch = TrainingBatch::cloze(&sequences, &picked, state.model.max_len, state.model.num_items, cloze, &mut rng);
+        let batch = TrainingBatch::cloze(&sequences, &picked, state.model.max_len, state.model.num_items, cloze, &mut rng).trim_padding();
         let (updated, loss) = step(student, &mut optimizer, &teacher, &batch, &hook, config, context).await?;
         student = updated;
         losses.push(loss);

@@ -4,7 +4,7 @@
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, EvalCase, Genre, ItemId};
+use crate::data::{Dataset, EvalCase, Genre, ItemId, SequenceBatch};
 use crate::error::{Error, Result};
 use crate::model::{Bert4Rec, FfnHook, ModelInput, Neuron, NextItemScorer, Positions};
 
@@ -49,7 +49,7 @@ impl EditedModel {
         if self.suppressed.is_empty() {
             FfnHook::None
         } else {
-            FfnHook::Zero { neurons: self.suppressed.clone(), positions: Positions::At(self.model.max_len - 1) }
+            FfnHook::Zero { neurons: self.suppressed.clone(), positions: Positions::Last }
         }
     }
 
@@ -101,5 +101,8 @@ impl NextItemScorer for Scorer<'_> {
         let mask: Vec<f32> = self.edited.hidden.iter().map(|&h| if h { f32::NEG_INFINITY } else { 0.0 }).collect();
         let mask = Tensor::<2>::from_data(TensorData::new(mask, [1, n]), &scores.device()); // [1, num_items]
         Ok(scores + mask)
+    }
+    fn queries(&self, histories: &[&[ItemId]]) -> SequenceBatch {
+        self.edited.model.queries(histories)
     }
 }
