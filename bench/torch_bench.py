@@ -92,12 +92,15 @@ def cloze(tokens, targets):
     return masked, pick, tokens[pick[:, 0], pick[:, 1]] - 1
 
 
-def timed(f, repeat=3):
+def timed(f, repeat=5):
+    """The median of `repeat` runs, after one warm-up run (recforget's training step: the same)."""
     f()
-    start = time.perf_counter()
+    times = []
     for _ in range(repeat):
+        start = time.perf_counter()
         f()
-    return (time.perf_counter() - start) / repeat
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
 
 
 model = Bert4Rec()
@@ -196,7 +199,7 @@ ours = {
 theirs = {
     "training step": timed(train_step),
     f"scoring {figures['evalUsers']} users": timed(evaluate),
-    f"attribution, {figures['attributionSequences']} sequences x {M} steps": timed(attribution, 1),
+    f"attribution, {figures['attributionSequences']} sequences x {M} steps": timed(attribution, 3),
     f"distill step (batch {figures['distillBatch']})": timed(distill_step),
 }
 print(f"PyTorch {torch.__version__} and recforget ({figures['backend']}), {figures['threads']} threads, "

@@ -23,8 +23,8 @@ pub(crate) struct BenchArgs {
     /// Backends to measure.
     #[arg(long, value_enum, num_args = 1.., default_values_t = [Backend::Flex, Backend::Wgpu])]
     pub(crate) backend: Vec<Backend>,
-    /// Timed training steps per backend (after one warm-up step).
-    #[arg(long, default_value_t = 3, value_parser = super::common::positive)]
+    /// Timed training steps per backend (after one warm-up step); the median is reported.
+    #[arg(long, default_value_t = 5, value_parser = super::common::positive)]
     pub(crate) steps: usize,
     #[arg(long, default_value_t = 128, value_parser = super::common::positive)]
     pub(crate) batch_size: usize,
@@ -157,7 +157,7 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
 }
 
 /// Trains a fresh model `steps` times on `batch` (after one warm-up step); returns it, in
-/// validation mode, and the mean seconds per step.
+/// validation mode, and the median seconds per step.
 fn time_training(config: &RecommenderConfig, batch: &TrainingBatch, steps: usize, threads: usize, device: &Device) -> (Recommender, f64) {
     use burn::module::Module;
     use burn::optim::AdamConfig;
@@ -174,7 +174,8 @@ fn time_training(config: &RecommenderConfig, batch: &TrainingBatch, steps: usize
             times.push(started.elapsed().as_secs_f64());
         }
     }
-    (model.valid(), times.iter().sum::<f64>() / times.len().max(1) as f64)
+    times.sort_by(f64::total_cmp);
+    (model.valid(), times[times.len() / 2])
 }
 
 /// Scores and ranks the first `users` test users (after a small warm-up); returns their
