@@ -332,7 +332,7 @@ impl Trainer<'_> {
         let config = &self.config;
         let cloze = ClozeConfig { mask_prob: config.mask_prob, last_only_prob: config.last_only_prob };
         let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(epoch as u64 * 7919));
-        crate::backend::seed(&device, config.seed.wrapping_add(epoch as u64));
+        crate::backend::seed(device, config.seed.wrapping_add(epoch as u64));
         let windows = epoch_windows(&self.dataset.train_sequences(), config.model.max_len(), &mut rng);
         let steps = windows.len().div_ceil(config.batch_size);
         let mut loss_sum = 0.0;

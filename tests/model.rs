@@ -183,3 +183,21 @@ fn baseline_shapes_and_what_they_read() {
         assert_eq!((model.num_items(), model.max_len()), (20, 12));
     }
 }
+
+#[test]
+fn fast_gelu_matches_burns_value_and_gradient() {
+    use burn::tensor::Distribution;
+    let device = common::device().autodiff();
+    let x = Tensor::<3>::random([4, 7, 33], Distribution::Normal(0.0, 2.0), &device).require_grad();
+    let w = Tensor::<3>::random([4, 7, 33], Distribution::Normal(0.0, 1.0), &device);
+    let ours = recforget::model::gelu::apply(x.clone());
+    let theirs = burn::tensor::activation::gelu(x.clone());
+    let v = |t: Tensor<3>| t.into_data().try_to_vec::<f32>().unwrap();
+    let (a, b) = (v(ours.clone()), v(theirs.clone()));
+    assert_close(&a, &b, 1e-5);
+    let grad = |y: Tensor<3>| v(x.grad(&(y * w.clone()).sum().backward()).unwrap());
+    assert_close(&grad(ours), &grad(theirs), 1e-5);
+    // Without gradients (inference), the same values.
+    let plain = recforget::model::gelu::apply(x.clone().detach());
+    assert_close(&v(plain), &b, 1e-5);
+}

@@ -9,15 +9,14 @@
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::tensor::activation::gelu;
 use burn::tensor::{Bool, Device, Int, Tensor};
 
 use crate::data::{Token, TrainingBatch};
-use crate::model::dropout;
 use crate::model::encoder::{EncoderLayer, EncoderLayerConfig};
 use crate::model::hook::FfnHook;
 use crate::model::input::ModelInput;
 use crate::model::loss::{cross_entropy, rows_at};
+use crate::model::{dropout, gelu};
 
 /// Configuration of [`Bert4Rec`]; the defaults are the original ML-1M setting.
 #[derive(Config, Debug, PartialEq)]
@@ -161,7 +160,7 @@ impl Bert4Rec {
     /// - returns logits `[rows, num_items]`
     pub fn scores(&self, hidden: Tensor<2>) -> Tensor<2> {
         let [_, d_model] = hidden.dims();
-        let h = self.head_norm.forward(gelu(self.head.forward(hidden))); // [rows, d_model]
+        let h = self.head_norm.forward(gelu::apply(self.head.forward(hidden))); // [rows, d_model]
         let items = self.item_embedding.weight.val().slice([1..self.num_items + 1, 0..d_model]); // [num_items, d_model]
         let bias = self.output_bias.val().reshape([1, self.num_items]); // [1, num_items]
         h.matmul(items.transpose()) + bias // [rows, num_items]

@@ -4,12 +4,11 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::tensor::activation::gelu;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 
 use crate::model::attention::{SelfAttention, SelfAttentionConfig};
-use crate::model::dropout;
 use crate::model::hook::{FfnHook, Positions};
+use crate::model::{dropout, gelu};
 
 /// Configuration of [`EncoderLayer`].
 #[derive(Config, Debug)]
@@ -111,7 +110,7 @@ impl FeedForward {
     /// - returns `[batch, len, d_model]`; with [`FfnHook::Capture`], pushes the activations at
     ///   the captured position, `[batch, d_ff]`, onto `captured`.
     pub fn forward(&self, x: Tensor<3>, layer: usize, hook: &FfnHook, captured: &mut Vec<Tensor<2>>) -> Tensor<3> {
-        let a = gelu(self.w1.forward(x)); // [batch, len, d_ff]
+        let a = gelu::apply(self.w1.forward(x)); // [batch, len, d_ff]
         let a = apply_hook(a, layer, hook, captured);
         self.w2.forward(a) // [batch, len, d_model]
     }

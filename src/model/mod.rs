@@ -5,6 +5,7 @@ mod bert4rec;
 mod caser;
 pub mod dropout;
 mod encoder;
+pub mod gelu;
 mod gru4rec;
 mod hook;
 mod input;
