@@ -58,6 +58,24 @@ pub struct CheckpointMeta {
     /// checkpoints from before this was recorded: then `notes` says.
     #[serde(default)]
     pub segments: Vec<TrainingSegment>,
+    /// Every validation up to the saved epoch (the resume files' `ResumeState` holds the ones
+    /// after it too). Empty for checkpoints from before this was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validation: Vec<ValidationPoint>,
+}
+
+/// One validation during training: the epoch, NDCG@10 under full ranking (what selects the
+/// best epoch), and pop100's HR@10 and NDCG@10 (the reference-quality goal). `None` where a
+/// record was recovered from a log that printed only the first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidationPoint {
+    pub epoch: usize,
+    pub ndcg10: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pop100_hr10: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pop100_ndcg10: Option<f64>,
 }
 
 /// One run's stretch of epochs: where and how it was trained.
@@ -118,6 +136,13 @@ impl std::fmt::Display for TrainingSegment {
 }
 
 impl CheckpointMeta {
+    /// Reads a checkpoint folder's `meta.json` alone (no weights).
+    pub fn load(dir: &Path) -> Result<CheckpointMeta> {
+        let bytes = std::fs::read(dir.join(META_FILE))
+            .map_err(|e| checkpoint_error(dir, format!("cannot read {META_FILE}: {e}; is this a recforget checkpoint folder?")))?;
+        serde_json::from_slice(&bytes).map_err(|e| checkpoint_error(dir, format!("{META_FILE} is damaged: {e}")))
+    }
+
     /// The training record in one line: each stretch of epochs, or the total when none is recorded.
     pub fn training_summary(&self) -> String {
         if self.segments.is_empty() {
@@ -304,8 +329,7 @@ impl<M: StoredModel> Checkpoint<M> {
             std::fs::read(&path)
                 .map_err(|e| checkpoint_error(dir, format!("cannot read {name}: {e}; is this a recforget checkpoint folder?")))
         };
-        let meta: CheckpointMeta =
-            serde_json::from_slice(&read(META_FILE)?).map_err(|e| checkpoint_error(dir, format!("{META_FILE} is damaged: {e}")))?;
+        let meta = CheckpointMeta::load(dir)?;
         let (model, config) = model_from_bytes::<M>(&read(CONFIG_FILE)?, read(WEIGHTS_FILE)?, device, dir)?;
         Ok(Checkpoint { model, config, meta })
     }

@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::Backend;
-use crate::checkpoint::{self, CheckpointMeta, StoredModel, TrainingSegment};
+use crate::checkpoint::{self, CheckpointMeta, StoredModel, TrainingSegment, ValidationPoint};
 use crate::data::{ClozeConfig, Dataset, Genre, ItemId, Split, TrainingBatch};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomically;
@@ -115,6 +115,24 @@ pub struct ResumeState {
     /// One per run that trained epochs (see [`TrainingSegment`]).
     #[serde(default)]
     pub segments: Vec<TrainingSegment>,
+    /// Every validation so far, in epoch order.
+    #[serde(default)]
+    pub validation: Vec<ValidationPoint>,
+}
+
+impl ResumeState {
+    /// The state saved in `checkpoint_dir`'s resume folder; `None` when it has none.
+    pub fn load(checkpoint_dir: &Path) -> Result<Option<ResumeState>> {
+        let dir = checkpoint_dir.join(RESUME_DIR);
+        let path = dir.join("state.json");
+        if !path.exists() {
+            return Ok(None);
+        }
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| resume_error(&dir, format!("state.json is damaged: {e}; delete {} to start over", dir.display())))
+    }
 }
 
 /// A training job.
@@ -174,12 +192,9 @@ impl Trainer<'_> {
     /// Loads the resume files when they exist and match this run.
     fn try_resume(&self, device: &Device) -> Result<Option<(Recommender, ModuleOptimizer, ResumeState)>> {
         let dir = self.resume_dir();
-        let state_path = dir.join("state.json");
-        if !state_path.exists() {
+        let Some(state) = ResumeState::load(self.dir)? else {
             return Ok(None);
-        }
-        let state: ResumeState = serde_json::from_slice(&std::fs::read(&state_path).map_err(|e| Error::io(&state_path, e))?)
-            .map_err(|e| resume_error(&dir, format!("state.json is damaged: {e}; delete {} to start over", dir.display())))?;
+        };
         if state.vocabulary_fingerprint != self.dataset.fingerprint() {
             return Err(Error::VocabularyMismatch { checkpoint: state.vocabulary_fingerprint, dataset: self.dataset.fingerprint() });
         }
@@ -294,6 +309,7 @@ impl Trainer<'_> {
                     best_ndcg10: None,
                     vocabulary_fingerprint: self.dataset.fingerprint(),
                     segments: Vec::new(),
+                    validation: Vec::new(),
                 },
             ),
         })
@@ -358,6 +374,12 @@ impl Trainer<'_> {
     fn validate_and_keep_best(&self, model: &Recommender, state: &mut ResumeState) -> Result<(Option<ProtocolMetrics>, bool)> {
         let metrics = self.validate(&model.valid())?;
         let ndcg = metrics.full.ndcg10();
+        state.validation.push(ValidationPoint {
+            epoch: state.epochs_done,
+            ndcg10: ndcg,
+            pop100_hr10: Some(metrics.pop100.hr10()),
+            pop100_ndcg10: Some(metrics.pop100.ndcg10()),
+        });
         let improved = state.best_ndcg10.is_none_or(|best| ndcg > best);
         if improved {
             state.best_ndcg10 = Some(ndcg);
@@ -377,6 +399,7 @@ impl Trainer<'_> {
             notes: self.notes.clone(),
             validation_ndcg10: state.best_ndcg10,
             segments: state.segments.clone(),
+            validation: state.validation.clone(),
         };
         checkpoint::save_parts(&model.valid(), &self.config.model, &meta, self.dir)
     }

@@ -150,6 +150,14 @@ fn resuming_continues_where_it_stopped() {
     assert!(third.segments.iter().all(|s| s.seconds > 0.0 && s.backend == recforget::Backend::Flex));
     let best: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
     assert_eq!(best.meta.segments.iter().map(|s| s.epochs()).sum::<usize>(), best.meta.epochs);
+    // Every validation is recorded (when due, and at a run's last epoch), with pop100's figures;
+    // the checkpoint's record ends at its epoch, and its NDCG@10 is the best one.
+    let epochs: Vec<usize> = third.validation.iter().map(|v| v.epoch).collect();
+    assert_eq!(epochs, [2, 3, 6]);
+    assert!(third.validation.iter().all(|v| v.pop100_hr10.is_some() && v.pop100_ndcg10.is_some()));
+    assert_eq!(best.meta.validation.last().map(|v| v.epoch), Some(best.meta.epochs));
+    let best_ndcg = third.validation.iter().map(|v| v.ndcg10).fold(f64::MIN, f64::max);
+    assert_eq!(best.meta.validation_ndcg10, Some(best_ndcg));
 }
 
 #[test]
@@ -280,4 +288,36 @@ fn the_training_record_gives_cpu_time_when_epochs_ran_on_a_gpu() {
     // Nothing on the CPU: no CPU time to compare with.
     let gpu_only = CheckpointMeta { epochs: 20, segments: vec![segment(1, 20, 5.0, Backend::Wgpu)], ..Default::default() };
     assert_eq!(gpu_only.cpu_train_seconds(), None);
+}
+
+#[test]
+fn the_training_record_reads_epochs_steps_and_the_validation_curve() {
+    use recforget::report::training::{Role, TrainingRecord, TrainingReport, markdown, validation_svg};
+    let ds = common::cyclic(32, 10, 8);
+    let dir = tempfile::tempdir().unwrap();
+    let trainer = Trainer {
+        config: quick_config(10, 4).with_validate_every(2),
+        dataset: &ds,
+        device: common::device(),
+        dir: dir.path(),
+        command: "test".into(),
+        notes: String::new(),
+        time_limit: Some(std::time::Duration::ZERO),
+        segment_note: String::new(),
+        deleted: Vec::new(),
+    };
+    trainer.run(|_| {}).unwrap();
+    // Stopped after one epoch of four: the record says so, with the one validation it made.
+    let record = TrainingRecord::read(Role::Retrained(recforget::data::Genre::Action), dir.path(), &ds, Some(4)).unwrap().unwrap();
+    assert_eq!((record.epochs_trained, record.meta.epochs, record.in_progress()), (1, 1, true));
+    // 32 users, batch 16: two optimizer steps an epoch.
+    assert_eq!(record.steps, 2);
+    assert_eq!(record.validation.iter().map(|v| v.epoch).collect::<Vec<_>>(), [1]);
+    let report = TrainingReport { command: "test".into(), models: vec![record] };
+    let md = markdown(&report);
+    assert!(md.contains("| retrained without Action |") && md.contains("1 of 4 epochs"), "{md}");
+    assert!(validation_svg(&report).contains("w/o Action (so far)"));
+    // No checkpoint in a folder: no record, not an error.
+    let empty = tempfile::tempdir().unwrap();
+    assert!(TrainingRecord::read(Role::Original, empty.path(), &ds, None).unwrap().is_none());
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 
 use recforget::Backend;
@@ -29,7 +29,8 @@ pub(crate) struct ReportArgs {
     pub(crate) sweep_genres: Vec<String>,
     #[arg(long, default_value = "results")]
     pub(crate) out: PathBuf,
-    /// Which part to write: all, the paper's (report.md), or the methods (methods.md).
+    /// Which part to write: all, the paper's (report.md), the methods (methods.md), or how each
+    /// model was trained (training.md, read from the checkpoints' records in a second).
     #[arg(long, value_enum, default_value_t = ReportPart::All)]
     pub(crate) part: ReportPart,
     /// Genres of the methods part.
@@ -51,15 +52,51 @@ pub(crate) enum ReportPart {
     All,
     Paper,
     Methods,
+    Training,
 }
 
 pub(crate) fn report(args: ReportArgs) -> Result<()> {
-    if args.part != ReportPart::Paper {
+    let all = args.part == ReportPart::All;
+    if all || args.part == ReportPart::Training {
+        training_report(&args)?;
+    }
+    if all || args.part == ReportPart::Methods {
         methods_report(&args)?;
     }
-    if args.part != ReportPart::Methods {
+    if all || args.part == ReportPart::Paper {
         paper_report(&args)?;
     }
+    Ok(())
+}
+
+/// `results/training.{md,json}` and `validation.svg`: the original and, for each of the methods'
+/// genres, the retrained model, its second seed, and a replay still in progress
+/// (`checkpoints/in-progress/retrain-<genre>`), where they exist.
+fn training_report(args: &ReportArgs) -> Result<()> {
+    use recforget::report::training::{Role, TrainingRecord, TrainingReport, markdown, validation_svg};
+
+    let dataset = load_dataset(&args.source.data)?;
+    let original = TrainingRecord::read(Role::Original, &args.source.checkpoint, &dataset, None)?
+        .with_context(|| format!("{} holds no checkpoint", args.source.checkpoint.display()))?;
+    let target = Some(original.meta.epochs);
+    let mut models = vec![original];
+    for name in &args.method_genres {
+        let genre: Genre = name.parse()?;
+        let without = dataset.without_genre_in_training(genre);
+        let dir = retrained_dir(genre);
+        let in_progress = PathBuf::from("checkpoints/in-progress").join(dir.file_name().expect("a folder name"));
+        let seed2 = PathBuf::from(format!("{}-seed2", dir.display()));
+        for (role, dir) in [(Role::Retrained(genre), dir), (Role::Retrained(genre), in_progress), (Role::RetrainedSecondSeed(genre), seed2)]
+        {
+            models.extend(TrainingRecord::read(role, &dir, &without, target)?);
+        }
+    }
+    let report = TrainingReport { command: command_line(), models };
+    std::fs::create_dir_all(&args.out)?;
+    std::fs::write(args.out.join("validation.svg"), validation_svg(&report))?;
+    std::fs::write(args.out.join("training.json"), serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(args.out.join("training.md"), markdown(&report))?;
+    println!("wrote {}/training.md, training.json and validation.svg", args.out.display());
     Ok(())
 }
 

@@ -69,7 +69,7 @@ pub(crate) fn site(args: SiteArgs) -> Result<()> {
         bytes += copy(file, &out.join(file))?;
     }
     // The results pages as HTML.
-    for page in ["report", "methods"] {
+    for page in ["report", "methods", "training"] {
         let md = std::fs::read_to_string(format!("results/{page}.md"))?;
         let html = markdown_page(&md, &format!("recforget — results: {page}"));
         bytes += html.len() as u64;
@@ -78,7 +78,8 @@ pub(crate) fn site(args: SiteArgs) -> Result<()> {
     // The page links the Markdown results; the site serves them as HTML.
     let index = std::fs::read_to_string("index.html")?
         .replace("results/report.md", "results/report.html")
-        .replace("results/methods.md", "results/methods.html");
+        .replace("results/methods.md", "results/methods.html")
+        .replace("results/training.md", "results/training.html");
     std::fs::write(out.join("index.html"), index)?;
     check_no_movielens(out, &args.data)?;
     println!("wrote {} ({} files, {:.1} MB; no MovieLens-derived file)", out.display(), files.len() + 2, bytes as f64 / 1e6);

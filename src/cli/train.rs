@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use recforget::Backend;
 use recforget::checkpoint::{self, Checkpoint, CheckpointMeta, ScheduleStretch};
 use recforget::data::Genre;
+use recforget::metrics::ProtocolMetrics;
 use recforget::train::{TrainEvent, Trainer, TrainingConfig};
 
 use super::common::{DEFAULT_DATA, ModelArgs, command_line, load_dataset, retrained_dir};
@@ -107,19 +108,7 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
             }
         }
         TrainEvent::Epoch { epoch, mean_loss, seconds, validation, improved } => {
-            let validation = validation
-                .map(|m| {
-                    format!(
-                        "  valid full HR@10 {:.4} NDCG@10 {:.4}, pop100 HR@10 {:.4} NDCG@10 {:.4}{}",
-                        m.full.hr10(),
-                        m.full.ndcg10(),
-                        m.pop100.hr10(),
-                        m.pop100.ndcg10(),
-                        if improved { " (best, saved)" } else { "" }
-                    )
-                })
-                .unwrap_or_default();
-            let line = format!("epoch {:>3}: loss {mean_loss:.4}  {seconds:.1}s{validation}", epoch + 1);
+            let line = epoch_line(epoch, mean_loss, seconds, validation.as_ref(), improved);
             if bar.is_hidden() {
                 println!("{line}");
             } else {
@@ -137,6 +126,22 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
     );
     report_early_stop(state.epochs_done, args.epochs);
     Ok(())
+}
+
+/// The log line of a finished epoch (0-based `epoch`), with its validation when it ran.
+fn epoch_line(epoch: usize, mean_loss: f64, seconds: f64, validation: Option<&ProtocolMetrics>, improved: bool) -> String {
+    let validation = validation
+        .map(|m| {
+            format!(
+                ", valid NDCG@10 {:.4} (full), pop100 HR@10 {:.4} NDCG@10 {:.4}{}",
+                m.full.ndcg10(),
+                m.pop100.hr10(),
+                m.pop100.ndcg10(),
+                if improved { " (best, saved)" } else { "" }
+            )
+        })
+        .unwrap_or_default();
+    format!("epoch {:>3}: loss {mean_loss:.4} {seconds:.1}s{validation}", epoch + 1)
 }
 
 fn report_early_stop(done: usize, epochs: usize) {
@@ -238,10 +243,7 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
         };
         let done = trainer.run(|event| {
             if let TrainEvent::Epoch { epoch, mean_loss, seconds, validation, improved } = event {
-                let v = validation
-                    .map(|m| format!(", valid NDCG@10 {:.4}{}", m.full.ndcg10(), if improved { " (best, saved)" } else { "" }))
-                    .unwrap_or_default();
-                println!("epoch {:>3}: loss {mean_loss:.4} {seconds:.1}s{v}", epoch + 1);
+                println!("{}", epoch_line(epoch, mean_loss, seconds, validation.as_ref(), improved));
             }
         })?;
         let stopped = done.epochs_done < stretch.last_epoch;

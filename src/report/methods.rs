@@ -320,7 +320,7 @@ pub fn tradeoff_svg(points: &[TradeoffPoint], title: &str) -> String {
     line_chart(&series, title, "distill steps K", "")
 }
 
-fn line_chart(series: &[(String, Vec<(f64, f64)>)], title: &str, x_label: &str, y_label: &str) -> String {
+pub(super) fn line_chart(series: &[(String, Vec<(f64, f64)>)], title: &str, x_label: &str, y_label: &str) -> String {
     const COLOURS: [&str; 8] = ["#2c3e50", "#c0392b", "#2980b9", "#27ae60", "#8e44ad", "#d35400", "#7f8c8d", "#16a085"];
     let (w, h, pad, legend) = (640.0, 320.0, 48.0, 170.0);
     let max_x = series.iter().flat_map(|(_, p)| p.iter().map(|&(x, _)| x)).fold(1e-9, f64::max);

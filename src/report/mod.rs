@@ -5,6 +5,7 @@
 pub mod html;
 pub mod methods;
 pub mod paper;
+pub mod training;
 
 use std::fmt::Write as _;
 
