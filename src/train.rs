@@ -121,6 +121,16 @@ pub struct ResumeState {
 }
 
 impl ResumeState {
+    /// Validations recorded after the one that set the best (a tie does not beat it); all of
+    /// them when the best predates the record.
+    pub fn validations_since_best(&self) -> usize {
+        let Some(best) = self.best_ndcg10 else { return 0 };
+        match self.validation.iter().position(|v| v.ndcg10 >= best) {
+            Some(at) => self.validation.len() - at - 1,
+            None => self.validation.len(),
+        }
+    }
+
     /// The state saved in `checkpoint_dir`'s resume folder; `None` when it has none.
     pub fn load(checkpoint_dir: &Path) -> Result<Option<ResumeState>> {
         let dir = checkpoint_dir.join(RESUME_DIR);
@@ -150,6 +160,9 @@ pub struct Trainer<'a> {
     pub time_limit: Option<Duration>,
     /// Recorded with this run's [`TrainingSegment`] (e.g. the GPU it runs on).
     pub segment_note: String,
+    /// Stop once this many validations in a row have not beaten the best (see
+    /// [`ResumeState::validations_since_best`]); `None`: train to `config.epochs`.
+    pub patience: Option<usize>,
     /// Genres whose interactions count as deleted (a retrained model's): validation skips the
     /// users whose target is of one of them (the model cannot be asked to predict it) and
     /// deletes their items from the histories.
@@ -284,7 +297,7 @@ impl Trainer<'_> {
             let (validation, improved) = if due || last { self.validate_and_keep_best(&model, &mut state)? } else { (None, false) };
             self.save_resume(&model, &optimizer, &state)?;
             progress(TrainEvent::Epoch { epoch, mean_loss, seconds: started.elapsed().as_secs_f64(), validation, improved });
-            if out_of_time {
+            if out_of_time || self.patience.is_some_and(|p| state.validations_since_best() >= p) {
                 break;
             }
         }

@@ -25,6 +25,7 @@ fn sampled_protocols_rank_within_the_full_ranking_on_real_data() {
         notes: String::new(),
         time_limit: None,
         segment_note: String::new(),
+        patience: None,
         deleted: Vec::new(),
     };
     trainer.run(|_| {}).unwrap();

@@ -41,6 +41,7 @@ fn learns_the_cycle(config: RecommenderConfig, learning_rate: f64, epochs: usize
         notes: String::new(),
         time_limit: None,
         segment_note: String::new(),
+        patience: None,
         deleted: Vec::new(),
     };
     let mut losses = Vec::new();
@@ -125,6 +126,7 @@ fn resuming_continues_where_it_stopped() {
             notes: String::new(),
             time_limit,
             segment_note: String::new(),
+            patience: None,
             deleted: Vec::new(),
         };
         let mut seen = Vec::new();
@@ -304,6 +306,7 @@ fn the_training_record_reads_epochs_steps_and_the_validation_curve() {
         notes: String::new(),
         time_limit: Some(std::time::Duration::ZERO),
         segment_note: String::new(),
+        patience: None,
         deleted: Vec::new(),
     };
     trainer.run(|_| {}).unwrap();
@@ -320,4 +323,27 @@ fn the_training_record_reads_epochs_steps_and_the_validation_curve() {
     // No checkpoint in a folder: no record, not an error.
     let empty = tempfile::tempdir().unwrap();
     assert!(TrainingRecord::read(Role::Original, empty.path(), &ds, None).unwrap().is_none());
+}
+
+#[test]
+fn patience_stops_when_validation_stops_improving() {
+    let ds = common::cyclic(32, 10, 8);
+    let dir = tempfile::tempdir().unwrap();
+    // A learning rate of zero: the model never changes, so no validation after the first beats it.
+    let trainer = Trainer {
+        config: quick_config(10, 20).with_validate_every(1).with_learning_rate(0.0),
+        dataset: &ds,
+        device: common::device(),
+        dir: dir.path(),
+        command: "test".into(),
+        notes: String::new(),
+        time_limit: None,
+        segment_note: String::new(),
+        patience: Some(2),
+        deleted: Vec::new(),
+    };
+    let state = trainer.run(|_| {}).unwrap();
+    assert_eq!((state.epochs_done, state.validations_since_best()), (3, 2));
+    let best: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
+    assert_eq!(best.meta.epochs, 1);
 }

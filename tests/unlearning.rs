@@ -170,6 +170,7 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
         notes: String::new(),
         time_limit: None,
         segment_note: String::new(),
+        patience: None,
         deleted: Vec::new(),
     };
     trainer.run(|_| {}).unwrap();

@@ -48,6 +48,7 @@ fn wgpu_scores_match_flex_and_training_runs() {
         notes: String::new(),
         time_limit: None,
         segment_note: String::new(),
+        patience: None,
         deleted: Vec::new(),
     };
     let state = trainer.run(|_| {}).unwrap();

@@ -38,6 +38,10 @@ pub(crate) struct TrainArgs {
     /// Validate every this many epochs.
     #[arg(long, default_value_t = 5, value_parser = super::common::positive)]
     pub(crate) validate_every: usize,
+    /// Stop once this many validations in a row have not beaten the best (the best checkpoint
+    /// is kept; without it, training runs to --epochs).
+    #[arg(long, value_parser = super::common::positive)]
+    pub(crate) patience: Option<usize>,
     /// CPU threads per step on flex (0: all cores).
     #[arg(long, default_value_t = 0)]
     pub(crate) threads: usize,
@@ -85,6 +89,7 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
         notes: String::new(),
         time_limit: args.run.limit()?,
         segment_note: args.run.note.clone(),
+        patience: args.patience,
         deleted: Vec::new(),
     };
     let bar = ProgressBar::new(0);
@@ -124,7 +129,14 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
         state.best_ndcg10,
         out.display()
     );
-    report_early_stop(state.epochs_done, args.epochs);
+    match args.patience {
+        Some(patience) if state.epochs_done < args.epochs && state.validations_since_best() >= patience => println!(
+            "stopped after epoch {}: {patience} validations in a row have not beaten the best, {:.4}, which the checkpoint keeps",
+            state.epochs_done,
+            state.best_ndcg10.unwrap_or_default()
+        ),
+        _ => report_early_stop(state.epochs_done, args.epochs),
+    }
     Ok(())
 }
 
@@ -239,6 +251,7 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
             ),
             time_limit,
             segment_note: args.run.note.clone(),
+            patience: None,
             deleted: vec![genre],
         };
         let done = trainer.run(|event| {

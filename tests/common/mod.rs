@@ -147,6 +147,7 @@ pub fn trained_on_two_genres(ds: &Dataset) -> Bert4Rec {
         notes: String::new(),
         time_limit: None,
         segment_note: String::new(),
+        patience: None,
         deleted: Vec::new(),
     };
     trainer.run(|_| {}).unwrap();
