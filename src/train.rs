@@ -279,6 +279,9 @@ impl Trainer<'_> {
         let device = self.device.clone().autodiff();
         crate::backend::seed(&device, config.seed);
         let (mut model, mut optimizer, mut state) = self.start(&device)?;
+        if self.patience_spent(&state) {
+            return Ok(state);
+        }
         let threads = step_threads(config.threads, &self.device);
         let segment = self.open_segment(&mut state, threads);
         let run_started = Instant::now();
@@ -297,11 +300,16 @@ impl Trainer<'_> {
             let (validation, improved) = if due || last { self.validate_and_keep_best(&model, &mut state)? } else { (None, false) };
             self.save_resume(&model, &optimizer, &state)?;
             progress(TrainEvent::Epoch { epoch, mean_loss, seconds: started.elapsed().as_secs_f64(), validation, improved });
-            if out_of_time || self.patience.is_some_and(|p| state.validations_since_best() >= p) {
+            if out_of_time || self.patience_spent(&state) {
                 break;
             }
         }
         Ok(state)
+    }
+
+    /// Whether validation has stopped improving, by `patience`.
+    fn patience_spent(&self, state: &ResumeState) -> bool {
+        self.patience.is_some_and(|p| state.validations_since_best() >= p)
     }
 
     /// The model, optimizer and state to continue from: the resume files, or a fresh start.

@@ -344,6 +344,8 @@ fn patience_stops_when_validation_stops_improving() {
     };
     let state = trainer.run(|_| {}).unwrap();
     assert_eq!((state.epochs_done, state.validations_since_best()), (3, 2));
+    // Run again, it trains no further.
+    assert_eq!(trainer.run(|_| {}).unwrap().epochs_done, 3);
     let best: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
     assert_eq!(best.meta.epochs, 1);
 }

@@ -70,24 +70,31 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
 }
 
 /// `results/training.{md,json}` and `validation.svg`: the original and, for each of the methods'
-/// genres, the retrained model, its second seed, and a replay still in progress
-/// (`checkpoints/in-progress/retrain-<genre>`), where they exist.
+/// genres, the retrained model and its second seed, each also where it is still training
+/// (`checkpoints/in-progress/<folder>`).
 fn training_report(args: &ReportArgs) -> Result<()> {
     use recforget::report::training::{Role, TrainingRecord, TrainingReport, markdown, validation_svg};
 
     let dataset = load_dataset(&args.source.data)?;
+    let in_progress = |dir: &std::path::Path| PathBuf::from("checkpoints/in-progress").join(dir.file_name().unwrap_or_default());
     let original = TrainingRecord::read(Role::Original, &args.source.checkpoint, &dataset, None)?
         .with_context(|| format!("{} holds no checkpoint", args.source.checkpoint.display()))?;
-    let target = Some(original.meta.epochs);
-    let mut models = vec![original];
+    let continued = TrainingRecord::read(Role::Original, &in_progress(&args.source.checkpoint), &dataset, None)?;
+    // The retrained models replay the schedule of the original being continued, where it is.
+    let target = Some(continued.as_ref().unwrap_or(&original).meta.epochs);
+    let mut models: Vec<TrainingRecord> = std::iter::once(original).chain(continued).collect();
     for name in &args.method_genres {
         let genre: Genre = name.parse()?;
         let without = dataset.without_genre_in_training(genre);
         let dir = retrained_dir(genre);
-        let in_progress = PathBuf::from("checkpoints/in-progress").join(dir.file_name().expect("a folder name"));
         let seed2 = PathBuf::from(format!("{}-seed2", dir.display()));
-        for (role, dir) in [(Role::Retrained(genre), dir), (Role::Retrained(genre), in_progress), (Role::RetrainedSecondSeed(genre), seed2)]
-        {
+        let dirs = [
+            (Role::Retrained(genre), in_progress(&dir)),
+            (Role::Retrained(genre), dir),
+            (Role::RetrainedSecondSeed(genre), in_progress(&seed2)),
+            (Role::RetrainedSecondSeed(genre), seed2),
+        ];
+        for (role, dir) in dirs {
             models.extend(TrainingRecord::read(role, &dir, &without, target)?);
         }
     }
