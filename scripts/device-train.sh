@@ -3,7 +3,7 @@
 # yardstick"): what 2 CPU cores do in hours, an H200 does in minutes through burn-wgpu/Vulkan.
 #
 #   bash scripts/device-train.sh prepare   # here: build, strip the CLI into .device/, fetch the
-#                                          # Vulkan loader (.deb) into .gl/
+#                                          # Vulkan loader and libglvnd (.deb) into .gl/
 #   device run, carry [".device", ".gl", "data/ml-1m"]:
 #       bash scripts/device-train.sh run SECONDS
 #                                          # there: every unfinished training, one after another,
@@ -35,9 +35,10 @@ prepare() {
     gzip -f .device/recforget
     grep -qx '/.device/' .git/info/exclude 2>/dev/null || printf '/.device/\n/.gl/\n' >>.git/info/exclude
     local o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64)
-    if ! ls .gl/libvulkan1_*.deb >/dev/null 2>&1; then
+    # The Vulkan loader, and libglvnd (the NVIDIA driver's ICD loads it); both need only libc6.
+    if ! ls .gl/libvulkan1_*.deb .gl/libglvnd0_*.deb >/dev/null 2>&1; then
         apt-get "${o[@]}" update >/dev/null
-        (cd .gl && apt-get "${o[@]}" download libvulkan1)
+        (cd .gl && apt-get "${o[@]}" download libvulkan1 libglvnd0)
     fi
     du -sh .device .gl data/ml-1m
 }
