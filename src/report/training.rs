@@ -114,13 +114,15 @@ fn write_markdown(r: &TrainingReport, md: &mut String) -> std::fmt::Result {
     writeln!(md, "Produced by `{}` from the committed checkpoints' records (nothing is evaluated here).\n", r.command)?;
     writeln!(
         md,
-        "Each retrained model replays the original's recorded schedule (the same epochs and batch sizes, seed and learning rate), so it gets as many optimizer steps as the original on its smaller data; the best epoch is chosen by validation NDCG@10 (full ranking, 1000 seeded validation users), for a retrained model on the users whose validation item is not of its genre, with the genre deleted from their histories. Its NDCG@10 is therefore measured on other users than the original's and is comparable across its own epochs, not with the original's figure. Steps count up to the saved epoch.\n"
+        "Each retrained model replays the original's recorded schedule (the same epochs and batch sizes, seed and learning rate), so it gets as many optimizer steps as the original on its smaller data; the best epoch is chosen by validation NDCG@10 (full ranking, 1000 seeded validation users), for a retrained model on the users whose validation item is not of its genre, with the genre deleted from their histories. Its NDCG@10 is therefore measured on other users than the original's and is comparable across its own epochs, not with the original's figure. Steps count up to the saved epoch. A model short of the schedule is still training (in `checkpoints/in-progress/`) or is a shorter run that a replay will replace.\n"
     )?;
     writeln!(md, "| model | folder | saved epoch | optimizer steps | trained | best validation NDCG@10 | pop100 HR@10 / NDCG@10 there |")?;
     writeln!(md, "|---|---|---|---|---|---|---|")?;
     for m in &r.models {
         let trained = match m.target_epochs {
-            Some(target) if m.in_progress() => format!("{} of {target} epochs, {:.0} s (in progress)", m.epochs_trained, m.seconds_trained),
+            Some(target) if m.in_progress() => {
+                format!("{} of {target} epochs, {:.0} s (short of the schedule)", m.epochs_trained, m.seconds_trained)
+            }
             _ => format!("{} epochs, {:.0} s", m.epochs_trained, m.seconds_trained),
         };
         let pop100 = m
