@@ -298,16 +298,8 @@ fn the_training_record_reads_epochs_steps_and_the_validation_curve() {
     let ds = common::cyclic(32, 10, 8);
     let dir = tempfile::tempdir().unwrap();
     let trainer = Trainer {
-        config: quick_config(10, 4).with_validate_every(2),
-        dataset: &ds,
-        device: common::device(),
-        dir: dir.path(),
-        command: "test".into(),
-        notes: String::new(),
         time_limit: Some(std::time::Duration::ZERO),
-        segment_note: String::new(),
-        patience: None,
-        deleted: Vec::new(),
+        ..common::trainer(quick_config(10, 4).with_validate_every(2), &ds, dir.path())
     };
     trainer.run(|_| {}).unwrap();
     // Stopped after one epoch of four: the record says so, with the one validation it made.
@@ -331,16 +323,8 @@ fn patience_stops_when_validation_stops_improving() {
     let dir = tempfile::tempdir().unwrap();
     // A learning rate of zero: the model never changes, so no validation after the first beats it.
     let trainer = Trainer {
-        config: quick_config(10, 20).with_validate_every(1).with_learning_rate(0.0),
-        dataset: &ds,
-        device: common::device(),
-        dir: dir.path(),
-        command: "test".into(),
-        notes: String::new(),
-        time_limit: None,
-        segment_note: String::new(),
         patience: Some(2),
-        deleted: Vec::new(),
+        ..common::trainer(quick_config(10, 20).with_validate_every(1).with_learning_rate(0.0), &ds, dir.path())
     };
     let state = trainer.run(|_| {}).unwrap();
     assert_eq!((state.epochs_done, state.validations_since_best()), (3, 2));

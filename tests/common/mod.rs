@@ -154,3 +154,21 @@ pub fn trained_on_two_genres(ds: &Dataset) -> Bert4Rec {
     let checkpoint: Checkpoint = Checkpoint::load(dir.path(), &device()).unwrap();
     checkpoint.model
 }
+
+/// A training job on `ds` into `dir` with nothing else set (no time limit, patience or deleted
+/// genres); tests change what they need with struct update syntax.
+#[allow(dead_code)]
+pub fn trainer<'a>(config: recforget::train::TrainingConfig, ds: &'a Dataset, dir: &'a std::path::Path) -> recforget::train::Trainer<'a> {
+    recforget::train::Trainer {
+        config,
+        dataset: ds,
+        device: device(),
+        dir,
+        command: "test".into(),
+        notes: String::new(),
+        time_limit: None,
+        segment_note: String::new(),
+        patience: None,
+        deleted: Vec::new(),
+    }
+}
