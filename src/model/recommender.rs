@@ -228,6 +228,7 @@ impl NextItemScorer for Bert4Rec {
     }
 }
 
+/// Refuses any hook but [`FfnHook::None`]: only BERT4Rec has FFN neurons.
 fn no_hook(architecture: Architecture, hook: &FfnHook) -> Result<()> {
     match hook {
         FfnHook::None => Ok(()),
@@ -235,34 +236,51 @@ fn no_hook(architecture: Architecture, hook: &FfnHook) -> Result<()> {
     }
 }
 
-impl NextItemScorer for Recommender {
+impl NextItemScorer for Gru4Rec {
     fn num_items(&self) -> usize {
-        match self {
-            Recommender::Bert4Rec(m) => m.num_items,
-            Recommender::Gru4Rec(m) => m.num_items,
-            Recommender::Caser(m) => m.num_items,
-        }
+        self.num_items
     }
     fn max_len(&self) -> usize {
-        match self {
-            Recommender::Bert4Rec(m) => m.max_len,
-            Recommender::Gru4Rec(m) => m.max_len,
-            Recommender::Caser(m) => m.max_len,
-        }
+        self.max_len
     }
     fn next_item_scores(&self, input: &ModelInput, hook: &FfnHook) -> Result<Tensor<2>> {
+        no_hook(Architecture::Gru4Rec, hook).map(|()| Gru4Rec::next_item_scores(self, input))
+    }
+}
+
+impl NextItemScorer for Caser {
+    fn num_items(&self) -> usize {
+        self.num_items
+    }
+    fn max_len(&self) -> usize {
+        self.max_len
+    }
+    fn next_item_scores(&self, input: &ModelInput, hook: &FfnHook) -> Result<Tensor<2>> {
+        no_hook(Architecture::Caser, hook).map(|()| Caser::next_item_scores(self, input))
+    }
+}
+
+impl Recommender {
+    fn scorer(&self) -> &dyn NextItemScorer {
         match self {
-            Recommender::Bert4Rec(m) => Ok(m.next_item_scores(input, hook)),
-            Recommender::Gru4Rec(m) => no_hook(Architecture::Gru4Rec, hook).map(|()| m.next_item_scores(input)),
-            Recommender::Caser(m) => no_hook(Architecture::Caser, hook).map(|()| m.next_item_scores(input)),
+            Recommender::Bert4Rec(m) => m,
+            Recommender::Gru4Rec(m) => m,
+            Recommender::Caser(m) => m,
         }
     }
+}
+
+impl NextItemScorer for Recommender {
+    fn num_items(&self) -> usize {
+        self.scorer().num_items()
+    }
+    fn max_len(&self) -> usize {
+        self.scorer().max_len()
+    }
+    fn next_item_scores(&self, input: &ModelInput, hook: &FfnHook) -> Result<Tensor<2>> {
+        self.scorer().next_item_scores(input, hook)
+    }
     fn queries(&self, histories: &[&[ItemId]]) -> SequenceBatch {
-        match self {
-            Recommender::Bert4Rec(m) => m.queries(histories),
-            Recommender::Gru4Rec(_) | Recommender::Caser(_) => {
-                SequenceBatch::next_item_queries(histories, self.max_len(), self.num_items())
-            }
-        }
+        self.scorer().queries(histories)
     }
 }
