@@ -6,7 +6,7 @@ use recforget::checkpoint::{Checkpoint, default_checkpoint_dir};
 use recforget::data::Split;
 use recforget::metrics::{Evaluation, NegativeSampler, Protocol, evaluate_cases};
 use recforget::model::FfnHook;
-use recforget::train::{Trainer, TrainingConfig};
+use recforget::train::TrainingConfig;
 
 #[test]
 fn sampled_protocols_rank_within_the_full_ranking_on_real_data() {
@@ -16,18 +16,7 @@ fn sampled_protocols_rank_within_the_full_ranking_on_real_data() {
         .with_epochs(1)
         .with_batch_size(16)
         .with_validate_every(1);
-    let trainer = Trainer {
-        config,
-        dataset: &ds,
-        device: common::device(),
-        dir: dir.path(),
-        command: "test".into(),
-        notes: String::new(),
-        time_limit: None,
-        segment_note: String::new(),
-        patience: None,
-        deleted: Vec::new(),
-    };
+    let trainer = common::trainer(config, &ds, dir.path());
     trainer.run(|_| {}).unwrap();
     let ckpt: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
     let cases = ds.eval_cases(Split::Test);

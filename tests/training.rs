@@ -27,23 +27,13 @@ fn quick_config(num_items: usize, epochs: usize) -> TrainingConfig {
 fn learns_the_cycle(config: RecommenderConfig, learning_rate: f64, epochs: usize) {
     let ds = common::cyclic(64, 12, 10);
     let dir = tempfile::tempdir().unwrap();
-    let trainer = Trainer {
-        config: TrainingConfig::new(config)
-            .with_epochs(epochs)
-            .with_batch_size(16)
-            .with_learning_rate(learning_rate)
-            .with_validate_every(epochs)
-            .with_seed(3),
-        dataset: &ds,
-        device: common::device(),
-        dir: dir.path(),
-        command: "test".into(),
-        notes: String::new(),
-        time_limit: None,
-        segment_note: String::new(),
-        patience: None,
-        deleted: Vec::new(),
-    };
+    let config = TrainingConfig::new(config)
+        .with_epochs(epochs)
+        .with_batch_size(16)
+        .with_learning_rate(learning_rate)
+        .with_validate_every(epochs)
+        .with_seed(3);
+    let trainer = common::trainer(config, &ds, dir.path());
     let mut losses = Vec::new();
     trainer
         .run(|e| {
@@ -117,18 +107,7 @@ fn resuming_continues_where_it_stopped() {
     let ds = common::cyclic(32, 10, 8);
     let dir = tempfile::tempdir().unwrap();
     let run = |epochs, time_limit| {
-        let trainer = Trainer {
-            config: quick_config(10, epochs),
-            dataset: &ds,
-            device: common::device(),
-            dir: dir.path(),
-            command: "test".into(),
-            notes: String::new(),
-            time_limit,
-            segment_note: String::new(),
-            patience: None,
-            deleted: Vec::new(),
-        };
+        let trainer = Trainer { time_limit, ..common::trainer(quick_config(10, epochs), &ds, dir.path()) };
         let mut seen = Vec::new();
         let state = trainer
             .run(|e| {

@@ -159,20 +159,10 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
     // A model retrained without Drama, the same shape, for the retrained columns.
     let dir = tempfile::tempdir().unwrap();
     let without = ds.without_genre_in_training(Genre::Drama);
-    let trainer = recforget::train::Trainer {
-        config: recforget::train::TrainingConfig::new(common::tiny_config(ds.num_items()).with_max_len(24).into())
-            .with_epochs(2)
-            .with_batch_size(32),
-        dataset: &without,
-        device: device.clone(),
-        dir: dir.path(),
-        command: "test".into(),
-        notes: String::new(),
-        time_limit: None,
-        segment_note: String::new(),
-        patience: None,
-        deleted: Vec::new(),
-    };
+    let training = recforget::train::TrainingConfig::new(common::tiny_config(ds.num_items()).with_max_len(24).into())
+        .with_epochs(2)
+        .with_batch_size(32);
+    let trainer = recforget::train::Trainer { device: device.clone(), ..common::trainer(training, &without, dir.path()) };
     trainer.run(|_| {}).unwrap();
     let retrained: recforget::checkpoint::Checkpoint = recforget::checkpoint::Checkpoint::load(dir.path(), &device).unwrap();
     let ctx = recforget::measurement::EvalContext { dataset: &ds, cases: &cases, sampler: &sampler, device: &device };

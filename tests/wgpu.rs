@@ -39,18 +39,7 @@ fn wgpu_scores_match_flex_and_training_runs() {
     let ds = common::cyclic(32, 12, 8);
     let dir = tempfile::tempdir().unwrap();
     let config = TrainingConfig::new(common::tiny_config(12).into()).with_epochs(2).with_batch_size(16).with_validate_every(2);
-    let trainer = Trainer {
-        config,
-        dataset: &ds,
-        device,
-        dir: dir.path(),
-        command: "test".into(),
-        notes: String::new(),
-        time_limit: None,
-        segment_note: String::new(),
-        patience: None,
-        deleted: Vec::new(),
-    };
+    let trainer = Trainer { device, ..common::trainer(config, &ds, dir.path()) };
     let state = trainer.run(|_| {}).unwrap();
     assert_eq!(state.epochs_done, 2);
     assert!(state.best_ndcg10.is_some_and(f64::is_finite));

@@ -128,36 +128,24 @@ pub fn two_genres(users: usize, len: usize) -> Dataset {
 pub fn trained_on_two_genres(ds: &Dataset) -> Bert4Rec {
     const EPOCHS: usize = 150;
     use recforget::checkpoint::Checkpoint;
-    use recforget::train::{Trainer, TrainingConfig};
+    use recforget::train::TrainingConfig;
     let dir = tempfile::tempdir().unwrap();
-    let trainer = Trainer {
-        // Width 64 without dropout, a slow learning rate and 900 steps: tiny post-LN models can
-        // stall on a plateau, and whether they tell the users' genres apart in 150 epochs
-        // depends on the seed (seeds 4 and 7 do not).
-        config: TrainingConfig::new(tiny_config(ds.num_items()).with_d_model(64).with_d_ff(64).with_dropout(0.0).into())
-            .with_epochs(EPOCHS)
-            .with_batch_size(16)
-            .with_learning_rate(1e-3)
-            .with_validate_every(EPOCHS)
-            .with_seed(5),
-        dataset: ds,
-        device: device(),
-        dir: dir.path(),
-        command: "test".into(),
-        notes: String::new(),
-        time_limit: None,
-        segment_note: String::new(),
-        patience: None,
-        deleted: Vec::new(),
-    };
-    trainer.run(|_| {}).unwrap();
+    // Width 64 without dropout, a slow learning rate and 900 steps: tiny post-LN models can
+    // stall on a plateau, and whether they tell the users' genres apart in 150 epochs
+    // depends on the seed (seeds 4 and 7 do not).
+    let config = TrainingConfig::new(tiny_config(ds.num_items()).with_d_model(64).with_d_ff(64).with_dropout(0.0).into())
+        .with_epochs(EPOCHS)
+        .with_batch_size(16)
+        .with_learning_rate(1e-3)
+        .with_validate_every(EPOCHS)
+        .with_seed(5);
+    trainer(config, ds, dir.path()).run(|_| {}).unwrap();
     let checkpoint: Checkpoint = Checkpoint::load(dir.path(), &device()).unwrap();
     checkpoint.model
 }
 
 /// A training job on `ds` into `dir` with nothing else set (no time limit, patience or deleted
 /// genres); tests change what they need with struct update syntax.
-#[allow(dead_code)]
 pub fn trainer<'a>(config: recforget::train::TrainingConfig, ds: &'a Dataset, dir: &'a std::path::Path) -> recforget::train::Trainer<'a> {
     recforget::train::Trainer {
         config,
