@@ -114,7 +114,7 @@ pub fn integrated_gradients(
     device: &Device,
     progress: impl FnMut(IgProgress) + Send,
 ) -> Result<Vec<NeuronAttribution>> {
-    let threads = if *device == Device::flex() { crate::parallel::cores() } else { 1 };
+    let threads = crate::parallel::threads_for(device);
     let progress = std::sync::Mutex::new(progress);
     let done = std::sync::atomic::AtomicUsize::new(0);
     crate::parallel::map_chunks(queries, threads, |chunk, _| {

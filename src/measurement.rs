@@ -576,7 +576,7 @@ pub fn measure(
     second: Option<&EditedModel>,
     settings: &MeasureSettings,
 ) -> Result<Measurement> {
-    let threads = if *ctx.device == burn::tensor::Device::flex() { crate::parallel::cores() } else { 1 };
+    let threads = crate::parallel::threads_for(ctx.device);
     crate::readback::block_on(measure_async(ctx, genre, models, retrained, second, settings, threads))
 }
 

@@ -325,7 +325,7 @@ pub fn evaluate_cases<M: NextItemScorer + Sync>(
     batch_size: usize,
     device: &burn::tensor::Device,
 ) -> Result<Vec<CaseResult>> {
-    let threads = if *device == burn::tensor::Device::flex() { crate::parallel::cores() } else { 1 };
+    let threads = crate::parallel::threads_for(device);
     crate::parallel::map_chunks(cases, threads, |chunk, _| block_on(evaluate_cases_async(model, chunk, sampler, hook, batch_size, device)))
 }
 

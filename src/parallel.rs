@@ -7,6 +7,12 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
+/// Threads for independent work on `device`: every core for the CPU backend, one for a GPU
+/// (which parallelises each operation itself).
+pub fn threads_for(device: &burn::tensor::Device) -> usize {
+    if *device == burn::tensor::Device::flex() { cores() } else { 1 }
+}
+
 /// Runs `f` on up to `threads` consecutive chunks of `items` in parallel and concatenates the
 /// results in order. `f` gets the chunk and its offset in `items`.
 pub fn map_chunks<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&[T], usize) -> Result<Vec<R>> + Sync) -> Result<Vec<R>> {

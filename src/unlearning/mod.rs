@@ -333,7 +333,7 @@ pub fn forget(
     device: &Device,
     progress: impl OnProgress,
 ) -> Result<(Vec<ForgetReport>, EditedModel)> {
-    let threads = if *device == Device::flex() { crate::parallel::cores() } else { 1 };
+    let threads = crate::parallel::threads_for(device);
     let context = RunContext { device, threads };
     crate::readback::block_on(forget_async(state, original, dataset, genre, config, &context, progress))
 }
