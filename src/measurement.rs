@@ -195,6 +195,29 @@ pub struct EvalContext<'a> {
     pub device: &'a burn::tensor::Device,
 }
 
+/// JSON has no infinities: an infinite or NaN figure is written as the string `inf`, `-inf` or
+/// `NaN` and read back from it, so that a saved measurement reads back as it was.
+mod unbounded {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if x.is_finite() { s.serialize_f64(*x) } else { s.serialize_str(&x.to_string()) }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Float {
+            Number(f64),
+            Text(String),
+        }
+        match Float::deserialize(d)? {
+            Float::Number(x) => Ok(x),
+            Float::Text(t) => t.parse().map_err(|_| D::Error::custom(format!("{t:?} is not a number, inf, -inf or NaN"))),
+        }
+    }
+}
+
 /// Recall of the deleted training interactions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -203,6 +226,7 @@ pub struct DeletedRecall {
     /// Share of them ranked in the top 10 (full ranking, history excluded).
     pub hr10: f64,
     /// Mean log-probability of the deleted item (−∞ when an output filter hides it).
+    #[serde(with = "unbounded")]
     pub mean_log_prob: f64,
 }
 
@@ -222,7 +246,9 @@ pub struct Membership {
 pub struct Closeness {
     /// Mean share of the retrained top-10 also in this model's top-10 (all retain users).
     pub overlap: f64,
-    /// Mean KL(retrained ‖ model) of the next-item softmax on the first `users` retain users.
+    /// Mean KL(retrained ‖ model) of the next-item softmax on the first `users` retain users
+    /// (+∞ when the model gives an item the retrained one ranks zero probability).
+    #[serde(with = "unbounded")]
     pub kl: f64,
     pub users: usize,
 }
@@ -681,6 +707,18 @@ mod tests {
 
     fn case(rank: u32) -> CaseResult {
         CaseResult { user: 0, target: ItemId(0), ranks: [rank; 3], top: vec![ItemId(1), ItemId(2)] }
+    }
+
+    #[test]
+    fn infinite_figures_read_back_from_json() {
+        let filtered = DeletedRecall { interactions: 3, hr10: 0.0, mean_log_prob: f64::NEG_INFINITY };
+        let json = serde_json::to_string(&filtered).unwrap();
+        assert!(json.contains("\"-inf\""), "{json}");
+        assert_eq!(serde_json::from_str::<DeletedRecall>(&json).unwrap(), filtered);
+        let close = Closeness { overlap: 0.5, kl: 0.25, users: 2 };
+        assert_eq!(serde_json::from_str::<Closeness>(&serde_json::to_string(&close).unwrap()).unwrap(), close);
+        let error = serde_json::from_str::<Closeness>(r#"{"overlap":0.5,"kl":"far","users":2}"#).unwrap_err().to_string();
+        assert!(error.contains("\"far\" is not a number"), "{error}");
     }
 
     #[test]

@@ -256,3 +256,46 @@ fn salient_distillation_moves_only_the_attribution_ranked_neurons() {
     assert!((1..=4).contains(&moved), "{moved} neurons moved");
     assert_eq!(model.item_embedding.weight.val().into_data(), edited.model.item_embedding.weight.val().into_data());
 }
+
+#[test]
+fn a_methods_report_measures_one_genre_and_keeps_the_others() {
+    use recforget::measurement::RelearnSettings;
+    use recforget::report::methods::{MethodsPlan, MethodsReport, genre_methods, markdown};
+    let (ds, model) = fixture();
+    let cases = ds.eval_cases(Split::Test);
+    let sampler = NegativeSampler::new(ds, 3);
+    let ctx = EvalContext { dataset: ds, cases: &cases, sampler: &sampler, device: &common::device() };
+    let mut config = ForgetConfig::default();
+    config.distill.steps = 2;
+    let settings = MeasureSettings {
+        membership_users: 96,
+        min_watchers: 5,
+        deleted_interactions: 50,
+        kl_users: 20,
+        draws: 10,
+        ..MeasureSettings::default()
+    };
+    let report = |command: &str, genres: &[Genre]| {
+        let plan = MethodsPlan { command, config: &config, settings: &settings, relearn: None, tradeoff_steps: &[] };
+        let genres = genres.iter().map(|&g| genre_methods(&ctx, model, g, &plan, None, None).unwrap()).collect();
+        MethodsReport {
+            original: "tiny".into(),
+            test_users: cases.len(),
+            config: config.clone(),
+            settings,
+            relearn_settings: RelearnSettings::default(),
+            genres,
+        }
+    };
+    let both = report("first", &[Genre::Action, Genre::Comedy]);
+    let names = |r: &MethodsReport| r.genres.iter().map(|g| (g.genre, g.command.clone())).collect::<Vec<_>>();
+    let mut comedy = report("second", &[Genre::Comedy]);
+    assert!(comedy.keep_earlier(both.clone()));
+    assert_eq!(names(&comedy), vec![(Genre::Action, "first".to_string()), (Genre::Comedy, "second".to_string())]);
+    assert!(markdown(&comedy).contains("Measured by `second`"));
+    // Measured with another original, the earlier genres are not mixed in.
+    let mut other = report("third", &[Genre::Comedy]);
+    other.original = "another".into();
+    assert!(!other.keep_earlier(both));
+    assert_eq!(names(&other), vec![(Genre::Comedy, "third".to_string())]);
+}

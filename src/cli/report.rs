@@ -11,6 +11,7 @@ use recforget::checkpoint::{self, Checkpoint};
 use recforget::data::{Genre, Split};
 use recforget::metrics::NegativeSampler;
 use recforget::model::Recommender;
+use recforget::report::methods::MethodsReport;
 use recforget::unlearning::ForgetConfig;
 
 use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir};
@@ -33,7 +34,8 @@ pub(crate) struct ReportArgs {
     /// model was trained (training.md, read from the checkpoints' records in a second).
     #[arg(long, value_enum, default_value_t = ReportPart::All)]
     pub(crate) part: ReportPart,
-    /// Genres of the methods part.
+    /// Genres of the methods part. The genres of an earlier `methods.json` that are not measured
+    /// again are kept when it measured the same original with the same settings.
     #[arg(long, num_args = 1.., default_values = ["Action", "Drama", "Comedy"])]
     pub(crate) method_genres: Vec<String>,
     /// Distill steps of the methods part's trade-off curve (none: no curve).
@@ -132,7 +134,7 @@ impl Inputs {
 /// `results/methods.{md,json}` and their charts.
 fn methods_report(args: &ReportArgs) -> Result<()> {
     use recforget::measurement::{EvalContext, MeasureSettings, RelearnSettings};
-    use recforget::report::methods::{MethodsPlan, MethodsReport, RetrainedModel, genre_methods, markdown, relearn_svg, tradeoff_svg};
+    use recforget::report::methods::{MethodsPlan, RetrainedModel, genre_methods, markdown, relearn_svg, tradeoff_svg};
 
     let started = Instant::now();
     let Inputs { dataset, device, original, cases, sampler } = Inputs::load(args)?;
@@ -140,6 +142,7 @@ fn methods_report(args: &ReportArgs) -> Result<()> {
     let config = ForgetConfig::default();
     let settings = MeasureSettings::default();
     let relearn_settings = RelearnSettings::default();
+    let command = command_line();
     let mut genres = Vec::new();
     for name in &args.method_genres {
         let genre: Genre = name.parse()?;
@@ -153,6 +156,7 @@ fn methods_report(args: &ReportArgs) -> Result<()> {
             record: format!("`{}`, {} epochs, {}", dir.display(), meta.epochs, meta.training_summary()),
         });
         let plan = MethodsPlan {
+            command: &command,
             config: &config,
             settings: &settings,
             relearn: (!args.no_relearn).then_some(&relearn_settings),
@@ -160,7 +164,9 @@ fn methods_report(args: &ReportArgs) -> Result<()> {
         };
         genres.push(genre_methods(&ctx, &original.model, genre, &plan, reference.as_ref(), second.as_ref().map(|(m, _)| m))?);
     }
-    let report = MethodsReport { command: command_line(), test_users: cases.len(), config, settings, relearn_settings, genres };
+    let measured = format!("`{}`, {} epochs, {}", args.source.checkpoint.display(), original.meta.epochs, original.meta.training_summary());
+    let mut report = MethodsReport { original: measured, test_users: cases.len(), config, settings, relearn_settings, genres };
+    keep_earlier_genres(&mut report, &args.out.join("methods.json"));
     std::fs::create_dir_all(&args.out)?;
     for g in &report.genres {
         let slug = g.genre.slug();
@@ -181,6 +187,28 @@ fn methods_report(args: &ReportArgs) -> Result<()> {
     std::fs::write(args.out.join("methods.md"), markdown(&report))?;
     println!("wrote {}/methods.md, methods.json and their charts in {:.0}s", args.out.display(), started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Adds the genres of the methods report at `path` that `report` did not measure again, and says
+/// so when it cannot (an unreadable file, another original or other settings).
+fn keep_earlier_genres(report: &mut MethodsReport, path: &std::path::Path) {
+    let Ok(text) = std::fs::read_to_string(path) else { return };
+    let genres = |r: &MethodsReport| r.genres.iter().map(|g| g.genre.to_string()).collect::<Vec<_>>().join(", ");
+    match serde_json::from_str(&text) {
+        Err(e) => eprintln!(
+            "note: {} is not a methods report this version reads ({e}); it is replaced by the genres measured now",
+            path.display()
+        ),
+        Ok(earlier) => {
+            let dropped = genres(&earlier);
+            if !report.keep_earlier(earlier) {
+                eprintln!(
+                    "note: {} measured another original or with other settings; its genres ({dropped}) are left out: measure them again with --method-genres",
+                    path.display()
+                );
+            }
+        }
+    }
 }
 
 /// `results/report.{md,json}` and their charts: the paper's tables, every genre, the sweep, the

@@ -67,6 +67,8 @@ pub struct RelearnCurve {
 #[serde(rename_all = "camelCase")]
 pub struct GenreMethods {
     pub genre: Genre,
+    /// The command line that measured this genre.
+    pub command: String,
     pub runs: Vec<MethodRun>,
     pub measurement: Measurement,
     pub relearn: Vec<RelearnCurve>,
@@ -79,7 +81,8 @@ pub struct GenreMethods {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MethodsReport {
-    pub command: String,
+    /// The original model measured: its checkpoint, epochs and optimizer steps.
+    pub original: String,
     pub test_users: usize,
     pub config: ForgetConfig,
     pub settings: MeasureSettings,
@@ -87,8 +90,38 @@ pub struct MethodsReport {
     pub genres: Vec<GenreMethods>,
 }
 
+impl MethodsReport {
+    /// Whether `other` measured the same original on the same test users with the same settings,
+    /// so that genres from both can stand in one report.
+    pub fn measured_alike(&self, other: &MethodsReport) -> bool {
+        let key = |r: &MethodsReport| serde_json::to_value((&r.original, r.test_users, &r.config, &r.settings, &r.relearn_settings)).ok();
+        key(self) == key(other)
+    }
+
+    /// Keeps the genres of an earlier report that this one did not measure again, in the earlier
+    /// report's order (genres measured again take their place; new ones follow), so that a genre
+    /// can be measured on its own. Returns false, keeping nothing, when `earlier` measured another
+    /// original or with other settings.
+    pub fn keep_earlier(&mut self, earlier: MethodsReport) -> bool {
+        if !self.measured_alike(&earlier) {
+            return false;
+        }
+        let mut fresh = std::mem::take(&mut self.genres);
+        for old in earlier.genres {
+            match fresh.iter().position(|g| g.genre == old.genre) {
+                Some(i) => self.genres.push(fresh.remove(i)),
+                None => self.genres.push(old),
+            }
+        }
+        self.genres.extend(fresh);
+        true
+    }
+}
+
 /// What the methods part runs and measures for every genre.
 pub struct MethodsPlan<'a> {
+    /// The command line that runs it, recorded with each genre.
+    pub command: &'a str,
     pub config: &'a ForgetConfig,
     pub settings: &'a MeasureSettings,
     /// The relearn test's settings; `None` skips it.
@@ -108,7 +141,7 @@ pub fn genre_methods(
     retrained: Option<&RetrainedModel<'_>>,
     second: Option<&EditedModel>,
 ) -> Result<GenreMethods> {
-    let MethodsPlan { config, settings, relearn: relearn_settings, tradeoff_steps } = *plan;
+    let MethodsPlan { command, config, settings, relearn: relearn_settings, tradeoff_steps } = *plan;
     let start = EditedModel::new(original.clone());
     let mut runs = Vec::new();
     let mut edited = Vec::new();
@@ -162,6 +195,7 @@ pub fn genre_methods(
     }
     Ok(GenreMethods {
         genre,
+        command: command.to_string(),
         runs,
         measurement,
         relearn: curves,
@@ -214,8 +248,8 @@ pub fn markdown(report: &MethodsReport) -> String {
     let _ = writeln!(md, "# Forgetting that forgets: the methods side by side\n");
     let _ = writeln!(
         md,
-        "Produced by `{}`. {} test users; a model that forgot the genre is given histories without its items ({:?}); the original, the histories as recorded.\n",
-        report.command, report.test_users, s.histories
+        "Original: {}. {} test users; a model that forgot the genre is given histories without its items ({:?}); the original, the histories as recorded. Each genre names the command that measured it (`recforget report --part methods --method-genres G` measures one genre and keeps the others).\n",
+        report.original, report.test_users, s.histories
     );
     let _ = writeln!(
         md,
@@ -230,6 +264,7 @@ pub fn markdown(report: &MethodsReport) -> String {
     for g in &report.genres {
         let slug = g.genre.slug();
         let _ = writeln!(md, "## {}\n", g.genre);
+        let _ = writeln!(md, "Measured by `{}`.\n", g.command);
         if let Some(record) = &g.retrained_record {
             let _ = writeln!(md, "Retrained without {}: {record}.\n", g.genre);
         } else {
