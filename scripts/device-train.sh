@@ -22,7 +22,7 @@ JOBS=(
     "train --epochs 400 --batch-size 128 --patience 6 --out checkpoints/bert4rec-ml1m"
     "retrain --exclude-genre Action --out checkpoints/retrain-action"
     "retrain --exclude-genre Drama --out checkpoints/retrain-drama"
-    "retrain --exclude-genre Comedy --out checkpoints/in-progress/retrain-comedy"
+    "retrain --exclude-genre Comedy --out checkpoints/retrain-comedy"
     "retrain --exclude-genre Action --seed 7 --out checkpoints/in-progress/retrain-action-seed2"
 )
 
