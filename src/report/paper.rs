@@ -246,15 +246,19 @@ fn paper_tables(r: &PaperReport, md: &mut String) -> std::fmt::Result {
     writeln!(md, "\nThe paper's claims: {}.\n", crate::claims::summary())?;
     let short: Vec<String> =
         r.genres.iter().filter_map(|o| o.retrain_epochs.filter(|&e| e < m.epochs).map(|e| format!("{} ({e})", o.genre))).collect();
+    write!(
+        md,
+        "**Read the retrained rows with care:** they count every test user, including those whose target is of the genre, which a model that never saw it cannot hit (`results/methods.md` gives the retain users' figures)."
+    )?;
     if !short.is_empty() {
-        writeln!(
+        write!(
             md,
-            "**Read the retrained rows with care:** the retrained models were trained for fewer epochs than the original's {} — {}. Their lower HR/NDCG reflects that shorter training as well as the missing genre; their removal rates and genre shares are what retraining without the genre does. `recforget retrain --exclude-genre G --epochs {}` continues them from their resume files.\n",
+            " Their saved epoch is earlier than the original's {}: {}; `results/training.md` says how far each trained and why that epoch was kept.",
             m.epochs,
-            short.join(", "),
-            m.epochs
+            short.join(", ")
         )?;
     }
+    writeln!(md, "\n")?;
     Ok(())
 }
 
@@ -264,7 +268,7 @@ fn time_and_closeness(r: &PaperReport, md: &mut String) -> std::fmt::Result {
     writeln!(md, "### Time, and closeness to the retrained model\n")?;
     writeln!(
         md,
-        "Forgetting = attribution + screening + editing on this machine's CPU; retraining = the shipped retrained checkpoint's training time on the CPU (its measured seconds per CPU epoch × its epochs, so epochs trained on a GPU count at the CPU's pace; the checkpoint's `meta.json` records each stretch of epochs). Where the retrained model was trained for fewer epochs than the original, the last column scales its time to the original's epochs (time per epoch × {} epochs).\n",
+        "Forgetting = attribution + screening + editing on this machine's CPU; retraining = the shipped retrained checkpoint's training time on the CPU (its measured seconds per CPU epoch × its epochs, so epochs trained on a GPU count at the CPU's pace; the checkpoint's `meta.json` records each stretch of epochs). Where the retrained model's saved epoch is earlier than the original's, the last column scales its time to the original's epochs (time per epoch × {} epochs): choosing the best epoch takes training through the whole schedule.\n",
         m.epochs
     )?;
     writeln!(
