@@ -153,7 +153,7 @@ fn methods_report(args: &ReportArgs) -> Result<()> {
         let reference = retrained.as_ref().map(|(model, meta)| RetrainedModel {
             model,
             cpu_seconds: meta.cpu_train_seconds(),
-            record: format!("`{}`, {} epochs, {}", dir.display(), meta.epochs, meta.training_summary()),
+            record: checkpoint_record(&dir, meta),
         });
         let plan = MethodsPlan {
             command: &command,
@@ -164,7 +164,7 @@ fn methods_report(args: &ReportArgs) -> Result<()> {
         };
         genres.push(genre_methods(&ctx, &original.model, genre, &plan, reference.as_ref(), second.as_ref().map(|(m, _)| m))?);
     }
-    let measured = format!("`{}`, {} epochs, {}", args.source.checkpoint.display(), original.meta.epochs, original.meta.training_summary());
+    let measured = checkpoint_record(&args.source.checkpoint, &original.meta);
     let mut report = MethodsReport { original: measured, test_users: cases.len(), config, settings, relearn_settings, genres };
     keep_earlier_genres(&mut report, &args.out.join("methods.json"));
     std::fs::create_dir_all(&args.out)?;
@@ -189,22 +189,27 @@ fn methods_report(args: &ReportArgs) -> Result<()> {
     Ok(())
 }
 
+/// A checkpoint as the methods report names it: folder, epochs and how it was trained.
+fn checkpoint_record(dir: &std::path::Path, meta: &recforget::checkpoint::CheckpointMeta) -> String {
+    format!("`{}`, {} epochs, {}", dir.display(), meta.epochs, meta.training_summary())
+}
+
 /// Adds the genres of the methods report at `path` that `report` did not measure again, and says
 /// so when it cannot (an unreadable file, another original or other settings).
 fn keep_earlier_genres(report: &mut MethodsReport, path: &std::path::Path) {
     let Ok(text) = std::fs::read_to_string(path) else { return };
-    let genres = |r: &MethodsReport| r.genres.iter().map(|g| g.genre.to_string()).collect::<Vec<_>>().join(", ");
-    match serde_json::from_str(&text) {
+    match serde_json::from_str::<MethodsReport>(&text) {
         Err(e) => eprintln!(
             "note: {} is not a methods report this version reads ({e}); it is replaced by the genres measured now",
             path.display()
         ),
         Ok(earlier) => {
-            let dropped = genres(&earlier);
+            let dropped: Vec<String> = earlier.genres.iter().map(|g| g.genre.to_string()).collect();
             if !report.keep_earlier(earlier) {
                 eprintln!(
-                    "note: {} measured another original or with other settings; its genres ({dropped}) are left out: measure them again with --method-genres",
-                    path.display()
+                    "note: {} measured another original or with other settings; its genres ({}) are left out: measure them again with --method-genres",
+                    path.display(),
+                    dropped.join(", ")
                 );
             }
         }
