@@ -23,7 +23,7 @@ JOBS=(
     "retrain --exclude-genre Action --out checkpoints/retrain-action"
     "retrain --exclude-genre Drama --out checkpoints/retrain-drama"
     "retrain --exclude-genre Comedy --out checkpoints/retrain-comedy"
-    "retrain --exclude-genre Action --seed 7 --out checkpoints/in-progress/retrain-action-seed2"
+    "retrain --exclude-genre Action --seed 7 --out checkpoints/retrain-action-seed2"
 )
 
 prepare() {
