@@ -46,11 +46,13 @@ pub(crate) fn site(args: SiteArgs) -> Result<()> {
         PathBuf::from("pkg/recforget.js"),
         PathBuf::from("pkg/recforget_bg.wasm"),
     ];
-    // The original and every finished retrained BERT4Rec (not the baselines, not trainings in progress).
+    // The original and every finished retrained BERT4Rec the page loads (not the baselines, not
+    // trainings in progress, not the second seeds: the noise floor is the report's, not the page's).
     let mut checkpoints = vec![PathBuf::from("checkpoints/bert4rec-ml1m")];
     for entry in std::fs::read_dir("checkpoints")? {
         let path = entry?.path();
-        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("retrain-")) {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.starts_with("retrain-") && !name.ends_with("-seed2") {
             checkpoints.push(path);
         }
     }
