@@ -85,6 +85,14 @@ pub(crate) fn retrained_dir(genre: Genre) -> PathBuf {
     PathBuf::from(format!("checkpoints/retrain-{}", genre.slug()))
 }
 
+/// How the folder of a second retrained model (another seed, the noise floor of closeness) ends.
+pub(crate) const SECOND_SEED_SUFFIX: &str = "-seed2";
+
+/// The folder of the second retrained model beside the retrained model in `dir`.
+pub(crate) fn second_seed_dir(dir: &Path) -> PathBuf {
+    PathBuf::from(format!("{}{SECOND_SEED_SUFFIX}", dir.display()))
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub(crate) enum SplitArg {
     Validation,

@@ -15,7 +15,7 @@ use recforget::unlearning::{
     parse_methods,
 };
 
-use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir};
+use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir, second_seed_dir};
 
 #[derive(Args, Debug)]
 pub(crate) struct ForgetArgs {
@@ -190,7 +190,7 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     }
     let retrained_path = args.retrained.clone().unwrap_or_else(|| retrained_dir(genre));
     let retrained = load_retrained(&retrained_path, genre, &dataset, &device)?;
-    let second = load_retrained(&PathBuf::from(format!("{}-seed2", retrained_path.display())), genre, &dataset, &device)?;
+    let second = load_retrained(&second_seed_dir(&retrained_path), genre, &dataset, &device)?;
     let cases = args.sample.cases(&dataset, Split::Test);
     let sampler = NegativeSampler::new(&dataset, args.sample.seed);
     let ctx = EvalContext { dataset: &dataset, cases: &cases, sampler: &sampler, device: &device };

@@ -14,7 +14,7 @@ use recforget::model::Recommender;
 use recforget::report::methods::MethodsReport;
 use recforget::unlearning::ForgetConfig;
 
-use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir};
+use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir, second_seed_dir};
 
 #[derive(Args, Debug)]
 pub(crate) struct ReportArgs {
@@ -89,7 +89,7 @@ fn training_report(args: &ReportArgs) -> Result<()> {
         let genre: Genre = name.parse()?;
         let without = dataset.without_genre_in_training(genre);
         let dir = retrained_dir(genre);
-        let seed2 = PathBuf::from(format!("{}-seed2", dir.display()));
+        let seed2 = second_seed_dir(&dir);
         let dirs = [
             (Role::Retrained(genre), in_progress(&dir)),
             (Role::Retrained(genre), dir),
@@ -149,7 +149,7 @@ fn methods_report(args: &ReportArgs) -> Result<()> {
         eprintln!("{genre}: methods, measurement{}", if args.no_relearn { "" } else { ", relearn" });
         let dir = retrained_dir(genre);
         let retrained = super::forget::load_retrained(&dir, genre, &dataset, &device)?;
-        let second = super::forget::load_retrained(&PathBuf::from(format!("{}-seed2", dir.display())), genre, &dataset, &device)?;
+        let second = super::forget::load_retrained(&second_seed_dir(&dir), genre, &dataset, &device)?;
         let reference = retrained.as_ref().map(|(model, meta)| RetrainedModel {
             model,
             cpu_seconds: meta.cpu_train_seconds(),

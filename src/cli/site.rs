@@ -10,7 +10,7 @@ use clap::Args;
 use recforget::data::Dataset;
 use recforget::report::html::markdown_page;
 
-use super::common::DEFAULT_DATA;
+use super::common::{DEFAULT_DATA, SECOND_SEED_SUFFIX};
 
 #[derive(Args, Debug)]
 pub(crate) struct SiteArgs {
@@ -52,7 +52,7 @@ pub(crate) fn site(args: SiteArgs) -> Result<()> {
     for entry in std::fs::read_dir("checkpoints")? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if name.starts_with("retrain-") && !name.ends_with("-seed2") {
+        if name.starts_with("retrain-") && !name.ends_with(SECOND_SEED_SUFFIX) {
             checkpoints.push(path);
         }
     }

@@ -14,7 +14,7 @@ use recforget::data::Genre;
 use recforget::metrics::ProtocolMetrics;
 use recforget::train::{TrainEvent, Trainer, TrainingConfig};
 
-use super::common::{DEFAULT_DATA, ModelArgs, command_line, load_dataset, retrained_dir};
+use super::common::{DEFAULT_DATA, ModelArgs, command_line, load_dataset, retrained_dir, second_seed_dir};
 
 #[derive(Args, Debug)]
 pub(crate) struct TrainArgs {
@@ -204,7 +204,7 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
     let seed = args.seed.unwrap_or(like.meta.seed);
     let out = args.out.clone().unwrap_or_else(|| {
         let dir = retrained_dir(genre);
-        if seed == like.meta.seed { dir } else { PathBuf::from(format!("{}-seed2", dir.display())) }
+        if seed == like.meta.seed { dir } else { second_seed_dir(&dir) }
     });
     let mut schedule = like.meta.schedule();
     if schedule.is_empty() {
