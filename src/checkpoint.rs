@@ -7,9 +7,9 @@
 //! <dir>/model.bpk     weights of the network itself (burnpack)
 //! ```
 //!
-//! Every file is written through a temporary file and a rename, and everything is checked on
-//! load (config ranges, fingerprint, tensor shapes), so a damaged checkpoint is a clear error and
-//! a failed save never destroys the previous one.
+//! The three files are written as one journaled set (`fsutil::write_files`), and everything is
+//! checked on load (config ranges, fingerprint, tensor shapes), so a damaged checkpoint is a clear
+//! error and a failed save never destroys the previous one.
 
 use std::path::{Path, PathBuf};
 
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::Backend;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::fsutil::write_atomically;
+use crate::fsutil::{CrashAfter, read_committed, write_atomically, write_files_until};
 use crate::model::{Architecture, Bert4Rec, Bert4RecConfig, Recommender, RecommenderConfig};
 
 /// File names inside a checkpoint folder.
@@ -62,6 +62,26 @@ pub struct CheckpointMeta {
     /// after it too). Empty for checkpoints from before this was recorded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validation: Vec<ValidationPoint>,
+    /// The deletion requests whose interactions left its training data (a retrained model's).
+    /// Empty for the original, and for genre retrains from before this was recorded: then
+    /// [`CheckpointMeta::deleted_genres`] reads the dataset's name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deletions: Vec<crate::data::Deletion>,
+    /// Set on a model edited by an unlearning method and saved (`forget --save`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<EditRecord>,
+}
+
+/// How an edited model came to be: the method, what it forgot, and the original it edited.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditRecord {
+    /// The methods, as `forget --method` names them (`rows,distill`).
+    pub method: String,
+    /// What it was asked to forget, in words (`Action`).
+    pub forgot: String,
+    /// The folder of the original checkpoint it edited.
+    pub original: String,
 }
 
 /// One validation during training: the epoch, NDCG@10 under full ranking (what selects the
@@ -138,7 +158,7 @@ impl std::fmt::Display for TrainingSegment {
 impl CheckpointMeta {
     /// Reads a checkpoint folder's `meta.json` alone (no weights).
     pub fn load(dir: &Path) -> Result<CheckpointMeta> {
-        let bytes = std::fs::read(dir.join(META_FILE))
+        let bytes = read_committed(dir, META_FILE)
             .map_err(|e| checkpoint_error(dir, format!("cannot read {META_FILE}: {e}; is this a recforget checkpoint folder?")))?;
         serde_json::from_slice(&bytes).map_err(|e| checkpoint_error(dir, format!("{META_FILE} is damaged: {e}")))
     }
@@ -205,6 +225,9 @@ impl CheckpointMeta {
     /// dataset is named `<name>-without-<Genre>`, see `Dataset::without_genre_in_training`):
     /// it is judged on histories without them.
     pub fn deleted_genres(&self) -> Vec<crate::data::Genre> {
+        if !self.deletions.is_empty() {
+            return self.deletions.iter().filter_map(crate::data::Deletion::genre_wide_genre).collect();
+        }
         self.dataset.split("-without-").skip(1).filter_map(|g| g.parse().ok()).collect()
     }
 
@@ -325,8 +348,7 @@ impl<M: StoredModel> Checkpoint<M> {
     /// Reads a checkpoint folder onto `device`.
     pub fn load(dir: &Path, device: &Device) -> Result<Checkpoint<M>> {
         let read = |name: &str| -> Result<Vec<u8>> {
-            let path = dir.join(name);
-            std::fs::read(&path)
+            read_committed(dir, name)
                 .map_err(|e| checkpoint_error(dir, format!("cannot read {name}: {e}; is this a recforget checkpoint folder?")))
         };
         let meta = CheckpointMeta::load(dir)?;
@@ -334,8 +356,8 @@ impl<M: StoredModel> Checkpoint<M> {
         Ok(Checkpoint { model, config, meta })
     }
 
-    /// Writes the checkpoint folder (each file atomically; the weights last but one, the
-    /// metadata last, so an interrupted save leaves the old metadata pointing at a whole file).
+    /// Writes the checkpoint folder's three files as one (see [`crate::fsutil::write_files`]): an
+    /// interrupted save leaves the previous checkpoint loadable.
     pub fn save(&self, dir: &Path) -> Result<()> {
         save_parts(&self.model, &self.config, &self.meta, dir)
     }
@@ -347,12 +369,15 @@ impl<M: StoredModel> Checkpoint<M> {
 
 /// Writes a checkpoint from its parts without cloning the model.
 pub fn save_parts<M: StoredModel>(model: &M, config: &M::Config, meta: &CheckpointMeta, dir: &Path) -> Result<()> {
+    save_parts_until(model, config, meta, dir, &mut CrashAfter::default())
+}
+
+/// [`save_parts`], stopping with an error where `crash` runs out (tests stop it at every point).
+pub fn save_parts_until<M: StoredModel>(model: &M, config: &M::Config, meta: &CheckpointMeta, dir: &Path, crash: &mut CrashAfter) -> Result<()> {
     let weights = model.weights().map_err(|e| checkpoint_error(dir, format!("cannot serialize weights: {e}")))?;
     let config = serde_json::to_vec_pretty(&M::widen(config)).map_err(|source| Error::Json { path: dir.join(CONFIG_FILE), source })?;
-    write_atomically(&dir.join(CONFIG_FILE), &config)?;
-    write_atomically(&dir.join(WEIGHTS_FILE), &weights)?;
     let meta = serde_json::to_vec_pretty(meta).map_err(|source| Error::Json { path: dir.join(META_FILE), source })?;
-    write_atomically(&dir.join(META_FILE), &meta)
+    write_files_until(dir, &[(CONFIG_FILE, &config), (WEIGHTS_FILE, &weights), (META_FILE, &meta)], crash)
 }
 
 #[cfg(not(target_family = "wasm"))]

@@ -48,6 +48,10 @@ pub enum Error {
     )]
     VocabularyMismatch { checkpoint: u64, dataset: u64 },
 
+    /// A folder recforget may not write into (see `output::claim`).
+    #[error("will not write to {path}: it {message}")]
+    Output { path: PathBuf, message: String },
+
     /// A configuration value out of its range.
     #[error("invalid configuration: {0}")]
     Config(String),

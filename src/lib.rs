@@ -7,11 +7,13 @@ pub mod claims;
 pub mod clock;
 pub mod data;
 pub mod error;
-mod fsutil;
+pub mod fsutil;
 pub mod measurement;
 pub mod metrics;
 pub mod model;
 pub mod optim;
+#[cfg(not(target_family = "wasm"))]
+pub mod output;
 #[cfg(not(target_family = "wasm"))]
 pub mod parallel;
 pub mod readback;

@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::Backend;
 use crate::checkpoint::{self, CheckpointMeta, StoredModel, TrainingSegment, ValidationPoint};
-use crate::data::{ClozeConfig, Dataset, Genre, ItemId, Split, TrainingBatch};
+use crate::data::{ClozeConfig, Dataset, DeletionSet, ItemId, Split, TrainingBatch};
 use crate::error::{Error, Result};
-use crate::fsutil::write_atomically;
+use crate::fsutil::{committed_path, read_committed, write_files};
 use crate::metrics::{NegativeSampler, ProtocolMetrics, evaluate_cases};
 use crate::model::{FfnHook, Recommender, RecommenderConfig};
 
@@ -134,7 +134,7 @@ impl ResumeState {
     /// The state saved in `checkpoint_dir`'s resume folder; `None` when it has none.
     pub fn load(checkpoint_dir: &Path) -> Result<Option<ResumeState>> {
         let dir = checkpoint_dir.join(RESUME_DIR);
-        let path = dir.join("state.json");
+        let path = committed_path(&dir, STATE_FILE);
         if !path.exists() {
             return Ok(None);
         }
@@ -163,13 +163,15 @@ pub struct Trainer<'a> {
     /// Stop once this many validations in a row have not beaten the best (see
     /// [`ResumeState::validations_since_best`]); `None`: train to `config.epochs`.
     pub patience: Option<usize>,
-    /// Genres whose interactions count as deleted (a retrained model's): validation skips the
-    /// users whose target is of one of them (the model cannot be asked to predict it) and
-    /// deletes their items from the histories.
-    pub deleted: Vec<Genre>,
+    /// The interactions that count as deleted (a retrained model's; empty for the original):
+    /// validation asks the cases as [`Dataset::cases_after`] leaves them, and the checkpoint's
+    /// meta records them.
+    pub deletions: DeletionSet,
 }
 
 const RESUME_DIR: &str = "resume";
+const OPTIMIZER_FILE: &str = "optimizer.bpk";
+const STATE_FILE: &str = "state.json";
 
 fn resume_error(dir: &Path, message: impl Into<String>) -> Error {
     Error::Checkpoint { path: dir.to_path_buf(), message: message.into() }
@@ -217,10 +219,7 @@ impl Trainer<'_> {
                 "the saved run has another model config or seed; use another --out folder or delete the resume folder",
             ));
         }
-        let read = |name: &str| -> Result<Vec<u8>> {
-            let path = dir.join(name);
-            std::fs::read(&path).map_err(|e| Error::io(&path, e))
-        };
+        let read = |name: &str| -> Result<Vec<u8>> { read_committed(&dir, name).map_err(|e| Error::io(&dir.join(name), e)) };
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(checkpoint::WEIGHTS_FILE)?))
             .map_err(|e| resume_error(&dir, format!("model.bpk is damaged: {e}")))?;
         let model = self
@@ -231,7 +230,7 @@ impl Trainer<'_> {
             .map_err(|e| resume_error(&dir, format!("model.bpk does not fit the config: {e}")))?;
         let optimizer = AdamConfig::new()
             .init()
-            .from_bytes(Bytes::from_bytes_vec(read("optimizer.bpk")?))
+            .from_bytes(Bytes::from_bytes_vec(read(OPTIMIZER_FILE)?))
             .map_err(|e| resume_error(&dir, format!("optimizer.bpk is damaged: {e}")))?;
         Ok(Some((model, optimizer, state)))
     }
@@ -240,19 +239,13 @@ impl Trainer<'_> {
         let dir = self.resume_dir();
         let weights = model.weights().map_err(|e| resume_error(&dir, e))?;
         let optim = optimizer.into_bytes().map_err(|e| resume_error(&dir, e.to_string()))?;
-        write_atomically(&dir.join(checkpoint::WEIGHTS_FILE), &weights)?;
-        write_atomically(&dir.join("optimizer.bpk"), &optim)?;
-        let state = serde_json::to_vec_pretty(state).map_err(|source| Error::Json { path: dir.join("state.json"), source })?;
-        write_atomically(&dir.join("state.json"), &state)
+        let state = serde_json::to_vec_pretty(state).map_err(|source| Error::Json { path: dir.join(STATE_FILE), source })?;
+        write_files(&dir, &[(checkpoint::WEIGHTS_FILE, &weights), (OPTIMIZER_FILE, &optim), (STATE_FILE, &state)])
     }
 
     /// Validation metrics on a seeded sample of users' second-to-last items.
     pub fn validate(&self, model: &Recommender) -> Result<ProtocolMetrics> {
-        let mut cases = self.dataset.eval_cases(Split::Validation);
-        if !self.deleted.is_empty() {
-            cases.retain(|c| !self.deleted.iter().any(|&g| self.dataset.has_genre(c.target, g)));
-            cases = self.dataset.delete_from_histories(cases, &self.deleted);
-        }
+        let mut cases = self.dataset.cases_after(&self.deletions, self.dataset.eval_cases(Split::Validation));
         if self.config.validation_users > 0 && cases.len() > self.config.validation_users {
             let mut rng = StdRng::seed_from_u64(self.config.seed ^ 0xda7a);
             cases.shuffle(&mut rng);
@@ -276,6 +269,7 @@ impl Trainer<'_> {
             )));
         }
         checkpoint::validate_config(&config.model, self.dir)?;
+        self.claim_folder()?;
         let device = self.device.clone().autodiff();
         crate::backend::seed(&device, config.seed);
         let (mut model, mut optimizer, mut state) = self.start(&device)?;
@@ -305,6 +299,19 @@ impl Trainer<'_> {
             }
         }
         Ok(state)
+    }
+
+    /// Errors unless the output folder is new, empty, or a training's own with resume files: a
+    /// finished checkpoint (no resume files) is never trained over, and nothing else is touched.
+    fn claim_folder(&self) -> Result<()> {
+        crate::output::claim(self.dir, crate::output::OutputKind::Checkpoint, &[])?;
+        if ResumeState::load(self.dir)?.is_none() && committed_path(self.dir, checkpoint::META_FILE).exists() {
+            return Err(Error::Output {
+                path: self.dir.to_path_buf(),
+                message: "holds a finished checkpoint (no resume files to continue from); train into another --out".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Whether validation has stopped improving, by `patience`.
@@ -421,6 +428,8 @@ impl Trainer<'_> {
             validation_ndcg10: state.best_ndcg10,
             segments: state.segments.clone(),
             validation: state.validation.clone(),
+            deletions: self.deletions.requests.clone(),
+            edit: None,
         };
         checkpoint::save_parts(&model.valid(), &self.config.model, &meta, self.dir)
     }

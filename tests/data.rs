@@ -147,3 +147,59 @@ fn saved_datasets_round_trip_and_damage_is_reported() {
     let err = Dataset::load(&path).unwrap_err();
     assert!(matches!(err, Error::Json { .. }), "{err}");
 }
+
+#[test]
+fn a_deletion_set_removes_its_users_interactions_from_training_only() {
+    use recforget::data::{Deletion, DeletionSet, Scope, Users};
+    let ds = common::two_genres(8, 12);
+    let set = DeletionSet {
+        name: "d".into(),
+        requests: vec![
+            Deletion { users: Users::Keys(vec!["u0".into()]), scope: Scope::All },
+            Deletion { users: Users::Keys(vec!["u1".into()]), scope: Scope::Genre(Genre::Action) },
+        ],
+    };
+    set.check(&ds).unwrap();
+    let without = ds.without_in_training(&set);
+    assert_eq!(without.name, "two-genres-without-d");
+    // u0 keeps only its held-out items; u1 loses its Action training items; u2 is untouched.
+    assert_eq!(without.users[0].items, ds.users[0].items[10..]);
+    let train1 = &without.users[1].items[..without.users[1].items.len() - 2];
+    assert!(!train1.is_empty() && train1.iter().all(|&i| !ds.has_genre(i, Genre::Action)));
+    assert!(ds.users[1].items[..10].iter().any(|&i| ds.has_genre(i, Genre::Action)));
+    assert_eq!(without.users[2], ds.users[2]);
+    assert_eq!(without.items, ds.items);
+    // Asked as the retrained model is: u0 has no history left; u1's history has no Action item.
+    let cases = ds.cases_after(&set, ds.eval_cases(Split::Validation));
+    assert!(cases.iter().all(|c| c.user != 0));
+    let u1 = cases.iter().find(|c| c.user == 1).expect("u1's own-genre target stays");
+    assert!(u1.history.iter().all(|&i| !ds.has_genre(i, Genre::Action)));
+    assert_eq!(cases.len(), 7);
+    // Genre-wide forgetting is the deletion of every user's genre interactions.
+    let genre = ds.without_genre_in_training(Genre::Action);
+    assert_eq!(genre, ds.without_in_training(&DeletionSet::genre_wide(Genre::Action)));
+    assert_eq!(genre.name, "two-genres-without-Action");
+}
+
+#[test]
+fn the_standard_deletion_set_is_drawn_from_the_page_sample() {
+    use recforget::data::{DELETION_SET, DeletionSet, Scope, Users, WEB_SAMPLE};
+    let Some(full) = common::ml1m() else { return };
+    let sample = full.web_sample(WEB_SAMPLE.0, WEB_SAMPLE.1);
+    let set = DeletionSet::standard(&sample);
+    assert_eq!(set, DeletionSet::standard(&full.web_sample(WEB_SAMPLE.0, WEB_SAMPLE.1)));
+    set.check(&full).unwrap();
+    let keys = |i: usize| match &set.requests[i].users {
+        Users::Keys(keys) => keys.clone(),
+        Users::Everyone => panic!("D names its users"),
+    };
+    let (all, action) = (keys(0), keys(1));
+    assert_eq!((all.len(), action.len()), (DELETION_SET.0, DELETION_SET.0));
+    assert!(all.iter().all(|k| !action.contains(k)));
+    assert!(all.iter().chain(&action).all(|k| sample.users.iter().any(|u| &u.key == k)));
+    assert_eq!((set.requests[0].scope, set.requests[1].scope), (Scope::All, Scope::Genre(Genre::Action)));
+    let without = full.without_in_training(&set);
+    let removed = full.stats().interactions - without.stats().interactions;
+    assert!(removed > 10_000, "{removed}");
+    eprintln!("D removes {removed} training interactions");
+}

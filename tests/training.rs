@@ -312,3 +312,49 @@ fn patience_stops_when_validation_stops_improving() {
     let best: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
     assert_eq!(best.meta.epochs, 1);
 }
+
+#[test]
+fn a_save_stopped_at_any_byte_leaves_a_checkpoint_that_loads() {
+    use recforget::fsutil::CrashAfter;
+    let config = common::tiny_config(15);
+    let ds = common::cyclic(4, 15, 6);
+    let (old, new) = (common::tiny_model(15, 1), common::tiny_model(15, 2));
+    let meta = |epochs| CheckpointMeta { vocabulary_fingerprint: ds.fingerprint(), epochs, ..Default::default() };
+    let h = [ItemId(1), ItemId(4), ItemId(2)];
+    let total = {
+        let dir = tempfile::tempdir().unwrap();
+        checkpoint::save_parts(&new, &config, &meta(2), dir.path()).unwrap();
+        ["config.json", "model.bpk", "meta.json"].iter().map(|f| std::fs::metadata(dir.path().join(f)).unwrap().len() as usize).sum::<usize>()
+    };
+    // Every few bytes through the three files, then every unit of the commit.
+    let points: Vec<usize> = (0..total).step_by(997).chain(total..total + 700).collect();
+    let mut versions = [0, 0];
+    for n in points {
+        let dir = tempfile::tempdir().unwrap();
+        checkpoint::save_parts(&old, &config, &meta(1), dir.path()).unwrap();
+        let _ = checkpoint::save_parts_until(&new, &config, &meta(2), dir.path(), &mut CrashAfter(Some(n)));
+        let loaded: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap_or_else(|e| panic!("after a stop at {n}: {e}"));
+        let expected = if loaded.meta.epochs == 1 { &old } else { &new };
+        assert_eq!(scores(&loaded.model, &h), scores(expected, &h), "weights and meta disagree after a stop at {n}");
+        versions[loaded.meta.epochs - 1] += 1;
+    }
+    assert!(versions[0] > 0 && versions[1] > 0, "{versions:?}");
+}
+
+#[test]
+fn training_never_writes_over_a_finished_checkpoint_or_someone_elses_folder() {
+    let ds = common::cyclic(16, 12, 8);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    let err = common::trainer(quick_config(12, 1), &ds, dir.path()).run(|_| {}).unwrap_err().to_string();
+    assert!(err.contains("notes.txt") && err.contains("did not write"), "{err}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "mine");
+
+    let finished = tempfile::tempdir().unwrap();
+    common::trainer(quick_config(12, 1), &ds, finished.path()).run(|_| {}).unwrap();
+    std::fs::remove_dir_all(finished.path().join("resume")).unwrap();
+    let before = std::fs::read(finished.path().join(checkpoint::WEIGHTS_FILE)).unwrap();
+    let err = common::trainer(quick_config(12, 2), &ds, finished.path()).run(|_| {}).unwrap_err().to_string();
+    assert!(err.contains("finished checkpoint"), "{err}");
+    assert_eq!(std::fs::read(finished.path().join(checkpoint::WEIGHTS_FILE)).unwrap(), before);
+}

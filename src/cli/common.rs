@@ -82,7 +82,12 @@ impl SampleArgs {
 
 /// The default folder of a model retrained without `genre`.
 pub(crate) fn retrained_dir(genre: Genre) -> PathBuf {
-    PathBuf::from(format!("checkpoints/retrain-{}", genre.slug()))
+    retrained_dir_for(&recforget::data::DeletionSet::genre_wide(genre))
+}
+
+/// The folder of the model retrained without a deletion set (`checkpoints/retrain-<name>`).
+pub(crate) fn retrained_dir_for(deletions: &recforget::data::DeletionSet) -> PathBuf {
+    PathBuf::from(format!("checkpoints/retrain-{}", deletions.name))
 }
 
 /// How the folder of a second retrained model (another seed, the noise floor of closeness) ends.

@@ -32,6 +32,9 @@ pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
     let device = args.backend.device()?;
     let checkpoint: Checkpoint<Recommender> = Checkpoint::load(&args.source.checkpoint, &device)?;
     checkpoint.meta.check_vocabulary(&dataset)?;
+    if let Some(edit) = &checkpoint.meta.edit {
+        eprintln!("an edited model: {} with {}, forgetting {}", edit.original, edit.method, edit.forgot);
+    }
     let mut cases = args.sample.cases(&dataset, args.split.into());
     // A retrained model never saw its deleted genre: its histories leave those items out.
     let deleted = checkpoint.meta.deleted_genres();

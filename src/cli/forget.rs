@@ -10,6 +10,7 @@ use recforget::checkpoint::{self, Checkpoint};
 use recforget::data::{Dataset, Genre, Split};
 use recforget::measurement::{EvalContext, Figures, Histories, MeasureSettings, Measurement, RelearnSettings, measure, relearn};
 use recforget::metrics::{NegativeSampler, Protocol};
+use recforget::output::{self, OutputKind};
 use recforget::unlearning::{
     EditedModel, ForgetConfig, ForgetReport, ForgetStage, MethodDetails, RowBias, Trainable, forget as forget_genre, methods_name,
     parse_methods,
@@ -132,6 +133,20 @@ impl ForgetArgs {
     }
 }
 
+/// Errors unless `forget --save` may write into `dir`: a new or empty folder, or an edited model
+/// saved there before, and never the checkpoint it edits (or a folder around or inside it).
+fn claim_edited_folder(dir: &Path, original: &Path) -> Result<()> {
+    output::claim(dir, OutputKind::Checkpoint, &[original])?;
+    let meta = checkpoint::CheckpointMeta::load(dir);
+    if dir.join(checkpoint::META_FILE).exists() && !meta.as_ref().is_ok_and(|m| m.edit.is_some()) {
+        bail!(
+            "will not write to {}: it holds a checkpoint that is not an edited model saved by `forget --save`; choose a new --save folder",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
 /// A retrained checkpoint as an edited model that forgot `genre`, if the folder holds one.
 pub(crate) fn load_retrained(
     dir: &Path,
@@ -181,9 +196,16 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
         if edited.filters() || !edited.suppressed.is_empty() {
             bail!("--save keeps weights only; an output filter or a suppress-at-mask edit is not in the weights");
         }
+        claim_edited_folder(dir, &args.source.checkpoint)?;
+        let method = methods_name(&config.methods);
         let meta = checkpoint::CheckpointMeta {
-            notes: format!("{} after forgetting {genre} with {}", args.source.checkpoint.display(), methods_name(&config.methods)),
+            notes: format!("{} after forgetting {genre} with {method}", args.source.checkpoint.display()),
             command: command_line(),
+            edit: Some(checkpoint::EditRecord {
+                method,
+                forgot: genre.to_string(),
+                original: args.source.checkpoint.display().to_string(),
+            }),
             ..original.meta.clone()
         };
         checkpoint::save_parts(&edited.model, &original.config, &meta, dir)?;

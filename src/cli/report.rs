@@ -1,6 +1,6 @@
 //! `recforget report`: the results page.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -11,6 +11,7 @@ use recforget::checkpoint::{self, Checkpoint};
 use recforget::data::{Genre, Split};
 use recforget::metrics::NegativeSampler;
 use recforget::model::Recommender;
+use recforget::output;
 use recforget::report::methods::MethodsReport;
 use recforget::unlearning::ForgetConfig;
 
@@ -55,6 +56,7 @@ pub(crate) enum ReportPart {
     Paper,
     Methods,
     Training,
+    Deletion,
 }
 
 pub(crate) fn report(args: ReportArgs) -> Result<()> {
@@ -68,6 +70,82 @@ pub(crate) fn report(args: ReportArgs) -> Result<()> {
     if all || args.part == ReportPart::Paper {
         paper_report(&args)?;
     }
+    if all || args.part == ReportPart::Deletion {
+        deletion_report(&args)?;
+    }
+    Ok(())
+}
+
+/// A model retrained without D, when its training has reached the end of the replayed schedule;
+/// and its state in words either way.
+fn finished_retrain(
+    dir: &Path,
+    name: &str,
+    deletions: &recforget::data::DeletionSet,
+    schedule_end: usize,
+    dataset: &recforget::data::Dataset,
+    device: &burn::tensor::Device,
+) -> Result<(Option<recforget::unlearning::EditedModel>, String)> {
+    use recforget::report::deletion::training_state;
+    let meta = checkpoint::CheckpointMeta::load(dir).ok();
+    let done = recforget::train::ResumeState::load(dir).ok().flatten().map(|s| s.epochs_done);
+    let state = training_state(name, meta.as_ref(), done, schedule_end);
+    let Some(meta) = meta else { return Ok((None, state)) };
+    if meta.deletions != deletions.requests {
+        anyhow::bail!("{} was retrained without another deletion set than D; pass the right folder or retrain", dir.display());
+    }
+    if done.is_some_and(|d| d < schedule_end) {
+        return Ok((None, state));
+    }
+    let model: Checkpoint = Checkpoint::load(dir, device)?;
+    model.meta.check_vocabulary(dataset)?;
+    Ok((Some(recforget::unlearning::EditedModel::new(model.model)), state))
+}
+
+/// `results/deletion.{md,json}`: the audit of the deletion set D (forget me).
+fn deletion_report(args: &ReportArgs) -> Result<()> {
+    use recforget::data::{DELETION_SET, DELETION_SET_GENRE, DeletionSet, WEB_SAMPLE};
+    use recforget::measurement::Histories;
+    use recforget::measurement::audit::{AuditContext, AuditSettings, Audited, audit};
+    use recforget::report::deletion::{DeletionReport, markdown};
+    use recforget::unlearning::EditedModel;
+
+    let started = Instant::now();
+    let dataset = load_dataset(&args.source.data)?;
+    let device = Backend::Flex.device()?;
+    let original: Checkpoint = Checkpoint::load(&args.source.checkpoint, &device)?;
+    original.meta.check_vocabulary(&dataset)?;
+    let deletions = DeletionSet::standard(&dataset.web_sample(WEB_SAMPLE.0, WEB_SAMPLE.1));
+    let schedule_end = original.meta.schedule().last().map_or(original.meta.epochs, |s| s.last_epoch);
+    let dir = super::common::retrained_dir_for(&deletions);
+    let (retrained, first) = finished_retrain(&dir, "seed 42", &deletions, schedule_end, &dataset, &device)?;
+    let (second, other) = finished_retrain(&second_seed_dir(&dir), "seed 7", &deletions, schedule_end, &dataset, &device)?;
+    let edited = EditedModel::new(original.model.clone());
+    let models = [
+        Audited { name: "original", model: &edited, histories: Histories::Kept },
+        Audited { name: "deletion only", model: &edited, histories: Histories::Deleted },
+    ];
+    let ctx = AuditContext { dataset: &dataset, deletions: &deletions, device: &device };
+    eprintln!("auditing D: {} models, {} retrained", models.len(), retrained.iter().chain(&second).count());
+    let audit = audit(&ctx, &models, retrained.as_ref(), second.as_ref(), &AuditSettings::default())?;
+    let (per_scope, seed) = DELETION_SET;
+    let report = DeletionReport {
+        command: command_line(),
+        drawn: format!(
+            "from the page's sample ({} users, seed {}), shuffled with seed {seed}: the first {per_scope} delete all their \
+             interactions, the next {per_scope} with a training interaction with a {DELETION_SET_GENRE} film delete those",
+            WEB_SAMPLE.0, WEB_SAMPLE.1
+        ),
+        retrained: vec![first, other],
+        audit,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    let files = vec![
+        ("deletion.json".to_string(), serde_json::to_vec_pretty(&report)?),
+        ("deletion.md".to_string(), markdown(&report).into_bytes()),
+    ];
+    output::write_report(&args.out, &files, &[Path::new("checkpoints")])?;
+    println!("wrote {}/deletion.md and deletion.json in {:.0}s", args.out.display(), report.seconds);
     Ok(())
 }
 
@@ -101,10 +179,12 @@ fn training_report(args: &ReportArgs) -> Result<()> {
         }
     }
     let report = TrainingReport { command: command_line(), models };
-    std::fs::create_dir_all(&args.out)?;
-    std::fs::write(args.out.join("validation.svg"), validation_svg(&report))?;
-    std::fs::write(args.out.join("training.json"), serde_json::to_string_pretty(&report)?)?;
-    std::fs::write(args.out.join("training.md"), markdown(&report))?;
+    let files = vec![
+        ("validation.svg".to_string(), validation_svg(&report).into_bytes()),
+        ("training.json".to_string(), serde_json::to_vec_pretty(&report)?),
+        ("training.md".to_string(), markdown(&report).into_bytes()),
+    ];
+    output::write_report(&args.out, &files, &[Path::new("checkpoints")])?;
     println!("wrote {}/training.md, training.json and validation.svg", args.out.display());
     Ok(())
 }
@@ -167,24 +247,19 @@ fn methods_report(args: &ReportArgs) -> Result<()> {
     let measured = checkpoint_record(&args.source.checkpoint, &original.meta);
     let mut report = MethodsReport { original: measured, test_users: cases.len(), config, settings, relearn_settings, genres };
     keep_earlier_genres(&mut report, &args.out.join("methods.json"));
-    std::fs::create_dir_all(&args.out)?;
+    let mut files = Vec::new();
     for g in &report.genres {
         let slug = g.genre.slug();
         if !g.relearn.is_empty() {
-            std::fs::write(
-                args.out.join(format!("relearn-{slug}.svg")),
-                relearn_svg(&g.relearn, &format!("{}: relearning the genre", g.genre)),
-            )?;
+            files.push((format!("relearn-{slug}.svg"), relearn_svg(&g.relearn, &format!("{}: relearning the genre", g.genre)).into_bytes()));
         }
         if !g.tradeoff.is_empty() {
-            std::fs::write(
-                args.out.join(format!("tradeoff-{slug}.svg")),
-                tradeoff_svg(&g.tradeoff, &format!("{}: distill over K", g.genre)),
-            )?;
+            files.push((format!("tradeoff-{slug}.svg"), tradeoff_svg(&g.tradeoff, &format!("{}: distill over K", g.genre)).into_bytes()));
         }
     }
-    std::fs::write(args.out.join("methods.json"), serde_json::to_string_pretty(&report)?)?;
-    std::fs::write(args.out.join("methods.md"), markdown(&report))?;
+    files.push(("methods.json".to_string(), serde_json::to_vec_pretty(&report)?));
+    files.push(("methods.md".to_string(), markdown(&report).into_bytes()));
+    output::write_report(&args.out, &files, &[Path::new("checkpoints")])?;
     println!("wrote {}/methods.md, methods.json and their charts in {:.0}s", args.out.display(), started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -255,12 +330,10 @@ fn paper_report(args: &ReportArgs) -> Result<()> {
         config: ForgetConfig::default(),
     };
     let report = build(&ctx, inputs, |line| eprintln!("{line}"))?;
-    std::fs::create_dir_all(&args.out)?;
-    for (file, svg) in charts(&report) {
-        std::fs::write(args.out.join(file), svg)?;
-    }
-    std::fs::write(args.out.join("report.json"), serde_json::to_string_pretty(&report)?)?;
-    std::fs::write(args.out.join("report.md"), markdown(&report))?;
+    let mut files: Vec<(String, Vec<u8>)> = charts(&report).into_iter().map(|(file, svg)| (file, svg.into_bytes())).collect();
+    files.push(("report.json".to_string(), serde_json::to_vec_pretty(&report)?));
+    files.push(("report.md".to_string(), markdown(&report).into_bytes()));
+    output::write_report(&args.out, &files, &[Path::new("checkpoints")])?;
     println!("wrote {}/report.md, report.json, the sweep and comparison charts in {:.0}s", args.out.display(), report.seconds);
     Ok(())
 }

@@ -8,13 +8,15 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use recforget::data::Dataset;
+use recforget::output::{self, OutputKind};
 use recforget::report::html::markdown_page;
 
 use super::common::{DEFAULT_DATA, SECOND_SEED_SUFFIX};
 
 #[derive(Args, Debug)]
 pub(crate) struct SiteArgs {
-    /// The folder to write (replaced).
+    /// The folder to write: new, empty, or an earlier site (replaced as a whole once the new one
+    /// is complete). A folder holding anything else is refused.
     #[arg(long, default_value = "site")]
     pub(crate) out: PathBuf,
     /// The prepared dataset, read only to check that none of its titles or user keys reached the
@@ -33,11 +35,11 @@ fn copy(from: &Path, to: &Path) -> Result<u64> {
     std::fs::copy(from, to).with_context(|| format!("cannot copy {} (build the page first: scripts/build-web.sh)", from.display()))
 }
 
+/// What the site is made of: refused as its output folder, and never written.
+const INPUTS: [&str; 5] = ["index.html", "www", "pkg", "checkpoints", "results"];
+
 pub(crate) fn site(args: SiteArgs) -> Result<()> {
     let out = &args.out;
-    if out.exists() {
-        std::fs::remove_dir_all(out).with_context(|| format!("cannot replace {}", out.display()))?;
-    }
     let mut files = vec![
         PathBuf::from("index.html"),
         PathBuf::from("www/main.js"),
@@ -66,8 +68,19 @@ pub(crate) fn site(args: SiteArgs) -> Result<()> {
             files.push(path);
         }
     }
+    let mut inputs: Vec<&Path> = INPUTS.iter().map(Path::new).collect();
+    inputs.push(&args.data);
     let mut bytes = 0;
-    for file in &files {
+    output::replace_folder(out, OutputKind::Site, &inputs, |at| fill(at, &files, &args.data).map(|b| bytes = b))?;
+    println!("wrote {} ({} files, {:.1} MB; no MovieLens-derived file)", out.display(), files.len() + 2, bytes as f64 / 1e6);
+    Ok(())
+}
+
+/// Writes the site into the fresh folder `out`: `files`, the results pages as HTML, and the page
+/// linking them; checks that no MovieLens-derived file reached it. Returns the bytes written.
+fn fill(out: &Path, files: &[PathBuf], data: &Path) -> Result<u64> {
+    let mut bytes = 0;
+    for file in files {
         bytes += copy(file, &out.join(file))?;
     }
     // The results pages as HTML.
@@ -83,9 +96,8 @@ pub(crate) fn site(args: SiteArgs) -> Result<()> {
         .replace("results/methods.md", "results/methods.html")
         .replace("results/training.md", "results/training.html");
     std::fs::write(out.join("index.html"), index)?;
-    check_no_movielens(out, &args.data)?;
-    println!("wrote {} ({} files, {:.1} MB; no MovieLens-derived file)", out.display(), files.len() + 2, bytes as f64 / 1e6);
-    Ok(())
+    check_no_movielens(out, data)?;
+    Ok(bytes)
 }
 
 /// Fails if the site holds the prepared data, the page's user sample, or any title or user key of

@@ -10,11 +10,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use recforget::Backend;
 use recforget::checkpoint::{self, Checkpoint, CheckpointMeta, ScheduleStretch};
-use recforget::data::Genre;
+use recforget::data::{Dataset, Deletion, DeletionSet, Users, WEB_SAMPLE};
 use recforget::metrics::ProtocolMetrics;
 use recforget::train::{TrainEvent, Trainer, TrainingConfig};
 
-use super::common::{DEFAULT_DATA, ModelArgs, command_line, load_dataset, retrained_dir, second_seed_dir};
+use super::common::{DEFAULT_DATA, ModelArgs, command_line, load_dataset, retrained_dir_for, second_seed_dir};
 
 #[derive(Args, Debug)]
 pub(crate) struct TrainArgs {
@@ -90,7 +90,7 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
         time_limit: args.run.limit()?,
         segment_note: args.run.note.clone(),
         patience: args.patience,
-        deleted: Vec::new(),
+        deletions: Default::default(),
     };
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -163,10 +163,15 @@ fn report_early_stop(done: usize, epochs: usize) {
 }
 
 #[derive(Args, Debug)]
+#[group(id = "deletion", required = true, multiple = false, args = ["exclude_genre", "delete"])]
 pub(crate) struct RetrainArgs {
-    /// The genre whose interactions are removed from training.
+    /// The genre whose interactions are removed from training (every user's).
     #[arg(long)]
-    pub(crate) exclude_genre: String,
+    pub(crate) exclude_genre: Option<String>,
+    /// The deletion set whose interactions are removed from training: `standard` (the audit's
+    /// set D drawn from the page's sample, see README) or a JSON file of the same shape.
+    #[arg(long, value_name = "standard|FILE")]
+    pub(crate) delete: Option<String>,
     /// Replay this checkpoint's training: its model config, seed and schedule (the epochs and
     /// batch size of each stretch its `meta.json` records), so the retrained model gets as many
     /// optimizer steps as the original.
@@ -174,7 +179,7 @@ pub(crate) struct RetrainArgs {
     pub(crate) like: PathBuf,
     #[arg(long, default_value = DEFAULT_DATA)]
     pub(crate) data: PathBuf,
-    /// Output folder (default: checkpoints/retrain-<genre>, or retrain-<genre>-seed2 with another --seed).
+    /// Output folder (default: checkpoints/retrain-<genre or set>, or …-seed2 with another --seed).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
     /// Train past the replayed schedule up to this epoch, at its last batch size.
@@ -192,18 +197,32 @@ pub(crate) struct RetrainArgs {
     pub(crate) run: RunArgs,
 }
 
+/// The deletion set `retrain` is asked for: a genre for everyone, `standard` or a file.
+fn requested_deletions(args: &RetrainArgs, dataset: &Dataset) -> Result<DeletionSet> {
+    let deletions = match (&args.exclude_genre, args.delete.as_deref()) {
+        (Some(genre), _) => DeletionSet::genre_wide(genre.parse()?),
+        (None, Some("standard")) => DeletionSet::standard(&dataset.web_sample(WEB_SAMPLE.0, WEB_SAMPLE.1)),
+        (None, Some(file)) => DeletionSet::load(std::path::Path::new(file))
+            .with_context(|| format!("--delete takes `standard` or a deletion-set JSON file; {file} is neither"))?,
+        (None, None) => bail!("name what to delete: --exclude-genre GENRE or --delete standard|FILE"),
+    };
+    deletions.check(dataset)?;
+    Ok(deletions)
+}
+
 pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
-    let genre: Genre = args.exclude_genre.parse()?;
     let dataset = load_dataset(&args.data)?;
+    let deletions = requested_deletions(&args, &dataset)?;
     let like: Checkpoint = Checkpoint::load(&args.like, &Backend::Flex.device()?)
         .with_context(|| format!("retraining copies the configuration of {}", args.like.display()))?;
     like.meta.check_vocabulary(&dataset)?;
-    let without = dataset.without_genre_in_training(genre);
+    let without = dataset.without_in_training(&deletions);
     let removed = dataset.stats().interactions - without.stats().interactions;
-    println!("removed {removed} training interactions with {genre} items");
+    let what = deletions.requests.iter().map(describe_request).collect::<Vec<_>>().join("; ");
+    println!("removed {removed} training interactions: {what}");
     let seed = args.seed.unwrap_or(like.meta.seed);
     let out = args.out.clone().unwrap_or_else(|| {
-        let dir = retrained_dir(genre);
+        let dir = retrained_dir_for(&deletions);
         if seed == like.meta.seed { dir } else { second_seed_dir(&dir) }
     });
     let mut schedule = like.meta.schedule();
@@ -225,6 +244,8 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
         CheckpointMeta::steps_of(&schedule, sequences)
     );
     let deadline = args.run.limit()?.map(|limit| Instant::now() + limit);
+    // One device for every stretch: a wgpu device is initialised once per process.
+    let device = args.backend.device()?;
     let mut state = None;
     for stretch in &schedule {
         let config = TrainingConfig::new(like.config.clone().into())
@@ -242,17 +263,17 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
         let trainer = Trainer {
             config,
             dataset: &without,
-            device: args.backend.device()?,
+            device: device.clone(),
             dir: &out,
             command: command_line(),
             notes: format!(
-                "retrained from scratch without {genre} in training, replaying the schedule of {} (seed {seed})",
+                "retrained from scratch without {what} in training, replaying the schedule of {} (seed {seed})",
                 args.like.display()
             ),
             time_limit,
             segment_note: args.run.note.clone(),
             patience: None,
-            deleted: vec![genre],
+            deletions: deletions.clone(),
         };
         let done = trainer.run(|event| {
             if let TrainEvent::Epoch { epoch, mean_loss, seconds, validation, improved } = event {
@@ -273,4 +294,12 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
         println!("no time left to train; the same command resumes");
     }
     Ok(())
+}
+
+/// One request in words: `Action interactions of every user`, `all interactions of 100 users`.
+fn describe_request(request: &Deletion) -> String {
+    match &request.users {
+        Users::Everyone => format!("{} of every user", request.scope),
+        Users::Keys(keys) => format!("{} of {} users", request.scope, keys.len()),
+    }
 }

@@ -21,6 +21,8 @@ pub(crate) struct WebDataArgs {
 }
 
 pub(crate) fn web_data(args: WebDataArgs) -> Result<()> {
+    let ours = |bytes: &[u8]| recforget::data::Dataset::from_json(bytes, &args.out).is_ok();
+    recforget::output::claim_file(&args.out, &[&args.data], ours)?;
     let sample = load_dataset(&args.data)?.web_sample(args.users, args.seed);
     sample.save(&args.out)?;
     let size = std::fs::metadata(&args.out)?.len();

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::data::source::RawData;
-use crate::data::{Genre, GenreSet};
+use crate::data::{DeletionSet, Genre, GenreSet};
 use crate::error::{Error, Result};
 
 /// A dense item id: an index into [`Dataset::items`] and into the model's score vector.
@@ -232,20 +232,51 @@ impl Dataset {
     }
 
     /// A copy with every interaction with an item of `genre` removed from the training part of
-    /// each user (the retrain-without-genre baseline). The validation and test items are kept so
-    /// that all models are judged on the same cases.
+    /// each user (the retrain-without-genre baseline): [`Dataset::without_in_training`] of the
+    /// genre-wide deletion.
     pub fn without_genre_in_training(&self, genre: Genre) -> Dataset {
+        self.without_in_training(&DeletionSet::genre_wide(genre))
+    }
+
+    /// A copy with the interactions `deletions` deletes removed from the training part of each
+    /// user (the exact-unlearning baseline retrains on it). The validation and test items are
+    /// kept so that all models are judged on the same cases; the vocabulary stays whole. Named
+    /// `<name>-without-<Genre>` for one genre-wide deletion, else `<name>-without-<set name>`.
+    pub fn without_in_training(&self, deletions: &DeletionSet) -> Dataset {
         let users = self
             .users
             .iter()
             .map(|u| {
                 let cut = u.items.len().saturating_sub(2);
-                let mut items: Vec<ItemId> = u.items[..cut].iter().copied().filter(|&i| !self.has_genre(i, genre)).collect();
+                let mut items: Vec<ItemId> = u.items[..cut].iter().copied().filter(|&i| !deletions.deletes(self, u, i)).collect();
                 items.extend_from_slice(&u.items[cut..]);
                 User { key: u.key.clone(), items }
             })
             .collect();
-        Dataset { name: format!("{}-without-{}", self.name, genre.name()), items: self.items.clone(), users }
+        let what = match deletions.genre_wide_genres()[..] {
+            [genre] if deletions.requests.len() == 1 => genre.name().to_string(),
+            _ => deletions.name.clone(),
+        };
+        Dataset { name: format!("{}-without-{what}", self.name), items: self.items.clone(), users }
+    }
+
+    /// `cases` as a model that honours `deletions` is asked them: a case whose target falls under
+    /// a deletion of its user is dropped (the model cannot be asked to predict it), the deleted
+    /// items leave the other histories, and a case whose history is left empty is dropped.
+    pub fn cases_after(&self, deletions: &DeletionSet, cases: Vec<EvalCase>) -> Vec<EvalCase> {
+        if deletions.requests.is_empty() {
+            return cases;
+        }
+        cases
+            .into_iter()
+            .filter(|c| !deletions.deletes(self, &self.users[c.user], c.target))
+            .map(|mut case| {
+                let user = &self.users[case.user];
+                case.history.retain(|&item| !deletions.deletes(self, user, item));
+                case
+            })
+            .filter(|case| !case.history.is_empty())
+            .collect()
     }
 
     /// The page's sample: `users` users drawn with `seed`, in key order, with every item (so the

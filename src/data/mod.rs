@@ -2,6 +2,7 @@
 
 mod batch;
 mod dataset;
+mod deletion;
 #[cfg(not(target_family = "wasm"))]
 pub mod fetch;
 mod genre;
@@ -10,6 +11,7 @@ pub mod upload;
 
 pub use batch::{ClozeConfig, SequenceBatch, Token, TrainingBatch};
 pub use dataset::{Dataset, DatasetStats, EvalCase, Item, ItemId, Split, User};
+pub use deletion::{DELETION_SET, DELETION_SET_GENRE, Deletion, DeletionSet, Scope, Users};
 pub use genre::{Genre, GenreSet};
 
 /// The page's user sample: how many users, and the seed they are drawn with.

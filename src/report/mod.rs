@@ -2,6 +2,7 @@
 //! paper's rule, a trade-off sweep over how many neurons are zeroed, and the comparison with the
 //! baselines GRU4Rec and Caser. Native only.
 
+pub mod deletion;
 pub mod html;
 pub mod methods;
 pub mod paper;

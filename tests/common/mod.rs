@@ -157,6 +157,6 @@ pub fn trainer<'a>(config: recforget::train::TrainingConfig, ds: &'a Dataset, di
         time_limit: None,
         segment_note: String::new(),
         patience: None,
-        deleted: Vec::new(),
+        deletions: Default::default(),
     }
 }

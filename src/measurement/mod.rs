@@ -25,6 +25,8 @@
 //! before)`, where the forget set is the test users whose target item is of the genre. It is
 //! reported for every protocol with a seeded 95% bootstrap interval over those users.
 
+pub mod audit;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};

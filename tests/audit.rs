@@ -1,0 +1,56 @@
+//! The deletion audit on a tiny real model: the figures the field reports, and the yardstick.
+
+mod common;
+
+use recforget::data::{Deletion, DeletionSet, Genre, Scope, Users};
+use recforget::measurement::Histories;
+use recforget::measurement::audit::{AuditContext, AuditSettings, Audited, audit};
+use recforget::unlearning::EditedModel;
+
+#[test]
+fn an_audit_reports_each_scope_against_the_retrained_model() {
+    let ds = common::two_genres(24, 14);
+    let deletions = DeletionSet {
+        name: "d".into(),
+        requests: vec![
+            Deletion { users: Users::Keys(vec!["u0".into(), "u3".into()]), scope: Scope::All },
+            Deletion { users: Users::Keys(vec!["u5".into(), "u6".into()]), scope: Scope::Genre(Genre::Action) },
+        ],
+    };
+    let original = EditedModel::new(common::tiny_model(ds.num_items(), 1));
+    let retrained = EditedModel::new(common::tiny_model(ds.num_items(), 2));
+    let second = EditedModel::new(common::tiny_model(ds.num_items(), 3));
+    let device = common::device();
+    let ctx = AuditContext { dataset: &ds, deletions: &deletions, device: &device };
+    let models = [
+        Audited { name: "original", model: &original, histories: Histories::Kept },
+        Audited { name: "deletion only", model: &original, histories: Histories::Deleted },
+    ];
+    let settings = AuditSettings { others: 12, pairs_per_user: 4, ..Default::default() };
+    let audit = audit(&ctx, &models, Some(&retrained), Some(&second), &settings).unwrap();
+    assert_eq!(audit.scopes.len(), 2);
+    for scope in &audit.scopes {
+        assert_eq!(scope.users, 2);
+        assert_eq!(scope.models, ["original", "deletion only", "retrained", "retrained (seed 2)"]);
+        let f = &scope.figures;
+        // The same weights answer the pairs alike; only the scope users' test histories differ.
+        assert_eq!((f[0].forget_hr10, f[0].mia_efficacy), (f[1].forget_hr10, f[1].mia_efficacy));
+        assert!(f[0].forget_pairs > 0 && f[0].forget_pairs <= 8);
+        assert_eq!(f[2].gap, None);
+        assert!(f[0].gap.is_some() && f[3].gap.is_some());
+        for x in f {
+            for share in [x.forget_hr10, x.retain_hr10, x.test_hr10, x.mia_efficacy, x.mia_accuracy] {
+                assert!((0.0..=1.0).contains(&share), "{x:?}");
+            }
+            assert!(x.forget_log_likelihood < 0.0);
+        }
+        assert_eq!(scope.per_user.len(), 2);
+        for user in &scope.per_user {
+            assert_eq!(user.mean_rank.len(), 4);
+            assert!(user.overlap[2].is_none() && user.overlap[3].is_some());
+        }
+    }
+    // The `all` scope deletes every training interaction of its users.
+    assert_eq!(audit.scopes[0].per_user[0].deleted, 12);
+    assert_eq!(audit.scopes[0].scope, Scope::All);
+}
