@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::Backend;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::fsutil::{CrashAfter, read_committed, write_atomically, write_files_until};
+use crate::fsutil::{CrashAfter, read_committed, write_files_until};
 use crate::model::{Architecture, Bert4Rec, Bert4RecConfig, Recommender, RecommenderConfig};
 
 /// File names inside a checkpoint folder.
@@ -231,6 +231,21 @@ impl CheckpointMeta {
         self.dataset.split("-without-").skip(1).filter_map(|g| g.parse().ok()).collect()
     }
 
+    /// Errors unless this is an original model: one trained on all the data and not edited (a
+    /// retrained or an edited model in the original's place would measure forgetting against
+    /// itself).
+    pub fn check_original(&self, dir: &Path) -> Result<()> {
+        let deleted = self.deleted_genres();
+        let role = if let Some(edit) = &self.edit {
+            format!("an edited model ({} forgetting {}, from {})", edit.method, edit.forgot, edit.original)
+        } else if !self.deletions.is_empty() || !deleted.is_empty() {
+            format!("retrained without deleted interactions (its data: {})", self.dataset)
+        } else {
+            return Ok(());
+        };
+        Err(checkpoint_error(dir, format!("is {role}, not an original model; pass the original with --checkpoint")))
+    }
+
     /// Errors unless the checkpoint was trained on `dataset`'s vocabulary.
     pub fn check_vocabulary(&self, dataset: &Dataset) -> Result<()> {
         let dataset = dataset.fingerprint();
@@ -373,7 +388,13 @@ pub fn save_parts<M: StoredModel>(model: &M, config: &M::Config, meta: &Checkpoi
 }
 
 /// [`save_parts`], stopping with an error where `crash` runs out (tests stop it at every point).
-pub fn save_parts_until<M: StoredModel>(model: &M, config: &M::Config, meta: &CheckpointMeta, dir: &Path, crash: &mut CrashAfter) -> Result<()> {
+pub fn save_parts_until<M: StoredModel>(
+    model: &M,
+    config: &M::Config,
+    meta: &CheckpointMeta,
+    dir: &Path,
+    crash: &mut CrashAfter,
+) -> Result<()> {
     let weights = model.weights().map_err(|e| checkpoint_error(dir, format!("cannot serialize weights: {e}")))?;
     let config = serde_json::to_vec_pretty(&M::widen(config)).map_err(|source| Error::Json { path: dir.join(CONFIG_FILE), source })?;
     let meta = serde_json::to_vec_pretty(meta).map_err(|source| Error::Json { path: dir.join(META_FILE), source })?;
@@ -390,7 +411,7 @@ pub fn export_safetensors(model: &Bert4Rec, path: &Path) -> Result<()> {
     let mut store = SafetensorsStore::from_bytes(None);
     model.save_into(&mut store).map_err(|e| checkpoint_error(path, format!("safetensors export failed: {e}")))?;
     let bytes = store.get_bytes().map_err(|e| checkpoint_error(path, format!("safetensors export failed: {e}")))?;
-    write_atomically(path, &bytes)
+    crate::fsutil::write_atomically(path, &bytes)
 }
 
 #[cfg(not(target_family = "wasm"))]
@@ -435,6 +456,22 @@ mod tests {
         // 6034 sequences: 95 steps per epoch at 64, 48 at 128 → 80·95 + 80·48.
         assert_eq!(CheckpointMeta::steps_of(&schedule, 6034), 80 * 95 + 80 * 48);
         assert!(CheckpointMeta::default().schedule().is_empty());
+    }
+
+    #[test]
+    fn only_an_original_model_passes_as_the_original() {
+        let dir = Path::new("checkpoints/x");
+        CheckpointMeta { dataset: "ml-1m".into(), ..CheckpointMeta::default() }.check_original(dir).unwrap();
+        let retrained = CheckpointMeta { dataset: "ml-1m-without-Action".into(), ..CheckpointMeta::default() };
+        assert!(retrained.check_original(dir).unwrap_err().to_string().contains("retrained"));
+        let deletion = CheckpointMeta {
+            deletions: vec![crate::data::Deletion { users: crate::data::Users::Keys(vec!["1m_1".into()]), scope: crate::data::Scope::All }],
+            ..CheckpointMeta::default()
+        };
+        assert!(deletion.check_original(dir).is_err());
+        let edit = EditRecord { method: "rows".into(), forgot: "Action".into(), original: "checkpoints/bert4rec-ml1m".into() };
+        let edited = CheckpointMeta { edit: Some(edit), ..CheckpointMeta::default() };
+        assert!(edited.check_original(dir).unwrap_err().to_string().contains("edited model (rows forgetting Action"));
     }
 
     #[test]

@@ -52,6 +52,10 @@ pub enum Error {
     #[error("will not write to {path}: it {message}")]
     Output { path: PathBuf, message: String },
 
+    /// A score, loss or gradient that is NaN or infinite: never a metric.
+    #[error("non-finite values in {0}: the model's weights or inputs are broken; retrain, or load an earlier checkpoint")]
+    NonFinite(String),
+
     /// A configuration value out of its range.
     #[error("invalid configuration: {0}")]
     Config(String),

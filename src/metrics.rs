@@ -275,6 +275,11 @@ pub async fn score_histories_async(
     let input = ModelInput::new(&batch, device);
     let scores = model.next_item_scores(&input, hook)?; // [batch, num_items]
     let flat = read_f32(scores).await?;
+    // −∞ is an output filter's; NaN or +∞ is a broken model, and would rank as a hit or a miss
+    // by accident.
+    if flat.iter().any(|v| v.is_nan() || *v == f32::INFINITY) {
+        return Err(Error::NonFinite("the next-item scores".into()));
+    }
     Ok(flat.chunks(num_items).map(<[f32]>::to_vec).collect())
 }
 

@@ -34,6 +34,24 @@ pub fn param_ids<M: Module>(module: &M) -> Vec<ParamId> {
     ids.0
 }
 
+/// Whether every float parameter of `module` is finite: one reduction and one read per
+/// parameter (blocking, so native only).
+#[cfg(not(target_family = "wasm"))]
+pub fn all_finite<M: Module>(module: &M) -> bool {
+    struct Finite(bool);
+    impl ModuleVisitor for Finite {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if self.0 {
+                let sum: f32 = param.val().abs().sum().into_scalar();
+                self.0 = sum.is_finite();
+            }
+        }
+    }
+    let mut finite = Finite(true);
+    module.visit(&mut finite);
+    finite.0
+}
+
 /// Runs `work` on each part in its own thread on fresh leaves of `model` and returns the summed
 /// loss and each part's gradients, ready for `ModuleOptimizer::step_multi`. One part runs on the
 /// calling thread.

@@ -166,7 +166,9 @@ fn foreign_files(dir: &Path, kind: OutputKind) -> Result<Vec<String>> {
                 return Ok(files);
             }
             let listed = manifest.map(|m| m.files).unwrap_or_default();
-            Box::new(move |f: &str| f == MANIFEST || listed.contains(f.strip_suffix(".partial").unwrap_or(f)) || f == crate::fsutil::COMMIT_MARK)
+            Box::new(move |f: &str| {
+                f == MANIFEST || listed.contains(f.strip_suffix(".partial").unwrap_or(f)) || f == crate::fsutil::COMMIT_MARK
+            })
         }
     };
     Ok(files.into_iter().filter(|f| !known(f)).collect())

@@ -219,7 +219,7 @@ impl Trainer<'_> {
                 "the saved run has another model config or seed; use another --out folder or delete the resume folder",
             ));
         }
-        let read = |name: &str| -> Result<Vec<u8>> { read_committed(&dir, name).map_err(|e| Error::io(&dir.join(name), e)) };
+        let read = |name: &str| -> Result<Vec<u8>> { read_committed(&dir, name).map_err(|e| Error::io(dir.join(name), e)) };
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(checkpoint::WEIGHTS_FILE)?))
             .map_err(|e| resume_error(&dir, format!("model.bpk is damaged: {e}")))?;
         let model = self
@@ -282,6 +282,12 @@ impl Trainer<'_> {
         for epoch in state.epochs_done..config.epochs {
             let started = Instant::now();
             let (trained, mean_loss) = self.epoch(epoch, model, &mut optimizer, threads, &device, &mut progress);
+            if !mean_loss.is_finite() || !crate::optim::all_finite(&trained) {
+                // Nothing of this epoch is saved: the resume files and the best checkpoint keep
+                // the last good epoch.
+                let what = if mean_loss.is_finite() { "the weights after" } else { "the training loss of" };
+                return Err(Error::NonFinite(format!("{what} epoch {} (lower the learning rate)", epoch + 1)));
+            }
             model = trained;
             let epoch_seconds = started.elapsed().as_secs_f64();
             state.epochs_done = epoch + 1;

@@ -47,10 +47,41 @@ fn an_audit_reports_each_scope_against_the_retrained_model() {
         assert_eq!(scope.per_user.len(), 2);
         for user in &scope.per_user {
             assert_eq!(user.mean_rank.len(), 4);
-            assert!(user.overlap[2].is_none() && user.overlap[3].is_some());
+            assert!(user.overlap[2].is_none());
+            // Someone who deleted everything has no history left to recommend from.
+            assert_eq!(user.overlap[3].is_some(), scope.scope != Scope::All, "{user:?}");
         }
     }
     // The `all` scope deletes every training interaction of its users.
     assert_eq!(audit.scopes[0].per_user[0].deleted, 12);
     assert_eq!(audit.scopes[0].scope, Scope::All);
+}
+
+#[test]
+fn neggrad_plus_pushes_the_deleted_interactions_down_and_finetune_keeps_the_rest() {
+    use recforget::unlearning::deletion::{DeletionConfig, DeletionMethod, unlearn};
+    let ds = common::two_genres(24, 14);
+    let original = common::trained_on_two_genres(&ds);
+    let deletions = DeletionSet {
+        name: "d".into(),
+        requests: vec![Deletion { users: Users::Keys(vec!["u0".into(), "u2".into(), "u4".into()]), scope: Scope::All }],
+    };
+    let device = common::device();
+    let config = DeletionConfig { steps: 20, batch_size: 8, learning_rate: 1e-3, forget_weight: 1.0, ..Default::default() };
+    let ctx = AuditContext { dataset: &ds, deletions: &deletions, device: &device };
+    let settings = AuditSettings { others: 12, pairs_per_user: 6, ..Default::default() };
+    let figures = |model: recforget::model::Bert4Rec| {
+        let edited = EditedModel::new(model);
+        let models = [Audited { name: "m", model: &edited, histories: Histories::Deleted }];
+        audit(&ctx, &models, None, None, &settings).unwrap().scopes[0].figures[0]
+    };
+    let before = figures(original.clone());
+    let ascended = figures(unlearn(&original, &ds, &deletions, DeletionMethod::NegGradPlus, &config, &device).unwrap());
+    let tuned = figures(unlearn(&original, &ds, &deletions, DeletionMethod::Finetune, &config, &device).unwrap());
+    assert!(ascended.forget_log_likelihood < before.forget_log_likelihood - 0.1, "{before:?} → {ascended:?}");
+    assert!(ascended.forget_log_likelihood < tuned.forget_log_likelihood, "{tuned:?} vs {ascended:?}");
+    // Bad settings are refused with the method's name.
+    let bad = DeletionConfig { learning_rate: 0.0, ..config };
+    let err = unlearn(&original, &ds, &deletions, DeletionMethod::Finetune, &bad, &device).unwrap_err().to_string();
+    assert!(err.contains("finetune") && err.contains("learning rate"), "{err}");
 }

@@ -324,7 +324,10 @@ fn a_save_stopped_at_any_byte_leaves_a_checkpoint_that_loads() {
     let total = {
         let dir = tempfile::tempdir().unwrap();
         checkpoint::save_parts(&new, &config, &meta(2), dir.path()).unwrap();
-        ["config.json", "model.bpk", "meta.json"].iter().map(|f| std::fs::metadata(dir.path().join(f)).unwrap().len() as usize).sum::<usize>()
+        ["config.json", "model.bpk", "meta.json"]
+            .iter()
+            .map(|f| std::fs::metadata(dir.path().join(f)).unwrap().len() as usize)
+            .sum::<usize>()
     };
     // Every few bytes through the three files, then every unit of the commit.
     let points: Vec<usize> = (0..total).step_by(997).chain(total..total + 700).collect();
@@ -357,4 +360,32 @@ fn training_never_writes_over_a_finished_checkpoint_or_someone_elses_folder() {
     let err = common::trainer(quick_config(12, 2), &ds, finished.path()).run(|_| {}).unwrap_err().to_string();
     assert!(err.contains("finished checkpoint"), "{err}");
     assert_eq!(std::fs::read(finished.path().join(checkpoint::WEIGHTS_FILE)).unwrap(), before);
+}
+
+#[test]
+fn a_model_with_broken_weights_is_an_error_never_a_metric() {
+    use burn::module::Param;
+    use burn::tensor::Tensor;
+    let ds = common::cyclic(8, 15, 6);
+    let mut model = common::tiny_model(15, 1);
+    model.output_bias = Param::from_tensor(Tensor::<1>::full([15], f32::NAN, &common::device()));
+    let err = score_histories(&model, &[&[ItemId(1)]], &FfnHook::None, &common::device()).unwrap_err();
+    assert!(matches!(err, Error::NonFinite(_)), "{err}");
+    let cases = ds.eval_cases(Split::Test);
+    let err = evaluate_cases(&model, &cases, &NegativeSampler::new(&ds, 1), &FfnHook::None, 8, &common::device()).unwrap_err();
+    assert!(err.to_string().contains("non-finite"), "{err}");
+}
+
+#[test]
+fn a_non_finite_loss_stops_training_and_keeps_the_last_good_epoch() {
+    let ds = common::cyclic(16, 12, 8);
+    let dir = tempfile::tempdir().unwrap();
+    common::trainer(quick_config(12, 1), &ds, dir.path()).run(|_| {}).unwrap();
+    let before = std::fs::read(dir.path().join("resume/model.bpk")).unwrap();
+    let exploding = quick_config(12, 3).with_learning_rate(f64::MAX);
+    let err = common::trainer(exploding, &ds, dir.path()).run(|_| {}).unwrap_err();
+    assert!(matches!(err, Error::NonFinite(_)), "{err}");
+    assert!(std::fs::read(dir.path().join("resume/model.bpk")).unwrap() == before, "the resume files moved on");
+    let loaded: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
+    assert_eq!(loaded.meta.epochs, 1);
 }

@@ -109,11 +109,13 @@ fn deletion_report(args: &ReportArgs) -> Result<()> {
     use recforget::measurement::audit::{AuditContext, AuditSettings, Audited, audit};
     use recforget::report::deletion::{DeletionReport, markdown};
     use recforget::unlearning::EditedModel;
+    use recforget::unlearning::deletion::{DeletionConfig, DeletionMethod, unlearn};
 
     let started = Instant::now();
     let dataset = load_dataset(&args.source.data)?;
     let device = Backend::Flex.device()?;
     let original: Checkpoint = Checkpoint::load(&args.source.checkpoint, &device)?;
+    original.meta.check_original(&args.source.checkpoint)?;
     original.meta.check_vocabulary(&dataset)?;
     let deletions = DeletionSet::standard(&dataset.web_sample(WEB_SAMPLE.0, WEB_SAMPLE.1));
     let schedule_end = original.meta.schedule().last().map_or(original.meta.epochs, |s| s.last_epoch);
@@ -121,10 +123,20 @@ fn deletion_report(args: &ReportArgs) -> Result<()> {
     let (retrained, first) = finished_retrain(&dir, "seed 42", &deletions, schedule_end, &dataset, &device)?;
     let (second, other) = finished_retrain(&second_seed_dir(&dir), "seed 7", &deletions, schedule_end, &dataset, &device)?;
     let edited = EditedModel::new(original.model.clone());
-    let models = [
+    let config = DeletionConfig::default();
+    let mut unlearned = Vec::new();
+    let mut method_seconds = Vec::new();
+    for method in DeletionMethod::ALL {
+        let started = Instant::now();
+        let model = unlearn(&original.model, &dataset, &deletions, method, &config, &device)?;
+        method_seconds.push(format!("{}: {:.1} s", method.name(), started.elapsed().as_secs_f64()));
+        unlearned.push((method, EditedModel::new(model)));
+    }
+    let mut models = vec![
         Audited { name: "original", model: &edited, histories: Histories::Kept },
         Audited { name: "deletion only", model: &edited, histories: Histories::Deleted },
     ];
+    models.extend(unlearned.iter().map(|(method, model)| Audited { name: method.name(), model, histories: Histories::Deleted }));
     let ctx = AuditContext { dataset: &dataset, deletions: &deletions, device: &device };
     eprintln!("auditing D: {} models, {} retrained", models.len(), retrained.iter().chain(&second).count());
     let audit = audit(&ctx, &models, retrained.as_ref(), second.as_ref(), &AuditSettings::default())?;
@@ -133,10 +145,17 @@ fn deletion_report(args: &ReportArgs) -> Result<()> {
         command: command_line(),
         drawn: format!(
             "from the page's sample ({} users, seed {}), shuffled with seed {seed}: the first {per_scope} delete all their \
-             interactions, the next {per_scope} with a training interaction with a {DELETION_SET_GENRE} film delete those",
+             interactions; of the rest, the first {per_scope} whose training history has {DELETION_SET_GENRE} films delete \
+             their {DELETION_SET_GENRE} interactions",
             WEB_SAMPLE.0, WEB_SAMPLE.1
         ),
         retrained: vec![first, other],
+        methods: DeletionMethod::ALL
+            .iter()
+            .zip(&method_seconds)
+            .map(|(m, t)| format!("{} — {} ({t})", m.name(), m.description()))
+            .collect(),
+        config,
         audit,
         seconds: started.elapsed().as_secs_f64(),
     };
@@ -204,6 +223,8 @@ impl Inputs {
         let dataset = load_dataset(&args.source.data)?;
         let device = Backend::Flex.device()?;
         let original: Checkpoint = Checkpoint::load(&args.source.checkpoint, &device)?;
+        original.meta.check_original(&args.source.checkpoint)?;
+        original.meta.check_original(&args.source.checkpoint)?;
         original.meta.check_vocabulary(&dataset)?;
         let cases = args.sample.cases(&dataset, Split::Test);
         let sampler = NegativeSampler::new(&dataset, args.sample.seed);
@@ -251,7 +272,8 @@ fn methods_report(args: &ReportArgs) -> Result<()> {
     for g in &report.genres {
         let slug = g.genre.slug();
         if !g.relearn.is_empty() {
-            files.push((format!("relearn-{slug}.svg"), relearn_svg(&g.relearn, &format!("{}: relearning the genre", g.genre)).into_bytes()));
+            files
+                .push((format!("relearn-{slug}.svg"), relearn_svg(&g.relearn, &format!("{}: relearning the genre", g.genre)).into_bytes()));
         }
         if !g.tradeoff.is_empty() {
             files.push((format!("tradeoff-{slug}.svg"), tradeoff_svg(&g.tradeoff, &format!("{}: distill over K", g.genre)).into_bytes()));

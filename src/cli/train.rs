@@ -216,6 +216,7 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
     let like: Checkpoint = Checkpoint::load(&args.like, &Backend::Flex.device()?)
         .with_context(|| format!("retraining copies the configuration of {}", args.like.display()))?;
     like.meta.check_vocabulary(&dataset)?;
+    like.meta.check_original(&args.like)?;
     let without = dataset.without_in_training(&deletions);
     let removed = dataset.stats().interactions - without.stats().interactions;
     let what = deletions.requests.iter().map(describe_request).collect::<Vec<_>>().join("; ");

@@ -197,23 +197,37 @@ impl TrainingBatch {
         config: ClozeConfig,
         rng: &mut impl Rng,
     ) -> TrainingBatch {
+        let masks: Vec<Vec<bool>> = sequences
+            .iter()
+            .map(|seq| {
+                let n = seq.len().min(len);
+                let mut masked: Vec<bool> = if rng.random_bool(config.last_only_prob) {
+                    (0..n).map(|t| t + 1 == n).collect()
+                } else {
+                    (0..n).map(|_| rng.random_bool(config.mask_prob)).collect()
+                };
+                if !masked.iter().any(|&m| m) && n > 0 {
+                    let t = rng.random_range(0..n);
+                    masked[t] = true;
+                }
+                masked
+            })
+            .collect();
+        TrainingBatch::masked_at(sequences, &masks, users, len, num_items)
+    }
+
+    /// A cloze batch with the masks given: each sequence is cut to its last `len` items, and
+    /// `masks[b][t]` (over the cut sequence) replaces item `t` by [MASK] and scores it.
+    pub fn masked_at(sequences: &[&[ItemId]], masks: &[Vec<bool>], users: &[usize], len: usize, num_items: usize) -> TrainingBatch {
         let mut rows = Vec::with_capacity(sequences.len());
         let mut positions = Vec::new();
         let mut targets = Vec::new();
-        for (b, seq) in sequences.iter().enumerate() {
+        for (b, (seq, masked)) in sequences.iter().zip(masks).enumerate() {
             let seq = &seq[seq.len().saturating_sub(len)..];
+            assert_eq!(seq.len(), masked.len(), "one mask flag per item of the cut sequence");
             let offset = len - seq.len();
-            let mut masked: Vec<bool> = if rng.random_bool(config.last_only_prob) {
-                (0..seq.len()).map(|t| t + 1 == seq.len()).collect()
-            } else {
-                (0..seq.len()).map(|_| rng.random_bool(config.mask_prob)).collect()
-            };
-            if !masked.iter().any(|&m| m) && !seq.is_empty() {
-                let t = rng.random_range(0..seq.len());
-                masked[t] = true;
-            }
             let mut row = Vec::with_capacity(seq.len());
-            for (t, (&item, &m)) in seq.iter().zip(&masked).enumerate() {
+            for (t, (&item, &m)) in seq.iter().zip(masked).enumerate() {
                 if m {
                     row.push(Token::Mask);
                     positions.push((b * len + offset + t) as i64);

@@ -179,7 +179,10 @@ impl DeletionSet {
                     return Err(Error::Config(format!("a deletion of {} names no user", request.scope)));
                 }
                 if let Some(missing) = keys.iter().find(|k| !dataset.users.iter().any(|u| &u.key == *k)) {
-                    return Err(Error::Config(format!("the deletion set names user {missing}, who is not in the dataset {}", dataset.name)));
+                    return Err(Error::Config(format!(
+                        "the deletion set names user {missing}, who is not in the dataset {}",
+                        dataset.name
+                    )));
                 }
             }
         }
@@ -199,9 +202,7 @@ mod tests {
 
     fn dataset() -> Dataset {
         let item = |g: Genre| Item { title: format!("{g:?}"), genres: GenreSet::default().with(g) };
-        let users = (0..40)
-            .map(|u| User { key: format!("u{u:02}"), items: (0..6).map(|i| ItemId((u + i) % 2)).collect() })
-            .collect();
+        let users = (0..40).map(|u| User { key: format!("u{u:02}"), items: (0..6).map(|i| ItemId((u + i) % 2)).collect() }).collect();
         Dataset { name: "t".into(), items: vec![item(Genre::Action), item(Genre::Drama)], users }
     }
 

@@ -63,8 +63,9 @@ pub struct AuditFigures {
     pub retain_hr10: f64,
     pub test_hr10: f64,
     pub test_ndcg10: f64,
-    /// The scope's own users' test items, their deleted items left out of the history.
-    pub scope_test_hr10: f64,
+    /// The scope's own users' test items, their deleted items left out of the history (`None`
+    /// when no one has a history left: they deleted everything).
+    pub scope_test_hr10: Option<f64>,
     pub mia_efficacy: f64,
     /// The membership classifier's accuracy on held-out member and non-member pairs (0.5: the
     /// model's signals cannot tell them apart at all).
@@ -152,8 +153,12 @@ pub(crate) struct MembershipClassifier {
 impl MembershipClassifier {
     /// Fits members (label 1) against non-members (label 0) by full-batch gradient descent.
     pub(crate) fn fit(members: &[[f64; 3]], non_members: &[[f64; 3]]) -> MembershipClassifier {
-        let all: Vec<([f64; 3], f64)> =
-            members.iter().map(|f| (*f, 1.0)).chain(non_members.iter().map(|f| (*f, 0.0))).filter(|(f, _)| f.iter().all(|x| x.is_finite())).collect();
+        let all: Vec<([f64; 3], f64)> = members
+            .iter()
+            .map(|f| (*f, 1.0))
+            .chain(non_members.iter().map(|f| (*f, 0.0)))
+            .filter(|(f, _)| f.iter().all(|x| x.is_finite()))
+            .collect();
         let n = all.len().max(1) as f64;
         let mut mean = [0.0; 3];
         let mut scale = [1.0; 3];
@@ -168,13 +173,13 @@ impl MembershipClassifier {
             for (f, y) in &all {
                 let x = c.standardise(f);
                 let err = c.probability_of(&x) - y;
-                for k in 0..3 {
-                    gw[k] += err * x[k] / n;
+                for (g, xk) in gw.iter_mut().zip(x) {
+                    *g += err * xk / n;
                 }
                 gb += err / n;
             }
-            for k in 0..3 {
-                c.weights[k] -= 0.5 * gw[k];
+            for (w, g) in c.weights.iter_mut().zip(gw) {
+                *w -= 0.5 * g;
             }
             c.bias -= 0.5 * gb;
         }
@@ -236,8 +241,7 @@ fn draw_questions(dataset: &Dataset, deletions: &DeletionSet, scope: Scope, scop
         scope_test_recorded.push(Pair { user: u, history: recorded, target: user.items[cut] });
         scope_test.push(Pair { user: u, history: kept, target: user.items[cut] });
     }
-    let deleting: HashSet<usize> =
-        (0..dataset.users.len()).filter(|&u| deletions.scopes_of(&dataset.users[u]).next().is_some()).collect();
+    let deleting: HashSet<usize> = (0..dataset.users.len()).filter(|&u| deletions.scopes_of(&dataset.users[u]).next().is_some()).collect();
     let mut others: Vec<usize> = (0..dataset.users.len()).filter(|u| !deleting.contains(u) && dataset.users[*u].items.len() >= 4).collect();
     others.shuffle(&mut StdRng::seed_from_u64(settings.seed));
     others.truncate(settings.others);
@@ -344,7 +348,7 @@ fn figures(a: &Answers) -> AuditFigures {
         retain_hr10: hr10(&a.members),
         test_hr10: hr10(&a.test),
         test_ndcg10: ndcg10(&a.test),
-        scope_test_hr10: hr10(&scope_test),
+        scope_test_hr10: (!scope_test.is_empty()).then(|| hr10(&scope_test)),
         mia_efficacy: forget.iter().filter(|f| !classifier.is_member(f)).count() as f64 / forget.len().max(1) as f64,
         mia_accuracy: right as f64 / (held_members.len() + held_non.len()).max(1) as f64,
         gap: None,
@@ -454,10 +458,8 @@ fn per_user(
         .enumerate()
         .map(|(k, &u)| {
             let mine: Vec<usize> = questions.forget.iter().enumerate().filter(|(_, p)| p.user == u).map(|(i, _)| i).collect();
-            let mean_rank = answers
-                .iter()
-                .map(|a| mine.iter().map(|&i| a.forget[i].rank as f64).sum::<f64>() / mine.len().max(1) as f64)
-                .collect();
+            let mean_rank =
+                answers.iter().map(|a| mine.iter().map(|&i| a.forget[i].rank as f64).sum::<f64>() / mine.len().max(1) as f64).collect();
             let history = &questions.scope_test[k].history;
             let against = |a: &Answers, f: &dyn Fn(&[f32], &[f32]) -> f64| -> Option<f64> {
                 let r = &answers[reference?];

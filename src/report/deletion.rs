@@ -18,6 +18,9 @@ pub struct DeletionReport {
     pub drawn: String,
     /// The retrained models' state: finished, or how far their training is.
     pub retrained: Vec<String>,
+    /// The weight-level methods measured, each with its description and time.
+    pub methods: Vec<String>,
+    pub config: crate::unlearning::deletion::DeletionConfig,
     pub audit: Audit,
     pub seconds: f64,
 }
@@ -25,7 +28,9 @@ pub struct DeletionReport {
 /// Where a retrained model's training stands, in words.
 pub fn training_state(name: &str, meta: Option<&CheckpointMeta>, epochs_done: Option<usize>, schedule_end: usize) -> String {
     match (meta, epochs_done) {
-        (_, Some(done)) if done >= schedule_end => format!("{name}: finished, {}", meta.map(CheckpointMeta::training_summary).unwrap_or_default()),
+        (_, Some(done)) if done >= schedule_end => {
+            format!("{name}: finished, {}", meta.map(CheckpointMeta::training_summary).unwrap_or_default())
+        }
         (_, Some(done)) => format!("{name}: training, epoch {done} of {schedule_end} — not yet the yardstick"),
         (Some(_), None) => format!("{name}: a checkpoint without its training record"),
         (None, None) => format!("{name}: not trained yet (`recforget retrain --delete standard`)"),
@@ -50,12 +55,22 @@ pub fn markdown(r: &DeletionReport) -> String {
     for line in &r.retrained {
         let _ = writeln!(md, "- {line}");
     }
+    let c = &r.config;
+    let _ = writeln!(
+        md,
+        "\nMethods ({} Adam steps of {} sequences at learning rate {}, NegGrad+'s forget weight {}, seed {}), \
+         beside *deletion only* (the original's weights, the deleted items left out of the histories):\n",
+        c.steps, c.batch_size, c.learning_rate, c.forget_weight, c.seed
+    );
+    for line in &r.methods {
+        let _ = writeln!(md, "- {line}");
+    }
     let _ = writeln!(
         md,
         "\n**Columns.** *forget HR@10*: the deleted items ranked in the top 10 given the history before them \
          (lower = forgotten); *log-lik.*: their mean log-probability; *retain HR@10*: everyone else's most recent \
          training item; *test HR@10 / NDCG@10*: everyone else's test item; *D test HR@10*: the deleting users' own \
-         test item, given their history without the deleted items; *MIA-efficacy*: the share of the deleted pairs a \
+         test item, given their history without the deleted items (— when nothing is left of it); *MIA-efficacy*: the share of the deleted pairs a \
          membership classifier, fitted on the model's own signals (log-probability, rank, entropy) of training against \
          never-trained pairs, judges *not* in training (higher = forgotten; the retrained model sets the mark); \
          *MIA acc.*: that classifier's held-out accuracy (50 = the model's signals tell nothing); *gap*: the mean \
@@ -84,12 +99,13 @@ pub fn markdown(r: &DeletionReport) -> String {
                 pct(f.retain_hr10),
                 pct(f.test_hr10),
                 pct(f.test_ndcg10),
-                pct(f.scope_test_hr10),
+                f.scope_test_hr10.map_or("—".to_string(), pct),
                 pct(f.mia_efficacy),
                 pct(f.mia_accuracy),
             );
         }
-        let _ = writeln!(md, "\nPer user (the first five): mean rank of their deleted items under each model ({}).\n", scope.models.join(", "));
+        let _ =
+            writeln!(md, "\nPer user (the first five): mean rank of their deleted items under each model ({}).\n", scope.models.join(", "));
         let _ = writeln!(md, "| user | deleted | mean rank per model | top-10 overlap with retrained | KL(retrained ‖ model) |");
         let _ = writeln!(md, "| --- | ---: | --- | --- | --- |");
         for u in scope.per_user.iter().take(5) {
