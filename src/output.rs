@@ -34,7 +34,7 @@ impl OutputKind {
         match self {
             OutputKind::Checkpoint => "checkpoint",
             OutputKind::Site => "site",
-            OutputKind::Report => "results",
+            OutputKind::Report => "results folder",
         }
     }
 }

@@ -311,6 +311,17 @@ impl Trainer<'_> {
     /// finished checkpoint (no resume files) is never trained over, and nothing else is touched.
     fn claim_folder(&self) -> Result<()> {
         crate::output::claim(self.dir, crate::output::OutputKind::Checkpoint, &[])?;
+        if let Ok(meta) = CheckpointMeta::load(self.dir)
+            && meta.dataset != self.dataset.name
+        {
+            return Err(Error::Output {
+                path: self.dir.to_path_buf(),
+                message: format!(
+                    "holds a model trained on {}, and this run trains on {}; train into another --out",
+                    meta.dataset, self.dataset.name
+                ),
+            });
+        }
         if ResumeState::load(self.dir)?.is_none() && committed_path(self.dir, checkpoint::META_FILE).exists() {
             return Err(Error::Output {
                 path: self.dir.to_path_buf(),

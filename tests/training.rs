@@ -389,3 +389,13 @@ fn a_non_finite_loss_stops_training_and_keeps_the_last_good_epoch() {
     let loaded: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
     assert_eq!(loaded.meta.epochs, 1);
 }
+
+#[test]
+fn a_run_on_other_data_never_continues_a_checkpoint() {
+    let ds = common::two_genres(16, 10);
+    let dir = tempfile::tempdir().unwrap();
+    common::trainer(quick_config(ds.num_items(), 1), &ds, dir.path()).run(|_| {}).unwrap();
+    let without = ds.without_genre_in_training(recforget::data::Genre::Action);
+    let err = common::trainer(quick_config(ds.num_items(), 2), &without, dir.path()).run(|_| {}).unwrap_err().to_string();
+    assert!(err.contains("two-genres-without-Action") && err.contains("another --out"), "{err}");
+}

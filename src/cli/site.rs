@@ -48,13 +48,15 @@ pub(crate) fn site(args: SiteArgs) -> Result<()> {
         PathBuf::from("pkg/recforget.js"),
         PathBuf::from("pkg/recforget_bg.wasm"),
     ];
-    // The original and every finished retrained BERT4Rec the page loads (not the baselines, not
-    // trainings in progress, not the second seeds: the noise floor is the report's, not the page's).
+    // The original and every retrained BERT4Rec without a genre the page loads (not the
+    // baselines, not trainings in progress, not the second seeds: the noise floor is the report's,
+    // not the page's; not the deletion set's, which the page does not load yet).
     let mut checkpoints = vec![PathBuf::from("checkpoints/bert4rec-ml1m")];
     for entry in std::fs::read_dir("checkpoints")? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if name.starts_with("retrain-") && !name.ends_with(SECOND_SEED_SUFFIX) {
+        let genre = name.strip_prefix("retrain-").and_then(|g| g.parse::<recforget::data::Genre>().ok());
+        if genre.is_some() && !name.ends_with(SECOND_SEED_SUFFIX) {
             checkpoints.push(path);
         }
     }
