@@ -2,8 +2,8 @@
 # The fair yardstick's trainings on a lent GPU machine (the `device` tool; see README, "A fair
 # yardstick"): what 2 CPU cores do in hours, an H200 does in minutes through burn-wgpu/Vulkan.
 #
-#   bash scripts/device-train.sh prepare   # here: build, strip the CLI into .device/, fetch the
-#                                          # Vulkan loader and libglvnd (.deb) into .gl/
+#   bash scripts/device-train.sh prepare   # here: build, strip the CLI into .device/, gzip the
+#                                          # data, fetch the Vulkan loader and libglvnd (.deb) into .gl/
 #   device run, carry [".device", ".gl", "data/ml-1m/dataset.json"]:
 #       bash scripts/device-train.sh run SECONDS [MATCH]
 #                                          # there: the trainings whose command contains MATCH
@@ -37,6 +37,8 @@ prepare() {
     # Stripped it is still about 61 MB; gzipped it fits the 64 MiB that travels with the data.
     strip -o .device/recforget "$CARGO_TARGET_DIR/debug/recforget"
     gzip -f .device/recforget
+    ensure_data
+    gzip -kf data/ml-1m/dataset.json
     grep -qx '/.device/' .git/info/exclude 2>/dev/null || printf '/.device/\n/.gl/\n' >>.git/info/exclude
     local o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64)
     # The Vulkan loader, and libglvnd (the NVIDIA driver's ICD loads it); both need only libc6.
@@ -44,7 +46,7 @@ prepare() {
         apt-get "${o[@]}" update >/dev/null
         (cd .gl && apt-get "${o[@]}" download libvulkan1 libglvnd0 libegl1 libopengl0 libgl1 libglx0 libgles2)
     fi
-    du -sh .device .gl data/ml-1m
+    du -sh .device .gl data/ml-1m/dataset.json.gz
 }
 
 run() {

@@ -82,7 +82,7 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
     use recforget::train::step_threads;
 
     let dataset = load_dataset(&args.data)?;
-    let config = args.model.config(&dataset);
+    let config = args.model.config(&dataset)?;
     let max_len = config.max_len();
     let train = dataset.train_sequences();
     let windows: Vec<_> = train.iter().take(args.batch_size).map(|s| &s[s.len().saturating_sub(max_len)..]).collect();

@@ -131,11 +131,11 @@ pub(crate) struct ModelArgs {
     /// Which recommender: bert4rec, gru4rec or caser.
     #[arg(long, default_value = "bert4rec")]
     pub(crate) model: Architecture,
-    /// Longest sequence, the query's [MASK] included.
-    #[arg(long, default_value_t = 200, value_parser = super::common::positive)]
+    /// Longest sequence, the query's [MASK] included (2 to 1024).
+    #[arg(long, default_value_t = 200, value_parser = max_len)]
     pub(crate) max_len: usize,
     /// Width of embeddings (default: 64; Caser 50).
-    #[arg(long)]
+    #[arg(long, value_parser = super::common::positive)]
     pub(crate) d_model: Option<usize>,
     /// BERT4Rec: Transformer layers.
     #[arg(long, default_value_t = 2, value_parser = super::common::positive)]
@@ -146,16 +146,37 @@ pub(crate) struct ModelArgs {
     /// BERT4Rec: FFN width (the neurons attribution scores).
     #[arg(long, default_value_t = 256, value_parser = super::common::positive)]
     pub(crate) d_ff: usize,
-    /// Dropout (default: BERT4Rec 0.1, GRU4Rec 0.25, Caser 0.5).
-    #[arg(long)]
+    /// Dropout (default: BERT4Rec 0.1, GRU4Rec 0.25, Caser 0.5), in [0, 1).
+    #[arg(long, value_parser = dropout)]
     pub(crate) dropout: Option<f64>,
     /// Caser: items in the convolved window.
     #[arg(long, default_value_t = 5, value_parser = super::common::positive)]
     pub(crate) window: usize,
 }
 
+/// `--max-len`: 2 (one item and the [MASK]) to 1024 (memory grows with its square).
+fn max_len(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|_| format!("`{s}` is not a whole number"))?;
+    if (2..=1024).contains(&n) { Ok(n) } else { Err(format!("{n} is out of range: 2 to 1024")) }
+}
+
+/// `--dropout`: a probability in [0, 1).
+fn dropout(s: &str) -> Result<f64, String> {
+    let p: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..1.0).contains(&p) { Ok(p) } else { Err(format!("{p} is out of range: 0 to below 1")) }
+}
+
 impl ModelArgs {
-    pub(crate) fn config(&self, dataset: &Dataset) -> RecommenderConfig {
+    /// The model's config; errors, naming the flags, when the shape cannot work.
+    pub(crate) fn config(&self, dataset: &Dataset) -> anyhow::Result<RecommenderConfig> {
+        let width = self.d_model.unwrap_or(64);
+        if self.model == Architecture::Bert4Rec && !width.is_multiple_of(self.heads) {
+            anyhow::bail!("--heads {} must divide --d-model {width} (each head takes an equal share of the width)", self.heads);
+        }
+        Ok(self.shape(dataset))
+    }
+
+    fn shape(&self, dataset: &Dataset) -> RecommenderConfig {
         let items = dataset.num_items();
         match self.model {
             Architecture::Bert4Rec => {

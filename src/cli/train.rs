@@ -70,7 +70,7 @@ impl RunArgs {
 
 pub(crate) fn train(args: TrainArgs) -> Result<()> {
     let dataset = load_dataset(&args.data)?;
-    let model = args.model.config(&dataset);
+    let model = args.model.config(&dataset)?;
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("checkpoints/{}-ml1m", args.model.model)));
     let config = TrainingConfig::new(model)
         .with_epochs(args.epochs)
@@ -182,8 +182,9 @@ pub(crate) struct RetrainArgs {
     /// Output folder (default: checkpoints/retrain-<genre or set>, or …-seed2 with another --seed).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
-    /// Train past the replayed schedule up to this epoch, at its last batch size.
-    #[arg(long)]
+    /// Stop the replayed schedule at this epoch, or train past it up to this epoch at its last
+    /// batch size.
+    #[arg(long, value_parser = super::common::positive)]
     pub(crate) epochs: Option<usize>,
     /// Another seed than the original's (a second retrained model: the noise floor of closeness).
     #[arg(long)]
@@ -231,11 +232,7 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
         bail!("{} records no training schedule (no segments in meta.json); pass --epochs", args.like.display());
     }
     if let Some(epochs) = args.epochs {
-        let last = *schedule.last().expect("not empty");
-        if epochs > last.last_epoch {
-            schedule.push(ScheduleStretch { last_epoch: epochs, batch_size: last.batch_size });
-        }
-        schedule.retain(|s| s.last_epoch <= epochs);
+        schedule = schedule_to(&schedule, epochs);
     }
     let sequences = without.train_sequences().iter().filter(|s| !s.is_empty()).count();
     println!(
@@ -302,5 +299,35 @@ fn describe_request(request: &Deletion) -> String {
     match &request.users {
         Users::Everyone => format!("{} of every user", request.scope),
         Users::Keys(keys) => format!("{} of {} users", request.scope, keys.len()),
+    }
+}
+
+/// `schedule` cut at `epochs`, or extended to it at its last batch size.
+fn schedule_to(schedule: &[ScheduleStretch], epochs: usize) -> Vec<ScheduleStretch> {
+    let mut out: Vec<ScheduleStretch> = Vec::new();
+    for stretch in schedule {
+        out.push(ScheduleStretch { last_epoch: stretch.last_epoch.min(epochs), ..*stretch });
+        if stretch.last_epoch >= epochs {
+            return out;
+        }
+    }
+    if let Some(last) = out.last().copied() {
+        out.push(ScheduleStretch { last_epoch: epochs, batch_size: last.batch_size });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_is_cut_or_extended_at_the_asked_epoch() {
+        let s = |last_epoch, batch_size| ScheduleStretch { last_epoch, batch_size };
+        let schedule = [s(80, 64), s(185, 128)];
+        assert_eq!(schedule_to(&schedule, 5), vec![s(5, 64)]);
+        assert_eq!(schedule_to(&schedule, 100), vec![s(80, 64), s(100, 128)]);
+        assert_eq!(schedule_to(&schedule, 185), schedule.to_vec());
+        assert_eq!(schedule_to(&schedule, 200), vec![s(80, 64), s(185, 128), s(200, 128)]);
     }
 }
