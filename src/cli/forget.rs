@@ -171,6 +171,10 @@ pub(crate) fn load_retrained(
 pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     let genre: Genre = args.genre.parse()?;
     let config = args.config()?;
+    // Before any work: where the edited model goes must be free.
+    if let Some(dir) = &args.save {
+        claim_edited_folder(dir, &args.source.checkpoint)?;
+    }
     let dataset = load_dataset(&args.source.data)?;
     let device = args.backend.device()?;
     let original: Checkpoint = Checkpoint::load(&args.source.checkpoint, &device)?;

@@ -60,6 +60,8 @@ pub(crate) enum ReportPart {
 }
 
 pub(crate) fn report(args: ReportArgs) -> Result<()> {
+    // Before any measuring: the results folder must be new, empty or recforget's own.
+    output::claim(&args.out, output::OutputKind::Report, &[Path::new("checkpoints")])?;
     let all = args.part == ReportPart::All;
     if all || args.part == ReportPart::Training {
         training_report(&args)?;
