@@ -67,6 +67,10 @@ pub struct CheckpointMeta {
     /// [`CheckpointMeta::deleted_genres`] reads the dataset's name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deletions: Vec<crate::data::Deletion>,
+    /// FNV-1a 64 of `model.bpk` as saved, checked on load (a damaged file is an error, not a
+    /// silently different model). Absent in checkpoints saved before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_checksum: Option<String>,
     /// Set on a model edited by an unlearning method and saved (`forget --save`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edit: Option<EditRecord>,
@@ -367,7 +371,16 @@ impl<M: StoredModel> Checkpoint<M> {
                 .map_err(|e| checkpoint_error(dir, format!("cannot read {name}: {e}; is this a recforget checkpoint folder?")))
         };
         let meta = CheckpointMeta::load(dir)?;
-        let (model, config) = model_from_bytes::<M>(&read(CONFIG_FILE)?, read(WEIGHTS_FILE)?, device, dir)?;
+        let weights = read(WEIGHTS_FILE)?;
+        if let Some(expected) = &meta.weights_checksum
+            && *expected != weights_checksum(&weights)
+        {
+            return Err(checkpoint_error(
+                dir,
+                format!("{WEIGHTS_FILE} does not match the checksum in {META_FILE}: the file is damaged; re-download or retrain it"),
+            ));
+        }
+        let (model, config) = model_from_bytes::<M>(&read(CONFIG_FILE)?, weights, device, dir)?;
         Ok(Checkpoint { model, config, meta })
     }
 
@@ -397,7 +410,8 @@ pub fn save_parts_until<M: StoredModel>(
 ) -> Result<()> {
     let weights = model.weights().map_err(|e| checkpoint_error(dir, format!("cannot serialize weights: {e}")))?;
     let config = serde_json::to_vec_pretty(&M::widen(config)).map_err(|source| Error::Json { path: dir.join(CONFIG_FILE), source })?;
-    let meta = serde_json::to_vec_pretty(meta).map_err(|source| Error::Json { path: dir.join(META_FILE), source })?;
+    let meta = CheckpointMeta { weights_checksum: Some(weights_checksum(&weights)), ..meta.clone() };
+    let meta = serde_json::to_vec_pretty(&meta).map_err(|source| Error::Json { path: dir.join(META_FILE), source })?;
     write_files_until(dir, &[(CONFIG_FILE, &config), (WEIGHTS_FILE, &weights), (META_FILE, &meta)], crash)
 }
 
@@ -426,6 +440,12 @@ pub fn import_safetensors(config: &Bert4RecConfig, path: &Path, device: &Device)
         return Err(checkpoint_error(path, format!("tensors missing or mismatched: {:?} {:?}", result.missing, result.errors)));
     }
     Ok(model)
+}
+
+/// The checksum [`CheckpointMeta::weights_checksum`] records: FNV-1a 64 of the bytes, in hex.
+pub fn weights_checksum(bytes: &[u8]) -> String {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3));
+    format!("fnv1a64:{hash:016x}")
 }
 
 /// The default location of the shipped checkpoint.

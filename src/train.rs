@@ -446,6 +446,7 @@ impl Trainer<'_> {
             segments: state.segments.clone(),
             validation: state.validation.clone(),
             deletions: self.deletions.requests.clone(),
+            weights_checksum: None,
             edit: None,
         };
         checkpoint::save_parts(&model.valid(), &self.config.model, &meta, self.dir)

@@ -174,9 +174,22 @@ fn damaged_or_foreign_checkpoints_are_clear_errors() {
     let err = Checkpoint::<Bert4Rec>::load(dir.path(), &common::device()).unwrap().meta.check_vocabulary(&other).unwrap_err();
     assert!(matches!(err, Error::VocabularyMismatch { .. }), "{err}");
 
-    // Truncated weights.
+    // One flipped byte: the checksum in meta.json tells.
     let weights = dir.path().join(checkpoint::WEIGHTS_FILE);
     let bytes = std::fs::read(&weights).unwrap();
+    let mut flipped = bytes.clone();
+    let at = flipped.len() - 7;
+    flipped[at] ^= 0x20;
+    std::fs::write(&weights, &flipped).unwrap();
+    let err = Checkpoint::<Bert4Rec>::load(dir.path(), &common::device()).unwrap_err();
+    assert!(err.to_string().contains("checksum"), "{err}");
+    // Without a recorded checksum (older checkpoints) the load goes on to the other checks.
+    let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join(checkpoint::META_FILE)).unwrap()).unwrap();
+    assert!(meta["weightsChecksum"].as_str().unwrap().starts_with("fnv1a64:"));
+    meta.as_object_mut().unwrap().remove("weightsChecksum");
+    std::fs::write(dir.path().join(checkpoint::META_FILE), serde_json::to_vec(&meta).unwrap()).unwrap();
+
+    // Truncated weights.
     std::fs::write(&weights, &bytes[..bytes.len() / 3]).unwrap();
     let err = Checkpoint::<Bert4Rec>::load(dir.path(), &common::device()).unwrap_err();
     assert!(err.to_string().contains("model.bpk"), "{err}");
