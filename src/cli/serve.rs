@@ -1,5 +1,7 @@
 //! A minimal static file server for the demo page, bound to 127.0.0.1. It serves only the
-//! page's own files, with a Content-Security-Policy that allows nothing but this origin.
+//! page's own files (regular files inside the root: no link leads out), with a
+//! Content-Security-Policy that allows nothing but this origin; request lines are bounded, idle
+//! connections time out, at most 64 are served at once, and HEAD gives the real length.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -51,11 +53,13 @@ pub fn resolve(root: &Path, request_path: &str) -> Option<PathBuf> {
     if !ALLOWED.iter().any(|a| path == *a || (a.ends_with('/') && path.starts_with(a))) {
         return None;
     }
-    let full = root.join(relative);
-    full.is_file().then_some(full)
+    // A regular file inside the root: no link leads out of it.
+    let full = root.join(relative).canonicalize().ok()?;
+    (full.starts_with(root.canonicalize().ok()?) && full.is_file()).then_some(full)
 }
 
-fn respond(stream: &mut TcpStream, status: &str, kind: &str, body: &[u8]) -> std::io::Result<()> {
+/// Writes a response; `head` sends the headers alone, with the body's real length.
+fn respond(stream: &mut TcpStream, status: &str, kind: &str, body: &[u8], head: bool) -> std::io::Result<()> {
     write!(
         stream,
         "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nContent-Security-Policy: {CSP}\r\n\
@@ -63,24 +67,40 @@ fn respond(stream: &mut TcpStream, status: &str, kind: &str, body: &[u8]) -> std
          X-Content-Type-Options: nosniff\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
         body.len()
     )?;
-    stream.write_all(body)
+    if head { Ok(()) } else { stream.write_all(body) }
 }
 
+/// The longest request line read; a longer one is refused.
+const MAX_REQUEST_LINE: u64 = 8 * 1024;
+/// How long a connection may stay silent.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(10);
+/// Connections served at once; more are answered 503.
+const MAX_CONNECTIONS: usize = 64;
+
 fn handle(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(IDLE))?;
+    stream.set_write_timeout(Some(IDLE))?;
     let mut line = String::new();
-    BufReader::new(&stream).read_line(&mut line)?;
+    BufReader::new(std::io::Read::take(&stream, MAX_REQUEST_LINE)).read_line(&mut line)?;
+    if !line.ends_with('\n') {
+        respond(&mut stream, "414 URI Too Long", "text/plain", b"request line too long", false)?;
+        // Read (a bounded amount of) what the client still sends, so that closing does not reset
+        // the connection before it has read the answer.
+        stream.shutdown(std::net::Shutdown::Write)?;
+        return std::io::copy(&mut std::io::Read::take(&stream, 1 << 20), &mut std::io::sink()).map(|_| ());
+    }
     let mut parts = line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
     if method != "GET" && method != "HEAD" {
-        return respond(&mut stream, "405 Method Not Allowed", "text/plain", b"only GET");
+        return respond(&mut stream, "405 Method Not Allowed", "text/plain", b"only GET", false);
     }
+    let head = method == "HEAD";
     match resolve(root, target) {
         Some(file) => {
             let body = std::fs::read(&file)?;
-            let body = if method == "HEAD" { &[][..] } else { &body[..] };
-            respond(&mut stream, "200 OK", content_type(&file), body)
+            respond(&mut stream, "200 OK", content_type(&file), &body, head)
         }
-        None => respond(&mut stream, "404 Not Found", "text/plain", b"not found"),
+        None => respond(&mut stream, "404 Not Found", "text/plain", b"not found", head),
     }
 }
 
@@ -89,11 +109,18 @@ pub fn run(root: &Path, port: u16) -> Result<()> {
     let root = root.canonicalize().with_context(|| format!("cannot serve {}", root.display()))?;
     let listener = TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("port {port} on 127.0.0.1 is taken: pass --port"))?;
     println!("serving {} at http://127.0.0.1:{port}/ (Ctrl-C stops)", root.display());
+    let open = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        let root = root.clone();
+        let Ok(mut stream) = stream else { continue };
+        if open.load(std::sync::atomic::Ordering::SeqCst) >= MAX_CONNECTIONS {
+            let _ = respond(&mut stream, "503 Service Unavailable", "text/plain", b"busy", false);
+            continue;
+        }
+        open.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let (root, open) = (root.clone(), open.clone());
         std::thread::spawn(move || {
             let _ = handle(&root, stream);
+            open.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         });
     }
     Ok(())
@@ -110,5 +137,47 @@ mod tests {
         assert!(resolve(root, "/www/../Cargo.toml").is_none());
         assert!(resolve(root, "/src/main.rs").is_none());
         assert!(resolve(root, "/..%2fCargo.toml").is_none());
+    }
+
+    #[test]
+    fn no_link_leads_out_of_the_root() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "secret").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("www")).unwrap();
+        std::fs::write(root.path().join("www/main.js"), "ok").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), root.path().join("www/secret.js")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("pkg")).unwrap();
+        assert!(resolve(root.path(), "/www/main.js").is_some());
+        assert!(resolve(root.path(), "/www/secret.js").is_none());
+        assert!(resolve(root.path(), "/pkg/secret").is_none());
+    }
+
+    /// Sends `request` to a server on `root` and returns the response.
+    fn exchange(root: &Path, request: &[u8]) -> String {
+        use std::io::Read;
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let root = root.to_path_buf();
+        let server = std::thread::spawn(move || handle(&root, listener.accept().unwrap().0));
+        let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        client.write_all(request).unwrap();
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut response = String::new();
+        client.read_to_string(&mut response).unwrap();
+        let _ = server.join();
+        response
+    }
+
+    #[test]
+    fn head_gives_the_real_length_and_a_huge_request_line_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("index.html"), "<p>twelve b</p>").unwrap();
+        let head = exchange(root.path(), b"HEAD / HTTP/1.1\r\n\r\n");
+        assert!(head.contains("Content-Length: 15\r\n") && head.ends_with("\r\n\r\n"), "{head}");
+        let mut long = b"GET /".to_vec();
+        long.extend(std::iter::repeat_n(b'a', 20_000));
+        long.extend(b" HTTP/1.1\r\n\r\n");
+        assert!(exchange(root.path(), &long).starts_with("HTTP/1.1 414"));
     }
 }
