@@ -202,14 +202,18 @@ impl MembershipClassifier {
     }
 }
 
-/// What the audit asks every model, drawn once per scope.
-struct Questions {
-    forget: Vec<Pair>,
+/// What the audit asks every model about everyone else, drawn once for all scopes.
+struct Others {
     /// Everyone else's last training pair (members) and validation pair (non-members).
     members: Vec<Pair>,
     non_members: Vec<Pair>,
     /// Everyone else's test pair.
     test: Vec<Pair>,
+}
+
+/// What the audit asks every model about a scope's users, drawn once per scope.
+struct Questions {
+    forget: Vec<Pair>,
     /// The scope users' test pairs as recorded, and with the deleted items left out.
     scope_test_recorded: Vec<Pair>,
     scope_test: Vec<Pair>,
@@ -241,6 +245,10 @@ fn draw_questions(dataset: &Dataset, deletions: &DeletionSet, scope: Scope, scop
         scope_test_recorded.push(Pair { user: u, history: recorded, target: user.items[cut] });
         scope_test.push(Pair { user: u, history: kept, target: user.items[cut] });
     }
+    Questions { forget, scope_test_recorded, scope_test }
+}
+
+fn draw_others(dataset: &Dataset, deletions: &DeletionSet, settings: &AuditSettings) -> Others {
     let deleting: HashSet<usize> = (0..dataset.users.len()).filter(|&u| deletions.scopes_of(&dataset.users[u]).next().is_some()).collect();
     let mut others: Vec<usize> = (0..dataset.users.len()).filter(|u| !deleting.contains(u) && dataset.users[*u].items.len() >= 4).collect();
     others.shuffle(&mut StdRng::seed_from_u64(settings.seed));
@@ -250,22 +258,23 @@ fn draw_questions(dataset: &Dataset, deletions: &DeletionSet, scope: Scope, scop
         let cut = items.len() - back;
         Pair { user: u, history: items[..cut].to_vec(), target: items[cut] }
     };
-    Questions {
-        forget,
+    Others {
         members: others.iter().map(|&u| pair(u, 3)).collect(),
         non_members: others.iter().map(|&u| pair(u, 2)).collect(),
         test: others.iter().map(|&u| pair(u, 1)).collect(),
-        scope_test_recorded,
-        scope_test,
     }
 }
 
-/// One model's answers: signals of every pair, and the score rows of the scope users' tests.
-struct Answers {
-    forget: Vec<Signals>,
+/// One model's answers about everyone else.
+struct OthersAnswers {
     members: Vec<Signals>,
     non_members: Vec<Signals>,
     test: Vec<Signals>,
+}
+
+/// One model's answers about a scope: signals of its pairs, and the score rows of its users' tests.
+struct Answers {
+    forget: Vec<Signals>,
     scope_test: Vec<Option<Signals>>,
     scope_rows: Vec<Option<Vec<f32>>>,
 }
@@ -312,13 +321,14 @@ async fn answer(
         scope_test.push(Some(Signals { rank, log_prob, entropy: entropy(&row) }));
         scope_rows.push(Some(row));
     }
-    Ok(Answers {
-        forget: signals(model, &questions.forget, device, threads).await?,
-        members: signals(model, &questions.members, device, threads).await?,
-        non_members: signals(model, &questions.non_members, device, threads).await?,
-        test: signals(model, &questions.test, device, threads).await?,
-        scope_test,
-        scope_rows,
+    Ok(Answers { forget: signals(model, &questions.forget, device, threads).await?, scope_test, scope_rows })
+}
+
+async fn answer_others(model: &EditedModel, others: &Others, device: &burn::tensor::Device, threads: usize) -> Result<OthersAnswers> {
+    Ok(OthersAnswers {
+        members: signals(model, &others.members, device, threads).await?,
+        non_members: signals(model, &others.non_members, device, threads).await?,
+        test: signals(model, &others.test, device, threads).await?,
     })
 }
 
@@ -330,9 +340,9 @@ fn ndcg10(signals: &[Signals]) -> f64 {
     signals.iter().filter(|s| s.rank < 10).map(|s| 1.0 / (s.rank as f64 + 2.0).log2()).sum::<f64>() / signals.len().max(1) as f64
 }
 
-fn figures(a: &Answers) -> AuditFigures {
+fn figures(a: &Answers, o: &OthersAnswers) -> AuditFigures {
     let features = |s: &[Signals]| s.iter().map(|x| x.features()).collect::<Vec<_>>();
-    let (members, non_members) = (features(&a.members), features(&a.non_members));
+    let (members, non_members) = (features(&o.members), features(&o.non_members));
     // Fitted on the even users' pairs, its accuracy read on the odd ones'; then refitted on all.
     let half = |v: &[[f64; 3]], parity: usize| v.iter().enumerate().filter(|(i, _)| i % 2 == parity).map(|(_, f)| *f).collect::<Vec<_>>();
     let held = MembershipClassifier::fit(&half(&members, 0), &half(&non_members, 0));
@@ -345,9 +355,9 @@ fn figures(a: &Answers) -> AuditFigures {
         forget_pairs: a.forget.len(),
         forget_hr10: hr10(&a.forget),
         forget_log_likelihood: a.forget.iter().map(|s| s.log_prob).sum::<f64>() / a.forget.len().max(1) as f64,
-        retain_hr10: hr10(&a.members),
-        test_hr10: hr10(&a.test),
-        test_ndcg10: ndcg10(&a.test),
+        retain_hr10: hr10(&o.members),
+        test_hr10: hr10(&o.test),
+        test_ndcg10: ndcg10(&o.test),
         scope_test_hr10: (!scope_test.is_empty()).then(|| hr10(&scope_test)),
         mia_efficacy: forget.iter().filter(|f| !classifier.is_member(f)).count() as f64 / forget.len().max(1) as f64,
         mia_accuracy: right as f64 / (held_members.len() + held_non.len()).max(1) as f64,
@@ -394,23 +404,29 @@ pub async fn audit_async(
     threads: usize,
 ) -> Result<Audit> {
     let AuditContext { dataset, deletions, device } = *ctx;
+    // Every model, the retrained ones last; everyone else's pairs are asked once for all scopes.
+    let mut all: Vec<(String, &EditedModel, Histories)> = models.iter().map(|m| (m.name.to_string(), m.model, m.histories)).collect();
+    for (name, model) in [("retrained", retrained), ("retrained (seed 2)", second)] {
+        if let Some(model) = model {
+            all.push((name.to_string(), model, Histories::Deleted));
+        }
+    }
+    let names: Vec<String> = all.iter().map(|(name, _, _)| name.clone()).collect();
+    let others = draw_others(dataset, deletions, settings);
+    let mut others_answers = Vec::new();
+    for (_, model, _) in &all {
+        others_answers.push(answer_others(model, &others, device, threads).await?);
+    }
     let mut scopes = Vec::new();
     for request in &deletions.requests {
         let scope_users: Vec<usize> = (0..dataset.users.len()).filter(|&u| request.reaches(&dataset.users[u])).collect();
         let questions = draw_questions(dataset, deletions, request.scope, &scope_users, settings);
-        let mut names: Vec<String> = models.iter().map(|m| m.name.to_string()).collect();
         let mut answers = Vec::new();
-        for m in models {
-            answers.push(answer(m.model, &questions, m.histories, device, threads).await?);
-        }
-        for (name, model) in [("retrained", retrained), ("retrained (seed 2)", second)] {
-            if let Some(model) = model {
-                names.push(name.to_string());
-                answers.push(answer(model, &questions, Histories::Deleted, device, threads).await?);
-            }
+        for (_, model, histories) in &all {
+            answers.push(answer(model, &questions, *histories, device, threads).await?);
         }
         let reference = retrained.map(|_| models.len());
-        let mut figures: Vec<AuditFigures> = answers.iter().map(figures).collect();
+        let mut figures: Vec<AuditFigures> = answers.iter().zip(&others_answers).map(|(a, o)| figures(a, o)).collect();
         if let Some(r) = reference {
             let mark = figures[r];
             for (i, f) in figures.iter_mut().enumerate() {
@@ -420,7 +436,7 @@ pub async fn audit_async(
             }
         }
         let per_user = per_user(dataset, request.scope, &questions, &scope_users, &answers, reference);
-        scopes.push(ScopeAudit { scope: request.scope, users: scope_users.len(), models: names, figures, per_user });
+        scopes.push(ScopeAudit { scope: request.scope, users: scope_users.len(), models: names.clone(), figures, per_user });
     }
     Ok(Audit { deletions: deletions.name.clone(), settings: *settings, scopes })
 }
