@@ -91,7 +91,7 @@ pub(crate) fn retrained_dir_for(deletions: &recforget::data::DeletionSet) -> Pat
 }
 
 /// How the folder of a second retrained model (another seed, the noise floor of closeness) ends.
-pub(crate) const SECOND_SEED_SUFFIX: &str = "-seed2";
+const SECOND_SEED_SUFFIX: &str = "-seed2";
 
 /// The folder of the second retrained model beside the retrained model in `dir`.
 pub(crate) fn second_seed_dir(dir: &Path) -> PathBuf {

@@ -11,7 +11,7 @@ use recforget::data::Dataset;
 use recforget::output::{self, OutputKind};
 use recforget::report::html::markdown_page;
 
-use super::common::{DEFAULT_DATA, SECOND_SEED_SUFFIX};
+use super::common::DEFAULT_DATA;
 
 #[derive(Args, Debug)]
 pub(crate) struct SiteArgs {
@@ -55,8 +55,8 @@ pub(crate) fn site(args: SiteArgs) -> Result<()> {
     for entry in std::fs::read_dir("checkpoints")? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let genre = name.strip_prefix("retrain-").and_then(|g| g.parse::<recforget::data::Genre>().ok());
-        if genre.is_some() && !name.ends_with(SECOND_SEED_SUFFIX) {
+        // `retrain-<genre>` only: `retrain-action-seed2` and `retrain-deletion-set` name no genre.
+        if name.strip_prefix("retrain-").is_some_and(|g| g.parse::<recforget::data::Genre>().is_ok()) {
             checkpoints.push(path);
         }
     }
