@@ -364,6 +364,14 @@ pub struct Checkpoint<M: StoredModel = Bert4Rec> {
 }
 
 impl<M: StoredModel> Checkpoint<M> {
+    /// Reads a checkpoint folder onto `device`, refusing it (before its weights are read) unless
+    /// it was trained on `dataset`'s vocabulary: a model of other items would rank ids the
+    /// dataset does not have.
+    pub fn load_for(dir: &Path, device: &Device, dataset: &Dataset) -> Result<Checkpoint<M>> {
+        CheckpointMeta::load(dir)?.check_vocabulary(dataset)?;
+        Checkpoint::load(dir, device)
+    }
+
     /// Reads a checkpoint folder onto `device`.
     pub fn load(dir: &Path, device: &Device) -> Result<Checkpoint<M>> {
         let read = |name: &str| -> Result<Vec<u8>> {

@@ -27,6 +27,15 @@ fn scratch() -> tempfile::TempDir {
         )
     };
     write("data.json", &dataset("tiny"));
+    // MovieLens files that are not MovieLens-1M as GroupLens ships it.
+    write("ml-dup/movies.dat", "1::A (1990)::Drama\n1::B (1990)::Drama\n");
+    write("ml-dup/ratings.dat", "1::1::5::10\n");
+    write("ml-twice/movies.dat", "1::A (1990)::Drama\n");
+    write("ml-twice/ratings.dat", "1::1::5::10\n1::1::4::11\n");
+    write("ml-utf8/movies.dat", "1::Misérables, Les (1995)::Drama\n");
+    write("ml-utf8/ratings.dat", "1::1::5::10\n");
+    write("ml-few/movies.dat", "1::A (1990)::Drama\n");
+    write("ml-few/ratings.dat", "1::1::5::10\n");
     write("other.json", &dataset("other"));
     write(
         "checkpoints/finished/meta.json",

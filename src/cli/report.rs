@@ -24,7 +24,7 @@ pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub(crate) sample: SampleArgs,
     /// Test users in each point of the sweep.
-    #[arg(long, default_value_t = 1000, value_parser = super::common::positive)]
+    #[arg(long, default_value_t = 1000, value_parser = super::common::whole(1, super::common::COUNT))]
     pub(crate) sweep_users: usize,
     /// Genres of the sweep (default: Action, Drama, Comedy).
     #[arg(long, num_args = 1..)]
@@ -40,7 +40,7 @@ pub(crate) struct ReportArgs {
     #[arg(long, num_args = 1.., default_values = ["Action", "Drama", "Comedy"])]
     pub(crate) method_genres: Vec<String>,
     /// Distill steps of the methods part's trade-off curve (none: no curve).
-    #[arg(long, num_args = 0.., default_values_t = [10usize, 30, 60])]
+    #[arg(long, num_args = 0.., default_values_t = [10usize, 30, 60], value_parser = super::common::setting::<usize>("distill-steps"))]
     pub(crate) tradeoff_steps: Vec<usize>,
     /// Skip the relearn curves of the methods part.
     #[arg(long)]
@@ -226,7 +226,6 @@ impl Inputs {
         let device = Backend::Flex.device()?;
         let original: Checkpoint = Checkpoint::load(&args.source.checkpoint, &device)?;
         original.meta.check_original(&args.source.checkpoint)?;
-        original.meta.check_original(&args.source.checkpoint)?;
         original.meta.check_vocabulary(&dataset)?;
         let cases = args.sample.cases(&dataset, Split::Test);
         let sampler = NegativeSampler::new(&dataset, args.sample.seed);
@@ -326,12 +325,15 @@ fn paper_report(args: &ReportArgs) -> Result<()> {
     let mut retrained = Vec::new();
     for genre in Genre::ALL {
         let dir = retrained_dir(genre);
-        retrained.push((genre, if dir.join(checkpoint::META_FILE).exists() { Some(Checkpoint::load(&dir, &device)?) } else { None }));
+        retrained.push((
+            genre,
+            if dir.join(checkpoint::META_FILE).exists() { Some(Checkpoint::load_for(&dir, &device, &dataset)?) } else { None },
+        ));
     }
     let mut baselines = Vec::new();
     for dir in &args.baselines {
         let baseline: Option<Checkpoint<Recommender>> =
-            if dir.join(checkpoint::META_FILE).exists() { Some(Checkpoint::load(dir, &device)?) } else { None };
+            if dir.join(checkpoint::META_FILE).exists() { Some(Checkpoint::load_for(dir, &device, &dataset)?) } else { None };
         if let Some(b) = &baseline {
             b.meta.check_vocabulary(&dataset)?;
         }

@@ -14,7 +14,9 @@ use recforget::data::{Dataset, Deletion, DeletionSet, Users, WEB_SAMPLE};
 use recforget::metrics::ProtocolMetrics;
 use recforget::train::{TrainEvent, Trainer, TrainingConfig};
 
-use super::common::{DEFAULT_DATA, ModelArgs, command_line, load_dataset, retrained_dir_for, second_seed_dir};
+use super::common::{
+    COUNT, DEFAULT_DATA, ModelArgs, THREADS, command_line, load_dataset, real_above, retrained_dir_for, second_seed_dir, whole,
+};
 
 #[derive(Args, Debug)]
 pub(crate) struct TrainArgs {
@@ -25,25 +27,25 @@ pub(crate) struct TrainArgs {
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
     /// Total epochs (a resumed run continues up to this).
-    #[arg(long, default_value_t = 200, value_parser = super::common::positive)]
+    #[arg(long, default_value_t = 200, value_parser = whole(1, COUNT))]
     pub(crate) epochs: usize,
-    #[arg(long, default_value_t = 128, value_parser = super::common::positive)]
+    #[arg(long, default_value_t = 128, value_parser = whole(1, 4096))]
     pub(crate) batch_size: usize,
-    #[arg(long, default_value_t = 1e-3, value_parser = super::common::positive_real)]
+    #[arg(long, default_value_t = 1e-3, value_parser = real_above(0.0, 10.0))]
     pub(crate) learning_rate: f64,
     #[arg(long, default_value_t = 42)]
     pub(crate) seed: u64,
     #[command(flatten)]
     pub(crate) model: ModelArgs,
     /// Validate every this many epochs.
-    #[arg(long, default_value_t = 5, value_parser = super::common::positive)]
+    #[arg(long, default_value_t = 5, value_parser = whole(1, COUNT))]
     pub(crate) validate_every: usize,
     /// Stop once this many validations in a row have not beaten the best (the best checkpoint
     /// is kept; without it, training runs to --epochs).
-    #[arg(long, value_parser = super::common::positive)]
+    #[arg(long, value_parser = whole(1, COUNT))]
     pub(crate) patience: Option<usize>,
     /// CPU threads per step on flex (0: all cores).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = whole(THREADS.0, THREADS.1))]
     pub(crate) threads: usize,
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub(crate) backend: Backend,
@@ -55,7 +57,7 @@ pub(crate) struct TrainArgs {
 #[derive(Args, Debug)]
 pub(crate) struct RunArgs {
     /// Stop, resumably, before an epoch that would end after this many seconds of this run.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = real_above(0.0, 1e7))]
     pub(crate) time_limit: Option<f64>,
     /// Recorded with this run's stretch of epochs in the checkpoint's training record (e.g. the GPU).
     #[arg(long, default_value = "")]
@@ -184,7 +186,7 @@ pub(crate) struct RetrainArgs {
     pub(crate) out: Option<PathBuf>,
     /// Stop the replayed schedule at this epoch, or train past it up to this epoch at its last
     /// batch size.
-    #[arg(long, value_parser = super::common::positive)]
+    #[arg(long, value_parser = whole(1, COUNT))]
     pub(crate) epochs: Option<usize>,
     /// Another seed than the original's (a second retrained model: the noise floor of closeness).
     #[arg(long)]
@@ -192,7 +194,7 @@ pub(crate) struct RetrainArgs {
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub(crate) backend: Backend,
     /// CPU threads per step on flex (0: all cores).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = whole(THREADS.0, THREADS.1))]
     pub(crate) threads: usize,
     #[command(flatten)]
     pub(crate) run: RunArgs,

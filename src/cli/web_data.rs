@@ -12,7 +12,7 @@ pub(crate) struct WebDataArgs {
     #[arg(long, default_value = DEFAULT_DATA)]
     pub(crate) data: PathBuf,
     /// Users in the page's sample.
-    #[arg(long, default_value_t = recforget::data::WEB_SAMPLE.0, value_parser = super::common::positive)]
+    #[arg(long, default_value_t = recforget::data::WEB_SAMPLE.0, value_parser = super::common::whole(1, super::common::COUNT))]
     pub(crate) users: usize,
     #[arg(long, default_value_t = recforget::data::WEB_SAMPLE.1)]
     pub(crate) seed: u64,

@@ -16,6 +16,13 @@ pub struct UploadedFile {
     pub bytes: Vec<u8>,
 }
 
+/// The most bytes one file may hold, as picked or as unpacked from a zip: RecBole's
+/// `ml-1m.inter`, the largest file MovieLens-1M comes in, has 45 MB.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+/// The most bytes all the files together may unpack to (`ml-1m.inter` and `ml-1m.item` together
+/// are 46 MB; GroupLens' files 25 MB).
+pub const MAX_UNPACKED_BYTES: u64 = 96 << 20;
+
 const EXPECTED: &str = "GroupLens' ml-1m.zip (or the ratings.dat and movies.dat inside it), or RecBole's ml-1m.inter and ml-1m.item";
 
 /// The file whose name ends with `suffix` (a folder inside a zip is ignored).
@@ -23,13 +30,18 @@ fn named<'a>(files: &'a [UploadedFile], suffix: &str) -> Option<&'a UploadedFile
     files.iter().find(|f| f.name.rsplit(['/', '\\']).next().is_some_and(|base| base.eq_ignore_ascii_case(suffix)))
 }
 
-/// The files of a zip archive (GroupLens' `ml-1m.zip` holds `ml-1m/ratings.dat`, ...).
+/// The files of a zip archive (GroupLens' `ml-1m.zip` holds `ml-1m/ratings.dat`, ...) that
+/// MovieLens-1M comes in; every other entry is skipped unread. An entry's declared size only
+/// refuses early, never sizes an allocation: each entry is read through a limit of
+/// [`MAX_FILE_BYTES`] and all of them through [`MAX_UNPACKED_BYTES`], so a zip bomb or a lying
+/// header stops at the limit with an error.
 fn unzip(file: &UploadedFile) -> Result<Vec<UploadedFile>> {
     let mut archive = zip::ZipArchive::new(Cursor::new(&file.bytes[..]))
         .map_err(|e| Error::NoDataSource(format!("{} is not a readable zip archive ({e}); expected {EXPECTED}", file.name)))?;
     let mut out = Vec::new();
+    let mut unpacked = 0u64;
     for index in 0..archive.len() {
-        let mut entry = archive
+        let entry = archive
             .by_index(index)
             .map_err(|e| Error::NoDataSource(format!("{} is damaged ({e}); download ml-1m.zip again", file.name)))?;
         let name = entry.name().to_string();
@@ -37,10 +49,27 @@ fn unzip(file: &UploadedFile) -> Result<Vec<UploadedFile>> {
         if entry.is_dir() || !wanted.iter().any(|w| name.to_ascii_lowercase().ends_with(w)) {
             continue;
         }
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        let too_big = || {
+            Error::NoDataSource(format!(
+                "{}: {name} unpacks to more than {} MiB (all of it: {} MiB), far more than MovieLens-1M holds; this is not ml-1m.zip",
+                file.name,
+                MAX_FILE_BYTES >> 20,
+                MAX_UNPACKED_BYTES >> 20
+            ))
+        };
+        let limit = MAX_FILE_BYTES.min(MAX_UNPACKED_BYTES - unpacked);
+        if entry.size() > limit {
+            return Err(too_big());
+        }
+        let mut bytes = Vec::new();
         entry
+            .take(limit + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| Error::NoDataSource(format!("{}: {name} could not be unpacked ({e}); download ml-1m.zip again", file.name)))?;
+        if bytes.len() as u64 > limit {
+            return Err(too_big());
+        }
+        unpacked += bytes.len() as u64;
         out.push(UploadedFile { name, bytes });
     }
     Ok(out)
@@ -51,6 +80,14 @@ fn unzip(file: &UploadedFile) -> Result<Vec<UploadedFile>> {
 pub fn raw_from_files(files: Vec<UploadedFile>) -> Result<RawData> {
     let mut all = Vec::new();
     for file in files {
+        if file.bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(Error::NoDataSource(format!(
+                "{} has {} MiB, more than the {} MiB any MovieLens-1M file has; expected {EXPECTED}",
+                file.name,
+                file.bytes.len() >> 20,
+                MAX_FILE_BYTES >> 20
+            )));
+        }
         if file.bytes.starts_with(b"PK\x03\x04") {
             all.extend(unzip(&file)?);
         } else {
@@ -128,5 +165,57 @@ mod tests {
         // A few ratings are not MovieLens-1M.
         let few = prepare_ml1m(vec![file("ratings.dat", "1::1::5::978300760\n"), file("movies.dat", "1::A (1990)::Drama\n")], 0);
         assert!(few.unwrap_err().to_string().contains("MovieLens-1M has 1000209"));
+    }
+
+    /// A zip holding `entries`, deflated.
+    fn zipped(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut zipped = Cursor::new(Vec::new());
+        let mut writer = zip::ZipWriter::new(&mut zipped);
+        for (name, bytes) in entries {
+            writer.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            std::io::Write::write_all(&mut writer, bytes).unwrap();
+        }
+        writer.finish().unwrap();
+        zipped.into_inner()
+    }
+
+    /// `zip` with every header's uncompressed size set to `size` (local header offset 22,
+    /// central directory offset 24).
+    fn declaring(mut zip: Vec<u8>, size: u32) -> Vec<u8> {
+        for (signature, offset) in [(b"PK\x03\x04", 22), (b"PK\x01\x02", 24)] {
+            let starts: Vec<usize> = zip.windows(4).enumerate().filter(|(_, w)| w == signature).map(|(i, _)| i).collect();
+            for start in starts {
+                zip[start + offset..start + offset + 4].copy_from_slice(&size.to_le_bytes());
+            }
+        }
+        zip
+    }
+
+    fn refusal(bytes: Vec<u8>) -> String {
+        let started = std::time::Instant::now();
+        let message = raw_from_files(vec![UploadedFile { name: "ml-1m.zip".into(), bytes }]).unwrap_err().to_string();
+        assert!(started.elapsed().as_secs_f64() < 5.0, "took {:?}", started.elapsed());
+        message
+    }
+
+    #[test]
+    fn zip_bombs_lying_headers_and_huge_files_stop_at_the_limit() {
+        // 200 MiB of zeros deflate to about 200 KB.
+        let zeros = vec![0u8; 200 << 20];
+        let bomb = zipped(&[("ml-1m/ratings.dat", &zeros), ("ml-1m/movies.dat", b"1::A (1990)::Drama\n")]);
+        assert!(bomb.len() < 1 << 20);
+        assert!(refusal(bomb.clone()).contains("unpacks to more than 64 MiB"));
+        // Headers that say the entry is small: reading still stops at the limit.
+        let lying = refusal(declaring(bomb.clone(), 100));
+        assert!(lying.contains("unpacks to more than") || lying.contains("could not be unpacked"), "{lying}");
+        // Headers that say 4 GiB: refused before reading, and nothing that size is allocated.
+        assert!(refusal(declaring(bomb, u32::MAX)).contains("unpacks to more than"));
+        // Several entries that each fit but together do not.
+        let big = vec![b'1'; 50 << 20];
+        let message = refusal(zipped(&[("a/ratings.dat", &big), ("b/ml-1m.inter", &big)]));
+        assert!(message.contains("all of it: 96 MiB"), "{message}");
+        // A picked file larger than any MovieLens-1M file is refused before it is parsed.
+        let huge = raw_from_files(vec![UploadedFile { name: "ratings.dat".into(), bytes: vec![b'1'; (64 << 20) + 1] }]).unwrap_err();
+        assert!(huge.to_string().contains("more than the 64 MiB"), "{huge}");
     }
 }

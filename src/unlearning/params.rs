@@ -268,6 +268,14 @@ impl Field {
     }
 }
 
+/// Checks one numeric setting's value against the table, as a command-line flag's parser does:
+/// `Ok` when it is allowed, else the refusal the page would show.
+pub fn check_number(key: &str, value: &str) -> std::result::Result<(), ParamError> {
+    let field = FIELDS.iter().find(|f| f.key == key && matches!(f.access, Access::Number(..)));
+    let field = field.ok_or_else(|| ParamError { key: key.into(), value: value.into(), message: "not a numeric setting".into() })?;
+    field.apply(&mut ForgetConfig::default(), value)
+}
+
 /// The settings with their ranges, the defaults taken from `base`.
 pub fn params(base: &ForgetConfig) -> Vec<Param> {
     FIELDS
