@@ -202,6 +202,13 @@ pub fn prepare_data(files: js_sys::Array, meta_json: &[u8]) -> Result<Vec<u8>, J
     dataset.web_sample(users, seed).to_json().map_err(js_error)
 }
 
+/// Errors unless a picked file of `size` bytes may be read: the page asks before it reads a file
+/// into memory, so that a huge file is refused without filling the tab.
+#[wasm_bindgen(js_name = checkUpload)]
+pub fn check_upload(name: &str, size: f64) -> Result<(), JsError> {
+    crate::data::upload::check_size(name, size as u64).map_err(js_error)
+}
+
 /// A checkpoint's training record, as the page names a retrained reference.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -385,7 +385,7 @@ function askForData(request) {
   setBusy(null);
   return new Promise((resolve) => {
     const take = async (fileList) => {
-      const files = await Promise.all([...fileList].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+      const files = [...fileList];
       if (!files.length) return;
       clearError();
       $('data-status').textContent = `Preparing ${files.map((f) => f.name).join(', ')}…`;

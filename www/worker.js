@@ -1,7 +1,7 @@
 // The worker owns the model: it loads the wasm, the checkpoint and the data, and answers the
 // page's requests one at a time, in the order they came. Every message in: {id, type, ...};
 // every answer: {id, ok, value | error}.
-import init, { Session, defaults, parseSettings, prepareData, trainingRecord } from '../pkg/recforget.js';
+import init, { Session, checkUpload, defaults, parseSettings, prepareData, trainingRecord } from '../pkg/recforget.js';
 
 const FILES = {
   wasm: '../pkg/recforget_bg.wasm',
@@ -91,8 +91,11 @@ async function pageData() {
 
 // Prepares the visitor's MovieLens-1M files in wasm, checks them against the checkpoint, and
 // keeps the sample in this browser for the next visit.
-async function provideData({ files }) {
+// The picked files arrive as File objects: each is sized up before it is read into memory.
+async function provideData({ files: picked }) {
   await loadWasm();
+  for (const file of picked) checkUpload(file.name, file.size);
+  const files = await Promise.all(picked.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
   const meta = checkpoint?.meta ?? await load('meta');
   const t0 = now();
   const sample = prepareData(files, meta);

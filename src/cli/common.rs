@@ -185,10 +185,14 @@ impl ModelArgs {
         if self.model == Architecture::Bert4Rec && !width.is_multiple_of(self.heads) {
             anyhow::bail!("--heads {} must divide --d-model {width} (each head takes an equal share of the width)", self.heads);
         }
-        if self.model == Architecture::Caser && self.window > self.max_len {
-            anyhow::bail!("--window {} must not exceed --max-len {} (Caser convolves over the last items)", self.window, self.max_len);
+        if self.model == Architecture::Caser && self.window >= self.max_len {
+            anyhow::bail!("--window {} must be below --max-len {} (Caser convolves over the last items)", self.window, self.max_len);
         }
-        Ok(self.shape(dataset))
+        let config = self.shape(dataset);
+        if let Some(problem) = config.problem() {
+            anyhow::bail!("{problem}: choose a smaller --d-model, --d-ff or --layers");
+        }
+        Ok(config)
     }
 
     fn shape(&self, dataset: &Dataset) -> RecommenderConfig {

@@ -180,4 +180,28 @@ mod tests {
         long.extend(b" HTTP/1.1\r\n\r\n");
         assert!(exchange(root.path(), &long).starts_with("HTTP/1.1 414"));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 64, failure_persistence: None, ..Default::default() })]
+
+        /// Any request the server is sent gets a status line back, and a 200 only for a page file
+        /// inside the root.
+        #[test]
+        fn any_request_gets_a_status_and_nothing_outside_the_page(
+            method in proptest::sample::select(vec!["GET", "HEAD", "POST", "", "GET GET", "\u{0}"]),
+            path in "(/|/www/|/pkg/|/\\.\\./|%2e|\\?|#|[a-z.]{0,8}){0,6}",
+            tail in proptest::sample::select(vec![" HTTP/1.1\r\n\r\n", "\r\n\r\n", "", " HTTP/1.1\r\nHost: x\r\n", "\n\n"]),
+        ) {
+            let root = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(root.path().join("www")).unwrap();
+            std::fs::write(root.path().join("www/main.js"), "ok").unwrap();
+            std::fs::write(root.path().join("secret.txt"), "secret").unwrap();
+            let response = exchange(root.path(), format!("{method} {path}{tail}").as_bytes());
+            proptest::prop_assert!(response.is_empty() || response.starts_with("HTTP/1.1 "), "{response}");
+            proptest::prop_assert!(!response.contains("secret"), "{response}");
+            if let Some(file) = resolve(root.path(), &path) {
+                proptest::prop_assert!(file.starts_with(root.path().canonicalize().unwrap()));
+            }
+        }
+    }
 }

