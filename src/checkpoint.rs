@@ -372,6 +372,13 @@ impl<M: StoredModel> Checkpoint<M> {
         Checkpoint::load(dir, device)
     }
 
+    /// Reads the original model (trained on all of `dataset`, not edited) from `dir`, refusing a
+    /// retrained or edited model or another vocabulary before its weights are read.
+    pub fn load_original(dir: &Path, device: &Device, dataset: &Dataset) -> Result<Checkpoint<M>> {
+        CheckpointMeta::load(dir)?.check_original(dir)?;
+        Checkpoint::load_for(dir, device, dataset)
+    }
+
     /// Reads a checkpoint folder onto `device`.
     pub fn load(dir: &Path, device: &Device) -> Result<Checkpoint<M>> {
         let read = |name: &str| -> Result<Vec<u8>> {

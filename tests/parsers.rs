@@ -54,7 +54,8 @@ fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
 /// declared sizes or counts could make it ask for.
 const BOUND: usize = 64 << 20;
 
-const MOVIES: &str = "1::Toy Story (1995)::Animation|Children's|Comedy\n2::Heat (1995)::Action|Crime|Thriller\n3::Mis\u{e9}rables (1995)::Drama\n";
+const MOVIES: &str =
+    "1::Toy Story (1995)::Animation|Children's|Comedy\n2::Heat (1995)::Action|Crime|Thriller\n3::Mis\u{e9}rables (1995)::Drama\n";
 const RATINGS: &str = "1::1::5::978300760\n1::2::3::978302109\n2::3::4::978301968\n";
 
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
@@ -87,8 +88,29 @@ fn latin1(text: &str) -> Vec<u8> {
 /// Lines made of the tokens these formats are built from.
 fn token_text() -> impl Strategy<Value = String> {
     let token = prop::sample::select(vec![
-        "::", "|", "\t", "\n", "\r\n", " ", "1", "2", "-1", "99999999999999999999", "1.5", "NaN", "Action", "Drama", "Nope",
-        "Toy Story (1995)", "user_id:token", "item_id:token", "timestamp:float", "genre:token", "é", "\u{0}", "",
+        "::",
+        "|",
+        "\t",
+        "\n",
+        "\r\n",
+        " ",
+        "1",
+        "2",
+        "-1",
+        "99999999999999999999",
+        "1.5",
+        "NaN",
+        "Action",
+        "Drama",
+        "Nope",
+        "Toy Story (1995)",
+        "user_id:token",
+        "item_id:token",
+        "timestamp:float",
+        "genre:token",
+        "é",
+        "\u{0}",
+        "",
     ]);
     prop::collection::vec(token, 0..80).prop_map(|tokens| tokens.concat())
 }

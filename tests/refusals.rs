@@ -42,6 +42,22 @@ fn scratch() -> tempfile::TempDir {
         r#"{"dataset":"tiny","vocabularyFingerprint":1,"epochs":1,"seed":42,"trainSeconds":1.0,"command":"recforget train"}"#,
     );
     write("checkpoints/finished/config.json", "{}");
+    // A model retrained without Action, and an edited one: neither may stand in for the original.
+    let meta = |extra: &str| {
+        format!(r#"{{"dataset":"tiny{extra}","vocabularyFingerprint":1,"epochs":1,"seed":42,"trainSeconds":1.0,"command":"recforget"}}"#)
+    };
+    write("checkpoints/retrained/meta.json", &meta("-without-Action"));
+    write(
+        "checkpoints/edited/meta.json",
+        r#"{"dataset":"tiny","vocabularyFingerprint":1,"epochs":1,"seed":42,"trainSeconds":1.0,"command":"recforget","edit":{"method":"rows","forgot":"Action","original":"checkpoints/x"}}"#,
+    );
+    // A checkpoint whose weights no longer match their checksum.
+    write(
+        "checkpoints/damaged/meta.json",
+        r#"{"dataset":"tiny","vocabularyFingerprint":1,"epochs":1,"seed":42,"trainSeconds":1.0,"command":"recforget","weightsChecksum":"0000000000000000"}"#,
+    );
+    write("checkpoints/damaged/config.json", "{}");
+    write("checkpoints/damaged/model.bpk", "weights");
     write("checkpoints/finished/model.bpk", "weights");
     dir
 }

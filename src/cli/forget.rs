@@ -177,9 +177,7 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     }
     let dataset = load_dataset(&args.source.data)?;
     let device = args.backend.device()?;
-    let original: Checkpoint = Checkpoint::load(&args.source.checkpoint, &device)?;
-    original.meta.check_original(&args.source.checkpoint)?;
-    original.meta.check_vocabulary(&dataset)?;
+    let original: Checkpoint = Checkpoint::load_original(&args.source.checkpoint, &device, &dataset)?;
     let start = EditedModel::new(original.model.clone());
     let quiet = args.json;
     let (reports, edited) = forget_genre(&start, &original.model, &dataset, genre, &config, &device, move |stage| {

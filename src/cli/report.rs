@@ -116,9 +116,7 @@ fn deletion_report(args: &ReportArgs) -> Result<()> {
     let started = Instant::now();
     let dataset = load_dataset(&args.source.data)?;
     let device = Backend::Flex.device()?;
-    let original: Checkpoint = Checkpoint::load(&args.source.checkpoint, &device)?;
-    original.meta.check_original(&args.source.checkpoint)?;
-    original.meta.check_vocabulary(&dataset)?;
+    let original: Checkpoint = Checkpoint::load_original(&args.source.checkpoint, &device, &dataset)?;
     let deletions = DeletionSet::standard(&dataset.web_sample(WEB_SAMPLE.0, WEB_SAMPLE.1));
     let schedule_end = original.meta.schedule().last().map_or(original.meta.epochs, |s| s.last_epoch);
     let dir = super::common::retrained_dir_for(&deletions);
@@ -224,9 +222,7 @@ impl Inputs {
     fn load(args: &ReportArgs) -> Result<Inputs> {
         let dataset = load_dataset(&args.source.data)?;
         let device = Backend::Flex.device()?;
-        let original: Checkpoint = Checkpoint::load(&args.source.checkpoint, &device)?;
-        original.meta.check_original(&args.source.checkpoint)?;
-        original.meta.check_vocabulary(&dataset)?;
+        let original: Checkpoint = Checkpoint::load_original(&args.source.checkpoint, &device, &dataset)?;
         let cases = args.sample.cases(&dataset, Split::Test);
         let sampler = NegativeSampler::new(&dataset, args.sample.seed);
         Ok(Inputs { dataset, device, original, cases, sampler })

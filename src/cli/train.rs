@@ -216,10 +216,8 @@ fn requested_deletions(args: &RetrainArgs, dataset: &Dataset) -> Result<Deletion
 pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
     let dataset = load_dataset(&args.data)?;
     let deletions = requested_deletions(&args, &dataset)?;
-    let like: Checkpoint = Checkpoint::load(&args.like, &Backend::Flex.device()?)
+    let like: Checkpoint = Checkpoint::load_original(&args.like, &Backend::Flex.device()?, &dataset)
         .with_context(|| format!("retraining copies the configuration of {}", args.like.display()))?;
-    like.meta.check_vocabulary(&dataset)?;
-    like.meta.check_original(&args.like)?;
     let without = dataset.without_in_training(&deletions);
     let removed = dataset.stats().interactions - without.stats().interactions;
     let what = deletions.requests.iter().map(describe_request).collect::<Vec<_>>().join("; ");

@@ -1,5 +1,6 @@
 """Writes the hostile uploads the site test feeds the page: `bomb.zip` (a ratings.dat of 1 GiB
-of zeros, deflated to about 1 MB) and `lying.zip` (the same bomb, its headers claiming 100 bytes).
+of zeros, deflated to about 1 MB), `lying.zip` (the same bomb, its headers claiming 100 bytes)
+and `huge/ratings.dat` (65 MiB, sparse: larger than any MovieLens-1M file).
 
 Usage: make_bad_zips.py OUT_DIR
 """
@@ -26,3 +27,7 @@ for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
         start = data.find(signature, start + 4)
 with open(os.path.join(out, "lying.zip"), "wb") as f:
     f.write(data)
+
+os.makedirs(os.path.join(out, "huge"), exist_ok=True)
+with open(os.path.join(out, "huge", "ratings.dat"), "wb") as f:
+    f.truncate(65 << 20)

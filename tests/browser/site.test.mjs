@@ -87,14 +87,14 @@ test('a visitor gives the page their ml-1m.zip; it is prepared, used and kept fo
   const refusals = [
     [join(artifacts, 'bomb.zip'), /ratings\.dat unpacks to more than 64 MiB/],
     [join(artifacts, 'lying.zip'), /ratings\.dat (unpacks to more than 64 MiB|could not be unpacked)/],
-    [{ name: 'ratings.dat', mimeType: 'text/plain', buffer: Buffer.alloc(65 << 20, 49) }, /ratings\.dat has 65 MiB, more than the 64 MiB/],
+    [join(artifacts, 'huge', 'ratings.dat'), /ratings\.dat has 65 MiB, more than the 64 MiB/],
   ];
   for (const [file, message] of refusals) {
     await page.evaluate(() => { document.querySelector('#error').textContent = ''; });
     const started = Date.now();
     await page.setInputFiles('#data-file', file);
     await page.waitForFunction((m) => new RegExp(m).test(document.querySelector('#error').textContent), message.source, { timeout: 60_000 });
-    console.log(`refused ${file.name ?? file} in ${Date.now() - started} ms`);
+    console.log(`refused ${file} in ${Date.now() - started} ms`);
     assert.equal(await page.evaluate(() => 1 + 1), 2);
     assert.equal(await page.isVisible('#data-panel'), true);
   }
