@@ -9,10 +9,13 @@ use wasm_bindgen::prelude::*;
 
 use crate::checkpoint::{CheckpointMeta, model_from_bytes};
 use crate::claims::{CLAIMS, Claim};
-use crate::data::{Dataset, Genre, ItemId, Split};
+use crate::data::{Dataset, DeletionSet, Genre, ItemId, Scope, Split};
+use crate::measurement::audit::AuditSettings;
+use crate::measurement::personal::{NEVER_TRAINED, PersonalAudit, PersonalRequest, Reference, forget_me_async};
 use crate::measurement::{EvalContext, MeasureSettings, Measurement, measure_async};
 use crate::metrics::{NegativeSampler, score_histories_async, top_unseen};
 use crate::model::{Bert4Rec, FfnHook};
+use crate::unlearning::deletion::DeletionConfig;
 use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, Method, Param, RunContext, View, forget_async, params, parse_params};
 
 /// Which backend the page asked for.
@@ -100,9 +103,65 @@ pub struct Session {
     backend_label: String,
     /// The model as shipped.
     original: EditedModel,
+    /// The last epoch of the original's training schedule (a retrained model short of it is
+    /// still training).
+    schedule_end: usize,
     /// The model with every forget so far (the original, unedited, until the first).
     edited: EditedModel,
     dataset: Dataset,
+    /// The deletion set D, drawn from the page's sample as natively, and the model retrained
+    /// without it (with how the page introduces it) once the worker has loaded it.
+    deletion_set: DeletionSet,
+    deletion_reference: Option<(EditedModel, String)>,
+}
+
+/// A person's request as the page sends it; without a user, a history typed on the page.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForgetMeRequest {
+    pub user: Option<String>,
+    pub scope: Scope,
+    pub method: crate::unlearning::deletion::DeletionMethod,
+}
+
+/// What the page shows of a person's request: the audit, and their recommendations before and
+/// after (none after when nothing of their history is left to recommend from).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForgetMeView {
+    pub audit: Option<PersonalAudit>,
+    pub before: Option<Recommendations>,
+    pub after: Option<Recommendations>,
+    /// A sentence for what the lists cannot say (a history typed here, nothing left after).
+    pub note: Option<String>,
+    pub seconds: f64,
+}
+
+/// How much the page's audit of one request asks: fewer users of everyone else than the
+/// report's 1000, so that a request takes seconds on one CPU thread.
+const PERSONAL_AUDIT: AuditSettings = AuditSettings { seed: 29, others: 150, pairs_per_user: 10 };
+
+/// The page's unlearning of one request: fewer steps than the report's deletion set needs.
+const PERSONAL_UNLEARNING: DeletionConfig = DeletionConfig { steps: 10, batch_size: 16, learning_rate: 1e-4, forget_weight: 0.5, seed: 31 };
+
+impl Session {
+    /// The top-10 unseen items `model` recommends for `history`, and their genre mix.
+    async fn recommend_with(&self, model: &EditedModel, history: &[ItemId]) -> Result<Recommendations, JsError> {
+        let scores = score_histories_async(&model.view(View::Served), &[history], None, &FfnHook::None, &self.device)
+            .await
+            .map_err(js_error)?
+            .remove(0);
+        let top = top_unseen(&scores, history, 10);
+        let genre_share = Genre::ALL
+            .iter()
+            .map(|&g| {
+                let n = top.iter().filter(|&&i| self.dataset.has_genre(i, g)).count();
+                (g.name(), n as f64 / top.len().max(1) as f64)
+            })
+            .collect();
+        let items = top.iter().map(|&i| self.item(i, Some(scores[i.index()]))).collect();
+        Ok(Recommendations { items, genre_share })
+    }
 }
 
 thread_local! {
@@ -274,7 +333,18 @@ impl Session {
                 dataset.num_items()
             )));
         }
-        Ok(Session { device, backend_label, edited: EditedModel::new(model.clone()), original: EditedModel::new(model), dataset })
+        let schedule_end = meta.schedule().last().map_or(meta.epochs, |s| s.last_epoch);
+        let deletion_set = DeletionSet::standard(&dataset);
+        Ok(Session {
+            device,
+            backend_label,
+            edited: EditedModel::new(model.clone()),
+            original: EditedModel::new(model),
+            schedule_end,
+            dataset,
+            deletion_set,
+            deletion_reference: None,
+        })
     }
 
     /// "WebGPU" or "CPU (wasm)", with the reason for a fallback.
@@ -296,12 +366,22 @@ impl Session {
         struct UserView<'a> {
             key: &'a str,
             history: Vec<u32>,
+            /// What the deletion set D deletes of this user (an exact retrained reference exists
+            /// for that request), if anything.
+            in_deletion_set: Option<Scope>,
         }
         let users: Vec<UserView> = self
             .dataset
             .eval_cases(Split::Test)
             .into_iter()
-            .map(|c| UserView { key: &self.dataset.users[c.user].key, history: c.history.iter().map(|i| i.0).collect() })
+            .map(|c| {
+                let user = &self.dataset.users[c.user];
+                UserView {
+                    key: &user.key,
+                    history: c.history.iter().map(|i| i.0).collect(),
+                    in_deletion_set: self.deletion_set.scopes_of(user).next(),
+                }
+            })
             .collect();
         Ok(serde_json::to_string(&users)?)
     }
@@ -325,20 +405,7 @@ impl Session {
         if history.is_empty() {
             return Err(JsError::new("the history is empty once the forgotten genres' items are deleted: add a title of another genre"));
         }
-        let scores = score_histories_async(&model.view(View::Served), &[&history], None, &FfnHook::None, &self.device)
-            .await
-            .map_err(js_error)?
-            .remove(0);
-        let top = top_unseen(&scores, &history, 10);
-        let genre_share = Genre::ALL
-            .iter()
-            .map(|&g| {
-                let n = top.iter().filter(|&&i| self.dataset.has_genre(i, g)).count();
-                (g.name(), n as f64 / top.len().max(1) as f64)
-            })
-            .collect();
-        let items = top.iter().map(|&i| self.item(i, Some(scores[i.index()]))).collect();
-        Ok(to_js(&Recommendations { items, genre_share })?)
+        Ok(to_js(&self.recommend_with(model, &history).await?)?)
     }
 
     /// Forgets a genre on top of the current model (so several genres compose, whatever the
@@ -357,6 +424,72 @@ impl Session {
             .map_err(js_error)?;
         self.edited = edited;
         Ok(to_js(&reports)?)
+    }
+
+    /// Takes the model retrained without the deletion set D (its checkpoint's three files), the
+    /// exact reference of D's requests. Refuses a model retrained without anything else.
+    #[wasm_bindgen(js_name = setDeletionReference)]
+    pub fn set_deletion_reference(&mut self, config_json: Vec<u8>, meta_json: Vec<u8>, weights: Vec<u8>) -> Result<(), JsError> {
+        let meta: CheckpointMeta = serde_json::from_slice(&meta_json).map_err(|e| js_error(format!("meta.json is damaged: {e}")))?;
+        if meta.deletions != self.deletion_set.requests {
+            return Err(JsError::new("this retrained model was trained without other interactions than the deletion set D's"));
+        }
+        meta.check_vocabulary(&self.dataset).map_err(js_error)?;
+        let (model, _) =
+            model_from_bytes::<Bert4Rec>(&config_json, weights, &self.device, Path::new("retrain-deletion-set")).map_err(js_error)?;
+        let mut label = format!(
+            "retrained without D's {} users' deletions",
+            self.deletion_set
+                .requests
+                .iter()
+                .map(|r| match &r.users {
+                    crate::data::Users::Keys(keys) => keys.len(),
+                    crate::data::Users::Everyone => self.dataset.users.len(),
+                })
+                .sum::<usize>()
+        );
+        if meta.epochs < self.schedule_end {
+            label += &format!(" (still training: epoch {} of {})", meta.epochs, self.schedule_end);
+        }
+        self.deletion_reference = Some((EditedModel::new(model), label));
+        Ok(())
+    }
+
+    /// Grants a person's deletion request on the original model and audits it: could an auditor
+    /// still tell their deleted interactions were in training — originally, after the method,
+    /// and for the model retrained without them (users of D)?
+    #[wasm_bindgen(js_name = forgetMe)]
+    pub async fn forget_me(&self, request: JsValue) -> Result<JsValue, JsError> {
+        let started = crate::clock::now_seconds();
+        let request: ForgetMeRequest = serde_wasm_bindgen::from_value(request)?;
+        let Some(user) = request.user else {
+            let view = ForgetMeView { audit: None, before: None, after: None, note: Some(NEVER_TRAINED.into()), seconds: 0.0 };
+            return Ok(to_js(&view)?);
+        };
+        let personal = PersonalRequest { user, scope: request.scope, method: request.method };
+        let reference = self.deletion_reference.as_ref().map(|(model, label)| Reference { model, set: &self.deletion_set, label });
+        let (unlearned, audit) = forget_me_async(
+            &self.original.model,
+            &self.dataset,
+            &personal,
+            reference.as_ref(),
+            &PERSONAL_UNLEARNING,
+            &PERSONAL_AUDIT,
+            &self.device,
+            1,
+        )
+        .await
+        .map_err(js_error)?;
+        let case = self.dataset.eval_cases(Split::Test).into_iter().find(|c| self.dataset.users[c.user].key == personal.user);
+        let recorded: Vec<ItemId> = case.map(|c| c.history).unwrap_or_default();
+        let kept: Vec<ItemId> = recorded.iter().copied().filter(|&i| !personal.scope.covers(&self.dataset, i)).collect();
+        let before = self.recommend_with(&self.original, &recorded).await?;
+        let after = if kept.is_empty() { None } else { Some(self.recommend_with(&EditedModel::new(unlearned), &kept).await?) };
+        let note = after
+            .is_none()
+            .then(|| "Nothing of your history is left to recommend from: the model no longer knows anything you watched.".to_string());
+        let view = ForgetMeView { audit: Some(audit), before: Some(before), after, note, seconds: crate::clock::now_seconds() - started };
+        Ok(to_js(&view)?)
     }
 
     /// Restores the original model exactly.

@@ -21,7 +21,7 @@ fn an_audit_reports_each_scope_against_the_retrained_model() {
     let retrained = EditedModel::new(common::tiny_model(ds.num_items(), 2));
     let second = EditedModel::new(common::tiny_model(ds.num_items(), 3));
     let device = common::device();
-    let ctx = AuditContext { dataset: &ds, deletions: &deletions, device: &device };
+    let ctx = AuditContext { dataset: &ds, deletions: &deletions, also_deleted: None, device: &device };
     let models = [
         Audited { name: "original", model: &original, histories: Histories::Kept },
         Audited { name: "deletion only", model: &original, histories: Histories::Deleted },
@@ -68,7 +68,7 @@ fn neggrad_plus_pushes_the_deleted_interactions_down_and_finetune_keeps_the_rest
     };
     let device = common::device();
     let config = DeletionConfig { steps: 20, batch_size: 8, learning_rate: 1e-3, forget_weight: 1.0, ..Default::default() };
-    let ctx = AuditContext { dataset: &ds, deletions: &deletions, device: &device };
+    let ctx = AuditContext { dataset: &ds, deletions: &deletions, also_deleted: None, device: &device };
     let settings = AuditSettings { others: 12, pairs_per_user: 6, ..Default::default() };
     let figures = |model: recforget::model::Bert4Rec| {
         let edited = EditedModel::new(model);

@@ -19,18 +19,25 @@ use recforget::unlearning::{
 use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir, second_seed_dir, setting};
 
 #[derive(Args, Debug)]
+#[group(id = "request", required = true, multiple = false, args = ["genre", "user"])]
 pub(crate) struct ForgetArgs {
     #[command(flatten)]
     pub(crate) source: SourceArgs,
     #[command(flatten)]
     pub(crate) sample: SampleArgs,
-    /// The genre to forget (e.g. Action, Sci-Fi, Children's).
+    /// The genre to forget for everyone (e.g. Action, Sci-Fi, Children's).
     #[arg(long)]
-    pub(crate) genre: String,
-    /// The methods, applied in order: neurons (the paper's), rows, distill, filter; e.g.
-    /// `rows,distill`.
-    #[arg(long, default_value = "neurons")]
-    pub(crate) method: String,
+    pub(crate) genre: Option<String>,
+    /// A person's deletion instead: this user's interactions go (`1m_5`), the films stay.
+    #[arg(long)]
+    pub(crate) user: Option<String>,
+    /// With --user: `all` their interactions, or one genre's.
+    #[arg(long, default_value = "all", requires = "user")]
+    pub(crate) scope: String,
+    /// With --genre, the methods applied in order: neurons (the paper's, the default), rows,
+    /// distill, filter; e.g. `rows,distill`. With --user: finetune or neggrad+ (the default).
+    #[arg(long)]
+    pub(crate) method: Option<String>,
     /// The model retrained without the genre (default: checkpoints/retrain-<genre>, if present;
     /// a second one with another seed, `<retrained>-seed2`, gives the noise floor).
     #[arg(long)]
@@ -106,7 +113,7 @@ pub(crate) enum RowBiasArg {
 
 impl ForgetArgs {
     fn config(&self) -> Result<ForgetConfig> {
-        let mut config = ForgetConfig::with_methods(parse_methods(&self.method)?);
+        let mut config = ForgetConfig::with_methods(parse_methods(self.method.as_deref().unwrap_or("neurons"))?);
         config.neurons.sequences = self.sequences;
         config.neurons.ig.steps = self.steps;
         config.neurons.screening.ratio = self.ratio;
@@ -135,7 +142,7 @@ impl ForgetArgs {
 
 /// Errors unless `forget --save` may write into `dir`: a new or empty folder, or an edited model
 /// saved there before, and never the checkpoint it edits (or a folder around or inside it).
-fn claim_edited_folder(dir: &Path, original: &Path) -> Result<()> {
+pub(crate) fn claim_edited_folder(dir: &Path, original: &Path) -> Result<()> {
     output::claim(dir, OutputKind::Checkpoint, &[original])?;
     let meta = checkpoint::CheckpointMeta::load(dir);
     if dir.join(checkpoint::META_FILE).exists() && !meta.as_ref().is_ok_and(|m| m.edit.is_some()) {
@@ -169,7 +176,8 @@ pub(crate) fn load_retrained(
 }
 
 pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
-    let genre: Genre = args.genre.parse()?;
+    let Some(genre) = &args.genre else { return super::forget_me::forget_me(&args) };
+    let genre: Genre = genre.parse()?;
     let config = args.config()?;
     // Before any work: where the edited model goes must be free.
     if let Some(dir) = &args.save {

@@ -6,6 +6,7 @@ pub mod data;
 pub mod evaluate;
 pub mod export;
 pub mod forget;
+pub mod forget_me;
 pub mod report;
 pub mod serve;
 pub mod site;

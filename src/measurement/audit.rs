@@ -248,8 +248,9 @@ fn draw_questions(dataset: &Dataset, deletions: &DeletionSet, scope: Scope, scop
     Questions { forget, scope_test_recorded, scope_test }
 }
 
-fn draw_others(dataset: &Dataset, deletions: &DeletionSet, settings: &AuditSettings) -> Others {
-    let deleting: HashSet<usize> = (0..dataset.users.len()).filter(|&u| deletions.scopes_of(&dataset.users[u]).next().is_some()).collect();
+fn draw_others(dataset: &Dataset, sets: &[Option<&DeletionSet>], settings: &AuditSettings) -> Others {
+    let deleting: HashSet<usize> =
+        (0..dataset.users.len()).filter(|&u| sets.iter().flatten().any(|set| set.scopes_of(&dataset.users[u]).next().is_some())).collect();
     let mut others: Vec<usize> = (0..dataset.users.len()).filter(|u| !deleting.contains(u) && dataset.users[*u].items.len() >= 4).collect();
     others.shuffle(&mut StdRng::seed_from_u64(settings.seed));
     others.truncate(settings.others);
@@ -389,6 +390,9 @@ pub struct Audited<'a> {
 pub struct AuditContext<'a> {
     pub dataset: &'a Dataset,
     pub deletions: &'a DeletionSet,
+    /// Users who are not drawn as everyone else either: those a retrained reference was also
+    /// trained without (the page audits one request of D against D's retrained model).
+    pub also_deleted: Option<&'a DeletionSet>,
     pub device: &'a burn::tensor::Device,
 }
 
@@ -403,7 +407,7 @@ pub async fn audit_async(
     settings: &AuditSettings,
     threads: usize,
 ) -> Result<Audit> {
-    let AuditContext { dataset, deletions, device } = *ctx;
+    let AuditContext { dataset, deletions, also_deleted, device } = *ctx;
     // Every model, the retrained ones last; everyone else's pairs are asked once for all scopes.
     let mut all: Vec<(String, &EditedModel, Histories)> = models.iter().map(|m| (m.name.to_string(), m.model, m.histories)).collect();
     for (name, model) in [("retrained", retrained), ("retrained (seed 2)", second)] {
@@ -412,7 +416,7 @@ pub async fn audit_async(
         }
     }
     let names: Vec<String> = all.iter().map(|(name, _, _)| name.clone()).collect();
-    let others = draw_others(dataset, deletions, settings);
+    let others = draw_others(dataset, &[Some(deletions), also_deleted], settings);
     let mut others_answers = Vec::new();
     for (_, model, _) in &all {
         others_answers.push(answer_others(model, &others, device, threads).await?);

@@ -26,6 +26,7 @@
 //! reported for every protocol with a seeded 95% bootstrap interval over those users.
 
 pub mod audit;
+pub mod personal;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -53,6 +53,28 @@ impl DeletionMethod {
     }
 }
 
+impl std::str::FromStr for DeletionMethod {
+    type Err = Error;
+
+    /// A method by name; a genre method is refused with why it cannot serve a person's request.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim() {
+            "finetune" => Ok(DeletionMethod::Finetune),
+            "neggrad+" | "neggrad-plus" => Ok(DeletionMethod::NegGradPlus),
+            genre_method @ ("rows" | "neurons" | "distill" | "filter") => Err(Error::Config(format!(
+                "`{genre_method}` forgets a genre for everyone ({}), so it serves only genre-wide deletions (--genre); a person's deletion takes finetune or neggrad+",
+                match genre_method {
+                    "rows" => "it resets the genre's items",
+                    "neurons" => "it edits the neurons a genre's sequences share",
+                    "distill" => "it distils the model without the genre",
+                    _ => "it hides the genre's items from every list",
+                }
+            ))),
+            other => Err(Error::Config(format!("unknown method `{other}` for a person's deletion; the methods are finetune and neggrad+"))),
+        }
+    }
+}
+
 /// Settings of both methods.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -110,8 +132,22 @@ fn forget_row(dataset: &Dataset, deletions: &DeletionSet, user: usize, len: usiz
     mask.iter().any(|&m| m).then_some(ForgetRow { user, sequence: seq, mask })
 }
 
-/// Unlearns `deletions` from `model` with `method`; returns the edited weights.
+/// Unlearns `deletions` from `model` with `method`, blocking; returns the edited weights.
+#[cfg(not(target_family = "wasm"))]
 pub fn unlearn(
+    model: &Bert4Rec,
+    dataset: &Dataset,
+    deletions: &DeletionSet,
+    method: DeletionMethod,
+    config: &DeletionConfig,
+    device: &Device,
+) -> Result<Bert4Rec> {
+    crate::readback::block_on(unlearn_async(model, dataset, deletions, method, config, device))
+}
+
+/// Unlearns `deletions` from `model` with `method`; returns the edited weights. Async for the
+/// browser, whose WebGPU reads each step's loss back only asynchronously.
+pub async fn unlearn_async(
     model: &Bert4Rec,
     dataset: &Dataset,
     deletions: &DeletionSet,
@@ -151,7 +187,7 @@ pub fn unlearn(
                 loss = loss - student.loss(&forget, &autodiff).mul_scalar(config.forget_weight);
             }
         }
-        let value: f32 = loss.clone().into_scalar();
+        let value = crate::readback::read_f32(loss.clone()).await?[0];
         if !value.is_finite() {
             return Err(Error::NonFinite(format!("the {} loss at step {}", method.name(), step + 1)));
         }

@@ -15,7 +15,6 @@
 //! second genre starts from the first's result. Whatever the methods, a forgotten genre's
 //! interactions count as deleted: the histories the edited model is given leave them out.
 
-#[cfg(not(target_family = "wasm"))]
 pub mod deletion;
 mod distill;
 mod edited;

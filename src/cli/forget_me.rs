@@ -1,0 +1,84 @@
+//! `recforget forget --user KEY [--scope all|GENRE] [--method finetune|neggrad+]`: a person's
+//! deletion request, granted and audited as the page does it (`measurement::personal`).
+
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+
+use recforget::checkpoint::{self, Checkpoint, CheckpointMeta};
+use recforget::data::{DeletionSet, Scope, WEB_SAMPLE};
+use recforget::measurement::audit::AuditSettings;
+use recforget::measurement::personal::{PersonalRequest, Reference, forget_me_async};
+use recforget::unlearning::EditedModel;
+use recforget::unlearning::deletion::{DeletionConfig, DeletionMethod};
+
+use super::common::{command_line, load_dataset, retrained_dir_for};
+use super::forget::ForgetArgs;
+
+/// Parses `--scope`: `all`, or a genre.
+fn scope(text: &str) -> Result<Scope> {
+    Ok(if text.eq_ignore_ascii_case("all") { Scope::All } else { Scope::Genre(text.parse()?) })
+}
+
+pub(crate) fn forget_me(args: &ForgetArgs) -> Result<()> {
+    let user = args.user.clone().expect("clap requires --genre or --user");
+    let method: DeletionMethod = args.method.as_deref().unwrap_or("neggrad+").parse()?;
+    let request = PersonalRequest { user, scope: scope(&args.scope)?, method };
+    if let Some(dir) = &args.save {
+        super::forget::claim_edited_folder(dir, &args.source.checkpoint)?;
+    }
+    let dataset = load_dataset(&args.source.data)?;
+    let device = args.backend.device()?;
+    let original: Checkpoint = Checkpoint::load_original(&args.source.checkpoint, &device, &dataset)?;
+    // D's retrained model is the exact reference of D's own requests (finished or not: its
+    // record says how far it got).
+    let set = DeletionSet::standard(&dataset.web_sample(WEB_SAMPLE.0, WEB_SAMPLE.1));
+    let dir = args.retrained.clone().unwrap_or_else(|| retrained_dir_for(&set));
+    let retrained = if dir.join(checkpoint::META_FILE).exists() {
+        let r: Checkpoint = Checkpoint::load_for(&dir, &device, &dataset)?;
+        if r.meta.deletions != set.requests {
+            bail!("{} was not retrained without the deletion set D; pass the right --retrained folder", dir.display());
+        }
+        Some((EditedModel::new(r.model), format!("retrained without D ({}, epoch {})", dir.display(), r.meta.epochs)))
+    } else {
+        None
+    };
+    let reference = retrained.as_ref().map(|(model, label)| Reference { model, set: &set, label });
+    let started = Instant::now();
+    let (unlearned, audit) = recforget::readback::block_on(forget_me_async(
+        &original.model,
+        &dataset,
+        &request,
+        reference.as_ref(),
+        &DeletionConfig::default(),
+        &AuditSettings::default(),
+        &device,
+        recforget::parallel::threads_for(&device),
+    ))?;
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(dir) = &args.save {
+        let meta = CheckpointMeta {
+            notes: format!("{} after {} deleted {} with {}", args.source.checkpoint.display(), request.user, request.scope, method.name()),
+            command: command_line(),
+            edit: Some(checkpoint::EditRecord {
+                method: method.name().into(),
+                forgot: format!("{}: {}", request.user, request.scope),
+                original: args.source.checkpoint.display().to_string(),
+            }),
+            ..original.meta.clone()
+        };
+        checkpoint::save_parts(&unlearned, &original.config, &meta, dir)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "audit": audit, "seconds": seconds }))?);
+        return Ok(());
+    }
+    println!("{}: {} deleted from training ({} interactions), {} in {seconds:.1} s", audit.user, audit.scope, audit.deleted, method.name());
+    println!("{:<22} {:>16} {:>8} {:>10} {:>14}", "model", "judged members", "HR@10", "mean rank", "others HR@10");
+    for c in &audit.columns {
+        let judged = format!("{} of {}", c.judged_members, c.pairs);
+        println!("{:<22} {judged:>16} {:>8.3} {:>10.0} {:>14.3}", c.model, c.hr10, c.mean_rank, c.others_hr10);
+    }
+    println!("{}", audit.summary);
+    Ok(())
+}

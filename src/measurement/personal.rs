@@ -1,0 +1,192 @@
+//! One person's deletion request ("forget me", or "forget my Action history"), granted and
+//! audited: their interactions leave training by a weight-level method and leave their history,
+//! and an auditor asks the original, the unlearned model and, when the request is one of the
+//! deletion set D's, the model retrained without D whether those interactions were in training.
+//! The page and `recforget forget --user` show the same [`PersonalAudit`].
+
+use serde::{Deserialize, Serialize};
+
+use super::Histories;
+use super::audit::{AuditContext, AuditSettings, Audited, audit_async};
+use crate::data::{Dataset, Deletion, DeletionSet, Scope, Users};
+use crate::error::{Error, Result};
+use crate::model::Bert4Rec;
+use crate::unlearning::EditedModel;
+use crate::unlearning::deletion::{DeletionConfig, DeletionMethod, unlearn_async};
+
+/// A person's request: who, which of their interactions, and the method that unlearns them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonalRequest {
+    pub user: String,
+    pub scope: Scope,
+    pub method: DeletionMethod,
+}
+
+/// What an auditor reads off one model about the person's deleted interactions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonalColumn {
+    /// `original`, the method's name, or `retrained`.
+    pub model: String,
+    /// Of the `pairs` deleted interactions asked, how many the membership test judges were in
+    /// training.
+    pub judged_members: usize,
+    pub pairs: usize,
+    /// Share of the deleted items the model still puts in its top 10, each given what came
+    /// before it.
+    pub hr10: f64,
+    /// Mean 0-based rank of the deleted items.
+    pub mean_rank: f64,
+    /// Everyone else's test HR@10 (the sample users the audit drew): what the edit costs them.
+    pub others_hr10: f64,
+}
+
+/// A person's request as audited.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonalAudit {
+    pub user: String,
+    pub scope: Scope,
+    pub method: DeletionMethod,
+    /// Training interactions the request deletes.
+    pub deleted: usize,
+    /// Original, after the method, and retrained when there is an exact reference.
+    pub columns: Vec<PersonalColumn>,
+    /// Whether a model retrained without exactly this request (as part of D) is the reference.
+    pub exact_reference: bool,
+    /// The finding in plain words, with the numbers.
+    pub summary: String,
+}
+
+/// The model retrained without the deletion set `set`, for the requests that are part of it.
+pub struct Reference<'a> {
+    pub model: &'a EditedModel,
+    pub set: &'a DeletionSet,
+    /// How it is introduced in the summary ("retrained without D's 200 requests").
+    pub label: &'a str,
+}
+
+/// What a history typed on the page (never trained on) has to forget.
+pub const NEVER_TRAINED: &str = "This history was typed here and never trained on: there is nothing in the weights to forget, only the input. Clearing it is the whole deletion.";
+
+/// The deletion set of one request, checked to delete something.
+fn request_set(dataset: &Dataset, request: &PersonalRequest) -> Result<(DeletionSet, usize)> {
+    let user = dataset
+        .users
+        .iter()
+        .find(|u| u.key == request.user)
+        .ok_or_else(|| Error::Config(format!("no user `{}` in the data; pick one of its users", request.user)))?;
+    let training = &user.items[..user.items.len().saturating_sub(2)];
+    let deleted = training.iter().filter(|&&i| request.scope.covers(dataset, i)).count();
+    if deleted == 0 {
+        return Err(Error::Config(format!("user {} has no {} in training: there is nothing to delete", request.user, request.scope)));
+    }
+    let deletion = Deletion { users: Users::Keys(vec![request.user.clone()]), scope: request.scope };
+    Ok((DeletionSet { name: format!("{} ({})", request.user, request.scope), requests: vec![deletion] }, deleted))
+}
+
+/// Grants `request` on `original` and audits it. Returns the unlearned model and the audit.
+#[allow(clippy::too_many_arguments)]
+pub async fn forget_me_async(
+    original: &Bert4Rec,
+    dataset: &Dataset,
+    request: &PersonalRequest,
+    reference: Option<&Reference<'_>>,
+    config: &DeletionConfig,
+    settings: &AuditSettings,
+    device: &burn::tensor::Device,
+    threads: usize,
+) -> Result<(Bert4Rec, PersonalAudit)> {
+    let (set, deleted) = request_set(dataset, request)?;
+    let user = dataset.users.iter().find(|u| u.key == request.user).expect("found by request_set");
+    // The reference is exact only when D holds this very request (this user, this scope).
+    let exact = reference.filter(|r| r.set.requests.iter().any(|d| d.scope == request.scope && d.reaches(user)));
+    let unlearned = unlearn_async(original, dataset, &set, request.method, config, device).await?;
+    let (before, after) = (EditedModel::new(original.clone()), EditedModel::new(unlearned.clone()));
+    let models = [
+        Audited { name: "original", model: &before, histories: Histories::Kept },
+        Audited { name: request.method.name(), model: &after, histories: Histories::Deleted },
+    ];
+    let ctx = AuditContext { dataset, deletions: &set, also_deleted: reference.map(|r| r.set), device };
+    let audit = audit_async(&ctx, &models, exact.map(|r| r.model), None, settings, threads).await?;
+    let scope = &audit.scopes[0];
+    let columns: Vec<PersonalColumn> = scope
+        .models
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let f = &scope.figures[i];
+            PersonalColumn {
+                model: name.clone(),
+                judged_members: ((1.0 - f.mia_efficacy) * f.forget_pairs as f64).round() as usize,
+                pairs: f.forget_pairs,
+                hr10: f.forget_hr10,
+                mean_rank: scope.per_user.first().map_or(f64::NAN, |u| u.mean_rank[i]),
+                others_hr10: f.test_hr10,
+            }
+        })
+        .collect();
+    let summary = summary(request, &columns, exact.map(|r| r.label));
+    let audit = PersonalAudit {
+        user: request.user.clone(),
+        scope: request.scope,
+        method: request.method,
+        deleted,
+        columns,
+        exact_reference: exact.is_some(),
+        summary,
+    };
+    Ok((unlearned, audit))
+}
+
+/// The finding in plain words: what the membership test judges of each model, and what that
+/// means against the retrained model when there is one.
+fn summary(request: &PersonalRequest, columns: &[PersonalColumn], reference: Option<&str>) -> String {
+    let judged = |c: &PersonalColumn| format!("{} of {}", c.judged_members, c.pairs);
+    let (original, after) = (&columns[0], &columns[1]);
+    let mut text = format!(
+        "A membership test fitted to each model's answers judges {} of your most recent deleted interactions as seen in training by the original model, and {} after {}",
+        judged(original),
+        judged(after),
+        request.method.name()
+    );
+    match (reference, columns.get(2)) {
+        (Some(label), Some(retrained)) => {
+            text += &format!("; a model {label} gets {}.", judged(retrained));
+            let off = |c: &PersonalColumn| c.judged_members.abs_diff(retrained.judged_members);
+            text += if off(original) <= 1 {
+                " Even the original answers about them like a model that never saw them: for this model your history was most of what it knew of you, and removing it from the input is most of the deletion."
+            } else if off(after) <= 1 {
+                " After the method the model answers about them like one that never saw them."
+            } else {
+                " The method has not yet made the model answer like one that never saw them."
+            };
+        }
+        _ => {
+            text += ". No model was retrained without exactly this request, so there is no exact reference to judge against (the users of the deletion set D have one)."
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(model: &str, judged: usize) -> PersonalColumn {
+        PersonalColumn { model: model.into(), judged_members: judged, pairs: 10, hr10: 0.0, mean_rank: 0.0, others_hr10: 0.0 }
+    }
+
+    #[test]
+    fn the_summary_says_what_the_reference_shows() {
+        let request = PersonalRequest { user: "1m_5".into(), scope: Scope::All, method: DeletionMethod::NegGradPlus };
+        let close = summary(&request, &[column("original", 6), column("neggrad+", 5), column("retrained", 6)], Some("retrained without D"));
+        assert!(close.contains("6 of 10") && close.contains("your history was most of what it knew of you"), "{close}");
+        let helped =
+            summary(&request, &[column("original", 9), column("neggrad+", 5), column("retrained", 4)], Some("retrained without D"));
+        assert!(helped.contains("answers about them like one that never saw them"), "{helped}");
+        let none = summary(&request, &[column("original", 9), column("neggrad+", 5)], None);
+        assert!(none.contains("no exact reference"), "{none}");
+    }
+}
