@@ -15,7 +15,7 @@ use crate::measurement::personal::{NEVER_TRAINED, PersonalAudit, PersonalRequest
 use crate::measurement::{EvalContext, MeasureSettings, Measurement, measure_async};
 use crate::metrics::{NegativeSampler, score_histories_async, top_unseen};
 use crate::model::{Bert4Rec, FfnHook};
-use crate::unlearning::deletion::DeletionConfig;
+use crate::unlearning::deletion::{DeletionConfig, DeletionMethod};
 use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, Method, Param, RunContext, View, forget_async, params, parse_params};
 
 /// Which backend the page asked for.
@@ -120,8 +120,9 @@ pub struct Session {
 #[serde(rename_all = "camelCase")]
 pub struct ForgetMeRequest {
     pub user: Option<String>,
-    pub scope: Scope,
-    pub method: crate::unlearning::deletion::DeletionMethod,
+    /// `all`, or a genre's name.
+    pub scope: String,
+    pub method: DeletionMethod,
 }
 
 /// What the page shows of a person's request: the audit, and their recommendations before and
@@ -138,11 +139,13 @@ pub struct ForgetMeView {
 }
 
 /// How much the page's audit of one request asks: fewer users of everyone else than the
-/// report's 1000, so that a request takes seconds on one CPU thread.
-const PERSONAL_AUDIT: AuditSettings = AuditSettings { seed: 29, others: 150, pairs_per_user: 10 };
+/// report's 1000 (each is asked three pairs by each model), so that a request takes seconds on
+/// one CPU thread.
+const PERSONAL_AUDIT: AuditSettings = AuditSettings { seed: 29, others: 100, pairs_per_user: 10 };
 
-/// The page's unlearning of one request: fewer steps than the report's deletion set needs.
-const PERSONAL_UNLEARNING: DeletionConfig = DeletionConfig { steps: 10, batch_size: 16, learning_rate: 1e-4, forget_weight: 0.5, seed: 31 };
+/// The page's unlearning of one request: fewer steps than the report's deletion set needs
+/// (one person's few sequences, against 200 users').
+const PERSONAL_UNLEARNING: DeletionConfig = DeletionConfig { steps: 8, batch_size: 12, learning_rate: 1e-4, forget_weight: 0.5, seed: 31 };
 
 impl Session {
     /// The top-10 unseen items `model` recommends for `history`, and their genre mix.
@@ -198,6 +201,16 @@ fn page_config() -> ForgetConfig {
 /// The most sample users the page evaluates on, and its default.
 const EVAL_USERS: (usize, usize) = (600, 200);
 
+/// A person-deletion method as the page lists it: the value it sends back, its name, and what
+/// it does.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletionMethodView {
+    pub value: DeletionMethod,
+    pub name: &'static str,
+    pub description: &'static str,
+}
+
 /// A genre as the page lists it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -217,6 +230,8 @@ pub struct PageDefaults {
     pub claims: Vec<Claim>,
     /// Sample users for "Check the claims": the most, and the default.
     pub eval_users: (usize, usize),
+    /// The weight-level methods of a person's deletion, the default first.
+    pub deletion_methods: Vec<DeletionMethodView>,
 }
 
 /// The page's defaults (see [`PageDefaults`]).
@@ -227,6 +242,10 @@ pub fn defaults() -> Result<JsValue, JsError> {
         params: params(&page_config()),
         claims: CLAIMS.to_vec(),
         eval_users: EVAL_USERS,
+        deletion_methods: [DeletionMethod::NegGradPlus, DeletionMethod::Finetune]
+            .into_iter()
+            .map(|m| DeletionMethodView { value: m, name: m.name(), description: m.description() })
+            .collect(),
     };
     Ok(to_js(&page)?)
 }
@@ -363,12 +382,13 @@ impl Session {
     /// The sample users' keys and test histories as JSON: `[{key, history: [id]}]`.
     pub fn users(&self) -> Result<String, JsError> {
         #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
         struct UserView<'a> {
             key: &'a str,
             history: Vec<u32>,
-            /// What the deletion set D deletes of this user (an exact retrained reference exists
-            /// for that request), if anything.
-            in_deletion_set: Option<Scope>,
+            /// What the deletion set D deletes of this user (`all` or a genre's name; an exact
+            /// retrained reference exists for that request), if anything.
+            in_deletion_set: Option<&'static str>,
         }
         let users: Vec<UserView> = self
             .dataset
@@ -379,7 +399,7 @@ impl Session {
                 UserView {
                     key: &user.key,
                     history: c.history.iter().map(|i| i.0).collect(),
-                    in_deletion_set: self.deletion_set.scopes_of(user).next(),
+                    in_deletion_set: self.deletion_set.scopes_of(user).next().map(Scope::name),
                 }
             })
             .collect();
@@ -466,7 +486,7 @@ impl Session {
             let view = ForgetMeView { audit: None, before: None, after: None, note: Some(NEVER_TRAINED.into()), seconds: 0.0 };
             return Ok(to_js(&view)?);
         };
-        let personal = PersonalRequest { user, scope: request.scope, method: request.method };
+        let personal = PersonalRequest { user, scope: request.scope.parse().map_err(js_error)?, method: request.method };
         let reference = self.deletion_reference.as_ref().map(|(model, label)| Reference { model, set: &self.deletion_set, label });
         let (unlearned, audit) = forget_me_async(
             &self.original.model,

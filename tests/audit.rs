@@ -85,3 +85,43 @@ fn neggrad_plus_pushes_the_deleted_interactions_down_and_finetune_keeps_the_rest
     let err = unlearn(&original, &ds, &deletions, DeletionMethod::Finetune, &bad, &device).unwrap_err().to_string();
     assert!(err.contains("finetune") && err.contains("learning rate"), "{err}");
 }
+
+#[test]
+fn a_persons_request_is_granted_and_audited_against_the_exact_reference_only() {
+    use recforget::measurement::personal::{PersonalRequest, Reference, forget_me_async};
+    use recforget::unlearning::deletion::{DeletionConfig, DeletionMethod};
+
+    let ds = common::two_genres(24, 14);
+    let original = common::tiny_model(ds.num_items(), 1);
+    let reference_model = EditedModel::new(common::tiny_model(ds.num_items(), 2));
+    let set = DeletionSet {
+        name: "d".into(),
+        requests: vec![Deletion { users: Users::Keys(vec!["u5".into()]), scope: Scope::Genre(Genre::Action) }],
+    };
+    let reference = Reference { model: &reference_model, set: &set, label: "retrained without d" };
+    let device = common::device();
+    let config = DeletionConfig { steps: 2, batch_size: 4, ..Default::default() };
+    let settings = AuditSettings { others: 8, pairs_per_user: 4, ..Default::default() };
+    let run = |user: &str, scope: Scope| {
+        let request = PersonalRequest { user: user.into(), scope, method: DeletionMethod::NegGradPlus };
+        recforget::readback::block_on(forget_me_async(&original, &ds, &request, Some(&reference), &config, &settings, &device, 1))
+    };
+    // D's own request: three columns, the reference among them.
+    let (unlearned, audit) = run("u5", Scope::Genre(Genre::Action)).unwrap();
+    assert_ne!(unlearned.item_embedding.weight.val().into_data(), original.item_embedding.weight.val().into_data());
+    assert!(audit.exact_reference);
+    let names: Vec<&str> = audit.columns.iter().map(|c| c.model.as_str()).collect();
+    assert_eq!(names, ["original", "neggrad+", "retrained"]);
+    for c in &audit.columns {
+        assert!(c.pairs > 0 && c.judged_members <= c.pairs && (0.0..=1.0).contains(&c.hr10), "{c:?}");
+    }
+    assert!(audit.summary.contains("retrained without d"), "{}", audit.summary);
+    // The same user deleting everything is not D's request: no reference, and the summary says so.
+    let (_, audit) = run("u5", Scope::All).unwrap();
+    assert!(!audit.exact_reference && audit.columns.len() == 2);
+    assert!(audit.summary.contains("no exact reference"), "{}", audit.summary);
+    // An unknown user, or a scope with nothing in training, is a clear error.
+    assert!(run("nobody", Scope::All).unwrap_err().to_string().contains("no user `nobody`"));
+    let empty = run("u5", Scope::Genre(Genre::Horror)).unwrap_err().to_string();
+    assert!(empty.contains("nothing to delete"), "{empty}");
+}

@@ -418,8 +418,66 @@ function selectUser(key) {
   $('user-id').value = key;
   $('add-row').hidden = true;
   renderHistory();
+  renderMePanel();
   saveUrl();
   return recommend();
+}
+
+// ---- forget me: one person's deletion -------------------------------------------------------
+const scopeLabel = (scope) => (scope === 'all' ? 'all their history' : `their ${scope} history`);
+
+// What the deletion set D holds for the current user, and the scopes they can ask for.
+function renderMePanel() {
+  const user = state.user ? state.userIndex.get(state.user) : null;
+  const inSet = user?.inDeletionSet;
+  $('me-status').textContent = !user
+    ? 'A history built here was never trained on: Forget me says what that means.'
+    : inSet
+      ? `${user.key} is in the deletion set D and deletes ${scopeLabel(inSet)}: a model retrained without D is the exact reference for that request.`
+      : `${user.key} is not in the deletion set D: the audit compares with the original only (no model was retrained without this request).`;
+  const wanted = inSet ?? 'all';
+  const options = [['all', 'all my history'], ...state.defaults.genres.map((g) => [g.name, `my ${g.name} history`])];
+  $('me-scope').replaceChildren(...options.map(([value, label]) => Object.assign(document.createElement('option'), { value, textContent: label })));
+  $('me-scope').value = wanted;
+}
+
+function auditTable(audit) {
+  const head = (c) => (c.model === 'original' ? 'Original' : c.model === 'retrained' ? 'Retrained without D' : `After ${c.model}`);
+  const rows = [
+    ['Judged “was in training” by a membership test', (c) => `${c.judgedMembers} of ${c.pairs}`],
+    ['Deleted films still in the top 10', (c) => `${Math.round(c.hr10 * 100)}%`],
+    ['Mean rank of the deleted films', (c) => c.meanRank.toFixed(0)],
+    ['Everyone else’s test HR@10', (c) => `${(c.othersHr10 * 100).toFixed(1)}%`],
+  ];
+  const caption = Object.assign(document.createElement('caption'), { textContent: `Audit of ${audit.user}'s request (${audit.deleted} training interactions deleted)` });
+  const th = (text, scope) => Object.assign(document.createElement('th'), { textContent: text, scope });
+  const header = document.createElement('tr');
+  header.append(th('', 'col'), ...audit.columns.map((c) => th(head(c), 'col')));
+  const body = rows.map(([label, cell]) => {
+    const tr = document.createElement('tr');
+    tr.append(th(label, 'row'), ...audit.columns.map((c) => Object.assign(document.createElement('td'), { textContent: cell(c) })));
+    return tr;
+  });
+  $('me-audit').replaceChildren(caption, header, ...body);
+  $('me-audit').hidden = false;
+}
+
+async function forgetMe() {
+  clearError();
+  const scope = $('me-scope').value;
+  await busy('forgetting you', async () => {
+    try {
+      const view = await call('forgetMe', { user: state.user, scope, method: $('me-method').value });
+      state.forgetMe = view;
+      $('me-summary').textContent = view.audit ? view.audit.summary : view.note;
+      if (view.audit) auditTable(view.audit); else $('me-audit').hidden = true;
+      $('me-recs').hidden = !view.before;
+      $('me-before').replaceChildren(...(view.before?.items ?? []).map((i) => itemLine(i)));
+      $('me-after').replaceChildren(...(view.after?.items ?? []).map((i) => itemLine(i)));
+      $('me-after-note').textContent = view.note ?? '';
+      $('me-summary').focus();
+    } catch (e) { showError(e); }
+  });
 }
 
 function exportJson() {
@@ -428,7 +486,7 @@ function exportJson() {
   const blob = new Blob([JSON.stringify({
     backend: state.backend, user: state.user, history: state.history, forgets: state.forgets,
     recommendations: { before: state.before, deletedOnly: state.deletedOnly, after: state.after, retrained: state.retrained },
-    evaluation: state.evaluation,
+    evaluation: state.evaluation, forgetMe: state.forgetMe,
   }, null, 2)], { type: 'application/json' });
   const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: 'recforget-result.json' });
   a.click();
@@ -469,8 +527,15 @@ async function main() {
     state.history.push(id); $('title-search').value = ''; renderHistory(); saveUrl(); return recommend();
   };
   $('user-id').addEventListener('change', () => selectUser($('user-id').value.trim()));
+  const methods = state.defaults.deletionMethods;
+  $('me-method').replaceChildren(...methods.map((m) => Object.assign(document.createElement('option'), { value: m.value, textContent: m.name })));
+  const methodNote = () => { $('me-method-note').textContent = methods.find((m) => m.value === $('me-method').value)?.description ?? ''; };
+  $('me-method').addEventListener('change', methodNote);
+  methodNote();
+  $('forget-me').addEventListener('click', forgetMe);
+  $('me-summary').tabIndex = -1;
   $('random-user').addEventListener('click', () => selectUser(state.users[Math.floor(Math.random() * state.users.length)].key));
-  $('own-history').addEventListener('click', () => { state.user = null; state.history = []; $('add-row').hidden = false; renderHistory(); saveUrl(); recommend(); });
+  $('own-history').addEventListener('click', () => { state.user = null; state.history = []; $('add-row').hidden = false; renderHistory(); renderMePanel(); saveUrl(); recommend(); });
   $('add-title').addEventListener('click', addTitle);
   $('title-search').addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); addTitle(); } });
   $('forget').addEventListener('click', () => forget($('genre').value, changedSettings()));

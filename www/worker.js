@@ -17,6 +17,7 @@ let session = null;    // the session in use (WebGPU or CPU)
 let dataBytes = null;  // the page's dataset, shared with retrained models' sessions
 let sessionKind = 'cpu';
 const retrained = new Map();  // genre slug -> {session, reference} of a shipped retrained model, or null
+let deletionReference = null; // whether the model retrained without the deletion set D was loaded
 
 // Fetches one of the page's own files, reporting bytes as they arrive.
 async function load(name, path = FILES[name]) {
@@ -130,6 +131,7 @@ async function start({ backend }) {
   let parity = null;
   session = await Session.create({ backend: chosen.kind }, config, meta, weights.slice(), data);
   sessionKind = chosen.kind;
+  deletionReference = null;
   if (chosen.kind === 'webgpu') {
     // The same fixed input on both paths must agree, or a silently wrong GPU is not shown.
     const cpu = await Session.create({ backend: 'cpu' }, config, meta, weights.slice(), data);
@@ -175,6 +177,21 @@ async function retrainedFor(slug) {
   return entry;
 }
 
+// The model retrained without the deletion set D, when the site ships it: the session takes it
+// as the exact reference of D's requests (and refuses a model retrained without anything else).
+async function ensureDeletionReference() {
+  if (deletionReference !== null) return deletionReference;
+  const dir = '../checkpoints/retrain-deletion-set';
+  deletionReference = false;
+  const probe = await fetch(new URL(`${dir}/meta.json`, import.meta.url), { method: 'HEAD' });
+  if (probe.ok) {
+    const [config, meta, weights] = await Promise.all(['config.json', 'meta.json', 'model.bpk'].map((f) => load(`retrained ${f}`, `${dir}/${f}`)));
+    session.setDeletionReference(config, meta, weights);
+    deletionReference = true;
+  }
+  return deletionReference;
+}
+
 const handlers = {
   defaults: async () => { await loadWasm(); return defaults(); },
   parseSettings: async (m) => { await loadWasm(); return parseSettings(m.values); },
@@ -193,6 +210,10 @@ const handlers = {
     return { reports, seconds: now() - t0 };
   },
   reset: async () => { session.reset(); return true; },
+  forgetMe: async (m) => {
+    await ensureDeletionReference();
+    return session.forgetMe({ user: m.user, scope: m.scope, method: m.method });
+  },
   evaluate: (m) => session.evaluate({ genre: m.genre, users: m.users }),
 };
 

@@ -15,15 +15,10 @@ use recforget::unlearning::deletion::{DeletionConfig, DeletionMethod};
 use super::common::{command_line, load_dataset, retrained_dir_for};
 use super::forget::ForgetArgs;
 
-/// Parses `--scope`: `all`, or a genre.
-fn scope(text: &str) -> Result<Scope> {
-    Ok(if text.eq_ignore_ascii_case("all") { Scope::All } else { Scope::Genre(text.parse()?) })
-}
-
 pub(crate) fn forget_me(args: &ForgetArgs) -> Result<()> {
     let user = args.user.clone().expect("clap requires --genre or --user");
     let method: DeletionMethod = args.method.as_deref().unwrap_or("neggrad+").parse()?;
-    let request = PersonalRequest { user, scope: scope(&args.scope)?, method };
+    let request = PersonalRequest { user, scope: args.scope.parse::<Scope>()?, method };
     if let Some(dir) = &args.save {
         super::forget::claim_edited_folder(dir, &args.source.checkpoint)?;
     }

@@ -34,6 +34,25 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// `all`, or the genre's MovieLens name: what the CLI's `--scope` and the page take.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::All => "all",
+            Scope::Genre(genre) => genre.name(),
+        }
+    }
+}
+
+impl std::str::FromStr for Scope {
+    type Err = Error;
+
+    /// `all` (any case), or a genre as MovieLens names it.
+    fn from_str(s: &str) -> Result<Scope> {
+        if s.trim().eq_ignore_ascii_case("all") { Ok(Scope::All) } else { Ok(Scope::Genre(s.parse()?)) }
+    }
+}
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

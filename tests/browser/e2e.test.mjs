@@ -294,3 +294,39 @@ test('CPU: distillation forgets, composes with a second genre, and the link carr
   assert.deepEqual(offOrigin(requests), [], 'a request left the origin');
   await page.close();
 });
+
+test('Forget me: a user of the deletion set deletes their Action history; the audit has three columns', { timeout: 900_000 }, async () => {
+  const { page, requests, errors } = await open('backend=cpu');
+  const user = (await pageState(page)).users.find((u) => u.inDeletionSet === 'Action');
+  assert.ok(user, "the page's sample holds D's Action users");
+  await page.fill('#user-id', user.key);
+  await page.dispatchEvent('#user-id', 'change');
+  await idle(page);
+  assert.match(await page.textContent('#me-status'), /is in the deletion set D and deletes their Action history/);
+  assert.equal(await page.inputValue('#me-scope'), 'Action');
+  const started = Date.now();
+  await page.click('#forget-me');
+  // Waits on the result itself, not on a busy flag that may already have cleared.
+  await page.waitForSelector('#me-audit:not([hidden])', { timeout: 600_000 });
+  const view = (await pageState(page)).forgetMe;
+  console.log(`forget me (${user.key}, Action, ${view.audit.method}) on the CPU: ${view.seconds.toFixed(1)} s in the worker, ` +
+    `${((Date.now() - started) / 1000).toFixed(1)} s with loading the reference`);
+  const headers = await page.$$eval('#me-audit tr:first-of-type th', (ths) => ths.map((t) => t.textContent));
+  assert.deepEqual(headers.slice(1), ['Original', 'After neggrad+', 'Retrained without D']);
+  assert.equal(view.audit.exactReference, true);
+  assert.match(await page.textContent('#me-summary'), /membership test .* original model/);
+  assert.equal((await list(page, 'me-after')).length, 10);
+  // The recommendations after leave out the deleted (Action) films of the history only: the
+  // films stay for everyone, so Action films may still be recommended.
+  assert.equal((await list(page, 'me-before')).length, 10);
+
+  // A history built on the page was never trained on: there is nothing in the weights to forget.
+  await page.click('#own-history');
+  await idle(page);
+  await page.click('#forget-me');
+  await page.waitForFunction(() => /never trained on/.test(document.querySelector('#me-summary').textContent), null, { timeout: 60_000 });
+  assert.equal(await page.isVisible('#me-audit'), false);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(offOrigin(requests), []);
+  await page.close();
+});
