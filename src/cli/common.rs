@@ -44,6 +44,18 @@ pub(crate) const THREADS: (usize, usize) = (0, 256);
 /// Epochs, users and other counts that only cost time: up to 100,000.
 pub(crate) const COUNT: usize = 100_000;
 
+/// The deletion set a flag names: `standard` (D, drawn from the page's sample) or a JSON file.
+pub(crate) fn deletion_set(named: &str, dataset: &Dataset) -> Result<recforget::data::DeletionSet> {
+    use recforget::data::{DeletionSet, WEB_SAMPLE};
+    let set = match named {
+        "standard" => DeletionSet::standard(&dataset.web_sample(WEB_SAMPLE.0, WEB_SAMPLE.1)),
+        file => DeletionSet::load(Path::new(file))
+            .map_err(|e| anyhow::anyhow!("takes `standard` or a deletion-set JSON file; {file} is neither ({e})"))?,
+    };
+    set.check(dataset)?;
+    Ok(set)
+}
+
 /// The default prepared dataset.
 pub(crate) const DEFAULT_DATA: &str = "data/ml-1m/dataset.json";
 

@@ -19,7 +19,7 @@ use recforget::unlearning::{
 use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir, second_seed_dir, setting};
 
 #[derive(Args, Debug)]
-#[group(id = "request", required = true, multiple = false, args = ["genre", "user"])]
+#[group(id = "request", required = true, multiple = false, args = ["genre", "user", "deletion_set"])]
 pub(crate) struct ForgetArgs {
     #[command(flatten)]
     pub(crate) source: SourceArgs,
@@ -31,6 +31,10 @@ pub(crate) struct ForgetArgs {
     /// A person's deletion instead: this user's interactions go (`1m_5`), the films stay.
     #[arg(long)]
     pub(crate) user: Option<String>,
+    /// Many people's deletions at once: `standard` (the deletion set D) or a deletion-set JSON
+    /// file; audited against the model retrained without it.
+    #[arg(long)]
+    pub(crate) deletion_set: Option<String>,
     /// With --user: `all` their interactions, or one genre's.
     #[arg(long, default_value = "all", requires = "user")]
     pub(crate) scope: String,
@@ -176,6 +180,9 @@ pub(crate) fn load_retrained(
 }
 
 pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
+    if args.deletion_set.is_some() {
+        return super::forget_me::forget_deletion_set(&args);
+    }
     let Some(genre) = &args.genre else { return super::forget_me::forget_me(&args) };
     let genre: Genre = genre.parse()?;
     let config = args.config()?;

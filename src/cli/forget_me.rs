@@ -77,3 +77,83 @@ pub(crate) fn forget_me(args: &ForgetArgs) -> Result<()> {
     println!("{}", audit.summary);
     Ok(())
 }
+
+/// `recforget forget --deletion-set standard|FILE [--method neggrad+|finetune]`: every request of
+/// a deletion set unlearned at once, then audited per scope (the report's audit) against the
+/// model retrained without it, when there is one.
+pub(crate) fn forget_deletion_set(args: &ForgetArgs) -> Result<()> {
+    use recforget::measurement::Histories;
+    use recforget::measurement::audit::{AuditContext, Audited, audit};
+    use recforget::unlearning::deletion::unlearn;
+
+    let method: DeletionMethod = args.method.as_deref().unwrap_or("neggrad+").parse()?;
+    if let Some(dir) = &args.save {
+        super::forget::claim_edited_folder(dir, &args.source.checkpoint)?;
+    }
+    let dataset = load_dataset(&args.source.data)?;
+    let set = super::common::deletion_set(args.deletion_set.as_deref().expect("dispatched on it"), &dataset)?;
+    let device = args.backend.device()?;
+    let original: Checkpoint = Checkpoint::load_original(&args.source.checkpoint, &device, &dataset)?;
+    let dir = args.retrained.clone().unwrap_or_else(|| retrained_dir_for(&set));
+    let retrained = if dir.join(checkpoint::META_FILE).exists() {
+        let r: Checkpoint = Checkpoint::load_for(&dir, &device, &dataset)?;
+        if r.meta.deletions != set.requests {
+            bail!("{} was not retrained without this deletion set; pass the right --retrained folder", dir.display());
+        }
+        eprintln!("reference: {} (epoch {})", dir.display(), r.meta.epochs);
+        Some(EditedModel::new(r.model))
+    } else {
+        None
+    };
+    let started = Instant::now();
+    let unlearned = unlearn(&original.model, &dataset, &set, method, &DeletionConfig::default(), &device)?;
+    let unlearn_seconds = started.elapsed().as_secs_f64();
+    let before = EditedModel::new(original.model.clone());
+    let after = EditedModel::new(unlearned.clone());
+    let models = [
+        Audited { name: "original", model: &before, histories: Histories::Kept },
+        Audited { name: "deletion only", model: &before, histories: Histories::Deleted },
+        Audited { name: method.name(), model: &after, histories: Histories::Deleted },
+    ];
+    let ctx = AuditContext { dataset: &dataset, deletions: &set, also_deleted: None, device: &device };
+    let audit = audit(&ctx, &models, retrained.as_ref(), None, &AuditSettings::default())?;
+    if let Some(dir) = &args.save {
+        let forgot = set.requests.iter().map(|r| r.scope.to_string()).collect::<Vec<_>>().join(", ");
+        let meta = CheckpointMeta {
+            notes: format!("{} after the deletion set {} with {}", args.source.checkpoint.display(), set.name, method.name()),
+            command: command_line(),
+            edit: Some(checkpoint::EditRecord {
+                method: method.name().into(),
+                forgot: format!("deletion set {} ({forgot})", set.name),
+                original: args.source.checkpoint.display().to_string(),
+            }),
+            ..original.meta.clone()
+        };
+        checkpoint::save_parts(&unlearned, &original.config, &meta, dir)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "audit": audit, "unlearnSeconds": unlearn_seconds }))?);
+        return Ok(());
+    }
+    println!(
+        "{}: {} unlearned in {unlearn_seconds:.1} s; audited in {:.1} s",
+        set.name,
+        method.name(),
+        started.elapsed().as_secs_f64() - unlearn_seconds
+    );
+    for scope in &audit.scopes {
+        println!("\nscope {} ({} users)", scope.scope, scope.users);
+        println!(
+            "{:<20} {:>10} {:>10} {:>10} {:>10} {:>8} {:>6}",
+            "model", "forget HR", "retain HR", "test HR", "MIA-eff", "MIA acc", "gap"
+        );
+        for (name, f) in scope.models.iter().zip(&scope.figures) {
+            let gap = f.gap.map_or("—".to_string(), |g| format!("{g:.1}"));
+            println!(
+                "{name:<20} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>8.3} {gap:>6}",
+                f.forget_hr10, f.retain_hr10, f.test_hr10, f.mia_efficacy, f.mia_accuracy
+            );
+        }
+    }
+    Ok(())
+}

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use recforget::Backend;
 use recforget::checkpoint::{self, Checkpoint, CheckpointMeta, ScheduleStretch};
-use recforget::data::{Dataset, Deletion, DeletionSet, Users, WEB_SAMPLE};
+use recforget::data::{Dataset, Deletion, DeletionSet, Users};
 use recforget::metrics::ProtocolMetrics;
 use recforget::train::{TrainEvent, Trainer, TrainingConfig};
 
@@ -204,9 +204,7 @@ pub(crate) struct RetrainArgs {
 fn requested_deletions(args: &RetrainArgs, dataset: &Dataset) -> Result<DeletionSet> {
     let deletions = match (&args.exclude_genre, args.delete.as_deref()) {
         (Some(genre), _) => DeletionSet::genre_wide(genre.parse()?),
-        (None, Some("standard")) => DeletionSet::standard(&dataset.web_sample(WEB_SAMPLE.0, WEB_SAMPLE.1)),
-        (None, Some(file)) => DeletionSet::load(std::path::Path::new(file))
-            .with_context(|| format!("--delete takes `standard` or a deletion-set JSON file; {file} is neither"))?,
+        (None, Some(named)) => super::common::deletion_set(named, dataset).context("--delete")?,
         (None, None) => bail!("name what to delete: --exclude-genre GENRE or --delete standard|FILE"),
     };
     deletions.check(dataset)?;
