@@ -58,6 +58,11 @@ fn scratch() -> tempfile::TempDir {
     );
     write("checkpoints/damaged/config.json", "{}");
     write("checkpoints/damaged/model.bpk", "weights");
+    write("ml-banana/movies.dat", "1::A (1990)::Drama\n");
+    write("ml-banana/ratings.dat", "1::1::banana::10\n");
+    write("ml-bom/movies.dat", "\u{feff}1::A (1990)::Drama\n");
+    write("ml-bom/ratings.dat", "1::1::5::10\n");
+    write("empty.json", r#"{"name":"empty","items":[{"title":"A (1990)","genres":1}],"users":[]}"#);
     write("checkpoints/finished/model.bpk", "weights");
     dir
 }

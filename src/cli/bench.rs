@@ -36,7 +36,7 @@ pub(crate) struct BenchArgs {
     /// Users in the timed evaluation.
     #[arg(long, default_value_t = 512, value_parser = whole(1, COUNT))]
     pub(crate) eval_users: usize,
-    /// Sequences in the timed attribution of one genre (Action), both layers, 20 steps (0: skip).
+    /// Sequences in the timed attribution of one genre (Action), both layers, 20 steps.
     #[arg(long, default_value_t = 256, value_parser = whole(1, COUNT))]
     pub(crate) attribution_sequences: usize,
     /// Also write the figures (and the shapes they were measured on) as JSON here, for
@@ -46,7 +46,7 @@ pub(crate) struct BenchArgs {
 }
 
 /// One backend's figures, as `--json` writes them.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct BackendFigures {
     backend: String,
@@ -81,6 +81,11 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
     use recforget::data::ClozeConfig;
     use recforget::train::step_threads;
 
+    // The figures file is claimed before any work: only a file bench wrote may be replaced.
+    if let Some(path) = &args.json {
+        let ours = |bytes: &[u8]| serde_json::from_slice::<BackendFigures>(bytes).is_ok();
+        recforget::output::claim_file(path, &[&args.data], ours)?;
+    }
     let dataset = load_dataset(&args.data)?;
     let config = args.model.config(&dataset)?;
     let max_len = config.max_len();
@@ -150,7 +155,7 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
                 heads: model.layers[0].attention.n_heads,
                 d_ff,
             };
-            std::fs::write(path, serde_json::to_string_pretty(&figures)?)?;
+            recforget::fsutil::write_atomically(path, serde_json::to_string_pretty(&figures)?.as_bytes())?;
         }
     }
     Ok(())

@@ -56,6 +56,17 @@ pub(crate) fn deletion_set(named: &str, dataset: &Dataset) -> Result<recforget::
     Ok(set)
 }
 
+/// Errors unless `dataset` has something to train on: a user with at least two training items
+/// (a cloze step needs one to mask and one to see), and a validation item to judge it by.
+pub(crate) fn ensure_trainable(dataset: &Dataset, what: &str) -> Result<()> {
+    if !dataset.train_sequences().iter().any(|s| s.len() >= 2) {
+        bail!(
+            "{what} has no user with at least 4 interactions (two to train on, one to validate, one to test): there is nothing to train on"
+        );
+    }
+    Ok(())
+}
+
 /// The default prepared dataset.
 pub(crate) const DEFAULT_DATA: &str = "data/ml-1m/dataset.json";
 

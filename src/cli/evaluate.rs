@@ -36,6 +36,9 @@ pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
         eprintln!("an edited model: {} with {}, forgetting {}", edit.original, edit.method, edit.forgot);
     }
     let mut cases = args.sample.cases(&dataset, args.split.into());
+    if cases.is_empty() {
+        anyhow::bail!("{} has no user with a history and a held-out item to evaluate on", args.source.data.display());
+    }
     // A retrained model never saw its deleted genre: its histories leave those items out.
     let deleted = checkpoint.meta.deleted_genres();
     if !deleted.is_empty() {

@@ -175,6 +175,8 @@ fn training_report(args: &ReportArgs) -> Result<()> {
     use recforget::report::training::{Role, TrainingRecord, TrainingReport, markdown, validation_svg};
 
     let dataset = load_dataset(&args.source.data)?;
+    // The original's role is checked as everywhere: not a retrained or edited model.
+    checkpoint::CheckpointMeta::load(&args.source.checkpoint)?.check_original(&args.source.checkpoint)?;
     let in_progress = |dir: &std::path::Path| PathBuf::from("checkpoints/in-progress").join(dir.file_name().unwrap_or_default());
     let original = TrainingRecord::read(Role::Original, &args.source.checkpoint, &dataset, None)?
         .with_context(|| format!("{} holds no checkpoint", args.source.checkpoint.display()))?;

@@ -72,6 +72,7 @@ impl RunArgs {
 
 pub(crate) fn train(args: TrainArgs) -> Result<()> {
     let dataset = load_dataset(&args.data)?;
+    super::common::ensure_trainable(&dataset, &args.data.display().to_string())?;
     let model = args.model.config(&dataset)?;
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("checkpoints/{}-ml1m", args.model.model)));
     let config = TrainingConfig::new(model)
@@ -217,6 +218,7 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
     let like: Checkpoint = Checkpoint::load_original(&args.like, &Backend::Flex.device()?, &dataset)
         .with_context(|| format!("retraining copies the configuration of {}", args.like.display()))?;
     let without = dataset.without_in_training(&deletions);
+    super::common::ensure_trainable(&without, "the data without the deletions")?;
     let removed = dataset.stats().interactions - without.stats().interactions;
     let what = deletions.requests.iter().map(describe_request).collect::<Vec<_>>().join("; ");
     println!("removed {removed} training interactions: {what}");

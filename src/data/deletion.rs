@@ -49,7 +49,10 @@ impl std::str::FromStr for Scope {
 
     /// `all` (any case), or a genre as MovieLens names it.
     fn from_str(s: &str) -> Result<Scope> {
-        if s.trim().eq_ignore_ascii_case("all") { Ok(Scope::All) } else { Ok(Scope::Genre(s.parse()?)) }
+        if s.trim().eq_ignore_ascii_case("all") {
+            return Ok(Scope::All);
+        }
+        s.parse().map(Scope::Genre).map_err(|e| Error::Config(format!("scope: `all`, or a genre ({e})")))
     }
 }
 

@@ -200,6 +200,15 @@ pub fn read_official(dir: &Path) -> Result<RawData> {
 /// [`read_official`] on the files' contents (what a browser has after the visitor picks them);
 /// the paths only name the files in errors.
 pub fn read_official_bytes(movies: &[u8], movies_path: &Path, ratings: &[u8], ratings_path: &Path) -> Result<RawData> {
+    for (bytes, path) in [(movies, movies_path), (ratings, ratings_path)] {
+        if bytes.starts_with(b"\xEF\xBB\xBF") {
+            return Err(parse_error(
+                path,
+                1,
+                "starts with a UTF-8 byte-order mark: an editor re-saved it; use the file as GroupLens ships it",
+            ));
+        }
+    }
     let titles = read_movies_dat(movies, movies_path)?;
     let mut interactions = Vec::new();
     let mut numbers = Vec::new();
@@ -211,9 +220,12 @@ pub fn read_official_bytes(movies: &[u8], movies_path: &Path, ratings: &[u8], ra
             continue;
         }
         let fields: Vec<&str> = line.split("::").collect();
-        let [user, movie, _rating, timestamp] = fields[..] else {
+        let [user, movie, rating, timestamp] = fields[..] else {
             return Err(parse_error(ratings_path, index + 1, "expected `UserID::MovieID::Rating::Timestamp`"));
         };
+        if !matches!(rating, "1" | "2" | "3" | "4" | "5") {
+            return Err(parse_error(ratings_path, index + 1, format!("rating `{rating}` is not a whole number of stars from 1 to 5")));
+        }
         let (title, _) =
             titles.get(movie).ok_or_else(|| parse_error(ratings_path, index + 1, format!("movie {movie} is not in movies.dat")))?;
         let timestamp = timestamp

@@ -80,7 +80,11 @@ fn request_set(dataset: &Dataset, request: &PersonalRequest) -> Result<(Deletion
     let training = &user.items[..user.items.len().saturating_sub(2)];
     let deleted = training.iter().filter(|&&i| request.scope.covers(dataset, i)).count();
     if deleted == 0 {
-        return Err(Error::Config(format!("user {} has no {} in training: there is nothing to delete", request.user, request.scope)));
+        let what = match request.scope {
+            Scope::All => "training interactions".to_string(),
+            Scope::Genre(genre) => format!("{genre} interactions in training"),
+        };
+        return Err(Error::Config(format!("user {} has no {what}: there is nothing to delete", request.user)));
     }
     let deletion = Deletion { users: Users::Keys(vec![request.user.clone()]), scope: request.scope };
     Ok((DeletionSet { name: format!("{} ({})", request.user, request.scope), requests: vec![deletion] }, deleted))
