@@ -52,17 +52,7 @@ pub(crate) fn forget_me(args: &ForgetArgs) -> Result<()> {
     ))?;
     let seconds = started.elapsed().as_secs_f64();
     if let Some(dir) = &args.save {
-        let meta = CheckpointMeta {
-            notes: format!("{} after {} deleted {} with {}", args.source.checkpoint.display(), request.user, request.scope, method.name()),
-            command: command_line(),
-            edit: Some(checkpoint::EditRecord {
-                method: method.name().into(),
-                forgot: format!("{}: {}", request.user, request.scope),
-                original: args.source.checkpoint.display().to_string(),
-            }),
-            ..original.meta.clone()
-        };
-        checkpoint::save_parts(&unlearned, &original.config, &meta, dir)?;
+        save_unlearned(dir, args, &original, &unlearned, method, format!("{}: {}", request.user, request.scope))?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "audit": audit, "seconds": seconds }))?);
@@ -119,17 +109,7 @@ pub(crate) fn forget_deletion_set(args: &ForgetArgs) -> Result<()> {
     let audit = audit(&ctx, &models, retrained.as_ref(), None, &AuditSettings::default())?;
     if let Some(dir) = &args.save {
         let forgot = set.requests.iter().map(|r| r.scope.to_string()).collect::<Vec<_>>().join(", ");
-        let meta = CheckpointMeta {
-            notes: format!("{} after the deletion set {} with {}", args.source.checkpoint.display(), set.name, method.name()),
-            command: command_line(),
-            edit: Some(checkpoint::EditRecord {
-                method: method.name().into(),
-                forgot: format!("deletion set {} ({forgot})", set.name),
-                original: args.source.checkpoint.display().to_string(),
-            }),
-            ..original.meta.clone()
-        };
-        checkpoint::save_parts(&unlearned, &original.config, &meta, dir)?;
+        save_unlearned(dir, args, &original, &unlearned, method, format!("deletion set {} ({forgot})", set.name))?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "audit": audit, "unlearnSeconds": unlearn_seconds }))?);
@@ -156,4 +136,23 @@ pub(crate) fn forget_deletion_set(args: &ForgetArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Saves `unlearned` into `dir` as an edited model: the original's record, with what the method
+/// forgot and from which original.
+fn save_unlearned(
+    dir: &std::path::Path,
+    args: &ForgetArgs,
+    original: &Checkpoint,
+    unlearned: &recforget::model::Bert4Rec,
+    method: DeletionMethod,
+    forgot: String,
+) -> Result<()> {
+    let meta = CheckpointMeta {
+        notes: format!("{} after {forgot} with {}", args.source.checkpoint.display(), method.name()),
+        command: command_line(),
+        edit: Some(checkpoint::EditRecord { method: method.name().into(), forgot, original: args.source.checkpoint.display().to_string() }),
+        ..original.meta.clone()
+    };
+    Ok(checkpoint::save_parts(unlearned, &original.config, &meta, dir)?)
 }
