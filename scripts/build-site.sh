@@ -9,7 +9,8 @@ cargo build --bins
 bash scripts/build-web.sh
 recforget site --out site
 echo "site/ by part (bytes, gzip -9):"
-for part in index.html www pkg checkpoints/bert4rec-ml1m checkpoints/retrain-* results; do
+# The parts as the site holds them (it leaves out the second seeds and the deletion set's model).
+for part in index.html sw.js www pkg $(cd site && echo checkpoints/*) results; do
     files=$(cd site && find $part -type f | sort)
     raw=0; gz=0
     for f in $files; do

@@ -27,6 +27,8 @@ ensure_data
 RECFORGET_REQUIRE_ALL=1 cargo test --no-fail-fast -- --test-threads=2
 
 bash scripts/build-web.sh
+# The static site builds and holds nothing of MovieLens (its browser test serves it).
+bash scripts/build-site.sh
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 RECFORGET_BIN="$CARGO_TARGET_DIR/debug/recforget" node --test --test-concurrency=1 tests/browser/e2e.test.mjs tests/browser/site.test.mjs
 echo "scripts/test.sh: all tests passed in $(( $(date +%s) - started ))s"

@@ -116,6 +116,10 @@ pub struct TrainingSegment {
     /// Sequences per step.
     #[serde(alias = "batch_size")]
     pub batch_size: usize,
+    /// The learning rate of its steps (a resumed run may change it; absent in records that
+    /// predate it, whose stretches all ran at the run's configured rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learning_rate: Option<f64>,
     /// The backend, and the threads a step was split across.
     pub backend: Backend,
     pub threads: usize,
@@ -151,7 +155,11 @@ impl std::fmt::Display for TrainingSegment {
         if self.backend == Backend::Flex {
             write!(f, " on {} thread(s)", self.threads)?;
         }
-        write!(f, ", batch {}, {:.0} s", self.batch_size, self.seconds)?;
+        write!(f, ", batch {}", self.batch_size)?;
+        if let Some(rate) = self.learning_rate {
+            write!(f, ", lr {rate}")?;
+        }
+        write!(f, ", {:.0} s", self.seconds)?;
         if !self.note.is_empty() {
             write!(f, " ({})", self.note)?;
         }
@@ -437,10 +445,25 @@ pub fn save_parts_until<M: StoredModel>(
 /// transpose for `torch.nn.Linear`), `output_bias` `[num_items]`; the README lists them all.
 pub fn export_safetensors(model: &Bert4Rec, path: &Path) -> Result<()> {
     use burn::store::{ModuleSnapshot, SafetensorsStore};
-    let mut store = SafetensorsStore::from_bytes(None);
+    let mut store = SafetensorsStore::from_bytes(None).metadata(EXPORT_MARKER.0, EXPORT_MARKER.1);
     model.save_into(&mut store).map_err(|e| checkpoint_error(path, format!("safetensors export failed: {e}")))?;
     let bytes = store.get_bytes().map_err(|e| checkpoint_error(path, format!("safetensors export failed: {e}")))?;
     crate::fsutil::write_atomically(path, &bytes)
+}
+
+/// The entry of a safetensors header's `__metadata__` that marks a file [`export_safetensors`]
+/// wrote: `export` writes over such a file, and over no other.
+pub const EXPORT_MARKER: (&str, &str) = ("writer", "recforget export");
+
+/// Whether `bytes` are a safetensors file [`export_safetensors`] wrote (its header carries
+/// [`EXPORT_MARKER`]).
+pub fn is_export(bytes: &[u8]) -> bool {
+    let Some(length) = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()) as usize) else {
+        return false;
+    };
+    let Some(header) = bytes.get(8..8usize.saturating_add(length)) else { return false };
+    let Ok(header) = serde_json::from_slice::<serde_json::Value>(header) else { return false };
+    header["__metadata__"][EXPORT_MARKER.0] == EXPORT_MARKER.1
 }
 
 #[cfg(not(target_family = "wasm"))]

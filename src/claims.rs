@@ -5,6 +5,10 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::measurement::{Figures, Measurement};
+use crate::metrics::{Protocol, RankingMetrics};
+use crate::unlearning::Method;
+
 /// What a claim is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -40,6 +44,31 @@ pub enum Verdict {
     Reproduced,
     /// Ours falls short of the paper's lowest figure.
     NotReproduced,
+}
+
+/// The paper the claims are from, as the page, the reports and the README cite it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Paper {
+    pub authors: &'static str,
+    pub affiliation: &'static str,
+    pub title: &'static str,
+    /// Where it appeared (the copy we work from names none).
+    pub venue: &'static str,
+}
+
+/// The paper whose method (Algorithms 1 and 2) and claims recforget checks.
+pub const PAPER: Paper = Paper {
+    authors: "W. Peng, Q. Liu, D. Ma, C. Song, Y. Jiang",
+    affiliation: "Henan Polytechnic University",
+    title: "Machine Unlearning Scheme for Recommendation System Based on Gradient Attribution",
+    venue: "no venue given",
+};
+
+impl fmt::Display for Paper {
+    /// `authors (affiliation): “title” (venue)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): “{}” ({})", self.authors, self.affiliation, self.title, self.venue)
+    }
 }
 
 /// The paper's claims (Action, Drama, Comedy; HR and NDCG at k = 1, 5, 10).
@@ -87,6 +116,146 @@ impl fmt::Display for Verdict {
             Verdict::Reproduced => "reproduced",
             Verdict::NotReproduced => "not reproduced",
         })
+    }
+}
+
+/// What a claim is judged on, and what it is judged beside.
+///
+/// The paper evaluates with the histories as recorded: `paper` is that measurement (models
+/// `original`, `after`, and `retrained` where a model retrained without the genre is loaded).
+/// `deleted` is the same models given the histories without the genre, with `deletion only` (the
+/// original given those histories): what deleting the interactions alone does.
+pub struct ClaimInputs<'a> {
+    pub paper: &'a Measurement,
+    pub deleted: &'a Measurement,
+    /// The methods of the forget under test, in order.
+    pub methods: &'a [Method],
+    /// Retraining time (CPU-equivalent seconds) ÷ the forget's time, where a retrained model is
+    /// shipped for the genre.
+    pub speedup: Option<f64>,
+}
+
+/// One claim judged on the paper's own condition, with the baselines beside it. Figures are in
+/// the claim's unit (% of the original, % removed, ×).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Judgement {
+    pub claim: Claim,
+    /// The condition the figure is measured under, in words.
+    pub condition: String,
+    /// Ours: the forgotten model's figure, read from its weights where an output filter makes the
+    /// served figure differ.
+    pub ours: Option<f64>,
+    /// The figure as served, where a filter makes it differ from the weights'.
+    pub served: Option<f64>,
+    /// The same figure for the retain users alone (test users whose next film is not of the
+    /// genre), for the claims about what the model keeps.
+    pub retain: Option<f64>,
+    /// The original given the histories without the genre, no edit.
+    pub deletion_only: Option<f64>,
+    /// The model retrained without the genre, same condition as ours.
+    pub retrained: Option<f64>,
+    pub verdict: Option<Verdict>,
+    /// The verdict in words, with what qualifies it.
+    pub sentence: String,
+}
+
+/// The pop100 figures, as the paper reports them.
+const PROTOCOL: Protocol = Protocol::Pop100;
+
+/// Judges each claim (see [`ClaimInputs`]).
+pub fn judge(inputs: &ClaimInputs<'_>) -> Vec<Judgement> {
+    CLAIMS.iter().map(|&claim| judge_one(claim, inputs)).collect()
+}
+
+fn judge_one(claim: Claim, inputs: &ClaimInputs<'_>) -> Judgement {
+    let model = |m: &'_ Measurement, name: &str| m.get(name).map(|x| (x.served.clone(), x.weights.clone()));
+    let original = model(inputs.paper, "original");
+    let after = model(inputs.paper, "after");
+    let retrained = model(inputs.paper, "retrained").map(|(served, _)| served);
+    let deletion_only = model(inputs.deleted, "deletion only").map(|(served, _)| served);
+    let deleted_original = model(inputs.deleted, "original").map(|(served, _)| served);
+    let paper_method = inputs.methods == [Method::Neurons];
+    let kept = |metric: fn(&RankingMetrics) -> f64, of: &Figures, base: &Figures, retain: bool| {
+        let (a, b) = if retain { (&of.retain, &base.retain) } else { (&of.overall, &base.overall) };
+        let (a, b) = (metric(a.get(PROTOCOL)), metric(b.get(PROTOCOL)));
+        (b > 0.0).then(|| 100.0 * a / b)
+    };
+    let removed = |of: &Figures| of.removal.get(PROTOCOL as usize).map(|r| 100.0 * r.rate);
+    let (condition, ours, served, retain, deletion_only, retrained) = match claim.kind {
+        ClaimKind::HrKept | ClaimKind::NdcgKept => {
+            let metric: fn(&RankingMetrics) -> f64 =
+                if claim.kind == ClaimKind::HrKept { RankingMetrics::hr10 } else { RankingMetrics::ndcg10 };
+            let Some((o, _)) = &original else { return unmeasurable(claim, "the original was not measured") };
+            let Some((a_served, a_weights)) = &after else { return unmeasurable(claim, "nothing was forgotten") };
+            let a = a_weights.as_ref().unwrap_or(a_served);
+            let served = a_weights.as_ref().and_then(|_| kept(metric, a_served, o, false));
+            let deletion = match (&deletion_only, &deleted_original) {
+                (Some(d), Some(o)) => kept(metric, d, o, false),
+                _ => None,
+            };
+            (
+                "@10, pop100, all test users, histories as recorded (the paper's evaluation)",
+                kept(metric, a, o, false),
+                served,
+                kept(metric, a, o, true),
+                deletion,
+                retrained.as_ref().and_then(|r| kept(metric, r, o, false)),
+            )
+        }
+        ClaimKind::Removal => {
+            let Some((a_served, a_weights)) = &after else { return unmeasurable(claim, "nothing was forgotten") };
+            let a = a_weights.as_ref().unwrap_or(a_served);
+            (
+                "the genre's test hits at 10, pop100, histories as recorded (the paper's evaluation)",
+                removed(a),
+                a_weights.as_ref().and_then(|_| removed(a_served)),
+                None,
+                deletion_only.as_ref().and_then(removed),
+                retrained.as_ref().and_then(removed),
+            )
+        }
+        ClaimKind::Speedup => match inputs.speedup {
+            Some(x) => ("retraining's CPU-equivalent time ÷ this forget's time here", Some(x), None, None, None, None),
+            None => {
+                return unmeasurable(claim, "no model retrained without the genre is shipped, so there is no retraining time to compare");
+            }
+        },
+    };
+    let verdict = ours.map(|x| claim.verdict(x));
+    let mut sentence = match verdict {
+        Some(v) => v.to_string(),
+        None => "not measurable".to_string(),
+    };
+    if let (Some(served), Some(ours)) = (served, ours) {
+        sentence +=
+            &format!("; served {served:.1}{u}, but {ours:.1}{u} from the weights: a filter hides, it does not forget", u = claim.unit);
+    }
+    if claim.kind == ClaimKind::Removal {
+        if let (Some(d), Some(o)) = (deletion_only, ours) {
+            if d >= o {
+                sentence += &format!("; deleting the history alone already removes {d:.1}%: the edit adds nothing beyond it");
+            }
+        }
+    }
+    if !paper_method {
+        let names: Vec<&str> = inputs.methods.iter().map(|m| m.name()).collect();
+        sentence += &format!(" (by {}, not the paper's method)", names.join("+"));
+    }
+    Judgement { claim, condition: condition.to_string(), ours, served, retain, deletion_only, retrained, verdict, sentence }
+}
+
+fn unmeasurable(claim: Claim, why: &str) -> Judgement {
+    Judgement {
+        claim,
+        condition: String::new(),
+        ours: None,
+        served: None,
+        retain: None,
+        deletion_only: None,
+        retrained: None,
+        verdict: None,
+        sentence: format!("not measurable: {why}"),
     }
 }
 

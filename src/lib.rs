@@ -8,6 +8,7 @@ pub mod clock;
 pub mod data;
 pub mod error;
 pub mod fsutil;
+pub mod glossary;
 pub mod measurement;
 pub mod metrics;
 pub mod model;
@@ -20,6 +21,7 @@ pub mod readback;
 #[cfg(not(target_family = "wasm"))]
 pub mod report;
 #[cfg(not(target_family = "wasm"))]
+pub mod tour;
 pub mod train;
 pub mod unlearning;
 #[cfg(target_family = "wasm")]

@@ -370,6 +370,7 @@ impl Trainer<'_> {
                 last_epoch: state.epochs_done,
                 seconds: 0.0,
                 batch_size: self.config.batch_size,
+                learning_rate: Some(self.config.learning_rate),
                 backend: Backend::of(&self.device),
                 threads,
                 host_cores: crate::parallel::cores(),

@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::checkpoint::{CheckpointMeta, model_from_bytes};
-use crate::claims::{CLAIMS, Claim};
+use crate::claims::{CLAIMS, Claim, ClaimInputs, Judgement, judge};
 use crate::data::{Dataset, DeletionSet, Genre, ItemId, Scope, Split};
 use crate::measurement::audit::AuditSettings;
 use crate::measurement::personal::{NEVER_TRAINED, PersonalAudit, PersonalRequest, Reference, forget_me_async};
-use crate::measurement::{EvalContext, MeasureSettings, Measurement, measure_async};
+use crate::measurement::{EvalContext, Histories, MeasureSettings, Measurement, measure_async};
 use crate::metrics::{NegativeSampler, score_histories_async, top_unseen};
 use crate::model::{Bert4Rec, FfnHook};
 use crate::unlearning::deletion::{DeletionConfig, DeletionMethod};
@@ -92,8 +92,31 @@ fn default_seed() -> u64 {
 #[serde(rename_all = "camelCase")]
 pub struct EvaluateReport {
     pub users: usize,
-    /// Original, deletion only and the edited model through the one measurement.
+    /// Original, deletion only and the edited model (and the model retrained without the genre,
+    /// where one is loaded) through the one measurement, given the histories without the genre.
     pub measurement: Measurement,
+    /// The paper's claims, each judged on the paper's condition (histories as recorded) beside
+    /// deletion only and the retrained model; empty while nothing is forgotten.
+    pub judgements: Vec<Judgement>,
+    /// The last forget of the genre: its methods and seconds, and the retrained reference.
+    pub forget: Option<ForgetRecord>,
+}
+
+/// One forget as the session keeps it: what forgetting took, to compare with retraining.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForgetRecord {
+    pub genre: Genre,
+    pub methods: Vec<Method>,
+    pub seconds: f64,
+}
+
+/// A model retrained without one genre, loaded for the claims (see [`Session::set_genre_reference`]).
+struct GenreReference {
+    genre: Genre,
+    model: EditedModel,
+    /// Its training time as if every epoch had run on the native CPU backend.
+    cpu_train_seconds: Option<f64>,
 }
 
 /// The model, the data, and the state of forgetting, owned by the worker.
@@ -113,6 +136,10 @@ pub struct Session {
     /// without it (with how the page introduces it) once the worker has loaded it.
     deletion_set: DeletionSet,
     deletion_reference: Option<(EditedModel, String)>,
+    /// Models retrained without a genre, as the worker loads them.
+    genre_references: Vec<GenreReference>,
+    /// Every forget since the last reset, in order.
+    forgets: Vec<ForgetRecord>,
 }
 
 /// A person's request as the page sends it; without a user, a history typed on the page.
@@ -225,6 +252,8 @@ pub struct GenreView {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PageDefaults {
+    /// The paper, cited (see [`crate::claims::PAPER`]).
+    pub paper: String,
     pub genres: Vec<GenreView>,
     pub params: Vec<Param>,
     pub claims: Vec<Claim>,
@@ -232,12 +261,17 @@ pub struct PageDefaults {
     pub eval_users: (usize, usize),
     /// The weight-level methods of a person's deletion, the default first.
     pub deletion_methods: Vec<DeletionMethodView>,
+    /// Every term and method in plain words.
+    pub glossary: Vec<crate::glossary::Term>,
+    /// The guided tour's steps.
+    pub tour: Vec<crate::tour::TourStep>,
 }
 
 /// The page's defaults (see [`PageDefaults`]).
 #[wasm_bindgen]
 pub fn defaults() -> Result<JsValue, JsError> {
     let page = PageDefaults {
+        paper: crate::claims::PAPER.to_string(),
         genres: Genre::ALL.iter().map(|&g| GenreView { name: g.name(), slug: g.slug() }).collect(),
         params: params(&page_config()),
         claims: CLAIMS.to_vec(),
@@ -246,6 +280,8 @@ pub fn defaults() -> Result<JsValue, JsError> {
             .into_iter()
             .map(|m| DeletionMethodView { value: m, name: m.name(), description: m.description() })
             .collect(),
+        glossary: crate::glossary::glossary(),
+        tour: crate::tour::TOUR.to_vec(),
     };
     Ok(to_js(&page)?)
 }
@@ -363,6 +399,8 @@ impl Session {
             dataset,
             deletion_set,
             deletion_reference: None,
+            genre_references: Vec::new(),
+            forgets: Vec::new(),
         })
     }
 
@@ -434,6 +472,7 @@ impl Session {
         let request: ForgetRequest = serde_wasm_bindgen::from_value(request)?;
         let genre: Genre = request.genre.parse().map_err(js_error)?;
         let context = RunContext { device: &self.device, threads: 1 };
+        let started = crate::clock::now_seconds();
         let (reports, edited): (Vec<ForgetReport>, EditedModel) =
             forget_async(&self.edited, &self.original.model, &self.dataset, genre, &request.config, &context, |stage| {
                 if let Ok(value) = to_js(&stage) {
@@ -443,7 +482,26 @@ impl Session {
             .await
             .map_err(js_error)?;
         self.edited = edited;
+        let methods = reports.iter().map(ForgetReport::method).collect();
+        self.forgets.push(ForgetRecord { genre, methods, seconds: crate::clock::now_seconds() - started });
         Ok(to_js(&reports)?)
+    }
+
+    /// Takes a model retrained without one genre (its checkpoint's three files): the claims are
+    /// then judged beside it, and its training time gives the speedup.
+    #[wasm_bindgen(js_name = setGenreReference)]
+    pub fn set_genre_reference(&mut self, config_json: Vec<u8>, meta_json: Vec<u8>, weights: Vec<u8>) -> Result<(), JsError> {
+        let meta: CheckpointMeta = serde_json::from_slice(&meta_json).map_err(|e| js_error(format!("meta.json is damaged: {e}")))?;
+        let [genre] = meta.deleted_genres()[..] else {
+            return Err(JsError::new("this checkpoint was not retrained without exactly one genre"));
+        };
+        meta.check_vocabulary(&self.dataset).map_err(js_error)?;
+        let (model, _) = model_from_bytes::<Bert4Rec>(&config_json, weights, &self.device, Path::new("retrained")).map_err(js_error)?;
+        self.genre_references.retain(|r| r.genre != genre);
+        // It never saw the genre: it is given the histories without it, like any model that forgot it.
+        let model = EditedModel::new(model).deletion_only(&self.dataset, &[genre]);
+        self.genre_references.push(GenreReference { genre, model, cpu_train_seconds: meta.cpu_train_seconds() });
+        Ok(())
     }
 
     /// Takes the model retrained without the deletion set D (its checkpoint's three files), the
@@ -515,6 +573,7 @@ impl Session {
     /// Restores the original model exactly.
     pub fn reset(&mut self) {
         self.edited = self.original.clone();
+        self.forgets.clear();
     }
 
     /// HR/NDCG before and after, and the removal rate, on the first `users` sample users.
@@ -537,14 +596,25 @@ impl Session {
             draws: 200,
             ..MeasureSettings::default()
         };
+        let retrained = self.genre_references.iter().find(|r| r.genre == genre);
+        let forget = self.forgets.iter().rev().find(|f| f.genre == genre).cloned();
         // The original given histories without the forgotten genres: deletion alone, no edit.
-        let mut deletion_only = self.original.clone();
-        for &g in &self.edited.forgotten {
-            deletion_only.forget(g, &self.dataset);
-        }
+        let deletion_only = self.original.deletion_only(&self.dataset, &self.edited.forgotten);
         let models = [("original", &self.original), ("deletion only", &deletion_only), ("after", &self.edited)];
-        let measurement = measure_async(&ctx, genre, &models, None, None, &settings, 1).await.map_err(js_error)?;
-        let report = EvaluateReport { users: cases.len(), measurement };
+        let reference = retrained.map(|r| &r.model);
+        let measurement = measure_async(&ctx, genre, &models, reference, None, &settings, 1).await.map_err(js_error)?;
+        // The claims on the paper's condition: the histories as recorded.
+        let judgements = match &forget {
+            Some(forget) => {
+                let kept = MeasureSettings { histories: Histories::Kept, ..settings };
+                let models = [("original", &self.original), ("after", &self.edited)];
+                let paper = measure_async(&ctx, genre, &models, reference, None, &kept, 1).await.map_err(js_error)?;
+                let speedup = retrained.and_then(|r| r.cpu_train_seconds).map(|t| t / forget.seconds.max(1e-9));
+                judge(&ClaimInputs { paper: &paper, deleted: &measurement, methods: &forget.methods, speedup })
+            }
+            None => Vec::new(),
+        };
+        let report = EvaluateReport { users: cases.len(), measurement, judgements, forget };
         Ok(to_js(&report)?)
     }
 

@@ -77,6 +77,8 @@ fn reads_the_official_grouplens_files_in_latin1() {
     let raw = source::read_official(dir.path()).unwrap();
     assert_eq!(raw.interactions.len(), 2);
     assert_eq!(raw.interactions[0].item, "Café (1990)");
+    // Users are keyed as in the RecBole files, so both sources give a user the same key.
+    assert_eq!(raw.interactions[0].user, "1m_1");
     assert!(raw.catalog["Toy Story (1995)"].contains(Genre::Animation));
 
     std::fs::write(dir.path().join("ratings.dat"), "1::9::5::100\n").unwrap();

@@ -299,3 +299,60 @@ fn a_methods_report_measures_one_genre_and_keeps_the_others() {
     assert!(!other.keep_earlier(both));
     assert_eq!(names(&other), vec![(Genre::Comedy, "third".to_string())]);
 }
+
+#[test]
+fn the_claims_are_judged_on_the_papers_condition_and_a_filter_reads_as_a_filter() {
+    use recforget::claims::{ClaimInputs, ClaimKind, Verdict, judge};
+    use recforget::measurement::Histories;
+    let (ds, model) = fixture();
+    let original = EditedModel::new(model.clone());
+    let (_, filtered) =
+        forget(&original, model, ds, Genre::Action, &ForgetConfig::with_methods(vec![Method::Filter]), &common::device(), |_| {}).unwrap();
+    let cases = ds.eval_cases(Split::Test);
+    let sampler = NegativeSampler::new(ds, 3);
+    let ctx = EvalContext { dataset: ds, cases: &cases, sampler: &sampler, device: &common::device() };
+    let settings = MeasureSettings {
+        membership_users: 96,
+        min_watchers: 5,
+        deleted_interactions: 100,
+        kl_users: 0,
+        draws: 50,
+        ..MeasureSettings::default()
+    };
+    let deletion_only = original.deletion_only(ds, &[Genre::Action]);
+    let deleted = measure(
+        &ctx,
+        Genre::Action,
+        &[("original", &original), ("deletion only", &deletion_only), ("after", &filtered)],
+        None,
+        None,
+        &settings,
+    )
+    .unwrap();
+    let kept = MeasureSettings { histories: Histories::Kept, ..settings };
+    let paper = measure(&ctx, Genre::Action, &[("original", &original), ("after", &filtered)], None, None, &kept).unwrap();
+    let judgements = judge(&ClaimInputs { paper: &paper, deleted: &deleted, methods: &[Method::Filter], speedup: Some(12.0) });
+    let of = |kind: ClaimKind| judgements.iter().find(|j| j.claim.kind == kind).unwrap();
+
+    let removal = of(ClaimKind::Removal);
+    assert_eq!(removal.served, Some(100.0), "served, a filter removes every hit");
+    assert!(removal.ours.unwrap() < 50.0, "from the weights it removes little: {:?}", removal.ours);
+    assert_eq!(removal.verdict, Some(Verdict::NotReproduced));
+    assert!(removal.sentence.contains("a filter hides, it does not forget"), "{}", removal.sentence);
+    assert!(removal.sentence.ends_with("(by filter, not the paper's method)"), "{}", removal.sentence);
+    assert!(removal.deletion_only.is_some() && removal.retrained.is_none());
+
+    let hr = of(ClaimKind::HrKept);
+    assert!(hr.condition.contains("histories as recorded"), "{}", hr.condition);
+    // From its weights a filter is the original: it keeps all of it, on everyone and on the retain users.
+    assert!((hr.ours.unwrap() - 100.0).abs() < 1e-9 && (hr.retain.unwrap() - 100.0).abs() < 1e-9, "{hr:?}");
+    assert!(hr.served.unwrap() < 100.0, "served, the genre's hits are gone: {hr:?}");
+
+    let speedup = of(ClaimKind::Speedup);
+    assert_eq!((speedup.ours, speedup.verdict), (Some(12.0), Some(Verdict::Reproduced)));
+    let without = judge(&ClaimInputs { paper: &paper, deleted: &deleted, methods: &[Method::Neurons], speedup: None });
+    let speedup = without.iter().find(|j| j.claim.kind == ClaimKind::Speedup).unwrap();
+    assert_eq!(speedup.verdict, None);
+    assert!(speedup.sentence.starts_with("not measurable: no model retrained without the genre"), "{}", speedup.sentence);
+    assert!(without.iter().all(|j| !j.sentence.contains("not the paper's method")));
+}

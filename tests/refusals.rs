@@ -64,6 +64,14 @@ fn scratch() -> tempfile::TempDir {
     write("ml-bom/ratings.dat", "1::1::5::10\n");
     write("empty.json", r#"{"name":"empty","items":[{"title":"A (1990)","genres":1}],"users":[]}"#);
     write("checkpoints/finished/model.bpk", "weights");
+    // Someone's safetensors file (a header without recforget's writer mark), and a user with no
+    // interactions.
+    let header = r#"{"__metadata__":{"format":"pt"}}"#;
+    write("foreign.safetensors", &format!("{}\0\0\0\0\0\0\0{header}", char::from(header.len() as u8)));
+    write(
+        "hollow.json",
+        r#"{"name":"hollow","items":[{"title":"A (1990)","genres":1}],"users":[{"key":"u1","items":[0,0,0]},{"key":"u2","items":[]}]}"#,
+    );
     dir
 }
 

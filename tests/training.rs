@@ -106,8 +106,9 @@ fn a_step_split_across_threads_equals_the_single_threaded_step() {
 fn resuming_continues_where_it_stopped() {
     let ds = common::cyclic(32, 10, 8);
     let dir = tempfile::tempdir().unwrap();
-    let run = |epochs, time_limit| {
-        let trainer = Trainer { time_limit, ..common::trainer(quick_config(10, epochs), &ds, dir.path()) };
+    let run = |epochs, time_limit, learning_rate| {
+        let config = quick_config(10, epochs).with_learning_rate(learning_rate);
+        let trainer = Trainer { time_limit, ..common::trainer(config, &ds, dir.path()) };
         let mut seen = Vec::new();
         let state = trainer
             .run(|e| {
@@ -118,16 +119,20 @@ fn resuming_continues_where_it_stopped() {
             .unwrap();
         (state, seen)
     };
-    let (first, seen) = run(2, None);
+    let (first, seen) = run(2, None, 2e-3);
     assert_eq!((first.epochs_done, seen), (2, vec![0, 1]));
     // Out of time: one epoch runs, then the run stops, resumable.
-    let (second, seen) = run(6, Some(std::time::Duration::ZERO));
+    let (second, seen) = run(6, Some(std::time::Duration::ZERO), 2e-3);
     assert_eq!((second.epochs_done, seen), (3, vec![2]));
-    let (third, seen) = run(6, None);
+    // The last stretch runs at another learning rate: the record says so.
+    let (third, seen) = run(6, None, 1e-3);
     assert_eq!((third.epochs_done, seen), (6, vec![3, 4, 5]));
     // Each run is one segment of the training record, also in the best checkpoint's metadata.
     let spans: Vec<_> = third.segments.iter().map(|s| (s.first_epoch, s.last_epoch, s.batch_size)).collect();
     assert_eq!(spans, [(1, 2, 16), (3, 3, 16), (4, 6, 16)]);
+    let rates: Vec<_> = third.segments.iter().map(|s| s.learning_rate).collect();
+    assert_eq!(rates, [Some(2e-3), Some(2e-3), Some(1e-3)]);
+    assert!(third.segments[2].to_string().contains("lr 0.001"), "{}", third.segments[2]);
     assert!(third.segments.iter().all(|s| s.seconds > 0.0 && s.backend == recforget::Backend::Flex));
     let best: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
     assert_eq!(best.meta.segments.iter().map(|s| s.epochs()).sum::<usize>(), best.meta.epochs);
@@ -156,6 +161,8 @@ fn checkpoint_and_safetensors_round_trips_give_identical_scores() {
 
     let st = dir.path().join("model.safetensors");
     checkpoint::export_safetensors(&model, &st).unwrap();
+    assert!(checkpoint::is_export(&std::fs::read(&st).unwrap()), "an export carries recforget's writer mark");
+    assert!(!checkpoint::is_export(b"\x20\0\0\0\0\0\0\0{\"__metadata__\":{\"format\":\"pt\"}}"));
     let imported = checkpoint::import_safetensors(&config, &st, &common::device()).unwrap();
     assert_eq!(scores(&model, &h), scores(&imported, &h));
 }
@@ -260,6 +267,7 @@ fn the_training_record_gives_cpu_time_when_epochs_ran_on_a_gpu() {
         last_epoch,
         seconds,
         batch_size: 128,
+        learning_rate: None,
         backend,
         threads: 1,
         host_cores: 2,

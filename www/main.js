@@ -40,6 +40,8 @@ function showError(error) {
   $('error').hidden = false;
   $('error').textContent = String(error?.message ?? error);
 }
+// A value as a message quotes it: long ones cut with an ellipsis.
+const clip = (value, n = 48) => (String(value).length > n ? String(value).slice(0, n - 1) + '…' : String(value));
 function clearError() { $('error').hidden = true; $('error').textContent = ''; }
 
 // ---- one request at a time ---------------------------------------------------------------
@@ -86,6 +88,9 @@ function buildControls() {
   }));
   $('eval-users').max = state.defaults.evalUsers[0];
   $('eval-users').value = state.defaults.evalUsers[1];
+  $('paper-citation').textContent = state.defaults.paper;
+  buildGlossary();
+  $('method').addEventListener('change', methodNote);
 }
 
 // The settings that differ from the defaults, as [key, value] pairs (what the URL carries).
@@ -94,15 +99,19 @@ const changedSettings = () => paramKeys().filter((k) => $(k).value !== $(k).data
 // The forget configuration of named settings, or an error naming each refused setting.
 async function configOf(settings) {
   const { config, errors } = await call('parseSettings', { values: settings });
-  if (errors.length) throw new Error(errors.map((e) => `${e.key}=${e.value}: ${e.message}`).join('\n'));
+  if (errors.length) throw new Error(errors.map((e) => `${e.key}=${clip(e.value)}: ${e.message}`).join('\n'));
   return config;
 }
 
 // ---- URL state: read once, validated; written back from what is shown ----------------------
 const params = new URLSearchParams(location.search);
+const BACKENDS = ['auto', 'webgpu', 'cpu'];
+// The link's parameters the page reads beside the settings table's; `forget` may repeat.
+const LINK_KEYS = ['backend', 'user', 'history', 'genre', 'forget'];
 function saveUrl() {
   const q = new URLSearchParams();
-  if (params.get('backend')) q.set('backend', params.get('backend'));
+  // Only an accepted backend other than the default is written back.
+  if (state.backendParam && state.backendParam !== 'auto') q.set('backend', state.backendParam);
   if (state.user) q.set('user', state.user); else if (state.history.length) q.set('history', state.history.join('.'));
   q.set('genre', $('genre').value);
   // Each forget with its own settings, in order: `forget=Action;method=rows,distill;distill-steps=6`.
@@ -117,13 +126,49 @@ async function applyUrlSettings() {
   const { errors } = await call('parseSettings', { values: given });
   const refused = new Set(errors.map((e) => e.key));
   for (const [k, v] of given) if (!refused.has(k)) $(k).value = v;
-  return errors.map((e) => `${e.key}=${e.value}: ${e.message}; the default is used.`);
+  return errors.map((e) => `${e.key}=${clip(e.value)}: ${e.message}; the default is used.`);
+}
+
+// Names the link's parameters the page does not know, and those given more than once.
+function unknownOrRepeated() {
+  const known = new Set([...LINK_KEYS, ...paramKeys()]);
+  const keys = [...params.keys()];
+  const notes = [...new Set(keys)].filter((k) => !known.has(k)).map((k) => `${clip(k)}: not a parameter of this page; ignored (it knows ${[...known].join(', ')}).`);
+  for (const k of new Set(keys)) {
+    const n = keys.filter((x) => x === k).length;
+    if (known.has(k) && k !== 'forget' && n > 1) notes.push(`${k}: given ${n} times; the first (${clip(params.get(k))}) is used.`);
+  }
+  return notes;
+}
+
+// A typed but uncommitted user or title is committed, or refused, before an action runs: the
+// action never runs for the previous user while the field shows another. Returns whether to go on.
+async function commitInputs({ needHistory }) {
+  const typed = $('user-id').value.trim();
+  if (typed && typed !== state.user) {
+    if (!state.userIndex.has(typed)) { showError(`No user ${clip(typed)} in the page's sample; pick one from the list. Nothing was run.`); return false; }
+    await selectUser(typed);
+  }
+  const title = $('title-search').value;
+  if (title && !$('add-row').hidden) {
+    const id = typedItem();
+    if (id === undefined) { showError(`No title matches ${clip(title)}: pick one from the suggestions. Nothing was run.`); return false; }
+    if (!state.history.includes(id)) await addItem(id); else $('title-search').value = '';
+  }
+  if (needHistory && !state.history.length) { showError('The history is empty: pick a user or add a film first. Nothing was run.'); return false; }
+  return true;
 }
 
 // ---- rendering ----------------------------------------------------------------------------
+// What a marked line says in words as well as in colour (for screen readers and in print).
+const TAGS = { entered: 'new', left: 'left', deleted: 'deleted' };
+
 function itemLine(item, cls = '') {
   const li = document.createElement('li');
-  if (cls) li.className = cls;
+  if (cls) {
+    li.className = cls;
+    li.append(Object.assign(document.createElement('span'), { className: 'tag', textContent: TAGS[cls] }), ' ');
+  }
   li.append(item.title + ' ');
   const g = document.createElement('span');
   g.className = 'genres';
@@ -132,8 +177,8 @@ function itemLine(item, cls = '') {
   if (item.score != null) {
     const s = document.createElement('span');
     s.className = 'score';
-    s.textContent = item.score.toFixed(2);
-    li.append(s);
+    s.append(Object.assign(document.createElement('span'), { className: 'sr-only', textContent: 'score' }), ` ${item.score.toFixed(2)}`);
+    li.append(' ', s);
   }
   return li;
 }
@@ -141,14 +186,36 @@ function itemLine(item, cls = '') {
 // A forgotten genre's interactions count as deleted: the history shows them struck through.
 const deleted = (id) => forgotten().some((g) => state.catalog[id].genres.includes(g));
 
+// The history; one built here can be edited: each film can move up or down or be removed.
 function renderHistory() {
   const ol = $('history');
-  ol.replaceChildren(...state.history.slice(-50).map((id) => itemLine(state.catalog[id], deleted(id) ? 'deleted' : '')));
-  if (state.history.length > 50) ol.prepend(Object.assign(document.createElement('p'), { textContent: `… ${state.history.length - 50} earlier movies` }));
+  const shown = state.history.slice(-50), offset = state.history.length - shown.length, own = !state.user;
+  ol.replaceChildren(...shown.map((id, i) => {
+    const li = itemLine(state.catalog[id], deleted(id) ? 'deleted' : '');
+    if (own) li.append(' ', ...historyButtons(offset + i, state.catalog[id].title));
+    return li;
+  }));
+  if (offset > 0) ol.prepend(Object.assign(document.createElement('li'), { className: 'more', textContent: `… ${offset} earlier movies` }));
+}
+
+function historyButtons(at, title) {
+  const button = (text, label, change) => {
+    const b = Object.assign(document.createElement('button'), { textContent: text, className: 'edit' });
+    b.setAttribute('aria-label', `${label} ${title}`);
+    b.addEventListener('click', () => { change(); renderHistory(); saveUrl(); recommend(); });
+    return b;
+  };
+  const move = (to) => () => { const [id] = state.history.splice(at, 1); state.history.splice(to, 0, id); };
+  return [
+    ...(at > 0 ? [button('↑', 'Move up', move(at - 1))] : []),
+    ...(at < state.history.length - 1 ? [button('↓', 'Move down', move(at + 1))] : []),
+    button('✕', 'Remove', () => state.history.splice(at, 1)),
+  ];
 }
 
 function renderMix(el, share, focus) {
-  el.replaceChildren(...share.filter(([, v]) => v > 0).map(([g, v]) => {
+  const head = Object.assign(document.createElement('h4'), { textContent: 'Genres of the top 10' });
+  el.replaceChildren(head, ...share.filter(([, v]) => v > 0).map(([g, v]) => {
     const row = document.createElement('div');
     row.className = 'bar';
     const fill = document.createElement('span');
@@ -178,10 +245,56 @@ function renderRecs() {
   $('after-column').hidden = false;
   renderColumn('deleted', state.deletedOnly, beforeIds, focus);
   renderColumn('retrained', state.retrained?.recommendations, beforeIds, focus);
-  $('retrained-note').textContent = state.retrained ? referenceLine(state.retrained.reference) : '';
+  renderReference($('retrained-note'), state.retrained?.reference, state.forgets[0]?.genre);
+  $('announce').textContent = announcement();
+}
+
+// What changed, in words, for the live region: the new top 3, and what entered and left.
+function announcement() {
+  if (!state.before) return '';
+  const titles = (items) => items.map((i) => i.title).join('; ');
+  const who = state.user ?? 'your history';
+  const first = `Recommendations for ${who}: ${titles(state.before.items.slice(0, 3))}, and ${state.before.items.length - 3} more.`;
+  if (!state.after) return first;
+  const beforeIds = new Set(state.before.items.map((i) => i.id)), afterIds = new Set(state.after.items.map((i) => i.id));
+  const entered = state.after.items.filter((i) => !beforeIds.has(i.id)), left = state.before.items.filter((i) => !afterIds.has(i.id));
+  return `${first} After forgetting ${forgotten().join(', ')}: ${entered.length} new (${titles(entered) || 'none'}); ${left.length} left (${titles(left) || 'none'}).`;
 }
 
 const referenceLine = (r) => `${r.checkpoint}: ${r.epochs} epochs, ${r.summary}`;
+
+// The retrained model in one sentence; its training record one click away.
+function renderReference(el, r, genre) {
+  if (!r) return el.replaceChildren();
+  const record = document.createElement('details');
+  record.append(Object.assign(document.createElement('summary'), { textContent: 'Its training record' }), r.summary);
+  el.replaceChildren(`Trained from scratch without ${genre}, on the original's schedule (${r.checkpoint}: ${r.epochs} epochs). `, record);
+}
+
+// ---- words: the glossary, and a "?" beside each term that links to its entry ---------------
+function buildGlossary() {
+  $('glossary').replaceChildren(...state.defaults.glossary.flatMap((t) => [
+    Object.assign(document.createElement('dt'), { id: `g-${t.slug}`, textContent: t.term }),
+    Object.assign(document.createElement('dd'), { textContent: t.meaning }),
+  ]));
+}
+
+// `el` followed by a link to the glossary's entry `slug`.
+function withTerm(el, slug) {
+  const entry = state.defaults.glossary.find((t) => t.slug === slug);
+  if (!entry) return el;
+  const a = Object.assign(document.createElement('a'), { href: `#g-${slug}`, className: 'term', textContent: '?', title: entry.meaning });
+  a.setAttribute('aria-label', `What is ${entry.term}?`);
+  el.append(' ', a);
+  return el;
+}
+
+// What the chosen genre methods do, in the glossary's words.
+const methodMeaning = (name) => state.defaults.glossary.find((t) => t.slug === `method-${name}`)?.meaning ?? '';
+function methodNote() {
+  const names = $('method').value.split(',');
+  $('method-note').textContent = names.map(methodMeaning).join(' Then: ');
+}
 
 // Every column belongs to the current history and the current forgets: they are computed
 // together, and an empty history clears them all.
@@ -210,17 +323,24 @@ async function recommend() {
   });
 }
 
+// A stage's progress, with an estimate of the time left from the steps measured so far.
+const stageStart = {};
 function showStage(p) {
   const bar = $('forget-progress');
-  if (p.stage === 'training') { bar.hidden = false; bar.max = p.steps; bar.value = p.step; }
-  if (p.stage === 'attribution') { bar.hidden = false; bar.max = p.sequences; bar.value = p.sequencesDone; }
+  const [done, total] = p.stage === 'training' ? [p.step, p.steps] : p.stage === 'attribution' ? [p.sequencesDone, p.sequences] : [0, 0];
+  if (total) { bar.hidden = false; bar.max = total; bar.value = done; }
+  if (!stageStart[p.stage] || done <= 1) stageStart[p.stage] = { t: performance.now(), done };
+  const start = stageStart[p.stage];
+  const rate = (performance.now() - start.t) / 1000 / Math.max(1, done - start.done);
+  const left = done > start.done && total > done ? `, about ${Math.ceil(rate * (total - done))} s left` : '';
   const lines = $('stages').textContent.split('\n').filter((l) => l && !l.startsWith(p.stage));
   const text = p.stage === 'attribution'
-    ? `attribution: ${p.sequencesDone}/${p.sequences} sequences, layer L${p.layer}`
+    ? `attribution: ${p.sequencesDone}/${p.sequences} sequences, layer L${p.layer}${left}`
     : p.stage === 'training'
-      ? `training: step ${p.step}/${p.steps}, loss ${p.loss.toFixed(3)}`
+      ? `training: step ${p.step}/${p.steps}, loss ${p.loss.toFixed(3)}${left}`
       : `${p.stage}…`;
   $('stages').textContent = [...lines, text].join('\n');
+  $('loss-note').hidden = p.stage !== 'training';
 }
 
 // The paper's heat map: mean attribution per neuron (rows: layers L0…, columns: FFN neurons),
@@ -273,12 +393,14 @@ async function forget(genre, settings) {
       renderHistory();
       $('stages').textContent += `\ndone in ${seconds.toFixed(2)} s: ` + reports.map((r) => `${r.method} ${r.times.total.toFixed(2)} s`).join(', ');
       $('neurons').textContent = reports.map((r) => describe(genre, r)).join('\n');
+      $('neurons-why').textContent = reports.some((r) => r.method === 'neurons') ? `Why: ${methodMeaning('neurons')}` : '';
       const paper = reports.find((r) => r.method === 'neurons');
       if (paper) drawHeatmap(genre, paper); else { $('heatmap').hidden = true; $('heatmap-legend').hidden = true; $('heatmap-summary').textContent = ''; }
       state.evaluation = null;
-      $('claims').replaceChildren();
+      $('claims').replaceChildren(); $('verdicts')?.remove();
       saveUrl();
       await recommend();
+      $('after-heading').focus();
     } catch (e) { showError(e); }
     $('forget-progress').hidden = true;
   });
@@ -290,20 +412,44 @@ async function reset() {
     await call('reset');
     state.forgets = []; state.evaluation = null;
     renderHistory();
-    $('stages').textContent = ''; $('neurons').textContent = ''; $('heatmap').hidden = true; $('heatmap-legend').hidden = true;
-    $('heatmap-summary').textContent = ''; $('claims').replaceChildren();
+    $('stages').textContent = ''; $('neurons').textContent = ''; $('neurons-why').textContent = ''; $('heatmap').hidden = true; $('heatmap-legend').hidden = true;
+    $('heatmap-summary').textContent = ''; $('claims').replaceChildren(); $('verdicts')?.remove();
     saveUrl();
     await recommend();
   });
 }
 
-// ---- the claims, each with a verdict -------------------------------------------------------
-function table(rows) {
-  $('claims').replaceChildren(...rows.map((row, i) => {
+// ---- the claims, each judged by the library on the paper's condition ------------------------
+function table(caption, rows) {
+  const head = (text, scope) => Object.assign(document.createElement('th'), { textContent: text, scope });
+  $('claims').replaceChildren(Object.assign(document.createElement('caption'), { textContent: caption }), ...rows.map((row, i) => {
     const tr = document.createElement('tr');
-    tr.append(...row.map((c) => Object.assign(document.createElement(i ? 'td' : 'th'), { textContent: c })));
+    tr.append(...row.map((c, j) => (i === 0 ? head(c, 'col') : j === 0 ? head(c, 'row') : Object.assign(document.createElement('td'), { textContent: c }))));
     return tr;
   }));
+}
+
+function claimsTable(judgements) {
+  const figure = (x, unit) => (x == null ? '–' : unit === '×' ? `×${x.toFixed(0)}` : `${x.toFixed(1)}%`);
+  const range = ({ low, high, unit }) => (unit === '×' ? `×${low}–${high}` : `${low}–${high}%`);
+  const t = document.createElement('table');
+  t.id = 'verdicts';
+  const head = (text) => Object.assign(document.createElement('th'), { textContent: text, scope: 'col' });
+  const header = document.createElement('tr');
+  header.append(...['the paper\'s claim', 'paper', 'ours', 'retain users', 'deletion only', 'retrained', 'verdict'].map(head));
+  for (const [i, term] of [[3, 'retain-users'], [4, 'deletion-only'], [5, 'retrained']]) withTerm(header.cells[i], term);
+  t.append(Object.assign(document.createElement('caption'), { textContent: 'The paper\'s claims, each on its own condition' }), header,
+    ...judgements.map((j) => {
+      const tr = document.createElement('tr');
+      tr.className = 'claim';
+      const u = j.claim.unit;
+      const claim = Object.assign(document.createElement('th'), { scope: 'row', textContent: j.claim.statement });
+      if (j.condition) claim.append(Object.assign(document.createElement('span'), { className: 'condition', textContent: ` (${j.condition})` }));
+      tr.append(claim, ...[range(j.claim), figure(j.ours, u), figure(j.retain, u), figure(j.deletionOnly, u), figure(j.retrained, u), j.sentence]
+        .map((c) => Object.assign(document.createElement('td'), { textContent: c })));
+      return tr;
+    }));
+  return t;
 }
 
 async function evaluate() {
@@ -312,67 +458,33 @@ async function evaluate() {
   await busy(`measuring ${genre}`, async () => {
     try {
       const users = Number($('eval-users').value);
-      const r = await call('evaluate', { genre, users });
-      const lastForget = state.forgets.findLast((f) => f.genre === genre) ?? null;
-      const reference = lastForget ? await call('retrainedReference', { slug: slug(genre) }) : null;
-      const [o, d, a] = ['original', 'deletion only', 'after'].map((n) => r.measurement.models.find((m) => m.name === n).served);
+      const r = await call('evaluate', { genre, slug: slug(genre), users });
+      const models = r.measurement.models;
       const p = (x) => (100 * x).toFixed(1) + '%';
-      const auc = (f, k) => f.membership[k].toFixed(3);
-      const removal = (f, i) => (f.removal.length ? p(f.removal[i].rate) : '');
-      const hr = (f) => f.overall.pop100.hr[2], ndcg = (f) => f.overall.pop100.ndcg[2];
+      const pop100 = (f, metric) => f.overall.pop100[metric][2].toFixed(4);
+      const removal = (f) => (f.removal.length ? p(f.removal[2].rate) : ''); // Protocol::ALL: full, uniform100, pop100
       const measures = [
-        ['HR@10 (pop100)', (f) => hr(f).toFixed(4)],
-        ['NDCG@10 (pop100)', (f) => ndcg(f).toFixed(4)],
-        [`${genre} share of top-10`, (f) => p(f.share)],
-        [`membership AUC per user: the model tells which ${genre} films a user watched (0.5 = cannot tell)`, (f) => auc(f, 'userAuc')],
-        [`membership AUC per item: which users watched a ${genre} film`, (f) => auc(f, 'itemAuc')],
-        [`deleted ${genre} interactions still in the top-10 (HR@10, full ranking)`, (f) => p(f.deleted.hr10)],
+        ['HR@10 (pop100)', (f) => pop100(f, 'hr'), 'hr10'],
+        ['NDCG@10 (pop100)', (f) => pop100(f, 'ndcg'), 'ndcg10'],
+        [`${genre} share of top-10`, (f) => p(f.share), 'share'],
+        [`membership AUC per user: the model tells which ${genre} films a user watched (0.5 = cannot tell)`, (f) => f.membership.userAuc.toFixed(3), 'membership-auc'],
+        [`membership AUC per item: which users watched a ${genre} film`, (f) => f.membership.itemAuc.toFixed(3), 'membership-auc'],
+        [`deleted ${genre} interactions still in the top-10 (HR@10, full ranking)`, (f) => p(f.deleted.hr10), 'hr10'],
+        [`removal rate, ${genre} (pop100)`, removal, 'removal'],
       ];
-      const condition = `${genre}, ${r.users} sample users (${r.measurement.forgetSetUsers} in the forget set), pop100, ${state.backend}`;
-      const verdicts = [];
-      if (!lastForget) {
-        // Nothing forgotten: the original's figures only, and no claim can be checked.
-        table([['', 'original'], ...measures.map(([name, f]) => [name, f(o)])]);
-        $('claims-note').textContent = `Nothing forgotten yet: forget ${genre} to check the paper's claims. ${condition}.`;
-      } else {
-        const methods = lastForget.config.methods.join('+');
-        const speedup = reference?.cpuTrainSeconds ? reference.cpuTrainSeconds / lastForget.seconds : null;
-        const ours = {
-          hrKept: 100 * hr(a) / hr(o),
-          ndcgKept: 100 * ndcg(a) / ndcg(o),
-          removal: a.removal.length ? 100 * a.removal[2].rate : null,
-          speedup,
-        };
-        for (const c of state.defaults.claims) {
-          const value = ours[c.kind] ?? null;
-          const verdict = value == null
-            ? (c.kind === 'speedup' ? `no model retrained without ${genre} is shipped: no speedup` : 'not measurable')
-            : (value >= c.low ? 'reproduced' : 'not reproduced') + (methods === 'neurons' ? '' : ` (by ${methods}, not the paper's method)`);
-          verdicts.push({ claim: c.kind, statement: c.statement, ours: value, paper: { low: c.low, high: c.high, unit: c.unit }, verdict, method: methods });
-        }
-        const after = `after forgetting (${methods})`;
-        table([
-          ['', 'original', 'deletion only', after],
-          ...measures.map(([name, f]) => [name, f(o), f(d), f(a)]),
-          [`removal rate, ${genre} (pop100)`, '', removal(d, 2), removal(a, 2)],
-          [`removal rate, ${genre} (full ranking)`, '', removal(d, 0), removal(a, 0)],
-        ]);
-        const figure = (x, unit) => (x == null ? '–' : unit === '×' ? `×${x.toFixed(0)}` : `${x.toFixed(1)}%`);
-        const range = ({ low, high, unit }) => (unit === '×' ? `×${low}–${high}` : `${low}–${high}%`);
-        const claimRows = verdicts.map((v) => [v.statement, figure(v.ours, v.paper.unit), range(v.paper), v.verdict]);
-        const tr = document.createElement('tr');
-        tr.append(Object.assign(document.createElement('th'), { textContent: 'the paper\'s claim' }),
-          ...['ours', 'paper', 'verdict'].map((t) => Object.assign(document.createElement('th'), { textContent: t })));
-        $('claims').append(tr, ...claimRows.map((row) => {
-          const r2 = document.createElement('tr');
-          r2.className = 'claim';
-          r2.append(...row.map((c) => Object.assign(document.createElement('td'), { textContent: c })));
-          return r2;
-        }));
-        $('claims-note').textContent = `Condition: ${condition}; forget time ${lastForget.seconds.toFixed(1)} s here. ` +
-          (reference ? `Speedup against ${referenceLine(reference)} (CPU-equivalent ${reference.cpuTrainSeconds?.toFixed(0)} s).` : `No model retrained without ${genre} is shipped, so no speedup.`);
-      }
-      state.evaluation = { genre, users: r.users, condition, measurement: r.measurement, reference, verdicts };
+      // Each model as served and, where an output filter hides the genre, from its weights too.
+      const columns = models.flatMap((m) => [[m.name === 'after' ? `after (${r.forget?.methods.join('+') ?? 'nothing forgotten'})` : m.name, m.served],
+        ...(m.weights ? [[`${m.name}, from the weights`, m.weights]] : [])]);
+      const condition = `${genre}, ${r.users} sample users (${r.measurement.forgetSetUsers} in the forget set), histories without the genre, pop100, ${state.backend}`;
+      table(`Measured here: ${condition}`, [['', ...columns.map(([name]) => name)], ...measures.map(([name, f]) => [name, ...columns.map(([, x]) => f(x))])]);
+      measures.forEach(([, , term], i) => withTerm($('claims').rows[i + 1].cells[0], term));
+      $('verdicts')?.remove();
+      if (r.judgements.length) $('claims').after(claimsTable(r.judgements));
+      $('claims-note').textContent = !r.forget
+        ? `Nothing forgotten yet: forget ${genre} to check the paper's claims.`
+        : `Forget time ${r.forget.seconds.toFixed(1)} s here. ` +
+          (r.reference ? `Retrained: ${referenceLine(r.reference)} (CPU-equivalent ${r.reference.cpuTrainSeconds?.toFixed(0)} s).` : `No model retrained without ${genre} is shipped.`);
+      state.evaluation = { genre, users: r.users, condition, measurement: r.measurement, reference: r.reference, judgements: r.judgements };
     } catch (e) { showError(e); }
   });
 }
@@ -410,9 +522,83 @@ function askForData(request) {
   });
 }
 
+// ---- your own history: a search-as-you-type picker over the titles ------------------------
+// Case, accents and punctuation do not matter, the year is optional, and words may come in any
+// order ("matrix the" finds "Matrix, The (1999)").
+const fold = (text) => text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+
+function matches(query, limit = 12) {
+  const words = fold(query).split(' ').filter(Boolean);
+  if (!words.length) return [];
+  const found = [];
+  for (const item of state.catalog) {
+    const title = state.foldedTitles[item.id];
+    const titleWords = title.split(' ');
+    if (words.every((w) => titleWords.some((t) => t.startsWith(w)))) found.push(item);
+    if (found.length >= limit) break;
+  }
+  return found;
+}
+
+// The picker's suggestions for what is typed; the highlighted one is added on Enter.
+function suggest() {
+  const list = $('title-options');
+  state.suggestions = matches($('title-search').value);
+  state.highlighted = state.suggestions.length ? 0 : -1;
+  list.replaceChildren(...state.suggestions.map((item, i) => {
+    const li = Object.assign(document.createElement('li'), { id: `title-option-${i}`, textContent: item.title });
+    li.setAttribute('role', 'option');
+    li.addEventListener('mousedown', (e) => { e.preventDefault(); addItem(item.id); });
+    return li;
+  }));
+  list.hidden = !state.suggestions.length;
+  $('title-search').setAttribute('aria-expanded', String(!list.hidden));
+  highlight(state.highlighted);
+}
+
+function highlight(i) {
+  state.highlighted = i;
+  [...$('title-options').children].forEach((li, j) => li.setAttribute('aria-selected', String(j === i)));
+  if (i >= 0) $('title-search').setAttribute('aria-activedescendant', `title-option-${i}`); else $('title-search').removeAttribute('aria-activedescendant');
+  $(`title-option-${i}`)?.scrollIntoView({ block: 'nearest' });
+}
+
+function closeSuggestions() {
+  $('title-options').hidden = true;
+  $('title-search').setAttribute('aria-expanded', 'false');
+}
+
+// The film the search field names: its exact title, else the one suggestion (or the highlighted).
+function typedItem() {
+  const typed = $('title-search').value;
+  const exact = state.catalog.find((i) => state.foldedTitles[i.id] === fold(typed));
+  if (exact) return exact.id;
+  const found = matches(typed, 2);
+  if (found.length === 1) return found[0].id;
+  return state.suggestions?.[state.highlighted]?.id;
+}
+
+function addItem(id) {
+  closeSuggestions();
+  if (id === undefined) return showError(`No title matches ${clip($('title-search').value)}: pick one from the suggestions. Nothing was added.`);
+  if (state.history.includes(id)) return showError(`${state.catalog[id].title} is already in the history. Nothing was added.`);
+  clearError();
+  state.history.push(id); $('title-search').value = ''; renderHistory(); saveUrl(); return recommend();
+}
+
+const addTitle = () => addItem(typedItem());
+
+function pickerKeys(e) {
+  const n = state.suggestions?.length ?? 0;
+  if (e.key === 'ArrowDown' && n) { e.preventDefault(); highlight((state.highlighted + 1) % n); }
+  else if (e.key === 'ArrowUp' && n) { e.preventDefault(); highlight((state.highlighted - 1 + n) % n); }
+  else if (e.key === 'Escape') closeSuggestions();
+  else if (e.key === 'Enter') { e.preventDefault(); addTitle(); }
+}
+
 function selectUser(key) {
   const user = state.userIndex.get(key);
-  if (!user) return showError(`No user ${key} in the page's sample; pick one from the list.`);
+  if (!user) return showError(`No user ${clip(key)} in the page's sample; pick one from the list.`);
   state.user = key;
   state.history = user.history.slice();
   $('user-id').value = key;
@@ -480,6 +666,45 @@ async function forgetMe() {
   });
 }
 
+// ---- the guided tour: the library's steps, run with the page's own controls -----------------
+const tour = { step: -1 };
+
+function showTourStep() {
+  const steps = state.defaults.tour, step = steps[tour.step];
+  $('tour-panel').hidden = tour.step < 0;
+  if (tour.step < 0) return;
+  $('tour-count').textContent = step ? `Step ${tour.step + 1} of ${steps.length}` : 'The end of the tour';
+  $('tour-title').textContent = step?.title ?? 'Now it is yours';
+  $('tour-sentence').textContent = step?.sentence ?? 'Pick another person, genre or method; “Words used here” at the bottom explains every term.';
+  $('tour-do').hidden = !step;
+  $('tour-do').textContent = step?.button ?? '';
+  $('tour-skip').textContent = step ? 'Skip the tour' : 'Close';
+  $('tour-title').focus();
+}
+
+// Runs the current step's action, shows where to look, and moves to the next step.
+async function runTourStep() {
+  const { action } = state.defaults.tour[tour.step];
+  let look = 'recs-panel';
+  if (action.type === 'recommend') {
+    // Someone in the deletion set D, so that the last step has an exact reference to audit against.
+    if (!state.userIndex.get(state.user)?.inDeletionSet) await selectUser(state.users.find((u) => u.inDeletionSet)?.key ?? state.users[0].key);
+  } else if (action.type === 'forget') {
+    if (state.forgets.length) await reset();
+    $('genre').value = action.genre; $('method').value = action.method; methodNote();
+    await forget(action.genre, changedSettings());
+  } else if (action.type === 'evaluate') {
+    await evaluate(); look = 'claims-panel';
+  } else if (action.type === 'compare') {
+    look = 'retrained-column';
+  } else if (action.type === 'forgetMe') {
+    await forgetMe(); look = 'forget-me-panel';
+  }
+  $(look).scrollIntoView({ block: 'start' });
+  tour.step += 1;
+  showTourStep();
+}
+
 function exportJson() {
   // The result: the backend, every forget in order (settings, reports, timings), the
   // recommendations, and the last measurement with its genre, its reference and its verdicts.
@@ -498,12 +723,15 @@ async function main() {
   buildControls();
   setBusy('loading');
   const notes = await applyUrlSettings();
+  methodNote();
   const genres = state.defaults.genres.map((g) => g.name);
   const genre = params.get('genre') ?? 'Action';
-  if (genres.includes(genre)) $('genre').value = genre; else notes.push(`genre=${genre}: not a MovieLens genre; one of ${genres.join(', ')} is allowed.`);
+  if (genres.includes(genre)) $('genre').value = genre; else notes.push(`genre=${clip(genre)}: not a MovieLens genre; one of ${genres.join(', ')} is allowed.`);
+  notes.push(...unknownOrRepeated());
   const backend = params.get('backend') ?? 'auto';
-  if (!['auto', 'webgpu', 'cpu'].includes(backend)) notes.push(`backend=${backend}: one of auto, webgpu, cpu is allowed; auto is used.`);
-  const request = { backend: ['webgpu', 'cpu'].includes(backend) ? backend : 'auto' };
+  if (!BACKENDS.includes(backend)) notes.push(`backend=${clip(backend)}: one of ${BACKENDS.join(', ')} is allowed; auto is used.`);
+  state.backendParam = BACKENDS.includes(backend) ? backend : 'auto';
+  const request = { backend: state.backendParam };
   let info = await call('init', request);
   if (info.needData) info = await askForData(request);
   $('data-origin').textContent = info.dataOrigin === 'kept' ? 'MovieLens: your copy, kept in this browser' : '';
@@ -517,31 +745,30 @@ async function main() {
   state.checkpoint = info.checkpoint;
   state.userIndex = new Map(info.users.map((u) => [u.key, u]));
   $('user-list').replaceChildren(...info.users.map((u) => Object.assign(document.createElement('option'), { value: u.key })));
-  $('title-list').replaceChildren(...info.catalog.map((i) => Object.assign(document.createElement('option'), { value: i.title })));
-  const titleIndex = new Map(info.catalog.map((i) => [i.title, i.id]));
+  state.foldedTitles = info.catalog.map((i) => fold(i.title));
   document.body.dataset.ready = 'true';
 
-  const addTitle = () => {
-    const id = titleIndex.get($('title-search').value);
-    if (id === undefined) return showError('No such title: pick one from the suggestions.');
-    state.history.push(id); $('title-search').value = ''; renderHistory(); saveUrl(); return recommend();
-  };
   $('user-id').addEventListener('change', () => selectUser($('user-id').value.trim()));
   const methods = state.defaults.deletionMethods;
   $('me-method').replaceChildren(...methods.map((m) => Object.assign(document.createElement('option'), { value: m.value, textContent: m.name })));
   const methodNote = () => { $('me-method-note').textContent = methods.find((m) => m.value === $('me-method').value)?.description ?? ''; };
   $('me-method').addEventListener('change', methodNote);
   methodNote();
-  $('forget-me').addEventListener('click', forgetMe);
+  $('forget-me').addEventListener('click', async () => { if (await commitInputs({ needHistory: true })) await forgetMe(); });
   $('me-summary').tabIndex = -1;
   $('random-user').addEventListener('click', () => selectUser(state.users[Math.floor(Math.random() * state.users.length)].key));
-  $('own-history').addEventListener('click', () => { state.user = null; state.history = []; $('add-row').hidden = false; renderHistory(); renderMePanel(); saveUrl(); recommend(); });
+  $('own-history').addEventListener('click', () => { state.user = null; state.history = []; $('user-id').value = ''; $('add-row').hidden = false; renderHistory(); renderMePanel(); saveUrl(); recommend(); });
   $('add-title').addEventListener('click', addTitle);
-  $('title-search').addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); addTitle(); } });
-  $('forget').addEventListener('click', () => forget($('genre').value, changedSettings()));
+  $('title-search').addEventListener('input', suggest);
+  $('title-search').addEventListener('keydown', pickerKeys);
+  $('title-search').addEventListener('blur', closeSuggestions);
+  $('forget').addEventListener('click', async () => { if (await commitInputs({ needHistory: true })) await forget($('genre').value, changedSettings()); });
   $('reset').addEventListener('click', reset);
-  $('evaluate').addEventListener('click', evaluate);
+  $('evaluate').addEventListener('click', async () => { if (await commitInputs({ needHistory: false })) await evaluate(); });
   $('export').addEventListener('click', exportJson);
+  $('tour-start').addEventListener('click', () => { tour.step = 0; showTourStep(); });
+  $('tour-skip').addEventListener('click', () => { tour.step = -1; showTourStep(); $('tour-start').focus(); });
+  $('tour-do').addEventListener('click', () => runTourStep().catch(showError));
   $('forget-data').addEventListener('click', async () => { await call('forgetData'); location.reload(); });
   $('genre').addEventListener('change', () => { saveUrl(); renderRecs(); });
   for (const k of paramKeys()) $(k).addEventListener('change', saveUrl);
@@ -563,16 +790,16 @@ async function openLink(notes, genre, genres) {
     state.history = valid.map(Number);
     $('add-row').hidden = false; renderHistory(); saveUrl(); await recommend();
   } else {
-    if (user && !state.userIndex.has(user)) notes.push(`user=${user}: not in the page's sample of ${state.users.length} users; the first user is shown.`);
+    if (user && !state.userIndex.has(user)) notes.push(`user=${clip(user)}: not in the page's sample of ${state.users.length} users; the first user is shown.`);
     await selectUser(user && state.userIndex.has(user) ? user : state.users[0].key);
   }
   // The link's forgets, in order, each with its own settings.
   for (const entry of params.getAll('forget')) {
     const [g, ...pairs] = entry.split(';');
     const settings = pairs.map((kv) => [kv.slice(0, kv.indexOf('=') >>> 0), kv.slice(kv.indexOf('=') + 1)]);
-    if (!genres.includes(g)) { notes.push(`forget=${entry}: ${g} is not a MovieLens genre; skipped.`); continue; }
+    if (!genres.includes(g)) { notes.push(`forget=${clip(entry)}: ${clip(g)} is not a MovieLens genre; skipped.`); continue; }
     const { errors } = await call('parseSettings', { values: settings });
-    if (errors.length) { notes.push(`forget=${entry}: ${errors.map((e) => `${e.key}=${e.value}: ${e.message}`).join('; ')}; skipped.`); continue; }
+    if (errors.length) { notes.push(`forget=${clip(entry)}: ${errors.map((e) => `${e.key}=${clip(e.value)}: ${e.message}`).join('; ')}; skipped.`); continue; }
     await forget(g, settings);
   }
   saveUrl();
@@ -581,5 +808,12 @@ async function openLink(notes, genre, genres) {
 
 // For the end-to-end tests: read-only access to what the page shows.
 window.recforget = { state };
+
+// Offline after one visit: the service worker beside index.html keeps the page's files.
+// Only over http(s) (a file:// page has none); a refusal leaves the page working online.
+if ('serviceWorker' in navigator && location.protocol.startsWith('http')) {
+  navigator.serviceWorker.register(new URL('../sw.js', import.meta.url), { scope: new URL('../', import.meta.url).pathname })
+    .catch((e) => console.warn('offline copy unavailable:', e));
+}
 
 main().catch(showError);

@@ -84,8 +84,9 @@ async function chooseBackend(choice) {
 const KEPT = 'recforget-data';
 const KEPT_KEY = new URL('kept/dataset.json', import.meta.url).href;
 async function pageData() {
-  const served = await fetch(new URL(FILES.data, import.meta.url), { method: 'HEAD' });
-  if (served.ok) return { bytes: await load('data'), origin: 'served' };
+  // Offline without a kept copy of the served sample, the question fails: then there is none.
+  const served = await fetch(new URL(FILES.data, import.meta.url), { method: 'HEAD' }).catch(() => null);
+  if (served?.ok) return { bytes: await load('data'), origin: 'served' };
   const kept = await (await caches.open(KEPT)).match(KEPT_KEY);
   return kept ? { bytes: new Uint8Array(await kept.arrayBuffer()), origin: 'kept' } : null;
 }
@@ -131,6 +132,9 @@ async function start({ backend }) {
   let parity = null;
   session = await Session.create({ backend: chosen.kind }, config, meta, weights.slice(), data);
   sessionKind = chosen.kind;
+  // References belong to a session: a new one loads them again.
+  for (const entry of retrained.values()) entry?.session.free();
+  retrained.clear();
   deletionReference = null;
   if (chosen.kind === 'webgpu') {
     // The same fixed input on both paths must agree, or a silently wrong GPU is not shown.
@@ -165,9 +169,11 @@ async function retrainedFor(slug) {
   if (retrained.has(slug)) return retrained.get(slug);
   const dir = `../checkpoints/retrain-${slug}`;
   let entry = null;
-  const probe = await fetch(new URL(`${dir}/meta.json`, import.meta.url), { method: 'HEAD' });
-  if (probe.ok) {
+  const probe = await fetch(new URL(`${dir}/meta.json`, import.meta.url), { method: 'HEAD' }).catch(() => null);
+  if (probe?.ok) {
     const [config, meta, weights] = await Promise.all(['config.json', 'meta.json', 'model.bpk'].map((f) => load(`retrained ${f}`, `${dir}/${f}`)));
+    // The page's session judges the claims beside it; a session of its own recommends with it.
+    session.setGenreReference(config, meta, weights);
     entry = {
       session: await Session.create({ backend: sessionKind }, config, meta, weights, dataBytes),
       reference: { checkpoint: `checkpoints/retrain-${slug}`, ...trainingRecord(meta) },
@@ -183,8 +189,8 @@ async function ensureDeletionReference() {
   if (deletionReference !== null) return deletionReference;
   const dir = '../checkpoints/retrain-deletion-set';
   deletionReference = false;
-  const probe = await fetch(new URL(`${dir}/meta.json`, import.meta.url), { method: 'HEAD' });
-  if (probe.ok) {
+  const probe = await fetch(new URL(`${dir}/meta.json`, import.meta.url), { method: 'HEAD' }).catch(() => null);
+  if (probe?.ok) {
     const [config, meta, weights] = await Promise.all(['config.json', 'meta.json', 'model.bpk'].map((f) => load(`retrained ${f}`, `${dir}/${f}`)));
     session.setDeletionReference(config, meta, weights);
     deletionReference = true;
@@ -214,7 +220,10 @@ const handlers = {
     await ensureDeletionReference();
     return session.forgetMe({ user: m.user, scope: m.scope, method: m.method });
   },
-  evaluate: (m) => session.evaluate({ genre: m.genre, users: m.users }),
+  evaluate: async (m) => {
+    const reference = (await retrainedFor(m.slug))?.reference ?? null;
+    return { ...(await session.evaluate({ genre: m.genre, users: m.users })), reference };
+  },
 };
 
 // One request at a time: a request waits for the one before it, whatever its outcome.

@@ -19,9 +19,7 @@ pub(crate) struct ExportArgs {
 
 pub(crate) fn export(args: ExportArgs) -> Result<()> {
     let device = Backend::Flex.device()?;
-    // A safetensors file starts with its header's length (8 bytes) and the header's JSON.
-    let safetensors = |bytes: &[u8]| bytes.len() > 8 && bytes[8] == b'{';
-    recforget::output::claim_file(&args.out, &[&args.checkpoint], safetensors)?;
+    recforget::output::claim_file(&args.out, &[&args.checkpoint], checkpoint::is_export)?;
     let checkpoint: Checkpoint = Checkpoint::load(&args.checkpoint, &device)?;
     checkpoint::export_safetensors(&checkpoint.model, &args.out)?;
     println!("wrote {}", args.out.display());

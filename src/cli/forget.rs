@@ -238,8 +238,7 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
         MeasureSettings { histories: if args.keep_histories { Histories::Kept } else { Histories::Deleted }, ..MeasureSettings::default() };
     let name = methods_name(&config.methods);
     // The original given histories without the genre: what deleting the interactions alone does.
-    let mut deletion_only = start.clone();
-    deletion_only.forget(genre, &dataset);
+    let deletion_only = start.deletion_only(&dataset, &[genre]);
     let measurement = measure(
         &ctx,
         genre,

@@ -36,12 +36,18 @@ fn copy(from: &Path, to: &Path) -> Result<u64> {
 }
 
 /// What the site is made of: refused as its output folder, and never written.
-const INPUTS: [&str; 5] = ["index.html", "www", "pkg", "checkpoints", "results"];
+const INPUTS: [&str; 6] = ["index.html", "sw.js", "www", "pkg", "checkpoints", "results"];
 
 pub(crate) fn site(args: SiteArgs) -> Result<()> {
     let out = &args.out;
+    // Only the default may be absent (a clone without the data): a dataset named on purpose that
+    // is not there would silently weaken the check that nothing of MovieLens is published.
+    if !args.data.exists() && args.data != Path::new(DEFAULT_DATA) {
+        bail!("--data {} does not exist; name the prepared dataset to check the site against, or leave --data out", args.data.display());
+    }
     let mut files = vec![
         PathBuf::from("index.html"),
+        PathBuf::from("sw.js"),
         PathBuf::from("www/main.js"),
         PathBuf::from("www/worker.js"),
         PathBuf::from("www/style.css"),

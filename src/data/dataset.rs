@@ -324,6 +324,12 @@ impl Dataset {
             return Err(check(format!("the user key `{}` is given twice", user.key)));
         }
         for user in &dataset.users {
+            if user.items.is_empty() {
+                return Err(check(format!(
+                    "user `{}` has no interactions (an empty history cannot be trained on or asked about)",
+                    user.key
+                )));
+            }
             if let Some(bad) = user.items.iter().find(|i| i.0 >= n) {
                 return Err(Error::DatasetCheck(format!(
                     "{}: user {} has item id {} but the vocabulary has {n} items",

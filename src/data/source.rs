@@ -187,8 +187,14 @@ fn latin1(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| b as char).collect()
 }
 
-/// Reads GroupLens' official `ratings.dat` and `movies.dat` from `dir`. Items are keyed by title,
-/// as in the RecBole files, so both sources give the same dataset.
+/// How the RecBole files key MovieLens-1M's users: `1m_<UserID>`. GroupLens' files are keyed
+/// the same way when read, so a user has one key whichever files the dataset came from (the
+/// demo, the static site and links agree).
+pub const ML1M_USER_PREFIX: &str = "1m_";
+
+/// Reads GroupLens' official `ratings.dat` and `movies.dat` from `dir`. Items are keyed by title
+/// and users by [`ML1M_USER_PREFIX`] and their id, as in the RecBole files, so both sources give
+/// the same dataset.
 pub fn read_official(dir: &Path) -> Result<RawData> {
     let movies_path = dir.join("movies.dat");
     let ratings_path = dir.join("ratings.dat");
@@ -231,7 +237,7 @@ pub fn read_official_bytes(movies: &[u8], movies_path: &Path, ratings: &[u8], ra
         let timestamp = timestamp
             .parse::<i64>()
             .map_err(|_| parse_error(ratings_path, index + 1, format!("timestamp `{timestamp}` is not an integer")))?;
-        interactions.push(RawInteraction { user: user.to_string(), item: title.clone(), timestamp });
+        interactions.push(RawInteraction { user: format!("{ML1M_USER_PREFIX}{user}"), item: title.clone(), timestamp });
         numbers.push(index + 1);
     }
     // Titles are unique (checked above), so (user, title) repeats exactly when (user, movie) does.

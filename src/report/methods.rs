@@ -157,8 +157,7 @@ pub fn genre_methods(
         edited.push(model);
     }
     // The original given histories without the genre: what deleting the interactions alone does.
-    let mut deletion_only = start.clone();
-    deletion_only.forget(genre, ctx.dataset);
+    let deletion_only = start.deletion_only(ctx.dataset, &[genre]);
     let mut models: Vec<(&str, &EditedModel)> = vec![("original", &start), ("deletion only", &deletion_only)];
     models.extend(runs.iter().map(|r| r.name.as_str()).zip(edited.iter()));
     let measurement = measure(ctx, genre, &models, retrained.map(|r| r.model), second, settings)?;
@@ -246,6 +245,7 @@ pub fn markdown(report: &MethodsReport) -> String {
     let mut md = String::new();
     let s = &report.settings;
     let _ = writeln!(md, "# Forgetting that forgets: the methods side by side\n");
+    let _ = writeln!(md, "The paper's method (**neurons**) is from {}.\n", crate::claims::PAPER);
     let _ = writeln!(
         md,
         "Original: {}. {} test users; a model that forgot the genre is given histories without its items ({:?}); the original, the histories as recorded. Each genre names the command that measured it (`recforget report --part methods --method-genres G` measures one genre and keeps the others).\n",

@@ -165,6 +165,7 @@ pub fn markdown(r: &PaperReport) -> String {
 fn write_markdown(r: &PaperReport, md: &mut String) -> std::fmt::Result {
     let m = &r.checkpoint_meta;
     writeln!(md, "# recforget results\n")?;
+    writeln!(md, "The paper checked here: {}.\n", crate::claims::PAPER)?;
     writeln!(md, "Produced by `{}` from the committed code and checkpoints ({:.0} s).\n", r.command, r.seconds)?;
     writeln!(
         md,

@@ -51,6 +51,18 @@ impl DeletionMethod {
             DeletionMethod::NegGradPlus => "descent on the retained data, ascent on the deleted interactions (NegGrad+)",
         }
     }
+
+    /// What it does, in plain words (the page's glossary).
+    pub fn explanation(self) -> &'static str {
+        match self {
+            DeletionMethod::Finetune => {
+                "Keep training for a few steps on everyone else's data only, so what the model learnt from the deleted interactions fades."
+            }
+            DeletionMethod::NegGradPlus => {
+                "Push the deleted interactions' probability down (gradient ascent) while training on everyone else's data to keep the rest intact."
+            }
+        }
+    }
 }
 
 impl std::str::FromStr for DeletionMethod {

@@ -44,6 +44,16 @@ impl EditedModel {
         }
     }
 
+    /// This model unedited but given the histories without `genres`: what deleting their
+    /// interactions alone does, the baseline every method's forgetting is read against.
+    pub fn deletion_only(&self, dataset: &Dataset, genres: &[Genre]) -> EditedModel {
+        let mut model = self.clone();
+        for &genre in genres {
+            model.forget(genre, dataset);
+        }
+        model
+    }
+
     /// The hook that applies the suppression edits.
     pub fn hook(&self) -> FfnHook {
         if self.suppressed.is_empty() {

@@ -79,6 +79,24 @@ impl Method {
             Method::Filter => "output filter: hides the genre, leaves the model unchanged",
         }
     }
+
+    /// What it does and what it achieves, in plain words (the page's glossary).
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Method::Neurons => {
+                "The paper's method: find the genre's privacy neurons by integrated gradients and zero them. Measured here, it changes the recommendations no more than deleting the history alone does: the model still knows the genre."
+            }
+            Method::Rows => {
+                "Re-draw the genre's own film rows (what the model learnt about each of its films) and push them below every other film. The genre is forgotten at once, for everyone."
+            }
+            Method::Distill => {
+                "Train the model for a few steps to match the original given histories without the genre: a cheap stand-in for retraining, which moves the shared layers too."
+            }
+            Method::Filter => {
+                "Hide the genre's films from the output. The model is unchanged, so its weights still remember: a reference for what hiding looks like, not unlearning."
+            }
+        }
+    }
 }
 
 impl fmt::Display for Method {

@@ -1,0 +1,97 @@
+//! The page's guided tour for a first visit or a workshop: the story in order, each step one
+//! sentence and one click. The page runs each step's [`TourAction`] with its own controls.
+
+use serde::Serialize;
+
+use crate::data::Genre;
+use crate::unlearning::Method;
+
+/// What a step's button does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum TourAction {
+    /// Show the current person's history and recommendations.
+    Recommend,
+    /// Reset, then forget `genre` with `method` (the page's other settings as they are).
+    Forget { method: Method, genre: Genre },
+    /// Measure the last forget and judge the paper's claims.
+    Evaluate,
+    /// Point at the model retrained without the genre, beside the forgotten one.
+    Compare,
+    /// Grant the current person's deletion request and audit it.
+    ForgetMe,
+}
+
+/// One step: a title, the sentence that says what to look at, the button's label, its action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TourStep {
+    pub title: &'static str,
+    pub sentence: &'static str,
+    pub button: &'static str,
+    pub action: TourAction,
+}
+
+/// The genre the tour forgets: one with a retrained model shipped, so step 5 has a yardstick.
+const GENRE: Genre = Genre::Action;
+
+/// The tour, in order.
+pub const TOUR: [TourStep; 6] = [
+    TourStep {
+        title: "What the model recommends",
+        sentence: "This is one person's film history, oldest first, and the ten films the model recommends next. The bars show which genres they are.",
+        button: "Show me",
+        action: TourAction::Recommend,
+    },
+    TourStep {
+        title: "The paper's method",
+        sentence: "Forget Action with the paper's method (zero its privacy neurons). Compare its column with “deletion only”: it changes nothing beyond deleting Action from the history.",
+        button: "Forget Action with the paper's method",
+        action: TourAction::Forget { method: Method::Neurons, genre: GENRE },
+    },
+    TourStep {
+        title: "A method that forgets",
+        sentence: "Now reset Action's own rows instead: the Action films leave the recommendations, for everyone, in a fraction of a second.",
+        button: "Forget Action with rows",
+        action: TourAction::Forget { method: Method::Rows, genre: GENRE },
+    },
+    TourStep {
+        title: "Can it still tell who watched what?",
+        sentence: "Measure it: a membership AUC near 0.5 means an auditor can no longer tell from the model which Action films a person watched; the claims table judges the paper's claims.",
+        button: "Measure",
+        action: TourAction::Evaluate,
+    },
+    TourStep {
+        title: "Like a model that never saw Action?",
+        sentence: "The last column is a model trained from scratch without Action, the yardstick. Forgetting worked where the two columns look alike.",
+        button: "Show the retrained model",
+        action: TourAction::Compare,
+    },
+    TourStep {
+        title: "A person's deletion",
+        sentence: "Forget me deletes one person's history only: the films stay for everyone else. The audit says whether the model still remembers them.",
+        button: "Forget this person",
+        action: TourAction::ForgetMe,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tour_tells_the_story_in_order_one_sentence_a_step() {
+        let actions: Vec<TourAction> = TOUR.iter().map(|s| s.action).collect();
+        assert_eq!(actions[0], TourAction::Recommend);
+        assert_eq!(actions[1], TourAction::Forget { method: Method::Neurons, genre: Genre::Action });
+        assert!(actions.contains(&TourAction::Evaluate) && actions.contains(&TourAction::ForgetMe));
+        for step in &TOUR {
+            assert!(
+                step.sentence.ends_with('.') && step.sentence.chars().count() <= 200,
+                "{}: a sentence or two, not a paragraph",
+                step.title
+            );
+        }
+        let json = serde_json::to_value(TOUR[1]).unwrap();
+        assert_eq!(json["action"], serde_json::json!({"type": "forget", "method": "neurons", "genre": "Action"}));
+    }
+}
