@@ -16,7 +16,7 @@ pub struct Term {
 }
 
 /// The terms (the methods follow them in [`glossary`]).
-const TERMS: [(&str, &str, &str); 19] = [
+const TERMS: [(&str, &str, &str); 24] = [
     (
         "bert4rec",
         "BERT4Rec",
@@ -94,6 +94,27 @@ const TERMS: [(&str, &str, &str); 19] = [
         "deletion-set",
         "Deletion set D",
         "A fixed, seeded set of the page's sample users who ask for deletion: half all their history, half their Action history. A model was retrained without exactly D, so their requests have an exact reference.",
+    ),
+    (
+        "score",
+        "Score",
+        "The model's raw preference for a film given the history (a logit): only the order matters; the ten highest are recommended.",
+    ),
+    (
+        "ffn-neurons",
+        "FFN neurons, layers L0 and L1",
+        "The model has two Transformer layers (L0, L1), each with a feed-forward block of 256 neurons; “L1:74” is neuron 74 of layer L1.",
+    ),
+    (
+        "band",
+        "P and the band",
+        "The paper keeps a neuron as a privacy neuron when it is important in more than P% of the genre's sequences, starting at P = 50 and moving P by 5 until 4 to 8 neurons are kept (the band); “band not reached” means no P gave 4 to 8.",
+    ),
+    ("epoch", "Epoch", "One pass of training over every user's history. The shipped model trained for 185."),
+    (
+        "sample-users",
+        "Sample users",
+        "The 600 MovieLens users this page carries (seeded); the page measures on the first N of them, the command line on all 6040.",
     ),
     (
         "speedup",

@@ -20,8 +20,8 @@ pub mod parallel;
 pub mod readback;
 #[cfg(not(target_family = "wasm"))]
 pub mod report;
-#[cfg(not(target_family = "wasm"))]
 pub mod tour;
+#[cfg(not(target_family = "wasm"))]
 pub mod train;
 pub mod unlearning;
 #[cfg(target_family = "wasm")]

@@ -38,13 +38,13 @@ const GENRE: Genre = Genre::Action;
 pub const TOUR: [TourStep; 6] = [
     TourStep {
         title: "What the model recommends",
-        sentence: "This is one person's film history, oldest first, and the ten films the model recommends next. The bars show which genres they are.",
+        sentence: "Here is one person's film history, oldest first (someone who asks to be forgotten in the last step), and the ten films the model recommends next.",
         button: "Show me",
         action: TourAction::Recommend,
     },
     TourStep {
         title: "The paper's method",
-        sentence: "Forget Action with the paper's method (zero its privacy neurons). Compare its column with “deletion only”: it changes nothing beyond deleting Action from the history.",
+        sentence: "Forget Action with the paper's method. Compare its column with the one whose history lost Action: measured on all users, the edit removes no more than that deletion does.",
         button: "Forget Action with the paper's method",
         action: TourAction::Forget { method: Method::Neurons, genre: GENRE },
     },
@@ -62,8 +62,8 @@ pub const TOUR: [TourStep; 6] = [
     },
     TourStep {
         title: "Like a model that never saw Action?",
-        sentence: "The last column is a model trained from scratch without Action, the yardstick. Forgetting worked where the two columns look alike.",
-        button: "Show the retrained model",
+        sentence: "The last column was trained from scratch without Action: the yardstick. Two such models share only about 6 of 10 films, so compare the genre bars, not single films.",
+        button: "Look at the retrained model",
         action: TourAction::Compare,
     },
     TourStep {

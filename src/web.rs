@@ -526,8 +526,10 @@ impl Session {
                 })
                 .sum::<usize>()
         );
-        if meta.epochs < self.schedule_end {
-            label += &format!(" (still training: epoch {} of {})", meta.epochs, self.schedule_end);
+        // Trained through the last epoch of its record (the saved model is the best of them).
+        let trained = meta.segments.iter().map(|s| s.last_epoch).max().unwrap_or(meta.epochs);
+        if trained < self.schedule_end {
+            label += &format!(" (still training: epoch {trained} of {})", self.schedule_end);
         }
         self.deletion_reference = Some((EditedModel::new(model), label));
         Ok(())

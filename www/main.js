@@ -107,7 +107,7 @@ async function configOf(settings) {
 const params = new URLSearchParams(location.search);
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
 // The link's parameters the page reads beside the settings table's; `forget` may repeat.
-const LINK_KEYS = ['backend', 'user', 'history', 'genre', 'forget'];
+const LINK_KEYS = ['backend', 'user', 'history', 'genre', 'forget', 'eval-users'];
 function saveUrl() {
   const q = new URLSearchParams();
   // Only an accepted backend other than the default is written back.
@@ -117,6 +117,7 @@ function saveUrl() {
   // Each forget with its own settings, in order: `forget=Action;method=rows,distill;distill-steps=6`.
   for (const f of state.forgets) q.append('forget', [f.genre, ...Object.entries(f.settings).map(([k, v]) => `${k}=${v}`)].join(';'));
   for (const [k, v] of changedSettings()) q.set(k, v);
+  if ($('eval-users').value !== String(state.defaults.evalUsers[1])) q.set('eval-users', $('eval-users').value);
   history.replaceState(null, '', '?' + q.toString());
 }
 
@@ -144,9 +145,9 @@ function unknownOrRepeated() {
 // A typed but uncommitted user or title is committed, or refused, before an action runs: the
 // action never runs for the previous user while the field shows another. Returns whether to go on.
 async function commitInputs({ needHistory }) {
-  const typed = $('user-id').value.trim();
+  const typed = userKey($('user-id').value.trim());
   if (typed && typed !== state.user) {
-    if (!state.userIndex.has(typed)) { showError(`No user ${clip(typed)} in the page's sample; pick one from the list. Nothing was run.`); return false; }
+    if (!state.userIndex.has(typed)) { showError(`${unknownUser(typed)} Nothing was run.`); $('user-id').value = state.user ?? ''; return false; }
     await selectUser(typed);
   }
   const title = $('title-search').value;
@@ -202,7 +203,7 @@ function historyButtons(at, title) {
   const button = (text, label, change) => {
     const b = Object.assign(document.createElement('button'), { textContent: text, className: 'edit' });
     b.setAttribute('aria-label', `${label} ${title}`);
-    b.addEventListener('click', () => { change(); renderHistory(); saveUrl(); recommend(); });
+    b.addEventListener('click', () => { change(); renderHistory(); saveUrl(); $('title-search').focus(); recommend(); });
     return b;
   };
   const move = (to) => () => { const [id] = state.history.splice(at, 1); state.history.splice(to, 0, id); };
@@ -303,6 +304,7 @@ async function recommend() {
   state.before = state.after = state.deletedOnly = state.retrained = null;
   if (!state.history.length) {
     renderRecs();
+    if (state.user === null && !$('add-row').hidden) return; // a history being built: nothing to show yet
     showError('The history is empty: pick a user or add at least one movie.');
     return;
   }
@@ -455,10 +457,16 @@ function claimsTable(judgements) {
 async function evaluate() {
   clearError();
   const genre = forgotten().at(-1) ?? $('genre').value;
-  await busy(`measuring ${genre}`, async () => {
+  const users = Number($('eval-users').value);
+  // How long it will take, from the seconds per user (and per model) the last measurement took.
+  const modelCount = 3 + (state.forgets.length ? 2 : 0);
+  const estimate = state.evalRate ? `, about ${Math.ceil(state.evalRate * users * modelCount)} s` : '';
+  await busy(`measuring ${genre}${estimate}`, async () => {
     try {
-      const users = Number($('eval-users').value);
+      const started = performance.now();
       const r = await call('evaluate', { genre, slug: slug(genre), users });
+      state.evalRate = (performance.now() - started) / 1000 / users / modelCount;
+      const changed = state.forgets.findLast((f) => f.genre === genre) ? Object.entries(state.forgets.findLast((f) => f.genre === genre).settings) : [];
       const models = r.measurement.models;
       const p = (x) => (100 * x).toFixed(1) + '%';
       const pop100 = (f, metric) => f.overall.pop100[metric][2].toFixed(4);
@@ -468,7 +476,7 @@ async function evaluate() {
         ['NDCG@10 (pop100)', (f) => pop100(f, 'ndcg'), 'ndcg10'],
         [`${genre} share of top-10`, (f) => p(f.share), 'share'],
         [`membership AUC per user: the model tells which ${genre} films a user watched (0.5 = cannot tell)`, (f) => f.membership.userAuc.toFixed(3), 'membership-auc'],
-        [`membership AUC per item: which users watched a ${genre} film`, (f) => f.membership.itemAuc.toFixed(3), 'membership-auc'],
+        [`membership AUC per item: which users watched one of its films (– : too few watchers among the users measured)`, (f) => (f.membership.items ? f.membership.itemAuc.toFixed(3) : '–'), 'membership-auc'],
         [`deleted ${genre} interactions still in the top-10 (HR@10, full ranking)`, (f) => p(f.deleted.hr10), 'hr10'],
         [`removal rate, ${genre} (pop100)`, removal, 'removal'],
       ];
@@ -482,8 +490,9 @@ async function evaluate() {
       if (r.judgements.length) $('claims').after(claimsTable(r.judgements));
       $('claims-note').textContent = !r.forget
         ? `Nothing forgotten yet: forget ${genre} to check the paper's claims.`
-        : `Forget time ${r.forget.seconds.toFixed(1)} s here. ` +
-          (r.reference ? `Retrained: ${referenceLine(r.reference)} (CPU-equivalent ${r.reference.cpuTrainSeconds?.toFixed(0)} s).` : `No model retrained without ${genre} is shipped.`);
+        : `Forget time ${r.forget.seconds < 1 ? r.forget.seconds.toPrecision(2) : r.forget.seconds.toFixed(1)} s here. ` +
+          (r.reference ? `Retrained: ${r.reference.checkpoint}, ${r.reference.epochs} epochs, CPU-equivalent ${r.reference.cpuTrainSeconds?.toFixed(0)} s of training. ` : `No model retrained without ${genre} is shipped. `) +
+          (changed.length ? `Settings changed from the defaults: ${changed.map(([k, v]) => `${k}=${v}`).join(', ')} — the verdicts are for these settings, not the defaults.` : 'Default settings.');
       state.evaluation = { genre, users: r.users, condition, measurement: r.measurement, reference: r.reference, judgements: r.judgements };
     } catch (e) { showError(e); }
   });
@@ -527,17 +536,18 @@ function askForData(request) {
 // order ("matrix the" finds "Matrix, The (1999)").
 const fold = (text) => text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 
+// Titles that start with what is typed come first, then the shorter ("godfather" finds the 1972
+// film before Part II).
 function matches(query, limit = 12) {
   const words = fold(query).split(' ').filter(Boolean);
   if (!words.length) return [];
-  const found = [];
-  for (const item of state.catalog) {
-    const title = state.foldedTitles[item.id];
-    const titleWords = title.split(' ');
-    if (words.every((w) => titleWords.some((t) => t.startsWith(w)))) found.push(item);
-    if (found.length >= limit) break;
-  }
-  return found;
+  const start = fold(query);
+  return state.catalog
+    .filter((item) => { const t = state.foldedTitles[item.id].split(' '); return words.every((w) => t.some((x) => x.startsWith(w))); })
+    .map((item) => [state.foldedTitles[item.id].startsWith(start) ? 0 : 1, state.foldedTitles[item.id].length, item])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    .slice(0, limit)
+    .map(([, , item]) => item);
 }
 
 // The picker's suggestions for what is typed; the highlighted one is added on Enter.
@@ -551,7 +561,14 @@ function suggest() {
     li.addEventListener('mousedown', (e) => { e.preventDefault(); addItem(item.id); });
     return li;
   }));
-  list.hidden = !state.suggestions.length;
+  const typed = $('title-search').value.trim();
+  if (!state.suggestions.length && typed) {
+    const none = Object.assign(document.createElement('li'), { textContent: `No film in MovieLens-1M matches “${clip(typed)}”.`, className: 'none' });
+    none.setAttribute('role', 'option');
+    none.setAttribute('aria-disabled', 'true');
+    list.append(none);
+  }
+  list.hidden = !typed;
   $('title-search').setAttribute('aria-expanded', String(!list.hidden));
   highlight(state.highlighted);
 }
@@ -580,6 +597,8 @@ function typedItem() {
 
 function addItem(id) {
   closeSuggestions();
+  $('title-search').focus();
+  if (!$('title-search').value.trim() && id === undefined) return showError('Type part of a title first, then pick one of the suggestions.');
   if (id === undefined) return showError(`No title matches ${clip($('title-search').value)}: pick one from the suggestions. Nothing was added.`);
   if (state.history.includes(id)) return showError(`${state.catalog[id].title} is already in the history. Nothing was added.`);
   clearError();
@@ -596,9 +615,14 @@ function pickerKeys(e) {
   else if (e.key === 'Enter') { e.preventDefault(); addTitle(); }
 }
 
-function selectUser(key) {
+// A user key, as typed: `15` is read as `1m_15`, the key MovieLens-1M's users have here.
+const userKey = (typed) => (/^\d+$/.test(typed) ? `1m_${typed}` : typed);
+const unknownUser = (key) => `No user ${clip(key)} in the page's sample of ${state.users.length} (keys look like ${state.users[0].key}; pick one from the list or click Random user).`;
+
+function selectUser(typed) {
+  const key = userKey(typed);
   const user = state.userIndex.get(key);
-  if (!user) return showError(`No user ${clip(key)} in the page's sample; pick one from the list.`);
+  if (!user) { $('user-id').value = state.user ?? ''; return showError(unknownUser(key)); }
   state.user = key;
   state.history = user.history.slice();
   $('user-id').value = key;
@@ -728,6 +752,11 @@ async function main() {
   const genre = params.get('genre') ?? 'Action';
   if (genres.includes(genre)) $('genre').value = genre; else notes.push(`genre=${clip(genre)}: not a MovieLens genre; one of ${genres.join(', ')} is allowed.`);
   notes.push(...unknownOrRepeated());
+  if (params.has('eval-users')) {
+    const n = Number(params.get('eval-users')), most = state.defaults.evalUsers[0];
+    if (Number.isInteger(n) && n >= 1 && n <= most) $('eval-users').value = String(n);
+    else notes.push(`eval-users=${clip(params.get('eval-users'))}: a whole number from 1 to ${most} is allowed; ${$('eval-users').value} is used.`);
+  }
   const backend = params.get('backend') ?? 'auto';
   if (!BACKENDS.includes(backend)) notes.push(`backend=${clip(backend)}: one of ${BACKENDS.join(', ')} is allowed; auto is used.`);
   state.backendParam = BACKENDS.includes(backend) ? backend : 'auto';
@@ -751,9 +780,9 @@ async function main() {
   $('user-id').addEventListener('change', () => selectUser($('user-id').value.trim()));
   const methods = state.defaults.deletionMethods;
   $('me-method').replaceChildren(...methods.map((m) => Object.assign(document.createElement('option'), { value: m.value, textContent: m.name })));
-  const methodNote = () => { $('me-method-note').textContent = methods.find((m) => m.value === $('me-method').value)?.description ?? ''; };
-  $('me-method').addEventListener('change', methodNote);
-  methodNote();
+  const meMethodNote = () => { $('me-method-note').textContent = methods.find((m) => m.value === $('me-method').value)?.description ?? ''; };
+  $('me-method').addEventListener('change', meMethodNote);
+  meMethodNote();
   $('forget-me').addEventListener('click', async () => { if (await commitInputs({ needHistory: true })) await forgetMe(); });
   $('me-summary').tabIndex = -1;
   $('random-user').addEventListener('click', () => selectUser(state.users[Math.floor(Math.random() * state.users.length)].key));

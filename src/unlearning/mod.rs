@@ -84,7 +84,7 @@ impl Method {
     pub fn explanation(self) -> &'static str {
         match self {
             Method::Neurons => {
-                "The paper's method: find the genre's privacy neurons by integrated gradients and zero them. Measured here, it changes the recommendations no more than deleting the history alone does: the model still knows the genre."
+                "The paper's method: find the genre's privacy neurons by integrated gradients and zero them. Measured on all 6040 test users, it removes no more of the genre's hits than deleting the history alone does: the model still knows the genre."
             }
             Method::Rows => {
                 "Re-draw the genre's own film rows (what the model learnt about each of its films) and push them below every other film. The genre is forgotten at once, for everyone."
