@@ -196,7 +196,8 @@ function renderHistory() {
     if (own) li.append(' ', ...historyButtons(offset + i, state.catalog[id].title));
     return li;
   }));
-  if (offset > 0) ol.prepend(Object.assign(document.createElement('li'), { className: 'more', textContent: `… ${offset} earlier movies` }));
+  // Numbered as it stands in the whole history: the next film is number offset + 1.
+  if (offset > 0) ol.prepend(Object.assign(document.createElement('li'), { className: 'more', value: offset, textContent: `… ${offset} earlier movies` }));
 }
 
 function historyButtons(at, title) {
