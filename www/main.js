@@ -655,18 +655,18 @@ function renderMePanel() {
 function auditTable(audit) {
   const head = (c) => (c.model === 'original' ? 'Original' : c.model === 'retrained' ? 'Retrained without D' : `After ${c.model}`);
   const rows = [
-    ['Judged “was in training” by a membership test', (c) => `${c.judgedMembers} of ${c.pairs}`],
-    ['Deleted films still in the top 10', (c) => `${Math.round(c.hr10 * 100)}%`],
-    ['Mean rank of the deleted films', (c) => c.meanRank.toFixed(0)],
-    ['Everyone else’s test HR@10', (c) => `${(c.othersHr10 * 100).toFixed(1)}%`],
+    ['Judged “was in training” by a membership test', (c) => `${c.judgedMembers} of ${c.pairs}`, 'membership-test'],
+    ['Deleted films still in the top 10, each asked with the history before it', (c) => `${Math.round(c.hr10 * 100)}%`, 'hr10'],
+    ['Mean rank of the deleted films', (c) => c.meanRank.toFixed(0), 'score'],
+    ['Everyone else’s test HR@10', (c) => `${(c.othersHr10 * 100).toFixed(1)}%`, 'hr10'],
   ];
   const caption = Object.assign(document.createElement('caption'), { textContent: `Audit of ${audit.user}'s request (${audit.deleted} training interactions deleted)` });
   const th = (text, scope) => Object.assign(document.createElement('th'), { textContent: text, scope });
   const header = document.createElement('tr');
   header.append(th('', 'col'), ...audit.columns.map((c) => th(head(c), 'col')));
-  const body = rows.map(([label, cell]) => {
+  const body = rows.map(([label, cell, term]) => {
     const tr = document.createElement('tr');
-    tr.append(th(label, 'row'), ...audit.columns.map((c) => Object.assign(document.createElement('td'), { textContent: cell(c) })));
+    tr.append(withTerm(th(label, 'row'), term), ...audit.columns.map((c) => Object.assign(document.createElement('td'), { textContent: cell(c) })));
     return tr;
   });
   $('me-audit').replaceChildren(caption, header, ...body);
