@@ -534,7 +534,7 @@ function askForData(request) {
 
 // ---- your own history: a search-as-you-type picker over the titles ------------------------
 // Case, accents and punctuation do not matter, the year is optional, and words may come in any
-// order ("matrix the" finds "Matrix, The (1999)").
+// order (typing "matrix the" finds a title stored as "Matrix, The" with its year).
 const fold = (text) => text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 
 // Titles that start with what is typed come first, then the shorter ("godfather" finds the 1972
