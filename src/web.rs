@@ -567,7 +567,7 @@ impl Session {
         let after = if kept.is_empty() { None } else { Some(self.recommend_with(&EditedModel::new(unlearned), &kept).await?) };
         let note = after
             .is_none()
-            .then(|| "Nothing of your history is left to recommend from: the model no longer knows anything you watched.".to_string());
+            .then(|| "Nothing of your history is left for the page to recommend from, so there are no recommendations after. The audit above asks something else: whether the weights still remember what you watched, each deleted film asked with the history that came before it.".to_string());
         let view = ForgetMeView { audit: Some(audit), before: Some(before), after, note, seconds: crate::clock::now_seconds() - started };
         Ok(to_js(&view)?)
     }

@@ -98,6 +98,41 @@ fn rows_reset_only_the_genres_own_rows() {
 }
 
 #[test]
+fn the_rows_refit_moves_only_the_genres_rows_and_lowers_its_loss() {
+    let (ds, model) = fixture();
+    let original = EditedModel::new(model.clone());
+    let reset = ForgetConfig::with_methods(vec![Method::Rows]);
+    let (_, drawn) = forget(&original, model, ds, Genre::Action, &reset, &common::device(), |_| {}).unwrap();
+    let mut config = reset.clone();
+    config.rows.refit.steps = 30;
+    config.rows.refit.batch_size = 16;
+    config.rows.refit.learning_rate = 1e-2;
+    let (reports, refitted) = forget(&original, model, ds, Genre::Action, &config, &common::device(), |_| {}).unwrap();
+    let MethodDetails::Rows(details) = &reports[0].details else { panic!("a rows report") };
+    assert_eq!(details.refit_losses.len(), 30);
+    assert_eq!(reports[0].work.optimizer_steps, 30);
+    let mean = |l: &[f32]| l.iter().sum::<f32>() / l.len() as f32;
+    let (first, last) = (mean(&details.refit_losses[..10]), mean(&details.refit_losses[20..]));
+    assert!(last < first, "the re-fit's loss falls ({first:.4} → {last:.4})");
+    let flat = |m: &Bert4Rec| {
+        let mut all = m.item_embedding.weight.val().into_data().try_to_vec::<f32>().unwrap();
+        all.extend(m.output_bias.val().into_data().try_to_vec::<f32>().unwrap());
+        all
+    };
+    let d = model.dims().0;
+    let (e0, e1) = (flat(&drawn.model), flat(&refitted.model));
+    assert_ne!(e0[d..17 * d], e1[d..17 * d], "the Action rows moved");
+    assert_eq!(e0[..d], e1[..d], "PAD unchanged");
+    assert_eq!(e0[17 * d..34 * d], e1[17 * d..34 * d], "Comedy and MASK rows unchanged");
+    let bias = 34 * d;
+    assert_ne!(e0[bias..bias + 16], e1[bias..bias + 16], "the Action biases moved");
+    assert_eq!(e0[bias + 16..], e1[bias + 16..], "Comedy biases unchanged");
+    // Every shared weight stays as it was.
+    let shared = |m: &Bert4Rec| m.layers[0].ffn.w2.weight.val().into_data().try_to_vec::<f32>().unwrap();
+    assert_eq!(shared(&drawn.model), shared(&refitted.model));
+}
+
+#[test]
 fn the_filter_hides_the_genre_when_served_and_leaves_the_weights() {
     let (ds, model) = fixture();
     let original = EditedModel::new(model.clone());

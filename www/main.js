@@ -287,9 +287,23 @@ function withTerm(el, slug) {
   if (!entry) return el;
   const a = Object.assign(document.createElement('a'), { href: `#g-${slug}`, className: 'term', textContent: '?', title: entry.meaning });
   a.setAttribute('aria-label', `What is ${entry.term}?`);
+  // The entry gets a way back to the link that led there (the next Tab reaches it).
+  a.addEventListener('click', () => {
+    state.glossaryFrom = a;
+    document.getElementById(`g-${slug}`)?.nextElementSibling?.append(glossaryBack);
+    glossaryBack.hidden = false;
+  });
   el.append(' ', a);
   return el;
 }
+
+const glossaryBack = Object.assign(document.createElement('button'), { type: 'button', id: 'glossary-back', className: 'glossary-back', textContent: '↩ Back to where you were', hidden: true });
+glossaryBack.addEventListener('click', () => {
+  const from = state.glossaryFrom;
+  glossaryBack.hidden = true;
+  from?.scrollIntoView({ block: 'center' });
+  from?.focus();
+});
 
 // What the chosen genre methods do, in the glossary's words.
 const methodMeaning = (name) => state.defaults.glossary.find((t) => t.slug === `method-${name}`)?.meaning ?? '';
@@ -656,7 +670,7 @@ function auditTable(audit) {
   const head = (c) => (c.model === 'original' ? 'Original' : c.model === 'retrained' ? 'Retrained without D' : `After ${c.model}`);
   const rows = [
     ['Judged “was in training” by a membership test', (c) => `${c.judgedMembers} of ${c.pairs}`, 'membership-test'],
-    ['Deleted films still in the top 10, each asked with the history before it', (c) => `${Math.round(c.hr10 * 100)}%`, 'hr10'],
+    ['Deleted films the weights still rank in the top 10, each asked with the history that came before it (a probe of memory, not what you are shown)', (c) => `${Math.round(c.hr10 * 100)}%`, 'hr10'],
     ['Mean rank of the deleted films', (c) => c.meanRank.toFixed(0), 'score'],
     ['Everyone else’s test HR@10', (c) => `${(c.othersHr10 * 100).toFixed(1)}%`, 'hr10'],
   ];

@@ -631,6 +631,51 @@ impl Default for RelearnSettings {
     }
 }
 
+/// How hard a relearn attack pushes: how many genre-rich users it fine-tunes on, for how many
+/// steps, at what learning rate. Which model relearns faster can depend on it, so the test is
+/// run at more than one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RelearnStrength {
+    /// 16 users, 30 steps at 3e-4.
+    Weak,
+    /// The default [`RelearnSettings`]: 64 users, 60 steps at 1e-3.
+    Standard,
+    /// 256 users, 120 steps at 3e-3.
+    Strong,
+}
+
+impl RelearnStrength {
+    pub const ALL: [RelearnStrength; 3] = [RelearnStrength::Weak, RelearnStrength::Standard, RelearnStrength::Strong];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RelearnStrength::Weak => "weak",
+            RelearnStrength::Standard => "standard",
+            RelearnStrength::Strong => "strong",
+        }
+    }
+
+    pub fn settings(self) -> RelearnSettings {
+        let standard = RelearnSettings::default();
+        match self {
+            RelearnStrength::Weak => RelearnSettings { users: 16, steps: 30, every: 10, learning_rate: 3e-4, ..standard },
+            RelearnStrength::Standard => standard,
+            RelearnStrength::Strong => RelearnSettings { users: 256, steps: 120, every: 40, learning_rate: 3e-3, ..standard },
+        }
+    }
+}
+
+impl std::str::FromStr for RelearnStrength {
+    type Err = crate::error::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        RelearnStrength::ALL
+            .into_iter()
+            .find(|x| x.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| crate::error::Error::Config(format!("unknown relearn strength `{s}`; the strengths are weak, standard, strong")))
+    }
+}
+
 /// One point of a relearn curve.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

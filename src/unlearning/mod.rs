@@ -34,7 +34,7 @@ pub use edited::{EditedModel, Scorer, View};
 pub use filter::FilterDetails;
 pub use neurons::{Edit, NeuronsConfig, NeuronsDetails, Screening, ScreeningConfig, rank_by_mean, zero_neurons};
 pub use params::{Param, ParamError, ParamKind, ParamOption, ParsedParams, check_number, params, parse_params};
-pub use rows::{RowBias, RowsConfig, RowsDetails};
+pub use rows::{RowBias, RowsConfig, RowsDetails, RowsRefit};
 
 use crate::attribution::{IgConfig, IgProgress, NeuronAttribution, Query};
 use crate::clock::now_seconds;

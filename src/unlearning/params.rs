@@ -177,6 +177,22 @@ const FIELDS: &[Field] = &[
         access: Access::Number(|c| c.neurons.seed as f64, |c, v| c.neurons.seed = v as u64),
     },
     Field {
+        key: "rows-refit",
+        label: "Re-fit steps",
+        help: "after the reset, Adam steps on the genre's rows alone with the genre-free training data (0: none)",
+        method: Some(Method::Rows),
+        kind: || integer(0.0, 2000.0),
+        access: Access::Number(|c| c.rows.refit.steps as f64, |c, v| c.rows.refit.steps = v as usize),
+    },
+    Field {
+        key: "rows-refit-lr",
+        label: "Re-fit learning rate",
+        help: "Adam's learning rate of the rows' re-fit",
+        method: Some(Method::Rows),
+        kind: || ParamKind::Number { min: 1e-5, max: 1.0, step: 1e-4 },
+        access: Access::Number(|c| c.rows.refit.learning_rate, |c, v| c.rows.refit.learning_rate = v),
+    },
+    Field {
         key: "distill-steps",
         label: "Distil steps K",
         help: "optimizer steps of distillation",
@@ -348,6 +364,9 @@ impl ForgetConfig {
         errors.extend(self.band_problem());
         if let Some(problem) = self.distill.problem() {
             errors.push(ParamError { key: "distill".into(), value: String::new(), message: problem.into() });
+        }
+        if let Some(problem) = self.rows.refit.problem() {
+            errors.push(ParamError { key: "rows-refit".into(), value: String::new(), message: problem.into() });
         }
         if errors.is_empty() { Ok(()) } else { Err(Error::Config(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))) }
     }

@@ -3,16 +3,24 @@
 //! genre has those rows about as they were initialised (pushed down only as softmax negatives):
 //! this method re-draws the rows from the model's initialiser, N(0, 0.02), seeded, and puts the
 //! bias below every other item's. Instant, needs no data, leaves every shared weight alone.
+//!
+//! A reset is cleaner than a retrain (an auditor can tell a fresh draw from rows that were
+//! trained as negatives). The optional re-fit ([`RowsRefit`], off at 0 steps) then trains the
+//! genre's rows alone with the cloze loss on the training sequences without the forgotten
+//! genres, every shared weight frozen: the rows get what retraining gives them, gradient only as
+//! softmax negatives.
 
-use burn::module::Param;
+use burn::module::{Module, Param};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::now_seconds;
-use crate::data::{Dataset, Genre, Token};
-use crate::error::Result;
+use crate::data::{ClozeConfig, Dataset, Genre, ItemId, Token, TrainingBatch};
+use crate::error::{Error, Result};
 use crate::readback::read_f32;
 use crate::unlearning::{EditedModel, StageTimes, Work};
 
@@ -42,11 +50,42 @@ pub struct RowsConfig {
     /// Seed of the re-drawn rows (mixed with the genre, so two genres draw differently).
     pub seed: u64,
     pub bias: RowBias,
+    pub refit: RowsRefit,
 }
 
 impl Default for RowsConfig {
     fn default() -> Self {
-        RowsConfig { seed: 11, bias: RowBias::default() }
+        RowsConfig { seed: 11, bias: RowBias::default(), refit: RowsRefit::default() }
+    }
+}
+
+/// Re-fitting the reset rows: Adam steps on the genre's rows (embedding and output bias) alone.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RowsRefit {
+    /// Adam steps; 0 leaves the reset as drawn.
+    pub steps: usize,
+    /// Training sequences (without the forgotten genres) per step.
+    pub batch_size: usize,
+    pub learning_rate: f64,
+}
+
+impl Default for RowsRefit {
+    fn default() -> Self {
+        RowsRefit { steps: 0, batch_size: 64, learning_rate: 1e-3 }
+    }
+}
+
+impl RowsRefit {
+    /// The first setting that cannot run, if any.
+    pub fn problem(&self) -> Option<&'static str> {
+        [
+            (self.batch_size == 0, "rows re-fit: batch size must be at least 1"),
+            (!(self.learning_rate > 0.0 && self.learning_rate.is_finite()), "rows re-fit: learning rate must be positive"),
+        ]
+        .into_iter()
+        .find(|(bad, _)| *bad)
+        .map(|(_, m)| m)
     }
 }
 
@@ -59,6 +98,9 @@ pub struct RowsDetails {
     pub items: usize,
     /// The bias they were given.
     pub bias: f32,
+    /// The re-fit's cloze loss per step (empty without a re-fit).
+    #[serde(default)]
+    pub refit_losses: Vec<f32>,
 }
 
 /// A standard normal draw (Box–Muller).
@@ -101,6 +143,71 @@ pub(crate) async fn run(
     bias.iter_mut().zip(&in_genre).filter(|(_, g)| **g).for_each(|(b, _)| *b = value);
     model.output_bias = Param::from_tensor(Tensor::from_data(TensorData::new(bias, [n]), device));
     let items = in_genre.iter().filter(|&&g| g).count();
-    let times = StageTimes { editing: now_seconds() - started, ..StageTimes::default() };
-    Ok((RowsDetails { config: *config, items, bias: value }, times, Work::default()))
+    let editing = now_seconds() - started;
+    let (refit_losses, work) =
+        if config.refit.steps > 0 { refit(state, dataset, &in_genre, config, device).await? } else { (Vec::new(), Work::default()) };
+    let times = StageTimes { editing, training: now_seconds() - started - editing, ..StageTimes::default() };
+    Ok((RowsDetails { config: *config, items, bias: value, refit_losses }, times, work))
+}
+
+/// Trains the rows of the items `in_genre` (embedding and output bias) with the cloze loss on
+/// the training sequences as `state` gives them (the forgotten genres left out), every other
+/// weight frozen. Returns the loss per step. The cloze loss runs without `state`'s hook: a
+/// `suppress-at-mask` edit does not take part in the re-fit.
+async fn refit(
+    state: &mut EditedModel,
+    dataset: &Dataset,
+    in_genre: &[bool],
+    config: &RowsConfig,
+    device: &Device,
+) -> Result<(Vec<f32>, Work)> {
+    let refit = config.refit;
+    if let Some(problem) = refit.problem() {
+        return Err(Error::Config(problem.into()));
+    }
+    let sequences: Vec<Vec<ItemId>> = dataset.train_sequences().iter().map(|s| state.history(dataset, s)).collect();
+    let users: Vec<usize> = (0..sequences.len()).filter(|&u| sequences[u].len() >= 2).collect();
+    if users.is_empty() {
+        return Err(Error::Config("no training sequence is left without the genre: nothing to re-fit the rows on".into()));
+    }
+    let (n, len) = (state.model.num_items, state.model.max_len);
+    let [rows, _] = state.model.item_embedding.weight.val().dims();
+    let mut row_mask = vec![0.0f32; rows];
+    for item in (0..n).filter(|&i| in_genre[i]) {
+        row_mask[Token::Item(ItemId(item as u32)).index(n) as usize] = 1.0;
+    }
+    let bias_mask: Vec<f32> = in_genre.iter().map(|&g| if g { 1.0 } else { 0.0 }).collect();
+    let autodiff = device.clone().autodiff();
+    crate::backend::seed(&autodiff, config.seed);
+    let mut student = state.model.clone().train().map(&mut crate::optim::FreshLeaves);
+    let (embedding, bias) = (student.item_embedding.weight.id, student.output_bias.id);
+    let mut optimizer: ModuleOptimizer = AdamConfig::new().init();
+    let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(1));
+    let mut losses = Vec::with_capacity(refit.steps);
+    for step in 0..refit.steps {
+        let picked: Vec<usize> = users.choose_multiple(&mut rng, refit.batch_size.min(users.len())).copied().collect();
+        let batch_sequences: Vec<&[ItemId]> = picked.iter().map(|&u| sequences[u].as_slice()).collect();
+        let batch = TrainingBatch::cloze(&batch_sequences, &picked, len, n, ClozeConfig::default(), &mut rng).trim_padding();
+        let loss = student.cloze_loss(&batch, &autodiff); // [1]
+        let value = read_f32(loss.clone()).await?[0];
+        if !value.is_finite() {
+            return Err(Error::NonFinite(format!("the rows re-fit's loss at step {}", step + 1)));
+        }
+        losses.push(value);
+        let mut gradients = loss.backward();
+        let mut params = GradientsParams::from_params(&mut gradients, &student, &[embedding, bias]);
+        // Only the genre's rows move: every other row's gradient is zeroed, so Adam leaves it.
+        if let Some(g) = params.remove::<2>(embedding) {
+            let mask = Tensor::<2>::from_data(TensorData::new(row_mask.clone(), [rows, 1]), &g.device());
+            params.register(embedding, g * mask);
+        }
+        if let Some(g) = params.remove::<1>(bias) {
+            let mask = Tensor::<1>::from_data(TensorData::new(bias_mask.clone(), [n]), &g.device());
+            params.register(bias, g * mask);
+        }
+        student = optimizer.step(refit.learning_rate, student, params);
+    }
+    state.model = student.valid();
+    let sequences = refit.steps * refit.batch_size.min(users.len());
+    Ok((losses, Work { forward: sequences, backward: sequences, optimizer_steps: refit.steps }))
 }

@@ -442,6 +442,13 @@ test('Words: every term and method has a glossary entry; the page links them; th
   for (const method of ['neurons', 'rows', 'distill', 'filter', 'finetune', 'neggrad']) assert.ok(await page.$(`#g-method-${method}`), method);
   const links = await page.$$eval('a.term', (as) => as.map((a) => a.getAttribute('href')));
   for (const href of links) assert.ok(await page.$(href), `${href} has no entry`);
+  // A jump to the glossary has a way back to the link it came from.
+  const first = await page.$('a.term');
+  await first.click();
+  await page.waitForSelector('#glossary-back:not([hidden])');
+  await page.click('#glossary-back');
+  assert.ok(await first.evaluate((a) => a === document.activeElement), 'focus returns to the term link');
+  assert.ok(await page.$('#glossary-back[hidden]'));
   await page.selectOption('#method', 'filter');
   assert.match(await page.textContent('#method-note'), /not unlearning/);
   await page.close();
