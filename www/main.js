@@ -287,17 +287,20 @@ function withTerm(el, slug) {
   if (!entry) return el;
   const a = Object.assign(document.createElement('a'), { href: `#g-${slug}`, className: 'term', textContent: '?', title: entry.meaning });
   a.setAttribute('aria-label', `What is ${entry.term}?`);
-  // The entry gets a way back to the link that led there (the next Tab reaches it).
-  a.addEventListener('click', () => {
-    state.glossaryFrom = a;
-    document.getElementById(`g-${slug}`)?.nextElementSibling?.append(glossaryBack);
-    glossaryBack.hidden = false;
-  });
   el.append(' ', a);
   return el;
 }
 
 const glossaryBack = Object.assign(document.createElement('button'), { type: 'button', id: 'glossary-back', className: 'glossary-back', textContent: '↩ Back to where you were', hidden: true });
+// Any term link (built here or written in index.html): its entry gets a way back to the link
+// that led there (the next Tab reaches it).
+document.addEventListener('click', (event) => {
+  const a = event.target.closest?.('a.term');
+  if (!a) return;
+  state.glossaryFrom = a;
+  document.querySelector(a.getAttribute('href'))?.nextElementSibling?.append(glossaryBack);
+  glossaryBack.hidden = false;
+});
 glossaryBack.addEventListener('click', () => {
   const from = state.glossaryFrom;
   glossaryBack.hidden = true;

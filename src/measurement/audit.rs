@@ -100,6 +100,60 @@ pub struct ScopeAudit {
     pub per_user: Vec<UserAudit>,
 }
 
+/// The retrained models' names in [`ScopeAudit::models`].
+const RETRAINED: &str = "retrained";
+const RETRAINED_SECOND: &str = "retrained (seed 2)";
+/// Models that are not unlearning methods.
+const NOT_METHODS: [&str; 4] = ["original", "deletion only", RETRAINED, RETRAINED_SECOND];
+
+impl ScopeAudit {
+    fn figures_of(&self, name: &str) -> Option<&AuditFigures> {
+        self.models.iter().position(|m| m == name).map(|i| &self.figures[i])
+    }
+
+    /// What the audit finds, in plain words with the numbers, judged against the floor (how far
+    /// the two retrained models are from each other); `None` without both retrained models.
+    pub fn finding(&self) -> Option<String> {
+        let (first, second) = (self.figures_of(RETRAINED)?, self.figures_of(RETRAINED_SECOND)?);
+        let floor = second.gap?;
+        let (low, high) = (first.mia_efficacy.min(second.mia_efficacy), first.mia_efficacy.max(second.mia_efficacy));
+        let inside = |f: &AuditFigures| low <= f.mia_efficacy && f.mia_efficacy <= high;
+        let pct = |x: f64| format!("{:.1}%", 100.0 * x);
+        let mut text = format!(
+            "The two retrained models, which differ only in their seed, are {floor:.1} points apart on average (the floor) and judge {} and {} of the deleted pairs not in training (the seeds' spread).",
+            pct(first.mia_efficacy),
+            pct(second.mia_efficacy)
+        );
+        if let Some(d) = self.figures_of("deletion only").and_then(|f| f.gap.map(|g| (g, f))) {
+            let (gap, f) = d;
+            text += &if gap <= floor {
+                format!(
+                    " Deletion only — the original's weights, the deleted interactions left out of the input — is {gap:.1} points from the retrained model, within the floor{}: for this model, a person's history was most of what it knew of them, and removing it from the input is most of the deletion.",
+                    if inside(f) { ", its MIA-efficacy inside the spread" } else { "" }
+                )
+            } else {
+                format!(" Deletion only is {gap:.1} points from the retrained model, beyond the floor: the weights remember more than the input gives them.")
+            };
+        }
+        let best = self
+            .models
+            .iter()
+            .zip(&self.figures)
+            .filter(|(m, f)| !NOT_METHODS.contains(&m.as_str()) && f.gap.is_some())
+            .min_by(|a, b| a.1.gap.partial_cmp(&b.1.gap).unwrap_or(std::cmp::Ordering::Equal));
+        if let Some((name, f)) = best {
+            let gap = f.gap.unwrap_or(f64::NAN);
+            text += &format!(
+                " The closest weight-level method, {name}, is {gap:.1} points away ({} the floor), its MIA-efficacy {} {} the spread.",
+                if gap <= floor { "within" } else { "beyond" },
+                pct(f.mia_efficacy),
+                if inside(f) { "inside" } else { "outside" }
+            );
+        }
+        Some(text)
+    }
+}
+
 /// The audit of a deletion set: one section per scope.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -410,7 +464,7 @@ pub async fn audit_async(
     let AuditContext { dataset, deletions, also_deleted, device } = *ctx;
     // Every model, the retrained ones last; everyone else's pairs are asked once for all scopes.
     let mut all: Vec<(String, &EditedModel, Histories)> = models.iter().map(|m| (m.name.to_string(), m.model, m.histories)).collect();
-    for (name, model) in [("retrained", retrained), ("retrained (seed 2)", second)] {
+    for (name, model) in [(RETRAINED, retrained), (RETRAINED_SECOND, second)] {
         if let Some(model) = model {
             all.push((name.to_string(), model, Histories::Deleted));
         }
@@ -525,6 +579,25 @@ mod tests {
         let b = AuditFigures { forget_hr10: 0.1, retain_hr10: 0.4, test_hr10: 0.3, mia_efficacy: 0.6, ..Default::default() };
         assert!((average_gap(&a, &b) - 20.0).abs() < 1e-9);
         assert_eq!(average_gap(&a, &a), 0.0);
+    }
+
+    #[test]
+    fn the_finding_reads_each_model_against_the_two_seeds_floor() {
+        let f = |mia: f64, gap: Option<f64>| AuditFigures { mia_efficacy: mia, gap, ..Default::default() };
+        let scope = ScopeAudit {
+            scope: crate::data::Scope::All,
+            users: 3,
+            models: ["original", "deletion only", "finetune", "neggrad+", RETRAINED, RETRAINED_SECOND].map(String::from).to_vec(),
+            figures: vec![f(0.35, Some(2.1)), f(0.35, Some(2.1)), f(0.34, Some(2.5)), f(0.33, Some(1.4)), f(0.36, None), f(0.50, Some(4.0))],
+            per_user: Vec::new(),
+        };
+        let text = scope.finding().unwrap();
+        assert!(text.contains("4.0 points apart"), "{text}");
+        assert!(text.contains("2.1 points from the retrained model, within the floor"), "{text}");
+        assert!(text.contains("neggrad+, is 1.4 points away (within the floor), its MIA-efficacy 33.0% outside"), "{text}");
+        // Without the second seed there is no floor to judge against.
+        let one = ScopeAudit { models: scope.models[..5].to_vec(), figures: scope.figures[..5].to_vec(), ..scope.clone() };
+        assert_eq!(one.finding(), None);
     }
 
     #[test]

@@ -104,8 +104,14 @@ pub fn markdown(r: &DeletionReport) -> String {
                 pct(f.mia_accuracy),
             );
         }
+        if let Some(finding) = scope.finding() {
+            let _ = writeln!(md, "\n**What it finds.** {finding}");
+        }
         let _ =
             writeln!(md, "\nPer user (the first five): mean rank of their deleted items under each model ({}).\n", scope.models.join(", "));
+        if scope.scope == Scope::All {
+            let _ = writeln!(md, "(Overlap and KL compare recommendations; a user who deleted everything has no history left to recommend from.)\n");
+        }
         let _ = writeln!(md, "| user | deleted | mean rank per model | top-10 overlap with retrained | KL(retrained ‖ model) |");
         let _ = writeln!(md, "| --- | ---: | --- | --- | --- |");
         for u in scope.per_user.iter().take(5) {

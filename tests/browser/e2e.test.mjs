@@ -443,7 +443,7 @@ test('Words: every term and method has a glossary entry; the page links them; th
   const links = await page.$$eval('a.term', (as) => as.map((a) => a.getAttribute('href')));
   for (const href of links) assert.ok(await page.$(href), `${href} has no entry`);
   // A jump to the glossary has a way back to the link it came from.
-  const first = await page.$('a.term');
+  const first = await page.locator('a.term:visible').first().elementHandle();
   await first.click();
   await page.waitForSelector('#glossary-back:not([hidden])');
   await page.click('#glossary-back');
