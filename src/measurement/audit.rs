@@ -132,7 +132,9 @@ impl ScopeAudit {
                     if inside(f) { ", its MIA-efficacy inside the spread" } else { "" }
                 )
             } else {
-                format!(" Deletion only is {gap:.1} points from the retrained model, beyond the floor: the weights remember more than the input gives them.")
+                format!(
+                    " Deletion only is {gap:.1} points from the retrained model, beyond the floor: the weights remember more than the input gives them."
+                )
             };
         }
         let best = self
@@ -588,7 +590,14 @@ mod tests {
             scope: crate::data::Scope::All,
             users: 3,
             models: ["original", "deletion only", "finetune", "neggrad+", RETRAINED, RETRAINED_SECOND].map(String::from).to_vec(),
-            figures: vec![f(0.35, Some(2.1)), f(0.35, Some(2.1)), f(0.34, Some(2.5)), f(0.33, Some(1.4)), f(0.36, None), f(0.50, Some(4.0))],
+            figures: vec![
+                f(0.35, Some(2.1)),
+                f(0.35, Some(2.1)),
+                f(0.34, Some(2.5)),
+                f(0.33, Some(1.4)),
+                f(0.36, None),
+                f(0.50, Some(4.0)),
+            ],
             per_user: Vec::new(),
         };
         let text = scope.finding().unwrap();

@@ -110,7 +110,10 @@ pub fn markdown(r: &DeletionReport) -> String {
         let _ =
             writeln!(md, "\nPer user (the first five): mean rank of their deleted items under each model ({}).\n", scope.models.join(", "));
         if scope.scope == Scope::All {
-            let _ = writeln!(md, "(Overlap and KL compare recommendations; a user who deleted everything has no history left to recommend from.)\n");
+            let _ = writeln!(
+                md,
+                "(Overlap and KL compare recommendations; a user who deleted everything has no history left to recommend from.)\n"
+            );
         }
         let _ = writeln!(md, "| user | deleted | mean rank per model | top-10 overlap with retrained | KL(retrained ‖ model) |");
         let _ = writeln!(md, "| --- | ---: | --- | --- | --- |");
