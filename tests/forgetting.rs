@@ -49,6 +49,14 @@ fn genre_accuracy(edited: &EditedModel, ds: &Dataset, genre: Genre) -> f64 {
     results.iter().filter(|r| ds.has_genre(r.top[0], genre)).count() as f64 / results.len() as f64
 }
 
+/// The item embedding, `[num_items + 2, d_model]` flattened, and the output biases.
+fn embedding_of(m: &Bert4Rec) -> Vec<f32> {
+    m.item_embedding.weight.val().into_data().try_to_vec::<f32>().unwrap()
+}
+fn bias_of(m: &Bert4Rec) -> Vec<f32> {
+    m.output_bias.val().into_data().try_to_vec::<f32>().unwrap()
+}
+
 #[test]
 fn distill_drives_the_genre_mass_near_zero_and_keeps_the_other_genre() {
     let (ds, model) = fixture();
@@ -79,14 +87,12 @@ fn rows_reset_only_the_genres_own_rows() {
     let (reports, edited) = forget(&original, model, ds, Genre::Action, &config, &common::device(), |_| {}).unwrap();
     let MethodDetails::Rows(details) = &reports[0].details else { panic!("a rows report") };
     assert_eq!(details.items, 16);
-    let bias = |m: &Bert4Rec| m.output_bias.val().into_data().try_to_vec::<f32>().unwrap();
-    let rows = |m: &Bert4Rec| m.item_embedding.weight.val().into_data().try_to_vec::<f32>().unwrap();
-    let (b0, b1) = (bias(model), bias(&edited.model));
+    let (b0, b1) = (bias_of(model), bias_of(&edited.model));
     let lowest_comedy = b1[16..].iter().copied().fold(f32::INFINITY, f32::min);
     assert!(b1[..16].iter().all(|&b| b < lowest_comedy), "Action biases below every Comedy bias");
     assert_eq!(b0[16..], b1[16..]);
     let d = model.dims().0; // embedding rows: 0 PAD, 1..=32 items, 33 MASK; d_model wide
-    let (e0, e1) = (rows(model), rows(&edited.model));
+    let (e0, e1) = (embedding_of(model), embedding_of(&edited.model));
     assert_eq!(e0[..d], e1[..d], "PAD unchanged");
     for item in 0..16 {
         assert_ne!(e0[(item + 1) * d..(item + 2) * d], e1[(item + 1) * d..(item + 2) * d], "Action row {item} re-drawn");
@@ -94,7 +100,7 @@ fn rows_reset_only_the_genres_own_rows() {
     assert_eq!(e0[17 * d..], e1[17 * d..], "Comedy and MASK rows unchanged");
     // Seeded: the same run gives the same rows.
     let (_, again) = forget(&original, model, ds, Genre::Action, &config, &common::device(), |_| {}).unwrap();
-    assert_eq!(rows(&again.model), e1);
+    assert_eq!(embedding_of(&again.model), e1);
 }
 
 #[test]
@@ -114,19 +120,14 @@ fn the_rows_refit_moves_only_the_genres_rows_and_lowers_its_loss() {
     let mean = |l: &[f32]| l.iter().sum::<f32>() / l.len() as f32;
     let (first, last) = (mean(&details.refit_losses[..10]), mean(&details.refit_losses[20..]));
     assert!(last < first, "the re-fit's loss falls ({first:.4} → {last:.4})");
-    let flat = |m: &Bert4Rec| {
-        let mut all = m.item_embedding.weight.val().into_data().try_to_vec::<f32>().unwrap();
-        all.extend(m.output_bias.val().into_data().try_to_vec::<f32>().unwrap());
-        all
-    };
     let d = model.dims().0;
-    let (e0, e1) = (flat(&drawn.model), flat(&refitted.model));
+    let (e0, e1) = (embedding_of(&drawn.model), embedding_of(&refitted.model));
     assert_ne!(e0[d..17 * d], e1[d..17 * d], "the Action rows moved");
     assert_eq!(e0[..d], e1[..d], "PAD unchanged");
     assert_eq!(e0[17 * d..34 * d], e1[17 * d..34 * d], "Comedy and MASK rows unchanged");
-    let bias = 34 * d;
-    assert_ne!(e0[bias..bias + 16], e1[bias..bias + 16], "the Action biases moved");
-    assert_eq!(e0[bias + 16..], e1[bias + 16..], "Comedy biases unchanged");
+    let (b0, b1) = (bias_of(&drawn.model), bias_of(&refitted.model));
+    assert_ne!(b0[..16], b1[..16], "the Action biases moved");
+    assert_eq!(b0[16..], b1[16..], "Comedy biases unchanged");
     // Every shared weight stays as it was.
     let shared = |m: &Bert4Rec| m.layers[0].ffn.w2.weight.val().into_data().try_to_vec::<f32>().unwrap();
     assert_eq!(shared(&drawn.model), shared(&refitted.model));

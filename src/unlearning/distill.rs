@@ -265,8 +265,7 @@ pub(crate) async fn run(
     }
     let started = now_seconds();
     let device = context.device;
-    let deleted: Vec<Vec<ItemId>> = dataset.train_sequences().iter().map(|s| state.history(dataset, s)).collect();
-    let users: Vec<usize> = (0..deleted.len()).filter(|&u| deleted[u].len() >= 2).collect();
+    let (deleted, users) = state.training_sequences(dataset);
     if users.is_empty() {
         return Err(Error::Config("no training sequence is left after deleting the genre: nothing to distil on".into()));
     }

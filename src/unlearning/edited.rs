@@ -78,6 +78,14 @@ impl EditedModel {
         history.iter().copied().filter(|&i| !self.forgotten.iter().any(|&g| dataset.has_genre(i, g))).collect()
     }
 
+    /// Every user's training sequence with the forgotten genres' items deleted, and the users
+    /// whose sequence keeps at least two items (what a cloze batch can train on).
+    pub(crate) fn training_sequences(&self, dataset: &Dataset) -> (Vec<Vec<ItemId>>, Vec<usize>) {
+        let sequences: Vec<Vec<ItemId>> = dataset.train_sequences().iter().map(|s| self.history(dataset, s)).collect();
+        let users = (0..sequences.len()).filter(|&u| sequences[u].len() >= 2).collect();
+        (sequences, users)
+    }
+
     /// The model as a scorer, served or from its weights alone.
     pub fn view(&self, view: View) -> Scorer<'_> {
         Scorer { edited: self, view }

@@ -81,6 +81,11 @@ fn integer(min: f64, max: f64) -> ParamKind {
     ParamKind::Integer { min, max }
 }
 
+/// An optimizer's learning rate.
+fn learning_rate() -> ParamKind {
+    ParamKind::Number { min: 1e-5, max: 1.0, step: 1e-4 }
+}
+
 const FIELDS: &[Field] = &[
     Field {
         key: "method",
@@ -189,7 +194,7 @@ const FIELDS: &[Field] = &[
         label: "Re-fit learning rate",
         help: "Adam's learning rate of the rows' re-fit",
         method: Some(Method::Rows),
-        kind: || ParamKind::Number { min: 1e-5, max: 1.0, step: 1e-4 },
+        kind: learning_rate,
         access: Access::Number(|c| c.rows.refit.learning_rate, |c, v| c.rows.refit.learning_rate = v),
     },
     Field {
@@ -221,7 +226,7 @@ const FIELDS: &[Field] = &[
         label: "Distil learning rate",
         help: "Adam's learning rate during distillation",
         method: Some(Method::Distill),
-        kind: || ParamKind::Number { min: 1e-5, max: 1.0, step: 1e-4 },
+        kind: learning_rate,
         access: Access::Number(|c| c.distill.learning_rate, |c, v| c.distill.learning_rate = v),
     },
 ];

@@ -165,8 +165,7 @@ async fn refit(
     if let Some(problem) = refit.problem() {
         return Err(Error::Config(problem.into()));
     }
-    let sequences: Vec<Vec<ItemId>> = dataset.train_sequences().iter().map(|s| state.history(dataset, s)).collect();
-    let users: Vec<usize> = (0..sequences.len()).filter(|&u| sequences[u].len() >= 2).collect();
+    let (sequences, users) = state.training_sequences(dataset);
     if users.is_empty() {
         return Err(Error::Config("no training sequence is left without the genre: nothing to re-fit the rows on".into()));
     }
@@ -176,7 +175,9 @@ async fn refit(
     for item in (0..n).filter(|&i| in_genre[i]) {
         row_mask[Token::Item(ItemId(item as u32)).index(n) as usize] = 1.0;
     }
+    let row_mask = Tensor::<2>::from_data(TensorData::new(row_mask, [rows, 1]), device);
     let bias_mask: Vec<f32> = in_genre.iter().map(|&g| if g { 1.0 } else { 0.0 }).collect();
+    let bias_mask = Tensor::<1>::from_data(TensorData::new(bias_mask, [n]), device);
     let autodiff = device.clone().autodiff();
     crate::backend::seed(&autodiff, config.seed);
     let mut student = state.model.clone().train().map(&mut crate::optim::FreshLeaves);
@@ -198,12 +199,10 @@ async fn refit(
         let mut params = GradientsParams::from_params(&mut gradients, &student, &[embedding, bias]);
         // Only the genre's rows move: every other row's gradient is zeroed, so Adam leaves it.
         if let Some(g) = params.remove::<2>(embedding) {
-            let mask = Tensor::<2>::from_data(TensorData::new(row_mask.clone(), [rows, 1]), &g.device());
-            params.register(embedding, g * mask);
+            params.register(embedding, g * row_mask.clone());
         }
         if let Some(g) = params.remove::<1>(bias) {
-            let mask = Tensor::<1>::from_data(TensorData::new(bias_mask.clone(), [n]), &g.device());
-            params.register(bias, g * mask);
+            params.register(bias, g * bias_mask.clone());
         }
         student = optimizer.step(refit.learning_rate, student, params);
     }
