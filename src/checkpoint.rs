@@ -38,8 +38,13 @@ pub struct CheckpointMeta {
     /// [`Dataset::fingerprint`] of the vocabulary it was trained on.
     #[serde(alias = "vocabulary_fingerprint")]
     pub vocabulary_fingerprint: u64,
-    /// Epochs trained.
+    /// Epochs trained (the saved model's epoch).
     pub epochs: usize,
+    /// The last epoch its training reached: the saved model is the best of epochs 1 to this
+    /// (validated, by NDCG@10). Absent where not recorded: then [`CheckpointMeta::trained_through`]
+    /// is `epochs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trained_through: Option<usize>,
     /// Seed of the run.
     pub seed: u64,
     /// Wall-clock training time in seconds, summed over resumed runs.
@@ -173,6 +178,11 @@ impl CheckpointMeta {
         let bytes = read_committed(dir, META_FILE)
             .map_err(|e| checkpoint_error(dir, format!("cannot read {META_FILE}: {e}; is this a recforget checkpoint folder?")))?;
         serde_json::from_slice(&bytes).map_err(|e| checkpoint_error(dir, format!("{META_FILE} is damaged: {e}")))
+    }
+
+    /// The last epoch its training reached (at least the saved epoch).
+    pub fn trained_through(&self) -> usize {
+        self.trained_through.unwrap_or(self.epochs).max(self.epochs)
     }
 
     /// The training record in one line: each stretch of epochs, or the total when none is recorded.
@@ -436,6 +446,13 @@ pub fn save_parts_until<M: StoredModel>(
     let meta = CheckpointMeta { weights_checksum: Some(weights_checksum(&weights)), ..meta.clone() };
     let meta = serde_json::to_vec_pretty(&meta).map_err(|source| Error::Json { path: dir.join(META_FILE), source })?;
     write_files_until(dir, &[(CONFIG_FILE, &config), (WEIGHTS_FILE, &weights), (META_FILE, &meta)], crash)
+}
+
+/// Rewrites a checkpoint's `meta.json` alone (journaled like [`save_parts`]); the weights and
+/// the checksum it records stay as they are.
+pub fn save_meta(meta: &CheckpointMeta, dir: &Path) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(meta).map_err(|source| Error::Json { path: dir.join(META_FILE), source })?;
+    crate::fsutil::write_files(dir, &[(META_FILE, &bytes)])
 }
 
 #[cfg(not(target_family = "wasm"))]

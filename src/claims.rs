@@ -44,6 +44,10 @@ pub enum Verdict {
     Reproduced,
     /// Ours falls short of the paper's lowest figure.
     NotReproduced,
+    /// Ours falls short of a claim about what is kept, and so does the model retrained without
+    /// the genre, which ours keeps at least as much as: on this condition the claim is what
+    /// forgetting the genre costs, not a failure of the method.
+    AsRetraining,
 }
 
 /// The paper the claims are from, as the page, the reports and the README cite it.
@@ -108,6 +112,17 @@ impl Claim {
     pub fn verdict(&self, ours: f64) -> Verdict {
         if ours >= self.low { Verdict::Reproduced } else { Verdict::NotReproduced }
     }
+
+    /// Ours against the paper's lowest figure, read beside the retrained model's on the same
+    /// condition: a claim about what is kept that retraining misses too is what forgetting
+    /// costs ([`Verdict::AsRetraining`]) where ours keeps at least as much as retraining.
+    pub fn verdict_beside(&self, ours: f64, retrained: Option<f64>) -> Verdict {
+        let keeps = matches!(self.kind, ClaimKind::HrKept | ClaimKind::NdcgKept);
+        match self.verdict(ours) {
+            Verdict::NotReproduced if keeps && retrained.is_some_and(|r| r < self.low && ours >= r) => Verdict::AsRetraining,
+            v => v,
+        }
+    }
 }
 
 impl fmt::Display for Verdict {
@@ -115,6 +130,7 @@ impl fmt::Display for Verdict {
         f.write_str(match self {
             Verdict::Reproduced => "reproduced",
             Verdict::NotReproduced => "not reproduced",
+            Verdict::AsRetraining => "short of the paper, as retraining is",
         })
     }
 }
@@ -130,6 +146,8 @@ pub struct ClaimInputs<'a> {
     pub deleted: &'a Measurement,
     /// The methods of the forget under test, in order.
     pub methods: &'a [Method],
+    /// Its settings that differ from the defaults (`key=value`): its time is not the defaults'.
+    pub changed_settings: &'a [String],
     /// Retraining time (CPU-equivalent seconds) ÷ the forget's time, where a retrained model is
     /// shipped for the genre.
     pub speedup: Option<f64>,
@@ -173,6 +191,9 @@ fn judge_one(claim: Claim, inputs: &ClaimInputs<'_>) -> Judgement {
     let original = model(inputs.paper, "original");
     let after = model(inputs.paper, "after");
     let retrained = model(inputs.paper, "retrained").map(|(served, _)| served);
+    // The same models given the histories without the genre (the page's table above the claims).
+    let after_deleted = model(inputs.deleted, "after").map(|(served, weights)| weights.unwrap_or(served));
+    let retrained_deleted = model(inputs.deleted, "retrained").map(|(served, _)| served);
     let deletion_only = model(inputs.deleted, "deletion only").map(|(served, _)| served);
     let deleted_original = model(inputs.deleted, "original").map(|(served, _)| served);
     let paper_method = inputs.methods == [Method::Neurons];
@@ -216,13 +237,26 @@ fn judge_one(claim: Claim, inputs: &ClaimInputs<'_>) -> Judgement {
             )
         }
         ClaimKind::Speedup => match inputs.speedup {
+            Some(x) if !inputs.changed_settings.is_empty() => {
+                let mut judgement = unmeasurable(
+                    claim,
+                    &format!(
+                        "timed at other settings than the defaults ({}): forget at the defaults to judge the speedup",
+                        inputs.changed_settings.join(", ")
+                    ),
+                );
+                judgement.sentence = judgement.sentence.replacen("not measurable", "not judged", 1);
+                judgement.ours = Some(x);
+                return judgement;
+            }
             Some(x) => ("retraining's CPU-equivalent time ÷ this forget's time here", Some(x), None, None, None, None),
             None => {
                 return unmeasurable(claim, "no model retrained without the genre is shipped, so there is no retraining time to compare");
             }
         },
     };
-    let verdict = ours.map(|x| claim.verdict(x));
+    let keeps = matches!(claim.kind, ClaimKind::HrKept | ClaimKind::NdcgKept);
+    let verdict = ours.map(|x| claim.verdict_beside(x, retrained));
     let mut sentence = match verdict {
         Some(v) => v.to_string(),
         None => "not measurable".to_string(),
@@ -235,6 +269,15 @@ fn judge_one(claim: Claim, inputs: &ClaimInputs<'_>) -> Judgement {
     if let (Some(served), Some(ours)) = (served, ours) {
         sentence +=
             &format!("; served {served:.1}{u}, but {ours:.1}{u} from the weights: a filter hides, it does not forget", u = claim.unit);
+    }
+    if claim.kind == ClaimKind::Removal
+        && let Some(o) = ours
+        && o < 0.0
+    {
+        sentence += &format!(
+            "; negative: after the edit the model hits {:.1}% more of the genre's test items than the original did, so it removed none",
+            -o
+        );
     }
     if claim.kind == ClaimKind::Removal
         && let (Some(d), Some(o)) = (deletion_only, ours)
@@ -252,13 +295,26 @@ fn judge_one(claim: Claim, inputs: &ClaimInputs<'_>) -> Judgement {
             "; the model retrained without the genre removes {r:.1}% on this condition, not the paper's 100%: read the edit's figure against that"
         );
     }
+    // The table above the claims gives the models the histories without the genre: say how its
+    // removal figures differ from these, so neither reads as a contradiction.
+    if claim.kind == ClaimKind::Removal {
+        let figures: Vec<String> = [("ours", after_deleted.as_ref()), ("the retrained model", retrained_deleted.as_ref())]
+            .into_iter()
+            .filter_map(|(name, f)| f.and_then(removed).map(|x| format!("{name} {x:.1}%")))
+            .collect();
+        if !figures.is_empty() {
+            sentence += &format!("; with the genre deleted from the histories (the measured table above): {}", figures.join(", "));
+        }
+    }
     // What truly forgetting costs: where the retrained model itself falls short of a claim
     // about what is kept, no method that forgets can reach it on this condition.
-    if matches!(claim.kind, ClaimKind::HrKept | ClaimKind::NdcgKept)
+    if keeps
         && let Some(r) = retrained
         && r < claim.low
     {
-        sentence += &format!("; the model retrained without the genre keeps only {r:.1}%: its hits go with the genre");
+        sentence += &format!(
+            "; the model retrained without the genre keeps only {r:.1}%: the genre's hits go with the genre, so no model that truly forgets it reaches the paper's figure on this condition"
+        );
     }
     if !paper_method {
         let names: Vec<&str> = inputs.methods.iter().map(|m| m.name()).collect();
@@ -297,5 +353,17 @@ mod tests {
         assert_eq!(removal.verdict(70.53), Verdict::Reproduced);
         assert_eq!(removal.range(), "70.53–74.82%");
         assert_eq!(Claim::get(ClaimKind::Speedup).range(), "×10.1–11");
+    }
+
+    #[test]
+    fn keeping_less_than_the_paper_as_retraining_does_is_the_cost_of_forgetting() {
+        let hr = Claim::get(ClaimKind::HrKept);
+        // rows on Action: keeps 68.6%, the retrained model 44.8%.
+        assert_eq!(hr.verdict_beside(68.6, Some(44.8)), Verdict::AsRetraining);
+        assert_eq!(hr.verdict_beside(30.0, Some(44.8)), Verdict::NotReproduced, "keeping less than retraining is a failure");
+        assert_eq!(hr.verdict_beside(68.6, None), Verdict::NotReproduced, "no retrained model, no excuse");
+        assert_eq!(hr.verdict_beside(95.0, Some(44.8)), Verdict::Reproduced);
+        // Removal is not about what is kept.
+        assert_eq!(Claim::get(ClaimKind::Removal).verdict_beside(10.0, Some(5.0)), Verdict::NotReproduced);
     }
 }

@@ -304,7 +304,18 @@ impl Trainer<'_> {
                 break;
             }
         }
+        self.record_reach(&state)?;
         Ok(state)
+    }
+
+    /// Records in the saved checkpoint's meta how far training went past its saved epoch (the
+    /// page and the reports tell a finished run from one still training by it).
+    fn record_reach(&self, state: &ResumeState) -> Result<()> {
+        let Ok(meta) = CheckpointMeta::load(self.dir) else { return Ok(()) };
+        if meta.trained_through() >= state.epochs_done {
+            return Ok(());
+        }
+        checkpoint::save_meta(&CheckpointMeta { trained_through: Some(state.epochs_done), ..meta }, self.dir)
     }
 
     /// Errors unless the output folder is new, empty, or a training's own with resume files: a
@@ -439,6 +450,7 @@ impl Trainer<'_> {
             dataset: self.dataset.name.clone(),
             vocabulary_fingerprint: self.dataset.fingerprint(),
             epochs: state.epochs_done,
+            trained_through: Some(state.epochs_done),
             seed: self.config.seed,
             train_seconds: state.train_seconds,
             command: self.command.clone(),

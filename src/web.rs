@@ -109,6 +109,8 @@ pub struct ForgetRecord {
     pub genre: Genre,
     pub methods: Vec<Method>,
     pub seconds: f64,
+    /// Its methods' settings that differ from the defaults (`key=value`).
+    pub changed_settings: Vec<String>,
 }
 
 /// A model retrained without one genre, loaded for the claims (see [`Session::set_genre_reference`]).
@@ -483,7 +485,8 @@ impl Session {
             .map_err(js_error)?;
         self.edited = edited;
         let methods = reports.iter().map(ForgetReport::method).collect();
-        self.forgets.push(ForgetRecord { genre, methods, seconds: crate::clock::now_seconds() - started });
+        let seconds = crate::clock::now_seconds() - started;
+        self.forgets.push(ForgetRecord { genre, methods, seconds, changed_settings: request.config.changed_settings() });
         Ok(to_js(&reports)?)
     }
 
@@ -526,8 +529,8 @@ impl Session {
                 })
                 .sum::<usize>()
         );
-        // Trained through the last epoch of its record (the saved model is the best of them).
-        let trained = meta.segments.iter().map(|s| s.last_epoch).max().unwrap_or(meta.epochs);
+        // The saved model is the best of the epochs its training reached.
+        let trained = meta.trained_through();
         if trained < self.schedule_end {
             label += &format!(" (still training: epoch {trained} of {})", self.schedule_end);
         }
@@ -612,7 +615,13 @@ impl Session {
                 let models = [("original", &self.original), ("after", &self.edited)];
                 let paper = measure_async(&ctx, genre, &models, reference, None, &kept, 1).await.map_err(js_error)?;
                 let speedup = retrained.and_then(|r| r.cpu_train_seconds).map(|t| t / forget.seconds.max(1e-9));
-                judge(&ClaimInputs { paper: &paper, deleted: &measurement, methods: &forget.methods, speedup })
+                judge(&ClaimInputs {
+                    paper: &paper,
+                    deleted: &measurement,
+                    methods: &forget.methods,
+                    changed_settings: &forget.changed_settings,
+                    speedup,
+                })
             }
             None => Vec::new(),
         };

@@ -367,7 +367,8 @@ fn the_claims_are_judged_on_the_papers_condition_and_a_filter_reads_as_a_filter(
     .unwrap();
     let kept = MeasureSettings { histories: Histories::Kept, ..settings };
     let paper = measure(&ctx, Genre::Action, &[("original", &original), ("after", &filtered)], None, None, &kept).unwrap();
-    let judgements = judge(&ClaimInputs { paper: &paper, deleted: &deleted, methods: &[Method::Filter], speedup: Some(12.0) });
+    let judgements =
+        judge(&ClaimInputs { paper: &paper, deleted: &deleted, methods: &[Method::Filter], changed_settings: &[], speedup: Some(12.0) });
     let of = |kind: ClaimKind| judgements.iter().find(|j| j.claim.kind == kind).unwrap();
 
     let removal = of(ClaimKind::Removal);
@@ -386,7 +387,20 @@ fn the_claims_are_judged_on_the_papers_condition_and_a_filter_reads_as_a_filter(
 
     let speedup = of(ClaimKind::Speedup);
     assert_eq!((speedup.ours, speedup.verdict), (Some(12.0), Some(Verdict::Reproduced)));
-    let without = judge(&ClaimInputs { paper: &paper, deleted: &deleted, methods: &[Method::Neurons], speedup: None });
+    // Timed at other settings than the defaults, the speedup is shown but not judged.
+    let changed = ["steps=1".to_string()];
+    let tiny = judge(&ClaimInputs {
+        paper: &paper,
+        deleted: &deleted,
+        methods: &[Method::Filter],
+        changed_settings: &changed,
+        speedup: Some(40000.0),
+    });
+    let speedup = tiny.iter().find(|j| j.claim.kind == ClaimKind::Speedup).unwrap();
+    assert_eq!((speedup.ours, speedup.verdict), (Some(40000.0), None));
+    assert!(speedup.sentence.starts_with("not judged: timed at other settings than the defaults (steps=1)"), "{}", speedup.sentence);
+    let without =
+        judge(&ClaimInputs { paper: &paper, deleted: &deleted, methods: &[Method::Neurons], changed_settings: &[], speedup: None });
     let speedup = without.iter().find(|j| j.claim.kind == ClaimKind::Speedup).unwrap();
     assert_eq!(speedup.verdict, None);
     assert!(speedup.sentence.starts_with("not measurable: no model retrained without the genre"), "{}", speedup.sentence);

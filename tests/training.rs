@@ -332,6 +332,9 @@ fn patience_stops_when_validation_stops_improving() {
     assert_eq!(trainer.run(|_| {}).unwrap().epochs_done, 3);
     let best: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
     assert_eq!(best.meta.epochs, 1);
+    // The saved model is epoch 1's, and its meta says training went on to epoch 3 (the page
+    // tells a finished run from one still training by it).
+    assert_eq!(best.meta.trained_through(), 3);
 }
 
 #[test]

@@ -349,6 +349,18 @@ impl ParsedParams {
 }
 
 impl ForgetConfig {
+    /// The settings of its methods that differ from their defaults, as `key=value` (what a
+    /// timing or a verdict at other settings than the defaults must say).
+    pub fn changed_settings(&self) -> Vec<String> {
+        let defaults = ForgetConfig::with_methods(self.methods.clone());
+        FIELDS
+            .iter()
+            .filter(|f| f.method.is_some_and(|m| self.methods.contains(&m)))
+            .filter(|f| f.current(self) != f.current(&defaults))
+            .map(|f| format!("{}={}", f.key, f.current(self)))
+            .collect()
+    }
+
     /// Every setting out of its range, as one error naming each (the CLI's and the page's
     /// check before a run).
     pub fn validate(&self) -> Result<()> {
@@ -393,6 +405,17 @@ impl ForgetConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changed_settings_name_only_the_methods_own() {
+        let mut config = ForgetConfig::with_methods(vec![Method::Rows]);
+        assert!(config.changed_settings().is_empty());
+        // A neurons setting changed while only rows runs changes nothing that runs.
+        config.neurons.ig.steps = 3;
+        assert!(config.changed_settings().is_empty());
+        config.rows.refit.steps = 100;
+        assert_eq!(config.changed_settings(), ["rows-refit=100"]);
+    }
 
     #[test]
     fn defaults_round_trip_through_the_table() {
