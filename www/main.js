@@ -294,12 +294,18 @@ function withTerm(el, slug) {
 const glossaryBack = Object.assign(document.createElement('button'), { type: 'button', id: 'glossary-back', className: 'glossary-back', textContent: '↩ Back to where you were', hidden: true });
 // Any term link (built here or written in index.html): its entry gets a way back to the link
 // that led there (the next Tab reaches it).
+// The jump moves focus to the entry and leaves the page's URL as it was (no `#g-…`).
 document.addEventListener('click', (event) => {
   const a = event.target.closest?.('a.term');
-  if (!a) return;
+  const entry = a && document.querySelector(a.getAttribute('href'));
+  if (!entry) return;
+  event.preventDefault();
   state.glossaryFrom = a;
-  document.querySelector(a.getAttribute('href'))?.nextElementSibling?.append(glossaryBack);
+  entry.nextElementSibling?.append(glossaryBack);
   glossaryBack.hidden = false;
+  entry.tabIndex = -1;
+  entry.scrollIntoView({ block: 'center' });
+  entry.focus();
 });
 glossaryBack.addEventListener('click', () => {
   const from = state.glossaryFrom;
@@ -496,7 +502,7 @@ async function evaluate() {
         [`membership AUC per user: the model tells which ${genre} films a user watched (0.5 = cannot tell)`, (f) => f.membership.userAuc.toFixed(3), 'membership-auc'],
         [`membership AUC per item: which users watched one of its films (– : too few watchers among the users measured)`, (f) => (f.membership.items ? f.membership.itemAuc.toFixed(3) : '–'), 'membership-auc'],
         [`deleted ${genre} interactions still in the top-10 (HR@10, full ranking)`, (f) => p(f.deleted.hr10), 'hr10'],
-        [`removal rate, ${genre} (pop100)`, removal, 'removal'],
+        [`removal rate, ${genre} (pop100, histories without the genre; the claims below use the histories as recorded)`, removal, 'removal'],
       ];
       // Each model as served and, where an output filter hides the genre, from its weights too.
       const columns = models.flatMap((m) => [[m.name === 'after' ? `after (${r.forget?.methods.join('+') ?? 'nothing forgotten'})` : m.name, m.served],
@@ -638,6 +644,10 @@ const userKey = (typed) => (/^\d+$/.test(typed) ? `1m_${typed}` : typed);
 const unknownUser = (key) => `No user ${clip(key)} in the page's sample of ${state.users.length} (keys look like ${state.users[0].key}; pick one from the list or click Random user).`;
 
 function selectUser(typed) {
+  if (!typed) {
+    $('user-id').value = state.user ?? '';
+    return showError(`Type a user's number (keys look like ${state.users[0].key}) or click Random user.${state.user ? ` The page keeps ${state.user}.` : ''}`);
+  }
   const key = userKey(typed);
   const user = state.userIndex.get(key);
   if (!user) { $('user-id').value = state.user ?? ''; return showError(unknownUser(key)); }
@@ -670,14 +680,14 @@ function renderMePanel() {
 }
 
 function auditTable(audit) {
-  const head = (c) => (c.model === 'original' ? 'Original' : c.model === 'retrained' ? 'Retrained without D' : `After ${c.model}`);
+  const head = (c) => (c.model === 'original' ? 'Original' : c.model === 'retrained' ? 'Retrained without D (the baseline)' : `After ${c.model}`);
   const rows = [
     ['Judged “was in training” by a membership test', (c) => `${c.judgedMembers} of ${c.pairs}`, 'membership-test'],
     ['Deleted films the weights still rank in the top 10, each asked with the history that came before it (a probe of memory, not what you are shown)', (c) => `${Math.round(c.hr10 * 100)}%`, 'hr10'],
     ['Mean rank of the deleted films', (c) => c.meanRank.toFixed(0), 'score'],
     ['Everyone else’s test HR@10', (c) => `${(c.othersHr10 * 100).toFixed(1)}%`, 'hr10'],
   ];
-  const caption = Object.assign(document.createElement('caption'), { textContent: `Audit of ${audit.user}'s request (${audit.deleted} training interactions deleted)` });
+  const caption = Object.assign(document.createElement('caption'), { textContent: audit.caption });
   const th = (text, scope) => Object.assign(document.createElement('th'), { textContent: text, scope });
   const header = document.createElement('tr');
   header.append(th('', 'col'), ...audit.columns.map((c) => th(head(c), 'col')));

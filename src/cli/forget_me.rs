@@ -58,7 +58,8 @@ pub(crate) fn forget_me(args: &ForgetArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "audit": audit, "seconds": seconds }))?);
         return Ok(());
     }
-    println!("{}: {} deleted from training ({} interactions), {} in {seconds:.1} s", audit.user, audit.scope, audit.deleted, method.name());
+    println!("{}: {} deleted from training by {} in {seconds:.1} s", audit.user, audit.scope, method.name());
+    println!("{}", audit.caption);
     println!("{:<22} {:>16} {:>8} {:>10} {:>14}", "model", "judged members", "HR@10", "mean rank", "others HR@10");
     for c in &audit.columns {
         let judged = format!("{} of {}", c.judged_members, c.pairs);

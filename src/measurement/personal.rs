@@ -51,6 +51,9 @@ pub struct PersonalAudit {
     pub method: DeletionMethod,
     /// Training interactions the request deletes.
     pub deleted: usize,
+    /// The table's caption: whose request, how many interactions it deletes and how many the
+    /// audit asks about (the most recent).
+    pub caption: String,
     /// Original, after the method, and retrained when there is an exact reference.
     pub columns: Vec<PersonalColumn>,
     /// Whether a model retrained without exactly this request (as part of D) is the reference.
@@ -132,11 +135,18 @@ pub async fn forget_me_async(
         })
         .collect();
     let summary = summary(request, &columns, exact.map(|r| r.label));
+    let asked = columns.first().map_or(0, |c| c.pairs);
+    let caption = if asked < deleted {
+        format!("Audit of {}'s request: {deleted} training interactions deleted, the {asked} most recent asked about", request.user)
+    } else {
+        format!("Audit of {}'s request: {deleted} training interactions deleted, each asked about", request.user)
+    };
     let audit = PersonalAudit {
         user: request.user.clone(),
         scope: request.scope,
         method: request.method,
         deleted,
+        caption,
         columns,
         exact_reference: exact.is_some(),
         summary,
@@ -144,8 +154,12 @@ pub async fn forget_me_async(
     Ok((unlearned, audit))
 }
 
+/// Fewer deleted interactions asked than this, and the audit's shares are anecdotes.
+const FEW_PAIRS: usize = 5;
+
 /// The finding in plain words: what the membership test judges of each model, and what that
-/// means against the retrained model when there is one.
+/// means against the retrained model when there is one (the baseline: a model that never saw
+/// the interactions, not zero).
 fn summary(request: &PersonalRequest, columns: &[PersonalColumn], reference: Option<&str>) -> String {
     let judged = |c: &PersonalColumn| format!("{} of {}", c.judged_members, c.pairs);
     let (original, after) = (&columns[0], &columns[1]);
@@ -157,12 +171,16 @@ fn summary(request: &PersonalRequest, columns: &[PersonalColumn], reference: Opt
     );
     match (reference, columns.get(2)) {
         (Some(label), Some(retrained)) => {
-            text += &format!("; a model {label} gets {}.", judged(retrained));
+            text += &format!(
+                "; a model {label} gets {}. That model never saw them, so its figures are the baseline a deletion aims at, not zero: it still ranks {:.0}% of them in its top 10, from everyone else's tastes.",
+                judged(retrained),
+                100.0 * retrained.hr10
+            );
             let off = |c: &PersonalColumn| c.judged_members.abs_diff(retrained.judged_members);
             text += if off(original) <= 1 {
-                " Even the original answers about them like a model that never saw them: for this model your history was most of what it knew of you, and removing it from the input is most of the deletion."
+                " Even the original answers about them like a model that never saw them (within one, the test's noise on so few): for this model your history was most of what it knew of you, and removing it from the input is most of the deletion."
             } else if off(after) <= 1 {
-                " After the method the model answers about them like one that never saw them."
+                " After the method the model answers about them like one that never saw them (within one, the test's noise on so few)."
             } else {
                 " The method has not yet made the model answer like one that never saw them."
             };
@@ -170,6 +188,13 @@ fn summary(request: &PersonalRequest, columns: &[PersonalColumn], reference: Opt
         _ => {
             text += ". No model was retrained without exactly this request, so there is no exact reference to judge against (the users of the deletion set D have one)."
         }
+    }
+    if original.pairs < FEW_PAIRS {
+        text += &format!(
+            " Only {} deleted interaction{} could be asked about: too few for the test to tell much, so read these figures as anecdotes, not measurements.",
+            original.pairs,
+            if original.pairs == 1 { "" } else { "s" }
+        );
     }
     text
 }
@@ -190,7 +215,11 @@ mod tests {
         let helped =
             summary(&request, &[column("original", 9), column("neggrad+", 5), column("retrained", 4)], Some("retrained without D"));
         assert!(helped.contains("answers about them like one that never saw them"), "{helped}");
+        assert!(helped.contains("the baseline a deletion aims at, not zero"), "{helped}");
         let none = summary(&request, &[column("original", 9), column("neggrad+", 5)], None);
-        assert!(none.contains("no exact reference"), "{none}");
+        assert!(none.contains("no exact reference") && !none.contains("anecdotes"), "{none}");
+        let two = |model: &str| PersonalColumn { pairs: 2, judged_members: 1, ..column(model, 0) };
+        let few = summary(&request, &[two("original"), two("neggrad+"), two("retrained")], Some("retrained without D"));
+        assert!(few.contains("Only 2 deleted interactions could be asked about"), "{few}");
     }
 }

@@ -204,6 +204,11 @@ test('3b: the paper is named; unknown, repeated and long parameters are named an
   let s = await pageState(page);
   assert.equal(s.user, other);
   assert.equal(s.forgets.length, 1);
+  // A cleared user field keeps the user and says how to pick one.
+  await page.fill('#user-id', '');
+  await page.dispatchEvent('#user-id', 'change');
+  assert.match(await page.textContent('#error'), /Type a user's number .* or click Random user\. The page keeps /);
+  assert.equal(await page.inputValue('#user-id'), other);
   // An empty history runs nothing.
   await page.click('#own-history');
   await idle(page);
@@ -380,9 +385,13 @@ test('Forget me: a user of the deletion set deletes their Action history; the au
   console.log(`forget me (${user.key}, Action, ${view.audit.method}) on the CPU: ${view.seconds.toFixed(1)} s in the worker, ` +
     `${((Date.now() - started) / 1000).toFixed(1)} s with loading the reference`);
   const headers = await page.$$eval('#me-audit tr:first-of-type th', (ths) => ths.map((t) => t.textContent));
-  assert.deepEqual(headers.slice(1), ['Original', 'After neggrad+', 'Retrained without D']);
+  assert.deepEqual(headers.slice(1), ['Original', 'After neggrad+', 'Retrained without D (the baseline)']);
   assert.equal(view.audit.exactReference, true);
-  assert.match(await page.textContent('#me-summary'), /membership test .* original model/);
+  const summary = await page.textContent('#me-summary');
+  assert.match(summary, /membership test .* original model/);
+  assert.match(summary, /the baseline a deletion aims at, not zero/);
+  assert.doesNotMatch(summary, /still training/, 'the shipped retrain finished its schedule');
+  assert.match(await page.textContent('#me-audit caption'), /training interactions deleted, (the \d+ most recent|each) asked about/);
   assert.equal((await list(page, 'me-after')).length, 10);
   // The recommendations after leave out the deleted (Action) films of the history only: the
   // films stay for everyone, so Action films may still be recommended.
@@ -444,8 +453,11 @@ test('Words: every term and method has a glossary entry; the page links them; th
   for (const href of links) assert.ok(await page.$(href), `${href} has no entry`);
   // A jump to the glossary has a way back to the link it came from.
   const first = await page.locator('a.term:visible').first().elementHandle();
+  const before = page.url();
   await first.click();
   await page.waitForSelector('#glossary-back:not([hidden])');
+  assert.equal(await page.evaluate(() => document.activeElement.tagName + (document.activeElement.id.startsWith('g-') ? ':entry' : '')), 'DT:entry', 'focus moves to the entry');
+  assert.equal(page.url(), before, 'the jump leaves the URL as it was');
   await page.click('#glossary-back');
   assert.ok(await first.evaluate((a) => a === document.activeElement), 'focus returns to the term link');
   assert.ok(await page.$('#glossary-back[hidden]'));
