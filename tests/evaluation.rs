@@ -55,3 +55,20 @@ fn the_shipped_checkpoint_loads_and_recommends_well() {
     assert!(m.uniform100.hr10() > 0.65, "uniform100 HR@10 {}", m.uniform100.hr10());
     assert!(m.pop100.hr10() > 0.55, "pop100 HR@10 {}", m.pop100.hr10());
 }
+
+#[test]
+fn scoring_many_histories_of_mixed_lengths_gives_each_its_own_row_in_order() {
+    use recforget::data::ItemId;
+    let model = common::tiny_model(15, 4);
+    // Lengths out of order, so the batches (shortest first) mix them up and trim their padding.
+    let histories: Vec<Vec<ItemId>> =
+        (0..300).map(|i| (0..1 + (i * 7) % 11).map(|t| ItemId(((i + t) % 15) as u32)).collect()).collect();
+    let rows = recforget::readback::block_on(recforget::measurement::score_many_async(&model, &histories, &common::device())).unwrap();
+    assert_eq!(rows.len(), histories.len());
+    for i in [0, 1, 7, 150, 299] {
+        let alone = recforget::metrics::score_histories(&model, &[&histories[i]], &FfnHook::None, &common::device()).unwrap();
+        for (a, b) in rows[i].iter().zip(&alone[0]) {
+            assert!((a - b).abs() < 1e-4, "history {i}: {a} vs {b}");
+        }
+    }
+}

@@ -308,13 +308,23 @@ pub async fn score_many_async(
     histories: &[Vec<ItemId>],
     device: &burn::tensor::Device,
 ) -> Result<Vec<Vec<f32>>> {
-    let mut rows = Vec::with_capacity(histories.len());
-    for chunk in histories.chunks(128) {
-        let refs: Vec<&[ItemId]> = chunk.iter().map(Vec::as_slice).collect();
-        rows.extend(score_histories_async(model, &refs, None, &FfnHook::None, device).await?);
+    // Shortest first, so that each batch is padded only to its own longest history (the
+    // padding is trimmed exactly, see `SequenceBatch::trim_padding`); rows return in the
+    // histories' order.
+    let mut order: Vec<usize> = (0..histories.len()).collect();
+    order.sort_by_key(|&i| histories[i].len());
+    let mut rows = vec![Vec::new(); histories.len()];
+    for chunk in order.chunks(SCORE_BATCH) {
+        let refs: Vec<&[ItemId]> = chunk.iter().map(|&i| histories[i].as_slice()).collect();
+        for (&i, row) in chunk.iter().zip(score_histories_async(model, &refs, None, &FfnHook::None, device).await?) {
+            rows[i] = row;
+        }
     }
     Ok(rows)
 }
+
+/// Histories scored in one batch by [`score_many_async`].
+const SCORE_BATCH: usize = 128;
 
 /// Score rows for many histories: natively split over `threads` CPU cores, else async.
 async fn score_many(
