@@ -10,8 +10,8 @@ use wasm_bindgen::prelude::*;
 use crate::checkpoint::{CheckpointMeta, model_from_bytes};
 use crate::claims::{CLAIMS, Claim, ClaimInputs, Judgement, judge};
 use crate::data::{Dataset, DeletionSet, Genre, ItemId, Scope, Split};
-use crate::measurement::audit::AuditSettings;
-use crate::measurement::personal::{NEVER_TRAINED, PersonalAudit, PersonalRequest, Reference, forget_me_async};
+use crate::measurement::audit::{AuditSettings, OthersMemo};
+use crate::measurement::personal::{NEVER_TRAINED, PersonalAudit, PersonalRequest, Reference, forget_me_async, personal_memo};
 use crate::measurement::{EvalContext, Histories, MeasureSettings, Measurement, measure_async};
 use crate::metrics::{NegativeSampler, score_histories_async, top_unseen};
 use crate::model::{Bert4Rec, FfnHook};
@@ -138,6 +138,9 @@ pub struct Session {
     /// without it (with how the page introduces it) once the worker has loaded it.
     deletion_set: DeletionSet,
     deletion_reference: Option<(EditedModel, String)>,
+    /// The original's and the deletion reference's answers about everyone else, asked by the
+    /// first Forget me and kept for the next (renewed with the reference).
+    others_memo: OthersMemo,
     /// Models retrained without a genre, as the worker loads them.
     genre_references: Vec<GenreReference>,
     /// Every forget since the last reset, in order.
@@ -401,6 +404,7 @@ impl Session {
             dataset,
             deletion_set,
             deletion_reference: None,
+            others_memo: personal_memo(),
             genre_references: Vec::new(),
             forgets: Vec::new(),
         })
@@ -535,6 +539,7 @@ impl Session {
             label += &format!(" (still training: epoch {trained} of {})", self.schedule_end);
         }
         self.deletion_reference = Some((EditedModel::new(model), label));
+        self.others_memo = personal_memo();
         Ok(())
     }
 
@@ -558,6 +563,7 @@ impl Session {
             reference.as_ref(),
             &PERSONAL_UNLEARNING,
             &PERSONAL_AUDIT,
+            Some(&self.others_memo),
             &self.device,
             1,
         )

@@ -21,7 +21,7 @@ fn an_audit_reports_each_scope_against_the_retrained_model() {
     let retrained = EditedModel::new(common::tiny_model(ds.num_items(), 2));
     let second = EditedModel::new(common::tiny_model(ds.num_items(), 3));
     let device = common::device();
-    let ctx = AuditContext { dataset: &ds, deletions: &deletions, also_deleted: None, device: &device };
+    let ctx = AuditContext { dataset: &ds, deletions: &deletions, also_deleted: None, memo: None, device: &device };
     let models = [
         Audited { name: "original", model: &original, histories: Histories::Kept },
         Audited { name: "deletion only", model: &original, histories: Histories::Deleted },
@@ -68,7 +68,7 @@ fn neggrad_plus_pushes_the_deleted_interactions_down_and_finetune_keeps_the_rest
     };
     let device = common::device();
     let config = DeletionConfig { steps: 20, batch_size: 8, learning_rate: 1e-3, forget_weight: 1.0, ..Default::default() };
-    let ctx = AuditContext { dataset: &ds, deletions: &deletions, also_deleted: None, device: &device };
+    let ctx = AuditContext { dataset: &ds, deletions: &deletions, also_deleted: None, memo: None, device: &device };
     let settings = AuditSettings { others: 12, pairs_per_user: 6, ..Default::default() };
     let figures = |model: recforget::model::Bert4Rec| {
         let edited = EditedModel::new(model);
@@ -102,12 +102,27 @@ fn a_persons_request_is_granted_and_audited_against_the_exact_reference_only() {
     let device = common::device();
     let config = DeletionConfig { steps: 2, batch_size: 4, ..Default::default() };
     let settings = AuditSettings { others: 8, pairs_per_user: 4, ..Default::default() };
+    let memo = recforget::measurement::personal::personal_memo();
     let run = |user: &str, scope: Scope| {
         let request = PersonalRequest { user: user.into(), scope, method: DeletionMethod::NegGradPlus };
-        recforget::readback::block_on(forget_me_async(&original, &ds, &request, Some(&reference), &config, &settings, &device, 1))
+        recforget::readback::block_on(forget_me_async(
+            &original,
+            &ds,
+            &request,
+            Some(&reference),
+            &config,
+            &settings,
+            Some(&memo),
+            &device,
+            1,
+        ))
     };
     // D's own request: three columns, the reference among them.
     let (unlearned, audit) = run("u5", Scope::Genre(Genre::Action)).unwrap();
+    // The original's and the reference's answers about everyone else are kept, and asking
+    // again from them gives the same audit.
+    assert_eq!(memo.len(), 2);
+    assert_eq!(run("u5", Scope::Genre(Genre::Action)).unwrap().1, audit);
     assert_ne!(unlearned.item_embedding.weight.val().into_data(), original.item_embedding.weight.val().into_data());
     assert!(audit.exact_reference);
     let names: Vec<&str> = audit.columns.iter().map(|c| c.model.as_str()).collect();

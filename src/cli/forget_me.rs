@@ -47,6 +47,7 @@ pub(crate) fn forget_me(args: &ForgetArgs) -> Result<()> {
         reference.as_ref(),
         &DeletionConfig::default(),
         &AuditSettings::default(),
+        None,
         &device,
         recforget::parallel::threads_for(&device),
     ))?;
@@ -106,7 +107,7 @@ pub(crate) fn forget_deletion_set(args: &ForgetArgs) -> Result<()> {
         Audited { name: "deletion only", model: &before, histories: Histories::Deleted },
         Audited { name: method.name(), model: &after, histories: Histories::Deleted },
     ];
-    let ctx = AuditContext { dataset: &dataset, deletions: &set, also_deleted: None, device: &device };
+    let ctx = AuditContext { dataset: &dataset, deletions: &set, also_deleted: None, memo: None, device: &device };
     let audit = audit(&ctx, &models, retrained.as_ref(), None, &AuditSettings::default())?;
     if let Some(dir) = &args.save {
         let forgot = set.requests.iter().map(|r| r.scope.to_string()).collect::<Vec<_>>().join(", ");

@@ -137,7 +137,7 @@ fn deletion_report(args: &ReportArgs) -> Result<()> {
         Audited { name: "deletion only", model: &edited, histories: Histories::Deleted },
     ];
     models.extend(unlearned.iter().map(|(method, model)| Audited { name: method.name(), model, histories: Histories::Deleted }));
-    let ctx = AuditContext { dataset: &dataset, deletions: &deletions, also_deleted: None, device: &device };
+    let ctx = AuditContext { dataset: &dataset, deletions: &deletions, also_deleted: None, memo: None, device: &device };
     eprintln!("auditing D: {} models, {} retrained", models.len(), retrained.iter().chain(&second).count());
     let audit = audit(&ctx, &models, retrained.as_ref(), second.as_ref(), &AuditSettings::default())?;
     let (per_scope, seed) = DELETION_SET;

@@ -23,7 +23,9 @@
 //! Every model is asked the same pairs; only the original is given the scope users' test
 //! histories as recorded (deletion only: the same weights, the deleted items left out).
 
+use std::cell::RefCell;
 use std::collections::HashSet;
+use std::rc::Rc;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -101,7 +103,7 @@ pub struct ScopeAudit {
 }
 
 /// The retrained models' names in [`ScopeAudit::models`].
-const RETRAINED: &str = "retrained";
+pub const RETRAINED: &str = "retrained";
 const RETRAINED_SECOND: &str = "retrained (seed 2)";
 /// Models that are not unlearning methods.
 const NOT_METHODS: [&str; 4] = ["original", "deletion only", RETRAINED, RETRAINED_SECOND];
@@ -260,6 +262,8 @@ impl MembershipClassifier {
 
 /// What the audit asks every model about everyone else, drawn once for all scopes.
 struct Others {
+    /// The users drawn, in order.
+    users: Vec<usize>,
     /// Everyone else's last training pair (members) and validation pair (non-members).
     members: Vec<Pair>,
     non_members: Vec<Pair>,
@@ -316,6 +320,7 @@ fn draw_others(dataset: &Dataset, sets: &[Option<&DeletionSet>], settings: &Audi
         Pair { user: u, history: items[..cut].to_vec(), target: items[cut] }
     };
     Others {
+        users: others.clone(),
         members: others.iter().map(|&u| pair(u, 3)).collect(),
         non_members: others.iter().map(|&u| pair(u, 2)).collect(),
         test: others.iter().map(|&u| pair(u, 1)).collect(),
@@ -323,7 +328,7 @@ fn draw_others(dataset: &Dataset, sets: &[Option<&DeletionSet>], settings: &Audi
 }
 
 /// One model's answers about everyone else.
-struct OthersAnswers {
+pub struct OthersAnswers {
     members: Vec<Signals>,
     non_members: Vec<Signals>,
     test: Vec<Signals>,
@@ -434,6 +439,42 @@ pub fn average_gap(f: &AuditFigures, retrained: &AuditFigures) -> f64 {
     100.0 * pairs.iter().map(|(a, b)| (a - b).abs()).sum::<f64>() / pairs.len() as f64
 }
 
+/// Everyone else's answers of models that stay the same from one audit to the next (the page's
+/// original and its model retrained without D), kept by model name with the users they answer
+/// about: a second request asks only the models that are new. Only the names it was made for
+/// are kept; whoever replaces such a model makes a new memo.
+pub struct OthersMemo {
+    names: Vec<String>,
+    kept: RefCell<Vec<(String, Vec<usize>, Rc<OthersAnswers>)>>,
+}
+
+impl OthersMemo {
+    pub fn new(names: &[&str]) -> OthersMemo {
+        OthersMemo { names: names.iter().map(|n| n.to_string()).collect(), kept: RefCell::new(Vec::new()) }
+    }
+
+    fn get(&self, name: &str, users: &[usize]) -> Option<Rc<OthersAnswers>> {
+        self.kept.borrow().iter().find(|(n, u, _)| n == name && u == users).map(|(_, _, a)| a.clone())
+    }
+
+    fn keep(&self, name: &str, users: &[usize], answers: &Rc<OthersAnswers>) {
+        if self.names.iter().any(|n| n == name) {
+            let mut kept = self.kept.borrow_mut();
+            kept.retain(|(n, _, _)| n != name);
+            kept.push((name.to_string(), users.to_vec(), answers.clone()));
+        }
+    }
+
+    /// How many models' answers it holds.
+    pub fn len(&self) -> usize {
+        self.kept.borrow().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// A model under audit: its name, the model, and how it is given the scope users' histories.
 pub struct Audited<'a> {
     pub name: &'a str,
@@ -449,6 +490,8 @@ pub struct AuditContext<'a> {
     /// Users who are not drawn as everyone else either: those a retrained reference was also
     /// trained without (the page audits one request of D against D's retrained model).
     pub also_deleted: Option<&'a DeletionSet>,
+    /// Everyone else's answers kept from an earlier audit, where the models are the same.
+    pub memo: Option<&'a OthersMemo>,
     pub device: &'a burn::tensor::Device,
 }
 
@@ -463,7 +506,7 @@ pub async fn audit_async(
     settings: &AuditSettings,
     threads: usize,
 ) -> Result<Audit> {
-    let AuditContext { dataset, deletions, also_deleted, device } = *ctx;
+    let AuditContext { dataset, deletions, also_deleted, memo, device } = *ctx;
     // Every model, the retrained ones last; everyone else's pairs are asked once for all scopes.
     let mut all: Vec<(String, &EditedModel, Histories)> = models.iter().map(|m| (m.name.to_string(), m.model, m.histories)).collect();
     for (name, model) in [(RETRAINED, retrained), (RETRAINED_SECOND, second)] {
@@ -474,8 +517,15 @@ pub async fn audit_async(
     let names: Vec<String> = all.iter().map(|(name, _, _)| name.clone()).collect();
     let others = draw_others(dataset, &[Some(deletions), also_deleted], settings);
     let mut others_answers = Vec::new();
-    for (_, model, _) in &all {
-        others_answers.push(answer_others(model, &others, device, threads).await?);
+    for (name, model, _) in &all {
+        let answers = match memo.and_then(|m| m.get(name, &others.users)) {
+            Some(kept) => kept,
+            None => Rc::new(answer_others(model, &others, device, threads).await?),
+        };
+        if let Some(memo) = memo {
+            memo.keep(name, &others.users, &answers);
+        }
+        others_answers.push(answers);
     }
     let mut scopes = Vec::new();
     for request in &deletions.requests {

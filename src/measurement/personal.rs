@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Histories;
-use super::audit::{AuditContext, AuditSettings, Audited, audit_async};
+use super::audit::{AuditContext, AuditSettings, Audited, OthersMemo, audit_async};
 use crate::data::{Dataset, Deletion, DeletionSet, Scope, Users};
 use crate::error::{Error, Result};
 use crate::model::Bert4Rec;
@@ -70,6 +70,15 @@ pub struct Reference<'a> {
     pub label: &'a str,
 }
 
+/// The name the original has in a personal audit.
+pub const ORIGINAL: &str = "original";
+
+/// A memo for the personal audits of one original and one model retrained without D: their
+/// answers about everyone else are asked once, not on every request.
+pub fn personal_memo() -> OthersMemo {
+    OthersMemo::new(&[ORIGINAL, super::audit::RETRAINED])
+}
+
 /// What a history typed on the page (never trained on) has to forget.
 pub const NEVER_TRAINED: &str = "This history was typed here and never trained on: there is nothing in the weights to forget, only the input. Clearing it is the whole deletion.";
 
@@ -102,6 +111,7 @@ pub async fn forget_me_async(
     reference: Option<&Reference<'_>>,
     config: &DeletionConfig,
     settings: &AuditSettings,
+    memo: Option<&OthersMemo>,
     device: &burn::tensor::Device,
     threads: usize,
 ) -> Result<(Bert4Rec, PersonalAudit)> {
@@ -112,10 +122,10 @@ pub async fn forget_me_async(
     let unlearned = unlearn_async(original, dataset, &set, request.method, config, device).await?;
     let (before, after) = (EditedModel::new(original.clone()), EditedModel::new(unlearned.clone()));
     let models = [
-        Audited { name: "original", model: &before, histories: Histories::Kept },
+        Audited { name: ORIGINAL, model: &before, histories: Histories::Kept },
         Audited { name: request.method.name(), model: &after, histories: Histories::Deleted },
     ];
-    let ctx = AuditContext { dataset, deletions: &set, also_deleted: reference.map(|r| r.set), device };
+    let ctx = AuditContext { dataset, deletions: &set, also_deleted: reference.map(|r| r.set), memo, device };
     let audit = audit_async(&ctx, &models, exact.map(|r| r.model), None, settings, threads).await?;
     let scope = &audit.scopes[0];
     let columns: Vec<PersonalColumn> = scope
