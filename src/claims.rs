@@ -187,140 +187,159 @@ pub fn judge(inputs: &ClaimInputs<'_>) -> Vec<Judgement> {
 }
 
 fn judge_one(claim: Claim, inputs: &ClaimInputs<'_>) -> Judgement {
-    let model = |m: &'_ Measurement, name: &str| m.get(name).map(|x| (x.served.clone(), x.weights.clone()));
-    let original = model(inputs.paper, "original");
-    let after = model(inputs.paper, "after");
-    let retrained = model(inputs.paper, "retrained").map(|(served, _)| served);
-    // The same models given the histories without the genre (the page's table above the claims).
-    let after_deleted = model(inputs.deleted, "after").map(|(served, weights)| weights.unwrap_or(served));
-    let retrained_deleted = model(inputs.deleted, "retrained").map(|(served, _)| served);
-    let deletion_only = model(inputs.deleted, "deletion only").map(|(served, _)| served);
-    let deleted_original = model(inputs.deleted, "original").map(|(served, _)| served);
-    let paper_method = inputs.methods == [Method::Neurons];
-    let kept = |metric: fn(&RankingMetrics) -> f64, of: &Figures, base: &Figures, retain: bool| {
-        let (a, b) = if retain { (&of.retain, &base.retain) } else { (&of.overall, &base.overall) };
-        let (a, b) = (metric(a.get(PROTOCOL)), metric(b.get(PROTOCOL)));
-        (b > 0.0).then(|| 100.0 * a / b)
+    let f = match claim_figures(claim, inputs) {
+        Ok(f) => f,
+        Err(judgement) => return judgement,
     };
-    let removed = |of: &Figures| of.removal.get(PROTOCOL as usize).map(|r| 100.0 * r.rate);
-    let (condition, ours, served, retain, deletion_only, retrained) = match claim.kind {
-        ClaimKind::HrKept | ClaimKind::NdcgKept => {
-            let metric: fn(&RankingMetrics) -> f64 =
-                if claim.kind == ClaimKind::HrKept { RankingMetrics::hr10 } else { RankingMetrics::ndcg10 };
-            let Some((o, _)) = &original else { return unmeasurable(claim, "the original was not measured") };
-            let Some((a_served, a_weights)) = &after else { return unmeasurable(claim, "nothing was forgotten") };
-            let a = a_weights.as_ref().unwrap_or(a_served);
-            let served = a_weights.as_ref().and_then(|_| kept(metric, a_served, o, false));
-            let deletion = match (&deletion_only, &deleted_original) {
-                (Some(d), Some(o)) => kept(metric, d, o, false),
-                _ => None,
-            };
-            (
-                "@10, pop100, every measured test user, histories as recorded (the paper's evaluation)",
-                kept(metric, a, o, false),
-                served,
-                kept(metric, a, o, true),
-                deletion,
-                retrained.as_ref().and_then(|r| kept(metric, r, o, false)),
-            )
-        }
-        ClaimKind::Removal => {
-            let Some((a_served, a_weights)) = &after else { return unmeasurable(claim, "nothing was forgotten") };
-            let a = a_weights.as_ref().unwrap_or(a_served);
-            (
-                "the genre's test hits at 10, pop100, histories as recorded (the paper's evaluation)",
-                removed(a),
-                a_weights.as_ref().and_then(|_| removed(a_served)),
-                None,
-                deletion_only.as_ref().and_then(removed),
-                retrained.as_ref().and_then(removed),
-            )
-        }
-        ClaimKind::Speedup => match inputs.speedup {
-            Some(x) if !inputs.changed_settings.is_empty() => {
-                let mut judgement = unmeasurable(
-                    claim,
-                    &format!(
-                        "timed at other settings than the defaults ({}): forget at the defaults to judge the speedup",
-                        inputs.changed_settings.join(", ")
-                    ),
-                );
-                judgement.sentence = judgement.sentence.replacen("not measurable", "not judged", 1);
-                judgement.ours = Some(x);
-                return judgement;
-            }
-            Some(x) => ("retraining's CPU-equivalent time ÷ this forget's time here", Some(x), None, None, None, None),
-            None => {
-                return unmeasurable(claim, "no model retrained without the genre is shipped, so there is no retraining time to compare");
-            }
-        },
-    };
-    let keeps = matches!(claim.kind, ClaimKind::HrKept | ClaimKind::NdcgKept);
-    let verdict = ours.map(|x| claim.verdict_beside(x, retrained));
+    let verdict = f.ours.map(|x| claim.verdict_beside(x, f.retrained));
     let mut sentence = match verdict {
         Some(v) => v.to_string(),
         None => "not measurable".to_string(),
     };
-    if let Some(x) = ours
-        && x > claim.high
-    {
-        sentence += " (beyond the paper's range)";
+    sentence += &qualifiers(claim, &f);
+    if inputs.methods != [Method::Neurons] {
+        let names: Vec<&str> = inputs.methods.iter().map(|m| m.name()).collect();
+        sentence += &format!(" (by {}, not the paper's method)", names.join("+"));
     }
-    if let (Some(served), Some(ours)) = (served, ours) {
-        sentence +=
-            &format!("; served {served:.1}{u}, but {ours:.1}{u} from the weights: a filter hides, it does not forget", u = claim.unit);
+    let ClaimFigures { condition, ours, served, retain, deletion_only, retrained, .. } = f;
+    Judgement { claim, condition: condition.to_string(), ours, served, retain, deletion_only, retrained, verdict, sentence }
+}
+
+/// A claim's figures on its condition (see [`Judgement`]), and, for the removal claim, ours and
+/// the retrained model's on the other condition (the histories without the genre).
+struct ClaimFigures {
+    condition: &'static str,
+    ours: Option<f64>,
+    served: Option<f64>,
+    retain: Option<f64>,
+    deletion_only: Option<f64>,
+    retrained: Option<f64>,
+    deleted_histories: [(&'static str, Option<f64>); 2],
+}
+
+/// Ours as `%` of `base` on `metric`, pop100, overall or on the retain users.
+fn kept(metric: fn(&RankingMetrics) -> f64, of: &Figures, base: &Figures, retain: bool) -> Option<f64> {
+    let (a, b) = if retain { (&of.retain, &base.retain) } else { (&of.overall, &base.overall) };
+    let (a, b) = (metric(a.get(PROTOCOL)), metric(b.get(PROTOCOL)));
+    (b > 0.0).then(|| 100.0 * a / b)
+}
+
+/// The share of the genre's test hits removed, %, pop100.
+fn removed(of: &Figures) -> Option<f64> {
+    of.removal.get(PROTOCOL as usize).map(|r| 100.0 * r.rate)
+}
+
+/// The figures of `claim`, or the judgement that it cannot be judged.
+fn claim_figures(claim: Claim, inputs: &ClaimInputs<'_>) -> Result<ClaimFigures, Judgement> {
+    let served = |m: &Measurement, name: &str| m.get(name).map(|x| x.served.clone());
+    // Read from the weights where an output filter makes the served figures differ.
+    let weights = |m: &Measurement, name: &str| m.get(name).map(|x| x.weights.clone().unwrap_or_else(|| x.served.clone()));
+    let (original, retrained) = (served(inputs.paper, "original"), served(inputs.paper, "retrained"));
+    let after = inputs.paper.get("after").map(|x| (x.served.clone(), x.weights.clone()));
+    let (deletion_only, deleted_original) = (served(inputs.deleted, "deletion only"), served(inputs.deleted, "original"));
+    let deleted_histories = [
+        ("ours", weights(inputs.deleted, "after").as_ref().and_then(removed)),
+        ("the retrained model", served(inputs.deleted, "retrained").as_ref().and_then(removed)),
+    ];
+    let nothing_forgotten = || unmeasurable(claim, "nothing was forgotten");
+    let figures = match claim.kind {
+        ClaimKind::HrKept | ClaimKind::NdcgKept => {
+            let metric: fn(&RankingMetrics) -> f64 =
+                if claim.kind == ClaimKind::HrKept { RankingMetrics::hr10 } else { RankingMetrics::ndcg10 };
+            let o = original.ok_or_else(|| unmeasurable(claim, "the original was not measured"))?;
+            let (a_served, a_weights) = after.ok_or_else(nothing_forgotten)?;
+            let a = a_weights.as_ref().unwrap_or(&a_served);
+            ClaimFigures {
+                condition: "@10, pop100, every measured test user, histories as recorded (the paper's evaluation)",
+                ours: kept(metric, a, &o, false),
+                served: a_weights.as_ref().and_then(|_| kept(metric, &a_served, &o, false)),
+                retain: kept(metric, a, &o, true),
+                deletion_only: deletion_only.zip(deleted_original).and_then(|(d, o)| kept(metric, &d, &o, false)),
+                retrained: retrained.and_then(|r| kept(metric, &r, &o, false)),
+                deleted_histories: [("", None); 2],
+            }
+        }
+        ClaimKind::Removal => {
+            let (a_served, a_weights) = after.ok_or_else(nothing_forgotten)?;
+            ClaimFigures {
+                condition: "the genre's test hits at 10, pop100, histories as recorded (the paper's evaluation)",
+                ours: removed(a_weights.as_ref().unwrap_or(&a_served)),
+                served: a_weights.as_ref().and_then(|_| removed(&a_served)),
+                retain: None,
+                deletion_only: deletion_only.as_ref().and_then(removed),
+                retrained: retrained.as_ref().and_then(removed),
+                deleted_histories,
+            }
+        }
+        ClaimKind::Speedup => {
+            let x = inputs.speedup.ok_or_else(|| {
+                unmeasurable(claim, "no model retrained without the genre is shipped, so there is no retraining time to compare")
+            })?;
+            if !inputs.changed_settings.is_empty() {
+                let why = format!(
+                    "timed at other settings than the defaults ({}): forget at the defaults to judge the speedup",
+                    inputs.changed_settings.join(", ")
+                );
+                return Err(Judgement { ours: Some(x), sentence: format!("not judged: {why}"), ..unmeasurable(claim, "") });
+            }
+            ClaimFigures {
+                condition: "retraining's CPU-equivalent time ÷ this forget's time here",
+                ours: Some(x),
+                served: None,
+                retain: None,
+                deletion_only: None,
+                retrained: None,
+                deleted_histories: [("", None); 2],
+            }
+        }
+    };
+    Ok(figures)
+}
+
+/// What qualifies a verdict: where ours goes beyond the paper, where a filter hides, what
+/// deleting the history alone and retraining give on the same condition, and the other
+/// condition's figures.
+fn qualifiers(claim: Claim, f: &ClaimFigures) -> String {
+    let mut text = String::new();
+    let removal = claim.kind == ClaimKind::Removal;
+    if f.ours.is_some_and(|x| x > claim.high) {
+        text += " (beyond the paper's range)";
     }
-    if claim.kind == ClaimKind::Removal
-        && let Some(o) = ours
-        && o < 0.0
-    {
-        sentence += &format!(
+    if let (Some(served), Some(ours)) = (f.served, f.ours) {
+        text += &format!("; served {served:.1}{u}, but {ours:.1}{u} from the weights: a filter hides, it does not forget", u = claim.unit);
+    }
+    if let Some(o) = f.ours.filter(|&o| removal && o < 0.0) {
+        text += &format!(
             "; negative: after the edit the model hits {:.1}% more of the genre's test items than the original did, so it removed none",
             -o
         );
     }
-    if claim.kind == ClaimKind::Removal
-        && let (Some(d), Some(o)) = (deletion_only, ours)
+    if let (true, Some(d), Some(o)) = (removal, f.deletion_only, f.ours)
         && d >= o
     {
-        sentence += &format!("; deleting the history alone already removes {d:.1}%: the edit adds nothing beyond it");
+        text += &format!("; deleting the history alone already removes {d:.1}%: the edit adds nothing beyond it");
     }
     // The paper's 100% for retraining is not a law: read ours against what retraining removes
     // on the same condition.
-    if claim.kind == ClaimKind::Removal
-        && let Some(r) = retrained
-        && r < 99.95
-    {
-        sentence += &format!(
+    if let Some(r) = f.retrained.filter(|&r| removal && r < 99.95) {
+        text += &format!(
             "; the model retrained without the genre removes {r:.1}% on this condition, not the paper's 100%: read the edit's figure against that"
         );
     }
     // The table above the claims gives the models the histories without the genre: say how its
     // removal figures differ from these, so neither reads as a contradiction.
-    if claim.kind == ClaimKind::Removal {
-        let figures: Vec<String> = [("ours", after_deleted.as_ref()), ("the retrained model", retrained_deleted.as_ref())]
-            .into_iter()
-            .filter_map(|(name, f)| f.and_then(removed).map(|x| format!("{name} {x:.1}%")))
-            .collect();
-        if !figures.is_empty() {
-            sentence += &format!("; with the genre deleted from the histories (the measured table above): {}", figures.join(", "));
-        }
+    let other: Vec<String> = f.deleted_histories.iter().filter_map(|(name, x)| x.map(|x| format!("{name} {x:.1}%"))).collect();
+    if !other.is_empty() {
+        text += &format!("; with the genre deleted from the histories (the measured table above): {}", other.join(", "));
     }
     // What truly forgetting costs: where the retrained model itself falls short of a claim
     // about what is kept, no method that forgets can reach it on this condition.
-    if keeps
-        && let Some(r) = retrained
-        && r < claim.low
-    {
-        sentence += &format!(
+    if let Some(r) = f.retrained.filter(|&r| matches!(claim.kind, ClaimKind::HrKept | ClaimKind::NdcgKept) && r < claim.low) {
+        text += &format!(
             "; the model retrained without the genre keeps only {r:.1}%: the genre's hits go with the genre, so no model that truly forgets it reaches the paper's figure on this condition"
         );
     }
-    if !paper_method {
-        let names: Vec<&str> = inputs.methods.iter().map(|m| m.name()).collect();
-        sentence += &format!(" (by {}, not the paper's method)", names.join("+"));
-    }
-    Judgement { claim, condition: condition.to_string(), ours, served, retain, deletion_only, retrained, verdict, sentence }
+    text
 }
 
 fn unmeasurable(claim: Claim, why: &str) -> Judgement {
