@@ -16,7 +16,8 @@ use recforget::unlearning::{
     parse_methods,
 };
 
-use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir, second_seed_dir, setting};
+use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir, second_seed_dir};
+use super::settings::SettingFlags;
 
 #[derive(Args, Debug)]
 #[group(id = "request", required = true, multiple = false, args = ["genre", "user", "deletion_set"])]
@@ -46,42 +47,16 @@ pub(crate) struct ForgetArgs {
     /// a second one with another seed, `<retrained>-seed2`, gives the noise floor).
     #[arg(long)]
     pub(crate) retrained: Option<PathBuf>,
-    /// neurons: attribution sequences (users whose validation item is of the genre).
-    #[arg(long, default_value_t = ForgetConfig::default().neurons.sequences, value_parser = setting::<usize>("sequences"))]
-    pub(crate) sequences: usize,
-    /// neurons: integrated-gradients steps m.
-    #[arg(long, default_value_t = ForgetConfig::default().neurons.ig.steps, value_parser = setting::<usize>("steps"))]
-    pub(crate) steps: usize,
-    /// neurons: keep neurons above this × the sequence's maximum attribution.
-    #[arg(long, default_value_t = ForgetConfig::default().neurons.screening.ratio, value_parser = setting::<f32>("ratio"))]
-    pub(crate) ratio: f32,
-    /// neurons: how the privacy neurons are removed.
-    #[arg(long, value_enum, default_value_t = EditArg::ZeroWeights)]
-    pub(crate) edit: EditArg,
-    /// distill: optimizer steps K.
-    #[arg(long, default_value_t = ForgetConfig::default().distill.steps, value_parser = setting::<usize>("distill-steps"))]
-    pub(crate) distill_steps: usize,
-    /// distill: sequences per step B.
-    #[arg(long, default_value_t = ForgetConfig::default().distill.batch_size, value_parser = setting::<usize>("distill-batch"))]
-    pub(crate) distill_batch: usize,
-    /// distill: the most recent items of each sequence it trains on.
-    #[arg(long, default_value_t = ForgetConfig::default().distill.window, value_parser = setting::<usize>("distill-window"))]
-    pub(crate) distill_window: usize,
-    /// distill: Adam's learning rate.
-    #[arg(long, default_value_t = ForgetConfig::default().distill.learning_rate, value_parser = setting::<f64>("distill-lr"))]
-    pub(crate) distill_lr: f64,
+    /// The methods' settings, each `--<key> VALUE` from the library's table (e.g.
+    /// `--sequences`, `--steps`, `--distill-steps`, `--rows-refit`).
+    #[command(flatten)]
+    pub(crate) settings: SettingFlags,
     /// distill: which parameters move.
     #[arg(long, value_enum, default_value_t = TrainableArg::All)]
     pub(crate) trainable: TrainableArg,
     /// distill with `--trainable salient`: how many attribution-ranked FFN neurons may move.
     #[arg(long, default_value_t = 32, value_parser = super::common::whole(1, 4096))]
     pub(crate) salient_neurons: usize,
-    /// rows: Adam steps re-fitting the genre's rows alone after the reset (0: none).
-    #[arg(long, default_value_t = ForgetConfig::default().rows.refit.steps, value_parser = setting::<usize>("rows-refit"))]
-    pub(crate) rows_refit: usize,
-    /// rows: Adam's learning rate of the re-fit.
-    #[arg(long, default_value_t = ForgetConfig::default().rows.refit.learning_rate, value_parser = setting::<f64>("rows-refit-lr"))]
-    pub(crate) rows_refit_lr: f64,
     /// rows: where the genre's output bias goes.
     #[arg(long, value_enum, default_value_t = RowBiasArg::BelowLowest)]
     pub(crate) row_bias: RowBiasArg,
@@ -106,12 +81,6 @@ pub(crate) struct ForgetArgs {
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
-pub(crate) enum EditArg {
-    ZeroWeights,
-    SuppressAtMask,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub(crate) enum TrainableArg {
     All,
     Shared,
@@ -127,26 +96,13 @@ pub(crate) enum RowBiasArg {
 
 impl ForgetArgs {
     fn config(&self) -> Result<ForgetConfig> {
-        let mut config = ForgetConfig::with_methods(parse_methods(self.method.as_deref().unwrap_or("neurons"))?);
-        config.neurons.sequences = self.sequences;
-        config.neurons.ig.steps = self.steps;
-        config.neurons.screening.ratio = self.ratio;
-        config.neurons.edit = match self.edit {
-            EditArg::ZeroWeights => recforget::unlearning::Edit::ZeroWeights,
-            EditArg::SuppressAtMask => recforget::unlearning::Edit::SuppressAtMask,
-        };
-        config.distill.steps = self.distill_steps;
-        config.distill.batch_size = self.distill_batch;
-        config.distill.learning_rate = self.distill_lr;
-        config.distill.window = self.distill_window;
+        let mut config = self.settings.apply(ForgetConfig::with_methods(parse_methods(self.method.as_deref().unwrap_or("neurons"))?))?;
         config.distill.trainable = match self.trainable {
             TrainableArg::All => Trainable::All,
             TrainableArg::Shared => Trainable::Shared,
             TrainableArg::Salient => Trainable::Salient { neurons: self.salient_neurons },
             TrainableArg::OutputSide => Trainable::OutputSide,
         };
-        config.rows.refit.steps = self.rows_refit;
-        config.rows.refit.learning_rate = self.rows_refit_lr;
         config.rows.bias = match self.row_bias {
             RowBiasArg::BelowLowest => RowBias::default(),
             RowBiasArg::Initial => RowBias::Initial,

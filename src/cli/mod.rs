@@ -9,6 +9,7 @@ pub mod forget;
 pub mod forget_me;
 pub mod report;
 pub mod serve;
+pub mod settings;
 pub mod site;
 pub mod train;
 pub mod web_data;

@@ -233,7 +233,7 @@ const FIELDS: &[Field] = &[
 
 impl ParamKind {
     /// The allowed values, in words.
-    fn range(&self) -> String {
+    pub fn range(&self) -> String {
         match self {
             ParamKind::Integer { min, max } => format!("a whole number from {min} to {max}"),
             ParamKind::Number { min, max, .. } => format!("a number from {min} to {max}"),
