@@ -179,22 +179,7 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
         eprintln!();
     }
     if let Some(dir) = &args.save {
-        if edited.filters() || !edited.suppressed.is_empty() {
-            bail!("--save keeps weights only; an output filter or a suppress-at-mask edit is not in the weights");
-        }
-        claim_edited_folder(dir, &args.source.checkpoint)?;
-        let method = methods_name(&config.methods);
-        let meta = checkpoint::CheckpointMeta {
-            notes: format!("{} after forgetting {genre} with {method}", args.source.checkpoint.display()),
-            command: command_line(),
-            edit: Some(checkpoint::EditRecord {
-                method,
-                forgot: genre.to_string(),
-                original: args.source.checkpoint.display().to_string(),
-            }),
-            ..original.meta.clone()
-        };
-        checkpoint::save_parts(&edited.model, &original.config, &meta, dir)?;
+        save_edited(dir, &args, &original, &edited, genre, &config)?;
     }
     let retrained_path = args.retrained.clone().unwrap_or_else(|| retrained_dir(genre));
     let retrained = load_retrained(&retrained_path, genre, &dataset, &device)?;
@@ -207,29 +192,16 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     let name = methods_name(&config.methods);
     // The original given histories without the genre: what deleting the interactions alone does.
     let deletion_only = start.deletion_only(&dataset, &[genre]);
+    let references = [retrained.as_ref().map(|(m, _)| m), second.as_ref().map(|(m, _)| m)];
     let measurement = measure(
         &ctx,
         genre,
         &[("original", &start), ("deletion only", &deletion_only), (name.as_str(), &edited)],
-        retrained.as_ref().map(|(m, _)| m),
-        second.as_ref().map(|(m, _)| m),
+        references[0],
+        references[1],
         &settings,
     )?;
-    let relearn_curves = if args.relearn {
-        let mut curves = Vec::new();
-        for &strength in &args.relearn_strength {
-            let settings = strength.settings();
-            let mut models = vec![(name.clone(), &edited)];
-            models.extend(retrained.as_ref().map(|(r, _)| ("retrained".to_string(), r)));
-            models.extend(second.as_ref().map(|(r, _)| ("retrained seed 2".to_string(), r)));
-            for (model, edited) in models {
-                curves.push((strength, model, relearn(&ctx, genre, edited, &settings)?));
-            }
-        }
-        Some(curves)
-    } else {
-        None
-    };
+    let curves = if args.relearn { Some(relearn_curves(&ctx, genre, &args.relearn_strength, (&name, &edited), references)?) } else { None };
     let seconds: f64 = reports.iter().map(|r| r.times.total).sum();
     let retrain_seconds = retrained.as_ref().and_then(|(_, meta)| meta.cpu_train_seconds());
     if args.json {
@@ -240,7 +212,7 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
             "reports": reports,
             "seconds": seconds,
             "measurement": measurement,
-            "relearn": relearn_curves.as_ref().map(|c| c.iter().map(|(strength, model, points)| serde_json::json!({
+            "relearn": curves.as_ref().map(|c| c.iter().map(|(strength, model, points)| serde_json::json!({
                 "strength": strength, "settings": strength.settings(), "model": model, "points": points,
             })).collect::<Vec<_>>()),
             "retrained": retrained.as_ref().map(|_| retrained_path.clone()),
@@ -250,7 +222,67 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(());
     }
-    for report in &reports {
+    print_text(genre, &reports, seconds, retrain_seconds, &measurement, curves.as_deref());
+    Ok(())
+}
+
+/// `forget --save`: the edited model's weights as a checkpoint that records how it was edited.
+fn save_edited(
+    dir: &Path,
+    args: &ForgetArgs,
+    original: &Checkpoint,
+    edited: &EditedModel,
+    genre: Genre,
+    config: &ForgetConfig,
+) -> Result<()> {
+    if edited.filters() || !edited.suppressed.is_empty() {
+        bail!("--save keeps weights only; an output filter or a suppress-at-mask edit is not in the weights");
+    }
+    claim_edited_folder(dir, &args.source.checkpoint)?;
+    let method = methods_name(&config.methods);
+    let meta = checkpoint::CheckpointMeta {
+        notes: format!("{} after forgetting {genre} with {method}", args.source.checkpoint.display()),
+        command: command_line(),
+        edit: Some(checkpoint::EditRecord { method, forgot: genre.to_string(), original: args.source.checkpoint.display().to_string() }),
+        ..original.meta.clone()
+    };
+    checkpoint::save_parts(&edited.model, &original.config, &meta, dir)?;
+    Ok(())
+}
+
+/// One relearn curve per attack strength and model: the edited model, then each retrained one.
+type RelearnCurve = (RelearnStrength, String, Vec<recforget::measurement::RelearnPoint>);
+
+fn relearn_curves(
+    ctx: &EvalContext<'_>,
+    genre: Genre,
+    strengths: &[RelearnStrength],
+    (name, edited): (&str, &EditedModel),
+    references: [Option<&EditedModel>; 2],
+) -> Result<Vec<RelearnCurve>> {
+    let mut curves = Vec::new();
+    for &strength in strengths {
+        let settings = strength.settings();
+        let models = std::iter::once((name.to_string(), Some(edited)))
+            .chain([("retrained".to_string(), references[0]), ("retrained seed 2".to_string(), references[1])]);
+        for (model, edited) in models {
+            if let Some(edited) = edited {
+                curves.push((strength, model, relearn(ctx, genre, edited, &settings)?));
+            }
+        }
+    }
+    Ok(curves)
+}
+
+fn print_text(
+    genre: Genre,
+    reports: &[ForgetReport],
+    seconds: f64,
+    retrain_seconds: Option<f64>,
+    measurement: &Measurement,
+    curves: Option<&[RelearnCurve]>,
+) {
+    for report in reports {
         print_report(report);
     }
     print!("forgetting took {seconds:.2}s");
@@ -259,8 +291,8 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
         None => println!(),
     }
     println!();
-    print_measurement(&measurement);
-    if let Some(curves) = &relearn_curves {
+    print_measurement(measurement);
+    if let Some(curves) = curves {
         println!("\nrelearn test ({genre} HR@10 pop100 at each fine-tuning step):");
         for (strength, name, points) in curves {
             let s = strength.settings();
@@ -268,7 +300,6 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
             println!("  {:<8} ({} users, lr {}) {name:<18} {}", strength.name(), s.users, s.learning_rate, line.join("  "));
         }
     }
-    Ok(())
 }
 
 fn print_report(report: &ForgetReport) {
