@@ -187,12 +187,22 @@ impl CheckpointMeta {
 
     /// The training record in one line: each stretch of epochs, or the total when none is recorded.
     pub fn training_summary(&self) -> String {
-        if self.segments.is_empty() {
-            format!("trained in {:.0} s", self.train_seconds)
+        let mut text = if self.trained_through() > self.epochs {
+            format!(
+                "trained through epoch {}; the best by validation NDCG@10, epoch {}, is the one saved, and its {} epochs took {:.0} s",
+                self.trained_through(),
+                self.epochs,
+                self.epochs,
+                self.train_seconds
+            )
         } else {
+            format!("trained in {:.0} s", self.train_seconds)
+        };
+        if !self.segments.is_empty() {
             let parts: Vec<String> = self.segments.iter().map(ToString::to_string).collect();
-            format!("trained in {:.0} s: {}", self.train_seconds, parts.join("; "))
+            text += &format!(": {}", parts.join("; "));
         }
+        text
     }
 
     /// Mean seconds per epoch on `backend`, from the training record; a checkpoint without one
@@ -206,10 +216,11 @@ impl CheckpointMeta {
         (epochs > 0).then(|| on.iter().map(|s| s.seconds).sum::<f64>() / epochs as f64)
     }
 
-    /// Training time as if every epoch had run on the CPU: seconds per CPU epoch × epochs (the
-    /// time to compare with forgetting on the CPU, also when some epochs ran on a GPU).
+    /// Training time as if every epoch had run on the CPU: seconds per CPU epoch × every epoch
+    /// its training ran, not only those up to the saved best (the time to compare with
+    /// forgetting on the CPU, also when some epochs ran on a GPU).
     pub fn cpu_train_seconds(&self) -> Option<f64> {
-        self.seconds_per_epoch(Backend::Flex).map(|s| s * self.epochs as f64)
+        self.seconds_per_epoch(Backend::Flex).map(|s| s * self.trained_through() as f64)
     }
 
     /// The schedule its training followed, as stretches of epochs with their batch size (from

@@ -48,6 +48,12 @@ pub enum Verdict {
     /// the genre, which ours keeps at least as much as: on this condition the claim is what
     /// forgetting the genre costs, not a failure of the method.
     AsRetraining,
+    /// Ours reaches a claim about what is kept that the model retrained without the genre
+    /// misses: reached by not forgetting, which is no reproduction of forgetting.
+    KeptByNotForgetting,
+    /// Faster than the paper's, but the forget removed nothing beyond deleting the history
+    /// (the removal claim): speed without forgetting proves nothing.
+    FastWithoutForgetting,
 }
 
 /// The paper the claims are from, as the page, the reports and the README cite it.
@@ -65,7 +71,7 @@ pub const PAPER: Paper = Paper {
     authors: "W. Peng, Q. Liu, D. Ma, C. Song, Y. Jiang",
     affiliation: "Henan Polytechnic University",
     title: "Machine Unlearning Scheme for Recommendation System Based on Gradient Attribution",
-    venue: "no venue given",
+    venue: "our copy names no venue or year",
 };
 
 impl fmt::Display for Paper {
@@ -118,8 +124,10 @@ impl Claim {
     /// costs ([`Verdict::AsRetraining`]) where ours keeps at least as much as retraining.
     pub fn verdict_beside(&self, ours: f64, retrained: Option<f64>) -> Verdict {
         let keeps = matches!(self.kind, ClaimKind::HrKept | ClaimKind::NdcgKept);
+        let retraining_misses = keeps && retrained.is_some_and(|r| r < self.low);
         match self.verdict(ours) {
-            Verdict::NotReproduced if keeps && retrained.is_some_and(|r| r < self.low && ours >= r) => Verdict::AsRetraining,
+            Verdict::NotReproduced if retraining_misses && retrained.is_some_and(|r| ours >= r) => Verdict::AsRetraining,
+            Verdict::Reproduced if retraining_misses => Verdict::KeptByNotForgetting,
             v => v,
         }
     }
@@ -131,6 +139,8 @@ impl fmt::Display for Verdict {
             Verdict::Reproduced => "reproduced",
             Verdict::NotReproduced => "not reproduced",
             Verdict::AsRetraining => "short of the paper, as retraining is",
+            Verdict::KeptByNotForgetting => "reached only by not forgetting",
+            Verdict::FastWithoutForgetting => "fast, but nothing was forgotten",
         })
     }
 }
@@ -183,7 +193,22 @@ const PROTOCOL: Protocol = Protocol::Pop100;
 
 /// Judges each claim (see [`ClaimInputs`]).
 pub fn judge(inputs: &ClaimInputs<'_>) -> Vec<Judgement> {
-    CLAIMS.iter().map(|&claim| judge_one(claim, inputs)).collect()
+    let mut judgements: Vec<Judgement> = CLAIMS.iter().map(|&claim| judge_one(claim, inputs)).collect();
+    // Speed counts only with forgetting: a forget that removes nothing beyond deleting the
+    // history (or nothing at all, from its weights) is fast at nothing.
+    let removal = judgements.iter().find(|j| j.claim.kind == ClaimKind::Removal);
+    let forgot = removal.and_then(|r| r.ours).map(|o| o > 0.0 && removal.and_then(|r| r.deletion_only).is_none_or(|d| o > d));
+    if forgot == Some(false)
+        && let Some(speed) = judgements.iter_mut().find(|j| j.claim.kind == ClaimKind::Speedup && j.verdict == Some(Verdict::Reproduced))
+    {
+        speed.verdict = Some(Verdict::FastWithoutForgetting);
+        let rest = speed.sentence.strip_prefix("reproduced").unwrap_or(&speed.sentence).to_string();
+        speed.sentence = format!(
+            "{}{rest}; it removed no more of the genre's test hits than deleting the history alone (the removal claim), so its speed is not that of forgetting",
+            Verdict::FastWithoutForgetting
+        );
+    }
+    judgements
 }
 
 fn judge_one(claim: Claim, inputs: &ClaimInputs<'_>) -> Judgement {
@@ -237,7 +262,7 @@ fn claim_figures(claim: Claim, inputs: &ClaimInputs<'_>) -> Result<ClaimFigures,
     let (original, retrained) = (served(inputs.paper, "original"), served(inputs.paper, "retrained"));
     let after = inputs.paper.get("after").map(|x| (x.served.clone(), x.weights.clone()));
     let (deletion_only, deleted_original) = (served(inputs.deleted, "deletion only"), served(inputs.deleted, "original"));
-    let deleted_histories = [
+    let removed_deleted = [
         ("ours", weights(inputs.deleted, "after").as_ref().and_then(removed)),
         ("the retrained model", served(inputs.deleted, "retrained").as_ref().and_then(removed)),
     ];
@@ -254,9 +279,14 @@ fn claim_figures(claim: Claim, inputs: &ClaimInputs<'_>) -> Result<ClaimFigures,
                 ours: kept(metric, a, &o, false),
                 served: a_weights.as_ref().and_then(|_| kept(metric, &a_served, &o, false)),
                 retain: kept(metric, a, &o, true),
-                deletion_only: deletion_only.zip(deleted_original).and_then(|(d, o)| kept(metric, &d, &o, false)),
+                deletion_only: deletion_only.as_ref().zip(deleted_original.as_ref()).and_then(|(d, o)| kept(metric, d, o, false)),
                 retrained: retrained.and_then(|r| kept(metric, &r, &o, false)),
-                deleted_histories: [("", None); 2],
+                deleted_histories: deleted_original.as_ref().map_or([("", None); 2], |o| {
+                    [
+                        ("ours", weights(inputs.deleted, "after").and_then(|a| kept(metric, &a, o, false))),
+                        ("the retrained model", served(inputs.deleted, "retrained").and_then(|r| kept(metric, &r, o, false))),
+                    ]
+                }),
             }
         }
         ClaimKind::Removal => {
@@ -268,7 +298,7 @@ fn claim_figures(claim: Claim, inputs: &ClaimInputs<'_>) -> Result<ClaimFigures,
                 retain: None,
                 deletion_only: deletion_only.as_ref().and_then(removed),
                 retrained: retrained.as_ref().and_then(removed),
-                deleted_histories,
+                deleted_histories: removed_deleted,
             }
         }
         ClaimKind::Speedup => {
@@ -305,6 +335,9 @@ fn qualifiers(claim: Claim, f: &ClaimFigures) -> String {
     if f.ours.is_some_and(|x| x > claim.high) {
         text += " (beyond the paper's range)";
     }
+    if f.ours.is_some_and(|x| x > 100.0) && matches!(claim.kind, ClaimKind::HrKept | ClaimKind::NdcgKept) {
+        text += "; above 100%: more hits than the original made on this condition";
+    }
     if let (Some(served), Some(ours)) = (f.served, f.ours) {
         text += &format!("; served {served:.1}{u}, but {ours:.1}{u} from the weights: a filter hides, it does not forget", u = claim.unit);
     }
@@ -330,7 +363,10 @@ fn qualifiers(claim: Claim, f: &ClaimFigures) -> String {
     // removal figures differ from these, so neither reads as a contradiction.
     let other: Vec<String> = f.deleted_histories.iter().filter_map(|(name, x)| x.map(|x| format!("{name} {x:.1}%"))).collect();
     if !other.is_empty() {
-        text += &format!("; with the genre deleted from the histories (the measured table above): {}", other.join(", "));
+        text += &format!(
+            "; in the measured table above, where the models that forgot are given the histories without the genre: {}",
+            other.join(", ")
+        );
     }
     // What truly forgetting costs: where the retrained model itself falls short of a claim
     // about what is kept, no method that forgets can reach it on this condition.
@@ -381,7 +417,8 @@ mod tests {
         assert_eq!(hr.verdict_beside(68.6, Some(44.8)), Verdict::AsRetraining);
         assert_eq!(hr.verdict_beside(30.0, Some(44.8)), Verdict::NotReproduced, "keeping less than retraining is a failure");
         assert_eq!(hr.verdict_beside(68.6, None), Verdict::NotReproduced, "no retrained model, no excuse");
-        assert_eq!(hr.verdict_beside(95.0, Some(44.8)), Verdict::Reproduced);
+        assert_eq!(hr.verdict_beside(95.0, Some(44.8)), Verdict::KeptByNotForgetting, "retraining cannot keep it: not forgetting can");
+        assert_eq!(hr.verdict_beside(95.0, Some(96.0)), Verdict::Reproduced);
         // Removal is not about what is kept.
         assert_eq!(Claim::get(ClaimKind::Removal).verdict_beside(10.0, Some(5.0)), Verdict::NotReproduced);
     }

@@ -38,7 +38,7 @@ const GENRE: Genre = Genre::Action;
 pub const TOUR: [TourStep; 6] = [
     TourStep {
         title: "What the model recommends",
-        sentence: "Here is one person's film history, oldest first (someone who asks to be forgotten in the last step), and the ten films the model recommends next.",
+        sentence: "The tour picks a person of the deletion set D (forgotten in the last step): their film history, oldest first, and the ten films the model recommends next.",
         button: "Show me",
         action: TourAction::Recommend,
     },
@@ -56,7 +56,7 @@ pub const TOUR: [TourStep; 6] = [
     },
     TourStep {
         title: "Can it still tell who watched what?",
-        sentence: "Measure it: a membership AUC near 0.5 means an auditor can no longer tell from the model which Action films a person watched; the claims table judges the paper's claims.",
+        sentence: "Measure it: a membership AUC as low as the retrained model's means an auditor learns no more of who watched which Action film than from a model that never saw them.",
         button: "Measure",
         action: TourAction::Evaluate,
     },

@@ -333,7 +333,9 @@ pub fn check_upload(name: &str, size: f64) -> Result<(), JsError> {
 #[serde(rename_all = "camelCase")]
 pub struct TrainingRecord {
     pub dataset: String,
+    /// The saved (best) epoch, and the last epoch its training reached.
     pub epochs: usize,
+    pub trained_through: usize,
     /// Wall-clock seconds, summed over its runs.
     pub train_seconds: f64,
     /// As if every epoch had run on the native CPU backend (the time a forget is compared with).
@@ -349,6 +351,7 @@ pub fn training_record(meta_json: &[u8]) -> Result<JsValue, JsError> {
     let record = TrainingRecord {
         dataset: meta.dataset.clone(),
         epochs: meta.epochs,
+        trained_through: meta.trained_through(),
         train_seconds: meta.train_seconds,
         cpu_train_seconds: meta.cpu_train_seconds(),
         summary: meta.training_summary(),

@@ -265,12 +265,15 @@ function announcement() {
 
 const referenceLine = (r) => `${r.checkpoint}: ${r.epochs} epochs, ${r.summary}`;
 
+// How long a retrained model trained, and which epoch was kept.
+const epochsOf = (r) => (r.trainedThrough > r.epochs ? `trained ${r.trainedThrough} epochs, the best kept (epoch ${r.epochs})` : `${r.epochs} epochs`);
+
 // The retrained model in one sentence; its training record one click away.
 function renderReference(el, r, genre) {
   if (!r) return el.replaceChildren();
   const record = document.createElement('details');
   record.append(Object.assign(document.createElement('summary'), { textContent: 'Its training record' }), r.summary);
-  el.replaceChildren(`Trained from scratch without ${genre}, on the original's schedule (${r.checkpoint}: ${r.epochs} epochs). `, record);
+  el.replaceChildren(`Trained from scratch without ${genre}, on the original's schedule (${r.checkpoint}: ${epochsOf(r)}). `, record);
 }
 
 // ---- words: the glossary, and a "?" beside each term that links to its entry ---------------
@@ -490,7 +493,8 @@ async function evaluate() {
       const started = performance.now();
       const r = await call('evaluate', { genre, slug: slug(genre), users });
       state.evalRate = (performance.now() - started) / 1000 / users / modelCount;
-      const changed = state.forgets.findLast((f) => f.genre === genre) ? Object.entries(state.forgets.findLast((f) => f.genre === genre).settings) : [];
+      // The forget's own settings that differ from its methods' defaults, as the library says.
+      const changed = r.forget?.changedSettings ?? [];
       const models = r.measurement.models;
       const p = (x) => (100 * x).toFixed(1) + '%';
       const pop100 = (f, metric) => f.overall.pop100[metric][2].toFixed(4);
@@ -515,8 +519,8 @@ async function evaluate() {
       $('claims-note').textContent = !r.forget
         ? `Nothing forgotten yet: forget ${genre} to check the paper's claims.`
         : `Forget time ${r.forget.seconds < 1 ? r.forget.seconds.toPrecision(2) : r.forget.seconds.toFixed(1)} s here. ` +
-          (r.reference ? `Retrained: ${r.reference.checkpoint}, ${r.reference.epochs} epochs, CPU-equivalent ${r.reference.cpuTrainSeconds?.toFixed(0)} s of training. ` : `No model retrained without ${genre} is shipped. `) +
-          (changed.length ? `Settings changed from the defaults: ${changed.map(([k, v]) => `${k}=${v}`).join(', ')} — the verdicts are for these settings, not the defaults.` : 'Default settings.');
+          (r.reference ? `Retrained: ${r.reference.checkpoint}, ${epochsOf(r.reference)}, CPU-equivalent ${r.reference.cpuTrainSeconds?.toFixed(0)} s of training. ` : `No model retrained without ${genre} is shipped. `) +
+          (changed.length ? `Settings changed from the defaults: ${changed.join(', ')} — the verdicts are for these settings, not the defaults.` : 'Default settings.');
       state.evaluation = { genre, users: r.users, condition, measurement: r.measurement, reference: r.reference, judgements: r.judgements };
     } catch (e) { showError(e); }
   });
@@ -683,9 +687,9 @@ function auditTable(audit) {
   const head = (c) => (c.model === 'original' ? 'Original' : c.model === 'retrained' ? 'Retrained without D (the baseline)' : `After ${c.model}`);
   const rows = [
     ['Judged “was in training” by a membership test', (c) => `${c.judgedMembers} of ${c.pairs}`, 'membership-test'],
-    ['Deleted films the weights still rank in the top 10, each asked with the history that came before it (a probe of memory, not what you are shown)', (c) => `${Math.round(c.hr10 * 100)}%`, 'hr10'],
-    ['Mean rank of the deleted films', (c) => c.meanRank.toFixed(0), 'score'],
-    ['Everyone else’s test HR@10', (c) => `${(c.othersHr10 * 100).toFixed(1)}%`, 'hr10'],
+    ['Deleted films the weights still rank in the top 10, each asked with the history that came before it (a probe of memory, not what you are shown)', (c) => `${Math.round(c.hr10 * 100)}%`, 'memory-probe'],
+    ['Mean rank of the deleted films (0 = first of 3416)', (c) => c.meanRank.toFixed(0), 'rank'],
+    ['Everyone else’s test HR@10 (100 other users, full ranking)', (c) => `${(c.othersHr10 * 100).toFixed(1)}%`, 'others-hr10'],
   ];
   const caption = Object.assign(document.createElement('caption'), { textContent: audit.caption });
   const th = (text, scope) => Object.assign(document.createElement('th'), { textContent: text, scope });
@@ -724,6 +728,7 @@ const tour = { step: -1 };
 function showTourStep() {
   const steps = state.defaults.tour, step = steps[tour.step];
   $('tour-panel').hidden = tour.step < 0;
+  document.body.classList.toggle('touring', tour.step >= 0);  // room below the page for the tour's box
   if (tour.step < 0) return;
   $('tour-count').textContent = step ? `Step ${tour.step + 1} of ${steps.length}` : 'The end of the tour';
   $('tour-title').textContent = step?.title ?? 'Now it is yours';

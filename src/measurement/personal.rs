@@ -187,13 +187,23 @@ fn summary(request: &PersonalRequest, columns: &[PersonalColumn], reference: Opt
                 100.0 * retrained.hr10
             );
             let off = |c: &PersonalColumn| c.judged_members.abs_diff(retrained.judged_members);
-            text += if off(original) <= 1 {
-                " Even the original answers about them like a model that never saw them (within one, the test's noise on so few): for this model your history was most of what it knew of you, and removing it from the input is most of the deletion."
-            } else if off(after) <= 1 {
-                " After the method the model answers about them like one that never saw them (within one, the test's noise on so few)."
-            } else {
-                " The method has not yet made the model answer like one that never saw them."
+            let what = match request.scope {
+                Scope::All => "your history".to_string(),
+                Scope::Genre(genre) => format!("your {genre} history"),
             };
+            // On fewer pairs than this, one judgement more or less is no finding (said below).
+            if original.pairs >= FEW_PAIRS {
+                text += &if off(original) <= 1 {
+                    format!(
+                        " By this test even the original answers about them like a model that never saw them (within one, the test's noise on so few): for this model, what it knew of {what} came mostly from the input, and removing it from the input is most of the deletion."
+                    )
+                } else if off(after) <= 1 {
+                    " After the method the model answers about them like one that never saw them (within one, the test's noise on so few)."
+                        .to_string()
+                } else {
+                    " The method has not yet made the model answer like one that never saw them.".to_string()
+                };
+            }
         }
         _ => {
             text += ". No model was retrained without exactly this request, so there is no exact reference to judge against (the users of the deletion set D have one)."
@@ -221,7 +231,7 @@ mod tests {
     fn the_summary_says_what_the_reference_shows() {
         let request = PersonalRequest { user: "1m_5".into(), scope: Scope::All, method: DeletionMethod::NegGradPlus };
         let close = summary(&request, &[column("original", 6), column("neggrad+", 5), column("retrained", 6)], Some("retrained without D"));
-        assert!(close.contains("6 of 10") && close.contains("your history was most of what it knew of you"), "{close}");
+        assert!(close.contains("6 of 10") && close.contains("what it knew of your history came mostly from the input"), "{close}");
         let helped =
             summary(&request, &[column("original", 9), column("neggrad+", 5), column("retrained", 4)], Some("retrained without D"));
         assert!(helped.contains("answers about them like one that never saw them"), "{helped}");
@@ -231,5 +241,6 @@ mod tests {
         let two = |model: &str| PersonalColumn { pairs: 2, judged_members: 1, ..column(model, 0) };
         let few = summary(&request, &[two("original"), two("neggrad+"), two("retrained")], Some("retrained without D"));
         assert!(few.contains("Only 2 deleted interactions could be asked about"), "{few}");
+        assert!(!few.contains("never saw them ("), "no finding from two pairs: {few}");
     }
 }
