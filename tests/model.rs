@@ -40,6 +40,17 @@ fn shapes_through_the_forward_path() {
 }
 
 #[test]
+fn scoring_the_mask_position_alone_equals_the_full_last_layer() {
+    let model = common::tiny_model(20, 3);
+    let (h1, h2) = ([ItemId(1), ItemId(2), ItemId(3), ItemId(7)], [ItemId(4)]);
+    let x = input(&model, &[&h1, &h2]);
+    let full = model.scores(Bert4Rec::last_position(model.encode(&x, &FfnHook::None).hidden)); // every position, then [MASK]'s
+    let fast = model.next_item_scores(&x, &FfnHook::None); // the last layer at [MASK] alone
+    assert_eq!(fast.dims(), [2, 20]);
+    assert_close(&values(fast), &values(full), 1e-5);
+}
+
+#[test]
 fn padding_is_masked_not_read() {
     // Change the tokens under padding: with padding masked out of attention, nothing changes.
     let model = common::tiny_model(20, 2);

@@ -54,21 +54,34 @@ impl SelfAttention {
     /// - `blocked`: `[batch, len, len]`, `true` where query `i` may not attend to key `j`
     /// - returns `[batch, len, d_model]`
     pub fn forward(&self, x: Tensor<3>, blocked: Tensor<3, Bool>) -> Tensor<3> {
+        self.forward_queries(x.clone(), x, blocked)
+    }
+
+    /// Attention for some positions' queries over every key: the positions of `queries` attend
+    /// to all of `x` (the last layer of a next-item query needs only its [MASK] position).
+    ///
+    /// # Shapes
+    /// - `queries`: `[batch, q, d_model]`, the hidden states of the querying positions
+    /// - `x`: `[batch, len, d_model]`, every position's (keys and values)
+    /// - `blocked`: `[batch, q, len]`, `true` where query `i` may not attend to key `j`
+    /// - returns `[batch, q, d_model]`
+    pub fn forward_queries(&self, queries: Tensor<3>, x: Tensor<3>, blocked: Tensor<3, Bool>) -> Tensor<3> {
         let [batch, len, d_model] = x.dims();
+        let q_len = queries.dims()[1];
         let heads = self.n_heads;
         let d_head = d_model / heads;
-        let split = |t: Tensor<3>| t.reshape([batch, len, heads, d_head]).swap_dims(1, 2);
-        let q = split(self.query.forward(x.clone())); // [batch, heads, len, d_head]
-        let k = split(self.key.forward(x.clone())); // [batch, heads, len, d_head]
-        let v = split(self.value.forward(x)); // [batch, heads, len, d_head]
-        let scores = q.matmul(k.swap_dims(2, 3)) / (d_head as f64).sqrt(); // [batch, heads, len, len]
-        let blocked = blocked.reshape([batch, 1, len, len]).expand([batch, heads, len, len]); // [batch, heads, len, len]
+        let split = |t: Tensor<3>, n: usize| t.reshape([batch, n, heads, d_head]).swap_dims(1, 2);
+        let q = split(self.query.forward(queries), q_len); // [batch, heads, q, d_head]
+        let k = split(self.key.forward(x.clone()), len); // [batch, heads, len, d_head]
+        let v = split(self.value.forward(x), len); // [batch, heads, len, d_head]
+        let scores = q.matmul(k.swap_dims(2, 3)) / (d_head as f64).sqrt(); // [batch, heads, q, len]
+        let blocked = blocked.reshape([batch, 1, q_len, len]).expand([batch, heads, q_len, len]); // [batch, heads, q, len]
         let scores = scores.mask_fill(blocked, -1.0e9);
-        let weights = dropout::apply(&self.dropout, softmax(scores, 3)); // [batch, heads, len, len]
+        let weights = dropout::apply(&self.dropout, softmax(scores, 3)); // [batch, heads, q, len]
         let context = weights
-            .matmul(v) // [batch, heads, len, d_head]
+            .matmul(v) // [batch, heads, q, d_head]
             .swap_dims(1, 2)
-            .reshape([batch, len, d_model]); // [batch, len, d_model]
+            .reshape([batch, q_len, d_model]); // [batch, q, d_model]
         self.output.forward(context)
     }
 }

@@ -181,8 +181,20 @@ impl Bert4Rec {
     /// # Shapes
     /// - returns `[batch, num_items]`
     pub fn next_item_scores(&self, input: &ModelInput, hook: &FfnHook) -> Tensor<2> {
-        let encoding = self.encode(input, hook);
-        self.scores(Self::last_position(encoding.hidden))
+        let Some((last, head)) = self.layers.split_last().filter(|_| matches!(hook, FfnHook::None)) else {
+            let encoding = self.encode(input, hook);
+            return self.scores(Self::last_position(encoding.hidden));
+        };
+        // Only the [MASK] position is scored, so the last layer computes that position alone
+        // (exactly what the full layer gives there); hooks take the full path.
+        let blocked = input.attention_mask(); // [batch, len, len]
+        let mut hidden = self.embed(input.tokens.clone(), input.first_position);
+        for (index, layer) in head.iter().enumerate() {
+            hidden = layer.forward(hidden, blocked.clone(), index, hook, &mut Vec::new());
+        }
+        let [batch, len, _] = blocked.dims();
+        let blocked = blocked.slice([0..batch, len - 1..len, 0..len]); // [batch, 1, len]
+        self.scores(last.forward_last(hidden, blocked, head.len())) // [batch, num_items]
     }
 
     /// Mean cross-entropy over the masked positions of a cloze batch. Only the masked positions

@@ -144,4 +144,20 @@ impl EncoderLayer {
         let transformed = self.ffn.forward(x.clone(), layer, hook, captured); // [batch, len, d_model]
         self.ffn_norm.forward(x + dropout::apply(&self.dropout, transformed))
     }
+
+    /// The layer's output at the last position alone, without hooks: what the last layer of a
+    /// next-item query is scored from (the other positions' outputs would be discarded).
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, len, d_model]`
+    /// - `blocked`: `[batch, 1, len]`, the last query's row of the mask
+    /// - returns `[batch, d_model]`
+    pub fn forward_last(&self, x: Tensor<3>, blocked: Tensor<3, Bool>, layer: usize) -> Tensor<2> {
+        let [batch, len, d_model] = x.dims();
+        let last = x.clone().slice([0..batch, len - 1..len, 0..d_model]); // [batch, 1, d_model]
+        let attended = self.attention.forward_queries(last.clone(), x, blocked); // [batch, 1, d_model]
+        let h = self.attention_norm.forward(last + dropout::apply(&self.dropout, attended));
+        let transformed = self.ffn.forward(h.clone(), layer, &FfnHook::None, &mut Vec::new()); // [batch, 1, d_model]
+        self.ffn_norm.forward(h + dropout::apply(&self.dropout, transformed)).squeeze_dim(1)
+    }
 }

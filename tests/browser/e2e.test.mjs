@@ -250,7 +250,7 @@ test('4, 7: the claims are judged by the library on the paper\'s condition, besi
   assert.match(await page.textContent('#claims'), /retrained/);
   await page.locator('#claims-panel').screenshot({ path: join(artifacts, 'claims-rows.png') });
   // 4: the retrained reference is named with its record.
-  assert.match(await page.textContent('#claims-note'), /Retrained: checkpoints\/retrain-comedy, \d+ epochs/);
+  assert.match(await page.textContent('#claims-note'), /Retrained: checkpoints\/retrain-comedy, (trained \d+ epochs, the best kept \(epoch \d+\)|\d+ epochs)/);
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
   const result = JSON.parse(readFileSync(await download.path(), 'utf8'));
   assert.match(result.backend, /^CPU/);
