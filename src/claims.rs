@@ -214,7 +214,7 @@ pub fn judge(inputs: &ClaimInputs<'_>) -> Vec<Judgement> {
 fn judge_one(claim: Claim, inputs: &ClaimInputs<'_>) -> Judgement {
     let f = match claim_figures(claim, inputs) {
         Ok(f) => f,
-        Err(judgement) => return judgement,
+        Err(judgement) => return *judgement,
     };
     let verdict = f.ours.map(|x| claim.verdict_beside(x, f.retrained));
     let mut sentence = match verdict {
@@ -255,7 +255,7 @@ fn removed(of: &Figures) -> Option<f64> {
 }
 
 /// The figures of `claim`, or the judgement that it cannot be judged.
-fn claim_figures(claim: Claim, inputs: &ClaimInputs<'_>) -> Result<ClaimFigures, Judgement> {
+fn claim_figures(claim: Claim, inputs: &ClaimInputs<'_>) -> Result<ClaimFigures, Box<Judgement>> {
     let served = |m: &Measurement, name: &str| m.get(name).map(|x| x.served.clone());
     // Read from the weights where an output filter makes the served figures differ.
     let weights = |m: &Measurement, name: &str| m.get(name).map(|x| x.weights.clone().unwrap_or_else(|| x.served.clone()));
@@ -266,6 +266,7 @@ fn claim_figures(claim: Claim, inputs: &ClaimInputs<'_>) -> Result<ClaimFigures,
         ("ours", weights(inputs.deleted, "after").as_ref().and_then(removed)),
         ("the retrained model", served(inputs.deleted, "retrained").as_ref().and_then(removed)),
     ];
+    let unmeasurable = |claim, why: &str| Box::new(unmeasurable(claim, why));
     let nothing_forgotten = || unmeasurable(claim, "nothing was forgotten");
     let figures = match claim.kind {
         ClaimKind::HrKept | ClaimKind::NdcgKept => {
@@ -310,7 +311,7 @@ fn claim_figures(claim: Claim, inputs: &ClaimInputs<'_>) -> Result<ClaimFigures,
                     "timed at other settings than the defaults ({}): forget at the defaults to judge the speedup",
                     inputs.changed_settings.join(", ")
                 );
-                return Err(Judgement { ours: Some(x), sentence: format!("not judged: {why}"), ..unmeasurable(claim, "") });
+                return Err(Box::new(Judgement { ours: Some(x), sentence: format!("not judged: {why}"), ..*unmeasurable(claim, "") }));
             }
             ClaimFigures {
                 condition: "retraining's CPU-equivalent time ÷ this forget's time here",

@@ -445,8 +445,11 @@ pub fn average_gap(f: &AuditFigures, retrained: &AuditFigures) -> f64 {
 /// are kept; whoever replaces such a model makes a new memo.
 pub struct OthersMemo {
     names: Vec<String>,
-    kept: RefCell<Vec<(String, Vec<usize>, Rc<OthersAnswers>)>>,
+    kept: RefCell<Vec<KeptAnswers>>,
 }
+
+/// A model's name, the users it answered about, and its answers.
+type KeptAnswers = (String, Vec<usize>, Rc<OthersAnswers>);
 
 impl OthersMemo {
     pub fn new(names: &[&str]) -> OthersMemo {
