@@ -174,7 +174,7 @@ fn summary(request: &PersonalRequest, columns: &[PersonalColumn], reference: Opt
     let judged = |c: &PersonalColumn| format!("{} of {}", c.judged_members, c.pairs);
     let (original, after) = (&columns[0], &columns[1]);
     let mut text = format!(
-        "A membership test fitted to each model's answers judges {} of your most recent deleted interactions as seen in training by the original model, and {} after {}",
+        "Of your deleted interactions asked about, a membership test fitted to each model's answers judges {} as seen in training by the original model, and {} after {}",
         judged(original),
         judged(after),
         request.method.name()
@@ -186,20 +186,34 @@ fn summary(request: &PersonalRequest, columns: &[PersonalColumn], reference: Opt
                 judged(retrained),
                 100.0 * retrained.hr10
             );
+            // Like the baseline: the membership test within one judgement of it, and the deleted
+            // films ranked no more than a tenth higher than it ranks them (an auditor reads both).
             let off = |c: &PersonalColumn| c.judged_members.abs_diff(retrained.judged_members);
+            let ranks_like = |c: &PersonalColumn| c.mean_rank >= 0.9 * retrained.mean_rank;
+            let like = |c: &PersonalColumn| off(c) <= 1 && ranks_like(c);
             let what = match request.scope {
                 Scope::All => "your history".to_string(),
                 Scope::Genre(genre) => format!("your {genre} history"),
             };
             // On fewer pairs than this, one judgement more or less is no finding (said below).
             if original.pairs >= FEW_PAIRS {
-                text += &if off(original) <= 1 {
+                let noise = format!("a difference of one in {} is within the test's noise", original.pairs);
+                text += &if like(original) {
                     format!(
-                        " By this test even the original answers about them like a model that never saw them (within one, the test's noise on so few): for this model, what it knew of {what} came mostly from the input, and removing it from the input is most of the deletion."
+                        " Even the original answers about them like a model that never saw them ({noise}, and it ranks them no higher): for this model, what it knew of {what} came mostly from the input, and removing it from the input is most of the deletion."
                     )
-                } else if off(after) <= 1 {
-                    " After the method the model answers about them like one that never saw them (within one, the test's noise on so few)."
-                        .to_string()
+                } else if like(after) {
+                    format!(
+                        " After the method the model answers about them like one that never saw them ({noise}, and it ranks them no higher)."
+                    )
+                } else if off(original) <= 1 {
+                    format!(
+                        " The membership test tells the original from the baseline no better than its noise ({noise}), but the original ranks them higher (mean rank {:.0} against {:.0}; after {}: {:.0}): some memory of them is left in its weights.",
+                        original.mean_rank,
+                        retrained.mean_rank,
+                        request.method.name(),
+                        after.mean_rank
+                    )
                 } else {
                     " The method has not yet made the model answer like one that never saw them.".to_string()
                 };
@@ -236,6 +250,14 @@ mod tests {
             summary(&request, &[column("original", 9), column("neggrad+", 5), column("retrained", 4)], Some("retrained without D"));
         assert!(helped.contains("answers about them like one that never saw them"), "{helped}");
         assert!(helped.contains("the baseline a deletion aims at, not zero"), "{helped}");
+        // The membership test within its noise, but the original still ranks them far higher.
+        let ranked = |model: &str, judged: usize, mean_rank: f64| PersonalColumn { mean_rank, ..column(model, judged) };
+        let memory = summary(
+            &request,
+            &[ranked("original", 3, 580.0), ranked("neggrad+", 3, 610.0), ranked("retrained", 4, 750.0)],
+            Some("retrained without D"),
+        );
+        assert!(memory.contains("some memory of them is left") && !memory.contains("came mostly from the input"), "{memory}");
         let none = summary(&request, &[column("original", 9), column("neggrad+", 5)], None);
         assert!(none.contains("no exact reference") && !none.contains("anecdotes"), "{none}");
         let two = |model: &str| PersonalColumn { pairs: 2, judged_members: 1, ..column(model, 0) };

@@ -246,7 +246,7 @@ test('4, 7: the claims are judged by the library on the paper\'s condition, besi
   const hr = byClaim(rows, 'HR@k');
   assert.match(hr[0], /histories as recorded/);
   for (const cell of hr.slice(2, 6)) assert.match(cell, /^\d+\.\d%$/, JSON.stringify(hr));
-  assert.match(byClaim(rows, 'faster')[2], /^×\d+$/);
+  assert.match(byClaim(rows, 'faster')[2], /^×[\d,]+$/);
   assert.match(await page.textContent('#claims'), /retrained/);
   await page.locator('#claims-panel').screenshot({ path: join(artifacts, 'claims-rows.png') });
   // 4: the retrained reference is named with its record.
