@@ -482,6 +482,39 @@ function claimsTable(judgements) {
   return t;
 }
 
+// The measured table: each model (as served and, where an output filter hides the genre, from
+// its weights too) on each measure. Returns the condition it was measured under.
+function measuredTable(r, genre) {
+  const p = (x) => (100 * x).toFixed(1) + '%';
+  const pop100 = (f, metric) => f.overall.pop100[metric][2].toFixed(4);
+  const removal = (f) => (f.removal.length ? p(f.removal[2].rate) : ''); // Protocol::ALL: full, uniform100, pop100
+  const measures = [
+    ['HR@10 (pop100)', (f) => pop100(f, 'hr'), 'hr10'],
+    ['NDCG@10 (pop100)', (f) => pop100(f, 'ndcg'), 'ndcg10'],
+    [`${genre} share of top-10`, (f) => p(f.share), 'share'],
+    [`membership AUC per user: the model tells which ${genre} films a user watched (0.5 = cannot tell)`, (f) => f.membership.userAuc.toFixed(3), 'membership-auc'],
+    [`membership AUC per item: which users watched one of its films (– : too few watchers among the users measured)`, (f) => (f.membership.items ? f.membership.itemAuc.toFixed(3) : '–'), 'membership-auc'],
+    [`deleted ${genre} interactions still in the top-10 (HR@10, full ranking)`, (f) => p(f.deleted.hr10), 'hr10'],
+    [`removal rate, ${genre} (pop100, histories without the genre; the claims below use the histories as recorded)`, removal, 'removal'],
+  ];
+  const columns = r.measurement.models.flatMap((m) => [[m.name === 'after' ? `after (${r.forget?.methods.join('+') ?? 'nothing forgotten'})` : m.name, m.served],
+    ...(m.weights ? [[`${m.name}, from the weights`, m.weights]] : [])]);
+  const condition = `${genre}, ${r.users} sample users (${r.measurement.forgetSetUsers} in the forget set), histories without the genre, pop100, ${state.backend}`;
+  table(`Measured here: ${condition}`, [['', ...columns.map(([name]) => name)], ...measures.map(([name, f]) => [name, ...columns.map(([, x]) => f(x))])]);
+  measures.forEach(([, , term], i) => withTerm($('claims').rows[i + 1].cells[0], term));
+  return condition;
+}
+
+// Under the claims: the forget's time, the retrained yardstick, and the settings that differ
+// from the methods' defaults (as the library lists them).
+function claimsNote(r, genre) {
+  if (!r.forget) return `Nothing forgotten yet: forget ${genre} to check the paper's claims.`;
+  const changed = r.forget.changedSettings ?? [];
+  return `Forget time ${r.forget.seconds < 1 ? r.forget.seconds.toPrecision(2) : r.forget.seconds.toFixed(1)} s here. ` +
+    (r.reference ? `Retrained: ${r.reference.checkpoint}, ${epochsOf(r.reference)}, CPU-equivalent ${r.reference.cpuTrainSeconds?.toFixed(0)} s of training. ` : `No model retrained without ${genre} is shipped. `) +
+    (changed.length ? `Settings changed from the defaults: ${changed.join(', ')} — the verdicts are for these settings, not the defaults.` : 'Default settings.');
+}
+
 async function evaluate() {
   clearError();
   const genre = forgotten().at(-1) ?? $('genre').value;
@@ -494,34 +527,10 @@ async function evaluate() {
       const started = performance.now();
       const r = await call('evaluate', { genre, slug: slug(genre), users });
       state.evalRate = (performance.now() - started) / 1000 / users / modelCount;
-      // The forget's own settings that differ from its methods' defaults, as the library says.
-      const changed = r.forget?.changedSettings ?? [];
-      const models = r.measurement.models;
-      const p = (x) => (100 * x).toFixed(1) + '%';
-      const pop100 = (f, metric) => f.overall.pop100[metric][2].toFixed(4);
-      const removal = (f) => (f.removal.length ? p(f.removal[2].rate) : ''); // Protocol::ALL: full, uniform100, pop100
-      const measures = [
-        ['HR@10 (pop100)', (f) => pop100(f, 'hr'), 'hr10'],
-        ['NDCG@10 (pop100)', (f) => pop100(f, 'ndcg'), 'ndcg10'],
-        [`${genre} share of top-10`, (f) => p(f.share), 'share'],
-        [`membership AUC per user: the model tells which ${genre} films a user watched (0.5 = cannot tell)`, (f) => f.membership.userAuc.toFixed(3), 'membership-auc'],
-        [`membership AUC per item: which users watched one of its films (– : too few watchers among the users measured)`, (f) => (f.membership.items ? f.membership.itemAuc.toFixed(3) : '–'), 'membership-auc'],
-        [`deleted ${genre} interactions still in the top-10 (HR@10, full ranking)`, (f) => p(f.deleted.hr10), 'hr10'],
-        [`removal rate, ${genre} (pop100, histories without the genre; the claims below use the histories as recorded)`, removal, 'removal'],
-      ];
-      // Each model as served and, where an output filter hides the genre, from its weights too.
-      const columns = models.flatMap((m) => [[m.name === 'after' ? `after (${r.forget?.methods.join('+') ?? 'nothing forgotten'})` : m.name, m.served],
-        ...(m.weights ? [[`${m.name}, from the weights`, m.weights]] : [])]);
-      const condition = `${genre}, ${r.users} sample users (${r.measurement.forgetSetUsers} in the forget set), histories without the genre, pop100, ${state.backend}`;
-      table(`Measured here: ${condition}`, [['', ...columns.map(([name]) => name)], ...measures.map(([name, f]) => [name, ...columns.map(([, x]) => f(x))])]);
-      measures.forEach(([, , term], i) => withTerm($('claims').rows[i + 1].cells[0], term));
+      const condition = measuredTable(r, genre);
       $('verdicts')?.remove();
       if (r.judgements.length) $('claims').after(claimsTable(r.judgements));
-      $('claims-note').textContent = !r.forget
-        ? `Nothing forgotten yet: forget ${genre} to check the paper's claims.`
-        : `Forget time ${r.forget.seconds < 1 ? r.forget.seconds.toPrecision(2) : r.forget.seconds.toFixed(1)} s here. ` +
-          (r.reference ? `Retrained: ${r.reference.checkpoint}, ${epochsOf(r.reference)}, CPU-equivalent ${r.reference.cpuTrainSeconds?.toFixed(0)} s of training. ` : `No model retrained without ${genre} is shipped. `) +
-          (changed.length ? `Settings changed from the defaults: ${changed.join(', ')} — the verdicts are for these settings, not the defaults.` : 'Default settings.');
+      $('claims-note').textContent = claimsNote(r, genre);
       state.evaluation = { genre, users: r.users, condition, measurement: r.measurement, reference: r.reference, judgements: r.judgements };
     } catch (e) { showError(e); }
   });
@@ -776,12 +785,8 @@ function exportJson() {
 }
 
 // ---- start ----------------------------------------------------------------------------------
-async function main() {
-  state.defaults = await call('defaults');
-  buildControls();
-  setBusy('loading');
-  const notes = await applyUrlSettings();
-  methodNote();
+// The link's genre, evaluation size and backend, each checked; a note for each refused value.
+function readLinkChoices(notes) {
   const genres = state.defaults.genres.map((g) => g.name);
   const genre = params.get('genre') ?? 'Action';
   if (genres.includes(genre)) $('genre').value = genre; else notes.push(`genre=${clip(genre)}: not a MovieLens genre; one of ${genres.join(', ')} is allowed.`);
@@ -794,6 +799,12 @@ async function main() {
   const backend = params.get('backend') ?? 'auto';
   if (!BACKENDS.includes(backend)) notes.push(`backend=${clip(backend)}: one of ${BACKENDS.join(', ')} is allowed; auto is used.`);
   state.backendParam = BACKENDS.includes(backend) ? backend : 'auto';
+  return { genre, genres };
+}
+
+// Starts the worker's session (asking for the visitor's data where the site carries none) and
+// shows what it loaded.
+async function startSession() {
   const request = { backend: state.backendParam };
   let info = await call('init', request);
   if (info.needData) info = await askForData(request);
@@ -810,24 +821,32 @@ async function main() {
   $('user-list').replaceChildren(...info.users.map((u) => Object.assign(document.createElement('option'), { value: u.key })));
   state.foldedTitles = info.catalog.map((i) => fold(i.title));
   document.body.dataset.ready = 'true';
+}
 
-  $('user-id').addEventListener('change', () => selectUser($('user-id').value.trim()));
+// The forget-me panel's methods, each with its description from the library.
+function buildMePanel() {
   const methods = state.defaults.deletionMethods;
   $('me-method').replaceChildren(...methods.map((m) => Object.assign(document.createElement('option'), { value: m.value, textContent: m.name })));
   const meMethodNote = () => { $('me-method-note').textContent = methods.find((m) => m.value === $('me-method').value)?.description ?? ''; };
   $('me-method').addEventListener('change', meMethodNote);
   meMethodNote();
-  $('forget-me').addEventListener('click', async () => { if (await commitInputs({ needHistory: true })) await forgetMe(); });
   $('me-summary').tabIndex = -1;
+}
+
+// Every control's event; an action first commits what is typed.
+function wireEvents() {
+  const committed = (needHistory, action) => async () => { if (await commitInputs({ needHistory })) await action(); };
+  $('user-id').addEventListener('change', () => selectUser($('user-id').value.trim()));
+  $('forget-me').addEventListener('click', committed(true, forgetMe));
   $('random-user').addEventListener('click', () => selectUser(state.users[Math.floor(Math.random() * state.users.length)].key));
   $('own-history').addEventListener('click', () => { state.user = null; state.history = []; $('user-id').value = ''; $('add-row').hidden = false; renderHistory(); renderMePanel(); saveUrl(); recommend(); });
   $('add-title').addEventListener('click', addTitle);
   $('title-search').addEventListener('input', suggest);
   $('title-search').addEventListener('keydown', pickerKeys);
   $('title-search').addEventListener('blur', closeSuggestions);
-  $('forget').addEventListener('click', async () => { if (await commitInputs({ needHistory: true })) await forget($('genre').value, changedSettings()); });
+  $('forget').addEventListener('click', committed(true, () => forget($('genre').value, changedSettings())));
   $('reset').addEventListener('click', reset);
-  $('evaluate').addEventListener('click', async () => { if (await commitInputs({ needHistory: false })) await evaluate(); });
+  $('evaluate').addEventListener('click', committed(false, evaluate));
   $('export').addEventListener('click', exportJson);
   $('tour-start').addEventListener('click', () => { tour.step = 0; showTourStep(); });
   $('tour-skip').addEventListener('click', () => { tour.step = -1; showTourStep(); $('tour-start').focus(); });
@@ -835,7 +854,18 @@ async function main() {
   $('forget-data').addEventListener('click', async () => { await call('forgetData'); location.reload(); });
   $('genre').addEventListener('change', () => { saveUrl(); renderRecs(); });
   for (const k of paramKeys()) $(k).addEventListener('change', saveUrl);
+}
 
+async function main() {
+  state.defaults = await call('defaults');
+  buildControls();
+  setBusy('loading');
+  const notes = await applyUrlSettings();
+  methodNote();
+  const { genre, genres } = readLinkChoices(notes);
+  await startSession();
+  buildMePanel();
+  wireEvents();
   // The link's user or history and its forgets, as one piece of work: the page is busy until
   // everything the link asks for is shown.
   busyDepth++;

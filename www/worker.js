@@ -115,6 +115,24 @@ async function loadCheckpoint() {
   return { config, meta, weights };
 }
 
+// The same fixed input on the GPU session and on a CPU one must agree, or a silently wrong GPU
+// is not shown: the page then runs on the CPU session.
+async function checkParity(config, meta, weights, data) {
+  const cpu = await Session.create({ backend: 'cpu' }, config, meta, weights.slice(), data);
+  const [gpu, reference] = [await session.probe(), await cpu.probe()];
+  let worst = 0, scale = 0;
+  gpu.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - reference[i])); scale = Math.max(scale, Math.abs(reference[i])); });
+  const parity = { maxDifference: worst, ok: worst <= 1e-3 * Math.max(1, scale) };
+  if (parity.ok) {
+    cpu.free();
+  } else {
+    session.free();
+    session = cpu;
+    sessionKind = 'cpu';
+  }
+  return parity;
+}
+
 async function start({ backend }) {
   const t0 = now();
   await loadWasm();
@@ -137,20 +155,8 @@ async function start({ backend }) {
   retrained.clear();
   deletionReference = null;
   if (chosen.kind === 'webgpu') {
-    // The same fixed input on both paths must agree, or a silently wrong GPU is not shown.
-    const cpu = await Session.create({ backend: 'cpu' }, config, meta, weights.slice(), data);
-    const [gpu, reference] = [await session.probe(), await cpu.probe()];
-    let worst = 0, scale = 0;
-    gpu.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - reference[i])); scale = Math.max(scale, Math.abs(reference[i])); });
-    parity = { maxDifference: worst, ok: worst <= 1e-3 * Math.max(1, scale) };
-    if (!parity.ok) {
-      session.free();
-      session = cpu;
-      sessionKind = 'cpu';
-      label = `CPU (wasm, one thread) — ${chosen.label} failed the parity check`;
-    } else {
-      cpu.free();
-    }
+    parity = await checkParity(config, meta, weights, data);
+    if (!parity.ok) label = `CPU (wasm, one thread) — ${chosen.label} failed the parity check`;
   }
   return {
     backend: label,
