@@ -77,59 +77,63 @@ pub fn markdown(r: &DeletionReport) -> String {
          absolute difference to the retrained model over forget, retain and test HR@10 and MIA-efficacy, in points.\n"
     );
     for scope in &r.audit.scopes {
-        let title = match scope.scope {
-            Scope::All => "all their interactions".to_string(),
-            Scope::Genre(g) => format!("their {g} interactions"),
-        };
-        let pairs = scope.figures.first().map_or(0, |f| f.forget_pairs);
-        let _ = writeln!(md, "## {} users delete {title}\n", scope.users);
-        let _ = writeln!(md, "{pairs} deleted pairs asked (the most recent of each user).\n");
-        let _ = writeln!(
-            md,
-            "| model | forget HR@10 | log-lik. | retain HR@10 | test HR@10 | test NDCG@10 | D test HR@10 | MIA-efficacy | MIA acc. | gap |"
-        );
-        let _ = writeln!(md, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        for (name, f) in scope.models.iter().zip(&scope.figures) {
-            let gap = f.gap.map_or("—".to_string(), |g| format!("{g:.1}"));
-            let _ = writeln!(
-                md,
-                "| {name} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {gap} |",
-                pct(f.forget_hr10),
-                f.forget_log_likelihood,
-                pct(f.retain_hr10),
-                pct(f.test_hr10),
-                pct(f.test_ndcg10),
-                f.scope_test_hr10.map_or("—".to_string(), pct),
-                pct(f.mia_efficacy),
-                pct(f.mia_accuracy),
-            );
-        }
-        if let Some(finding) = scope.finding() {
-            let _ = writeln!(md, "\n**What it finds.** {finding}");
-        }
-        let _ =
-            writeln!(md, "\nPer user (the first five): mean rank of their deleted items under each model ({}).\n", scope.models.join(", "));
-        if scope.scope == Scope::All {
-            let _ = writeln!(
-                md,
-                "(Overlap and KL compare recommendations; a user who deleted everything has no history left to recommend from.)\n"
-            );
-        }
-        let _ = writeln!(md, "| user | deleted | mean rank per model | top-10 overlap with retrained | KL(retrained ‖ model) |");
-        let _ = writeln!(md, "| --- | ---: | --- | --- | --- |");
-        for u in scope.per_user.iter().take(5) {
-            let list = |v: &[Option<f64>], f: fn(f64) -> String| v.iter().map(|x| x.map_or("—".into(), f)).collect::<Vec<_>>().join(" / ");
-            let ranks = u.mean_rank.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(" / ");
-            let _ = writeln!(
-                md,
-                "| {} | {} | {ranks} | {} | {} |",
-                u.user,
-                u.deleted,
-                list(&u.overlap, |x| format!("{:.1}", 10.0 * x)),
-                list(&u.kl, |x| format!("{x:.3}"))
-            );
-        }
-        let _ = writeln!(md);
+        scope_section(&mut md, scope);
     }
     md
+}
+
+/// One scope's section: the audit table, what it finds, and the first users' view.
+fn scope_section(md: &mut String, scope: &crate::measurement::audit::ScopeAudit) {
+    let title = match scope.scope {
+        Scope::All => "all their interactions".to_string(),
+        Scope::Genre(g) => format!("their {g} interactions"),
+    };
+    let pairs = scope.figures.first().map_or(0, |f| f.forget_pairs);
+    let _ = writeln!(md, "## {} users delete {title}\n", scope.users);
+    let _ = writeln!(md, "{pairs} deleted pairs asked (the most recent of each user).\n");
+    let _ = writeln!(
+        md,
+        "| model | forget HR@10 | log-lik. | retain HR@10 | test HR@10 | test NDCG@10 | D test HR@10 | MIA-efficacy | MIA acc. | gap |"
+    );
+    let _ = writeln!(md, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (name, f) in scope.models.iter().zip(&scope.figures) {
+        let gap = f.gap.map_or("—".to_string(), |g| format!("{g:.1}"));
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {gap} |",
+            pct(f.forget_hr10),
+            f.forget_log_likelihood,
+            pct(f.retain_hr10),
+            pct(f.test_hr10),
+            pct(f.test_ndcg10),
+            f.scope_test_hr10.map_or("—".to_string(), pct),
+            pct(f.mia_efficacy),
+            pct(f.mia_accuracy),
+        );
+    }
+    if let Some(finding) = scope.finding() {
+        let _ = writeln!(md, "\n**What it finds.** {finding}");
+    }
+    let _ = writeln!(md, "\nPer user (the first five): mean rank of their deleted items under each model ({}).\n", scope.models.join(", "));
+    if scope.scope == Scope::All {
+        let _ = writeln!(
+            md,
+            "(Overlap and KL compare recommendations; a user who deleted everything has no history left to recommend from.)\n"
+        );
+    }
+    let _ = writeln!(md, "| user | deleted | mean rank per model | top-10 overlap with retrained | KL(retrained ‖ model) |");
+    let _ = writeln!(md, "| --- | ---: | --- | --- | --- |");
+    for u in scope.per_user.iter().take(5) {
+        let list = |v: &[Option<f64>], f: fn(f64) -> String| v.iter().map(|x| x.map_or("—".into(), f)).collect::<Vec<_>>().join(" / ");
+        let ranks = u.mean_rank.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(" / ");
+        let _ = writeln!(
+            md,
+            "| {} | {} | {ranks} | {} | {} |",
+            u.user,
+            u.deleted,
+            list(&u.overlap, |x| format!("{:.1}", 10.0 * x)),
+            list(&u.kl, |x| format!("{x:.3}"))
+        );
+    }
+    let _ = writeln!(md);
 }
