@@ -262,75 +262,85 @@ pub fn markdown(report: &MethodsReport) -> String {
         s.deleted_interactions, s.membership_users, s.min_watchers, s.kl_users
     );
     for g in &report.genres {
-        let slug = g.genre.slug();
-        let _ = writeln!(md, "## {}\n", g.genre);
-        let _ = writeln!(md, "Measured by `{}`.\n", g.command);
-        if let Some(record) = &g.retrained_record {
-            let _ = writeln!(md, "Retrained without {}: {record}.\n", g.genre);
-        } else {
-            let _ = writeln!(md, "No retrained model for {}: `recforget retrain --exclude-genre {}` trains one.\n", g.genre, g.genre);
+        genre_section(&mut md, g);
+    }
+    md
+}
+
+/// One genre's section: its yardstick, the methods' table and the noise floor.
+fn genre_section(md: &mut String, g: &GenreMethods) {
+    let _ = writeln!(md, "## {}\n", g.genre);
+    let _ = writeln!(md, "Measured by `{}`.\n", g.command);
+    if let Some(record) = &g.retrained_record {
+        let _ = writeln!(md, "Retrained without {}: {record}.\n", g.genre);
+    } else {
+        let _ = writeln!(md, "No retrained model for {}: `recforget retrain --exclude-genre {}` trains one.\n", g.genre, g.genre);
+    }
+    let _ = writeln!(
+        md,
+        "| model | removal pop100 | removal full | share | retain HR@10 pop100 | retain HR@10 full | NDCG@10 pop100 | deleted HR@10 / log p | AUC item | AUC user | overlap / KL with retrained | time |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let original = &g.measurement.models[0].served;
+    for m in &g.measurement.models {
+        let seconds = g.runs.iter().find(|r| r.name == m.name).map(|r| r.seconds);
+        figures_row(md, &m.name, &m.served, original, seconds, g.retrain_cpu_seconds);
+        if let Some(w) = &m.weights {
+            figures_row(md, &format!("{} (weights)", m.name), w, original, None, None);
         }
+    }
+    if let Some(f) = &g.measurement.floor {
         let _ = writeln!(
             md,
-            "| model | removal pop100 | removal full | share | retain HR@10 pop100 | retain HR@10 full | NDCG@10 pop100 | deleted HR@10 / log p | AUC item | AUC user | overlap / KL with retrained | time |"
+            "\nNoise floor: the two retrained models (seeds differ) overlap {} in their top-10 with KL {:.3}; no method can be expected closer.",
+            pct(f.overlap),
+            f.kl
         );
-        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
-        let original = &g.measurement.models[0].served;
-        for m in &g.measurement.models {
-            let seconds = g.runs.iter().find(|r| r.name == m.name).map(|r| r.seconds);
-            figures_row(&mut md, &m.name, &m.served, original, seconds, g.retrain_cpu_seconds);
-            if let Some(w) = &m.weights {
-                figures_row(&mut md, &format!("{} (weights)", m.name), w, original, None, None);
-            }
-        }
-        if let Some(f) = &g.measurement.floor {
+    }
+    let _ = writeln!(md);
+    curves_section(md, g);
+}
+
+/// One genre's relearn and trade-off curves, as charts and tables.
+fn curves_section(md: &mut String, g: &GenreMethods) {
+    let slug = g.genre.slug();
+    if !g.relearn.is_empty() {
+        let _ = writeln!(md, "![relearn](relearn-{slug}.svg)\n");
+        let steps: Vec<usize> = g.relearn[0].points.iter().map(|p| p.step).collect();
+        let _ = writeln!(md, "Relearn test ({} HR@10 pop100 after K fine-tuning steps on genre-rich users):\n", g.genre);
+        let _ = writeln!(md, "| model | {} |", steps.iter().map(|k| format!("K = {k}")).collect::<Vec<_>>().join(" | "));
+        let _ = writeln!(md, "|---|{}", "---|".repeat(steps.len()));
+        for c in &g.relearn {
             let _ = writeln!(
                 md,
-                "\nNoise floor: the two retrained models (seeds differ) overlap {} in their top-10 with KL {:.3}; no method can be expected closer.",
-                pct(f.overlap),
-                f.kl
+                "| {} | {} |",
+                c.name,
+                c.points.iter().map(|p| format!("{:.3}", p.genre_hr10)).collect::<Vec<_>>().join(" | ")
             );
         }
         let _ = writeln!(md);
-        if !g.relearn.is_empty() {
-            let _ = writeln!(md, "![relearn](relearn-{slug}.svg)\n");
-            let steps: Vec<usize> = g.relearn[0].points.iter().map(|p| p.step).collect();
-            let _ = writeln!(md, "Relearn test ({} HR@10 pop100 after K fine-tuning steps on genre-rich users):\n", g.genre);
-            let _ = writeln!(md, "| model | {} |", steps.iter().map(|k| format!("K = {k}")).collect::<Vec<_>>().join(" | "));
-            let _ = writeln!(md, "|---|{}", "---|".repeat(steps.len()));
-            for c in &g.relearn {
-                let _ = writeln!(
-                    md,
-                    "| {} | {} |",
-                    c.name,
-                    c.points.iter().map(|p| format!("{:.3}", p.genre_hr10)).collect::<Vec<_>>().join(" | ")
-                );
-            }
-            let _ = writeln!(md);
-        }
-        if !g.tradeoff.is_empty() {
-            let _ = writeln!(md, "![trade-off](tradeoff-{slug}.svg)\n");
+    }
+    if !g.tradeoff.is_empty() {
+        let _ = writeln!(md, "![trade-off](tradeoff-{slug}.svg)\n");
+        let _ = writeln!(
+            md,
+            "| distill steps K | seconds | removal pop100 | retain HR@10 / original | overlap with retrained | AUC item | AUC user |\n|---|---|---|---|---|---|---|"
+        );
+        for p in &g.tradeoff {
             let _ = writeln!(
                 md,
-                "| distill steps K | seconds | removal pop100 | retain HR@10 / original | overlap with retrained | AUC item | AUC user |\n|---|---|---|---|---|---|---|"
+                "| {} | {:.1} | {} | {} | {} | {:.3} | {:.3} |",
+                p.steps,
+                p.seconds,
+                pct(p.removal),
+                pct(p.retain_hr10),
+                p.overlap.map_or("–".into(), pct),
+                p.item_auc,
+                p.user_auc
             );
-            for p in &g.tradeoff {
-                let _ = writeln!(
-                    md,
-                    "| {} | {:.1} | {} | {} | {} | {:.3} | {:.3} |",
-                    p.steps,
-                    p.seconds,
-                    pct(p.removal),
-                    pct(p.retain_hr10),
-                    p.overlap.map_or("–".into(), pct),
-                    p.item_auc,
-                    p.user_auc
-                );
-            }
-            let _ = writeln!(md);
         }
+        let _ = writeln!(md);
     }
-    md
 }
 
 /// A line chart: x = step, one series per curve, y = the genre's HR@10.
