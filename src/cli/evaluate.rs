@@ -70,6 +70,12 @@ pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(());
     }
+    print_text(&args, &checkpoint, &evaluation, seconds);
+    Ok(())
+}
+
+/// The evaluation as text: the protocols overall, then by genre of the target item.
+fn print_text(args: &EvaluateArgs, checkpoint: &Checkpoint<Recommender>, evaluation: &Evaluation, seconds: f64) {
     println!(
         "{} ({}) on {} {:?} users ({} epochs trained), {:.1}s on {}",
         args.source.checkpoint.display(),
@@ -100,5 +106,4 @@ pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
             100.0 * g.top10_share
         );
     }
-    Ok(())
 }

@@ -205,24 +205,41 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     let seconds: f64 = reports.iter().map(|r| r.times.total).sum();
     let retrain_seconds = retrained.as_ref().and_then(|(_, meta)| meta.cpu_train_seconds());
     if args.json {
-        let json = serde_json::json!({
-            "genre": genre,
-            "methods": config.methods,
-            "config": config,
-            "reports": reports,
-            "seconds": seconds,
-            "measurement": measurement,
-            "relearn": curves.as_ref().map(|c| c.iter().map(|(strength, model, points)| serde_json::json!({
-                "strength": strength, "settings": strength.settings(), "model": model, "points": points,
-            })).collect::<Vec<_>>()),
-            "retrained": retrained.as_ref().map(|_| retrained_path.clone()),
-            "retrainSeconds": retrain_seconds,
-            "speedup": retrain_seconds.map(|t| t / seconds),
-        });
-        println!("{}", serde_json::to_string_pretty(&json)?);
-        return Ok(());
+        let retrained_path = retrained.as_ref().map(|_| retrained_path.as_path());
+        return print_json(genre, &config, &reports, seconds, &measurement, curves.as_deref(), retrained_path, retrain_seconds);
     }
     print_text(genre, &reports, seconds, retrain_seconds, &measurement, curves.as_deref());
+    Ok(())
+}
+
+/// The forget as one JSON object: what was asked, what each method did, the measurement and
+/// the relearn curves, and the retraining it is compared with.
+#[allow(clippy::too_many_arguments)]
+fn print_json(
+    genre: Genre,
+    config: &ForgetConfig,
+    reports: &[ForgetReport],
+    seconds: f64,
+    measurement: &Measurement,
+    curves: Option<&[RelearnCurve]>,
+    retrained: Option<&Path>,
+    retrain_seconds: Option<f64>,
+) -> Result<()> {
+    let json = serde_json::json!({
+        "genre": genre,
+        "methods": config.methods,
+        "config": config,
+        "reports": reports,
+        "seconds": seconds,
+        "measurement": measurement,
+        "relearn": curves.map(|c| c.iter().map(|(strength, model, points)| serde_json::json!({
+            "strength": strength, "settings": strength.settings(), "model": model, "points": points,
+        })).collect::<Vec<_>>()),
+        "retrained": retrained,
+        "retrainSeconds": retrain_seconds,
+        "speedup": retrain_seconds.map(|t| t / seconds),
+    });
+    println!("{}", serde_json::to_string_pretty(&json)?);
     Ok(())
 }
 
