@@ -263,7 +263,6 @@ function announcement() {
   return `${first} After forgetting ${forgotten().join(', ')}: ${entered.length} new (${titles(entered) || 'none'}); ${left.length} left (${titles(left) || 'none'}).`;
 }
 
-const referenceLine = (r) => `${r.checkpoint}: ${r.epochs} epochs, ${r.summary}`;
 
 // How long a retrained model trained, and which epoch was kept.
 const epochsOf = (r) => (r.trainedThrough > r.epochs ? `trained ${r.trainedThrough} epochs, the best kept (epoch ${r.epochs})` : `${r.epochs} epochs`);
@@ -723,6 +722,7 @@ async function forgetMe() {
       state.forgetMe = view;
       $('me-summary').textContent = view.audit ? view.audit.summary : view.note;
       if (view.audit) auditTable(view.audit); else $('me-audit').hidden = true;
+      renderReference($('me-reference'), view.audit?.exactReference ? view.reference : null, "the deletion set D's interactions");
       $('me-recs').hidden = !view.before;
       $('me-before').replaceChildren(...(view.before?.items ?? []).map((i) => itemLine(i)));
       $('me-after').replaceChildren(...(view.after?.items ?? []).map((i) => itemLine(i)));

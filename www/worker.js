@@ -17,7 +17,7 @@ let session = null;    // the session in use (WebGPU or CPU)
 let dataBytes = null;  // the page's dataset, shared with retrained models' sessions
 let sessionKind = 'cpu';
 const retrained = new Map();  // genre slug -> {session, reference} of a shipped retrained model, or null
-let deletionReference = null; // whether the model retrained without the deletion set D was loaded
+let deletionReference = null; // the training record of the model retrained without D once loaded, false when none is shipped
 
 // Fetches one of the page's own files, reporting bytes as they arrive.
 async function load(name, path = FILES[name]) {
@@ -199,7 +199,7 @@ async function ensureDeletionReference() {
   if (probe?.ok) {
     const [config, meta, weights] = await Promise.all(['config.json', 'meta.json', 'model.bpk'].map((f) => load(`retrained ${f}`, `${dir}/${f}`)));
     session.setDeletionReference(config, meta, weights);
-    deletionReference = true;
+    deletionReference = { checkpoint: dir.replace('../', ''), ...trainingRecord(meta) };
   }
   return deletionReference;
 }
@@ -223,8 +223,8 @@ const handlers = {
   },
   reset: async () => { session.reset(); return true; },
   forgetMe: async (m) => {
-    await ensureDeletionReference();
-    return session.forgetMe({ user: m.user, scope: m.scope, method: m.method });
+    const reference = await ensureDeletionReference();
+    return { ...(await session.forgetMe({ user: m.user, scope: m.scope, method: m.method })), reference: reference || null };
   },
   evaluate: async (m) => {
     const reference = (await retrainedFor(m.slug))?.reference ?? null;

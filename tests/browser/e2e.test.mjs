@@ -391,6 +391,8 @@ test('Forget me: a user of the deletion set deletes their Action history; the au
   assert.match(summary, /membership test .* original model/);
   assert.match(summary, /the baseline a deletion aims at, not zero/);
   assert.doesNotMatch(summary, /still training/, 'the shipped retrain finished its schedule');
+  // The exact reference is introduced with how long it trained, its record one click away.
+  assert.match(await page.textContent('#me-reference'), /Trained from scratch without the deletion set D's interactions.*trained \d+ epochs, the best kept \(epoch \d+\)/);
   assert.match(await page.textContent('#me-audit caption'), /training interactions deleted, (the \d+ most recent|each) asked about/);
   assert.equal((await list(page, 'me-after')).length, 10);
   // The recommendations after leave out the deleted (Action) films of the history only: the
