@@ -239,7 +239,7 @@ struct ClaimFigures {
     retain: Option<f64>,
     deletion_only: Option<f64>,
     retrained: Option<f64>,
-    deleted_histories: [(&'static str, Option<f64>); 2],
+    deleted_histories: Vec<(&'static str, Option<f64>)>,
 }
 
 /// Ours as `%` of `base` on `metric`, pop100, overall or on the retain users.
@@ -262,7 +262,7 @@ fn claim_figures(claim: Claim, inputs: &ClaimInputs<'_>) -> Result<ClaimFigures,
     let (original, retrained) = (served(inputs.paper, "original"), served(inputs.paper, "retrained"));
     let after = inputs.paper.get("after").map(|x| (x.served.clone(), x.weights.clone()));
     let (deletion_only, deleted_original) = (served(inputs.deleted, "deletion only"), served(inputs.deleted, "original"));
-    let removed_deleted = [
+    let removed_deleted = vec![
         ("ours", weights(inputs.deleted, "after").as_ref().and_then(removed)),
         ("the retrained model", served(inputs.deleted, "retrained").as_ref().and_then(removed)),
     ];
@@ -282,8 +282,8 @@ fn claim_figures(claim: Claim, inputs: &ClaimInputs<'_>) -> Result<ClaimFigures,
                 retain: kept(metric, a, &o, true),
                 deletion_only: deletion_only.as_ref().zip(deleted_original.as_ref()).and_then(|(d, o)| kept(metric, d, o, false)),
                 retrained: retrained.and_then(|r| kept(metric, &r, &o, false)),
-                deleted_histories: deleted_original.as_ref().map_or([("", None); 2], |o| {
-                    [
+                deleted_histories: deleted_original.as_ref().map_or(Vec::new(), |o| {
+                    vec![
                         ("ours", weights(inputs.deleted, "after").and_then(|a| kept(metric, &a, o, false))),
                         ("the retrained model", served(inputs.deleted, "retrained").and_then(|r| kept(metric, &r, o, false))),
                     ]
@@ -320,7 +320,7 @@ fn claim_figures(claim: Claim, inputs: &ClaimInputs<'_>) -> Result<ClaimFigures,
                 retain: None,
                 deletion_only: None,
                 retrained: None,
-                deleted_histories: [("", None); 2],
+                deleted_histories: Vec::new(),
             }
         }
     };

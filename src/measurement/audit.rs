@@ -262,8 +262,6 @@ impl MembershipClassifier {
 
 /// What the audit asks every model about everyone else, drawn once for all scopes.
 struct Others {
-    /// The users drawn, in order.
-    users: Vec<usize>,
     /// Everyone else's last training pair (members) and validation pair (non-members).
     members: Vec<Pair>,
     non_members: Vec<Pair>,
@@ -320,10 +318,16 @@ fn draw_others(dataset: &Dataset, sets: &[Option<&DeletionSet>], settings: &Audi
         Pair { user: u, history: items[..cut].to_vec(), target: items[cut] }
     };
     Others {
-        users: others.clone(),
         members: others.iter().map(|&u| pair(u, 3)).collect(),
         non_members: others.iter().map(|&u| pair(u, 2)).collect(),
         test: others.iter().map(|&u| pair(u, 1)).collect(),
+    }
+}
+
+impl Others {
+    /// The users drawn, in order.
+    fn users(&self) -> Vec<usize> {
+        self.members.iter().map(|p| p.user).collect()
     }
 }
 
@@ -519,14 +523,14 @@ pub async fn audit_async(
     }
     let names: Vec<String> = all.iter().map(|(name, _, _)| name.clone()).collect();
     let others = draw_others(dataset, &[Some(deletions), also_deleted], settings);
-    let mut others_answers = Vec::new();
+    let (others_users, mut others_answers) = (others.users(), Vec::new());
     for (name, model, _) in &all {
-        let answers = match memo.and_then(|m| m.get(name, &others.users)) {
+        let answers = match memo.and_then(|m| m.get(name, &others_users)) {
             Some(kept) => kept,
             None => Rc::new(answer_others(model, &others, device, threads).await?),
         };
         if let Some(memo) = memo {
-            memo.keep(name, &others.users, &answers);
+            memo.keep(name, &others_users, &answers);
         }
         others_answers.push(answers);
     }

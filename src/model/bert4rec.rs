@@ -130,11 +130,16 @@ impl Bert4Rec {
     ///   (see [`ModelInput::attention_mask`])
     /// - returns hidden `[batch, len, d_model]`
     pub fn encode_from(&self, start: usize, hidden: Tensor<3>, blocked: Tensor<3, Bool>, hook: &FfnHook) -> Encoding {
+        self.encode_layers(start..self.layers.len(), hidden, blocked, hook)
+    }
+
+    /// [`Bert4Rec::encode_from`] through the layers `layers` only.
+    fn encode_layers(&self, layers: std::ops::Range<usize>, hidden: Tensor<3>, blocked: Tensor<3, Bool>, hook: &FfnHook) -> Encoding {
         let capture = hook.captures();
         let mut captured = Vec::new();
         let mut layer_inputs = Vec::new();
         let mut hidden = hidden;
-        for (index, layer) in self.layers.iter().enumerate().skip(start) {
+        for (index, layer) in self.layers.iter().enumerate().take(layers.end).skip(layers.start) {
             if capture {
                 layer_inputs.push(hidden.clone());
             }
@@ -188,10 +193,8 @@ impl Bert4Rec {
         // Only the [MASK] position is scored, so the last layer computes that position alone
         // (exactly what the full layer gives there); hooks take the full path.
         let blocked = input.attention_mask(); // [batch, len, len]
-        let mut hidden = self.embed(input.tokens.clone(), input.first_position);
-        for (index, layer) in head.iter().enumerate() {
-            hidden = layer.forward(hidden, blocked.clone(), index, hook, &mut Vec::new());
-        }
+        let embedded = self.embed(input.tokens.clone(), input.first_position);
+        let hidden = self.encode_layers(0..head.len(), embedded, blocked.clone(), hook).hidden; // [batch, len, d_model]
         let [batch, len, _] = blocked.dims();
         let blocked = blocked.slice([0..batch, len - 1..len, 0..len]); // [batch, 1, len]
         self.scores(last.forward_last(hidden, blocked, head.len())) // [batch, num_items]
