@@ -835,7 +835,12 @@ function buildMePanel() {
 
 // Every control's event; an action first commits what is typed.
 function wireEvents() {
-  const committed = (needHistory, action) => async () => { if (await commitInputs({ needHistory })) await action(); };
+  // One action at a time: a second click before the first has disabled the buttons does nothing.
+  const committed = (needHistory, action) => async () => {
+    if (state.acting) return;
+    state.acting = true;
+    try { if (await commitInputs({ needHistory })) await action(); } finally { state.acting = false; }
+  };
   $('user-id').addEventListener('change', () => selectUser($('user-id').value.trim()));
   $('forget-me').addEventListener('click', committed(true, forgetMe));
   $('random-user').addEventListener('click', () => selectUser(state.users[Math.floor(Math.random() * state.users.length)].key));
