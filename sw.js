@@ -11,7 +11,7 @@ const VERSION = 'recforget-site-v1';
 // files the first visit never asked for (a retrained model). Missing ones (the static site ships
 // no MovieLens data) are skipped.
 const FILES = [
-  './', 'index.html', 'www/main.js', 'www/worker.js', 'www/style.css', 'pkg/recforget.js', 'pkg/recforget_bg.wasm',
+  './', 'index.html', 'www/main.js', 'www/text.js', 'www/worker.js', 'www/style.css', 'pkg/recforget.js', 'pkg/recforget_bg.wasm',
   'data/web/dataset.json', 'results/comparison-pop100.svg',
   ...['bert4rec-ml1m', 'retrain-action', 'retrain-drama', 'retrain-comedy', 'retrain-deletion-set']
     .flatMap((dir) => ['config.json', 'meta.json', 'model.bpk'].map((f) => `checkpoints/${dir}/${f}`)),

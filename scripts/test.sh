@@ -26,6 +26,8 @@ ensure_data
 # Every test runs here: a missing dataset or GPU adapter fails instead of skipping.
 RECFORGET_REQUIRE_ALL=1 cargo test --no-fail-fast -- --test-threads=2
 
+# The page's pure JS functions, in Node (no browser).
+node --test tests/js/
 bash scripts/build-web.sh
 # The static site builds and holds nothing of MovieLens (its browser test serves it).
 bash scripts/build-site.sh

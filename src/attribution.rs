@@ -170,6 +170,47 @@ fn extended_mask(padding: &[bool], batch: usize, len: usize, m: usize, device: &
     Tensor::from_data(TensorData::new(blocked, [batch, ext, ext]), device)
 }
 
+/// The [MASK] rows of `m` passes per sequence from `layer` on, layer `layer`'s neurons at [MASK]
+/// scaled by `steps` ([s, m, d_ff], the leaf differentiated), `base` acting in every pass.
+/// Returns [s·m, d_model]. For the last two layers the m scaled copies of the [MASK] row ride
+/// along one pass (they attend to the history, nothing attends to them); deeper, each sequence
+/// is repeated m times, exact for any depth.
+fn scaled_passes(
+    model: &Bert4Rec,
+    hidden: Tensor<3>,
+    steps: Tensor<3>,
+    base: &FfnHook,
+    layer: usize,
+    padding: &[bool],
+    device: &Device,
+) -> Tensor<2> {
+    let [s, len, d_model] = hidden.dims(); // [s, len, d_model]
+    let [_, m, d_ff] = steps.dims();
+    let n_layers = model.layers.len();
+    if n_layers - layer <= 2 {
+        let last = hidden.clone().slice([0..s, len - 1..len, 0..d_model]); // [s, 1, d_model]
+        let extended = Tensor::cat(vec![hidden, last.expand([s, m, d_model])], 1); // [s, len + m, d_model]
+        let ones = Tensor::<3>::ones([s, len, d_ff], device);
+        let scale = Tensor::cat(vec![ones.autodiff(), steps], 1); // [s, len + m, d_ff]
+        let blocked = extended_mask(padding, s, len, m, device);
+        let hook = base.clone().from_position(len - 1).then(FfnHook::Scale { layer, factors: scale });
+        let encoding = model.encode_from(layer, extended, blocked, &hook);
+        let rows = encoding.hidden.slice([0..s, len..len + m, 0..d_model]); // [s, m, d_model]
+        rows.reshape([s * m, d_model])
+    } else {
+        let repeated = hidden.unsqueeze_dim::<4>(1).expand([s, m, len, d_model]).reshape([s * m, len, d_model]); // [s·m, len, d_model]
+        let ones = Tensor::<3>::ones([s * m, len - 1, d_ff], device);
+        let last = steps.reshape([s * m, 1, d_ff]);
+        let scale = Tensor::cat(vec![ones.autodiff(), last], 1); // [s·m, len, d_ff]
+        let padding: Vec<bool> = padding.chunks(len).flat_map(|row| std::iter::repeat_n(row, m).flatten().copied()).collect();
+        let blocked =
+            Tensor::<2, Bool>::from_data(TensorData::new(padding, [s * m, len]), device).reshape([s * m, 1, len]).expand([s * m, len, len]);
+        let hook = base.clone().then(FfnHook::Scale { layer, factors: scale });
+        let encoding = model.encode_from(layer, repeated, blocked, &hook);
+        Bert4Rec::last_position(encoding.hidden)
+    }
+}
+
 /// Integrated-gradients attributions of every FFN neuron of every layer for each query.
 /// `genre_items` (one flag per item) is needed only for [`Objective::GenreProbability`].
 /// Gradients flow only to the scale factors; dropout is off whatever mode `model` is in (the
@@ -208,7 +249,6 @@ pub async fn integrated_gradients_async(
         let histories: Vec<&[ItemId]> = chunk.iter().map(|q| q.history).collect();
         // The chunk's all-padding leading columns go: exact, and IG's passes shrink with them.
         let batch = SequenceBatch::next_item_queries(&histories, model.max_len, model.num_items).trim_padding();
-        let len = batch.len;
         let input = ModelInput::new(&batch, device);
         // Earlier edits (suppression at [MASK]) act in every pass; in the extended pass the [MASK]
         // row's copies sit after position len - 1, so suppression covers them too.
@@ -216,40 +256,16 @@ pub async fn integrated_gradients_async(
         let mut per_layer = Vec::with_capacity(n_layers);
         for layer in 0..n_layers {
             let hidden = captured.layer_inputs[layer].clone(); // [s, len, d_model]
-            let [_, _, d_model] = hidden.dims();
             // The χ factors, one per step and neuron: the leaf we differentiate.
             let factors: Vec<f32> = (0..s).flat_map(|_| chi.iter().flat_map(|&c| std::iter::repeat_n(c, d_ff))).collect();
             let steps = Tensor::<3>::from_data(TensorData::new(factors, [s, m, d_ff]), &device.clone().autodiff()).require_grad(); // [s, m, d_ff]
-            let (logit_rows, grad_source) = if n_layers - layer <= 2 {
-                let last = hidden.clone().slice([0..s, len - 1..len, 0..d_model]); // [s, 1, d_model]
-                let extended = Tensor::cat(vec![hidden, last.expand([s, m, d_model])], 1); // [s, len + m, d_model]
-                let ones = Tensor::<3>::ones([s, len, d_ff], device);
-                let scale = Tensor::cat(vec![ones.autodiff(), steps.clone()], 1); // [s, len + m, d_ff]
-                let blocked = extended_mask(&batch.padding, s, len, m, device);
-                let hook = base.clone().from_position(len - 1).then(FfnHook::Scale { layer, factors: scale });
-                let encoding = model.encode_from(layer, extended, blocked, &hook);
-                let rows = encoding.hidden.slice([0..s, len..len + m, 0..d_model]); // [s, m, d_model]
-                (rows.reshape([s * m, d_model]), steps)
-            } else {
-                // Exact for any depth: repeat each sequence m times, scale only its last row.
-                let repeated = hidden.unsqueeze_dim::<4>(1).expand([s, m, len, d_model]).reshape([s * m, len, d_model]); // [s·m, len, d_model]
-                let ones = Tensor::<3>::ones([s * m, len - 1, d_ff], device);
-                let last = steps.clone().reshape([s * m, 1, d_ff]);
-                let scale = Tensor::cat(vec![ones.autodiff(), last], 1); // [s·m, len, d_ff]
-                let padding: Vec<bool> = batch.padding.chunks(len).flat_map(|row| std::iter::repeat_n(row, m).flatten().copied()).collect();
-                let blocked = Tensor::<2, Bool>::from_data(TensorData::new(padding, [s * m, len]), device)
-                    .reshape([s * m, 1, len])
-                    .expand([s * m, len, len]);
-                let hook = base.clone().then(FfnHook::Scale { layer, factors: scale });
-                let encoding = model.encode_from(layer, repeated, blocked, &hook);
-                (Bert4Rec::last_position(encoding.hidden), steps)
-            };
+            let logit_rows = scaled_passes(model, hidden, steps.clone(), base, layer, &batch.padding, device); // [s·m, d_model]
             let logits = model.scores(logit_rows); // [s·m, num_items]
             let targets: Vec<i64> = chunk.iter().flat_map(|q| std::iter::repeat_n(q.target.0 as i64, m)).collect();
             let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [s * m, 1]), device);
             let total = objective(logits, &targets, genre_mask.as_ref(), config.objective)?;
             let grads = total.backward();
-            let grad = grad_source.grad(&grads).ok_or_else(|| Error::Tensor("no gradient reached the scale factors".into()))?; // [s, m, d_ff]
+            let grad = steps.grad(&grads).ok_or_else(|| Error::Tensor("no gradient reached the scale factors".into()))?; // [s, m, d_ff]
             per_layer.push(read_f32(grad.mean_dim(1)).await?); // [s, 1, d_ff]
             progress(IgProgress { sequences_done: chunk_index * config.chunk.max(1) + s, sequences: queries.len(), layer });
         }

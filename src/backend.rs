@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// A burn backend.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, strum::IntoStaticStr)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Backend {
     /// burn's pure-Rust CPU backend.
@@ -17,10 +18,7 @@ pub enum Backend {
 impl Backend {
     /// The backend's name.
     pub fn name(self) -> &'static str {
-        match self {
-            Backend::Flex => "flex",
-            Backend::Wgpu => "wgpu",
-        }
+        self.into()
     }
 
     /// The backend a device belongs to.
@@ -46,4 +44,100 @@ impl Backend {
 pub fn seed(device: &burn::tensor::Device, seed: u64) {
     device.seed(seed);
     crate::model::dropout::seed(seed);
+}
+
+/// The backend a page visitor asks for (`?backend=`): the page's choice, then the device.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, strum::EnumIter, strum::IntoStaticStr)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum PageBackend {
+    /// WebGPU on a hardware adapter; the CPU when there is none or only a software emulation.
+    #[default]
+    Auto,
+    /// WebGPU on whatever adapter the browser offers (an error without one).
+    Webgpu,
+    /// The CPU backend, one thread.
+    Cpu,
+}
+
+/// The browser's WebGPU adapter, as its `GPUAdapterInfo` describes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AdapterInfo {
+    pub vendor: String,
+    pub architecture: String,
+    pub description: String,
+    pub is_fallback_adapter: bool,
+}
+
+impl AdapterInfo {
+    /// Its name as the page shows it.
+    pub fn name(&self) -> String {
+        let parts: Vec<&str> =
+            [&self.vendor, &self.architecture, &self.description].into_iter().map(String::as_str).filter(|p| !p.is_empty()).collect();
+        if parts.is_empty() { "unnamed adapter".into() } else { parts.join(" ") }
+    }
+
+    /// Whether it emulates a GPU in software (SwiftShader, llvmpipe: far slower than the CPU backend).
+    pub fn software(&self) -> bool {
+        let name = self.name().to_lowercase();
+        self.is_fallback_adapter || ["swiftshader", "llvmpipe", "lavapipe", "software", "basic render"].iter().any(|s| name.contains(s))
+    }
+}
+
+/// What the page runs on: `cpu` or `webgpu`, and the label that says why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackendChoice {
+    pub kind: PageBackend,
+    pub label: String,
+    /// Whether the WebGPU adapter is a software emulation (tests assert what the page does on each).
+    pub software: bool,
+}
+
+/// The page's backend for `choice`, given the adapter the browser offers (none: no WebGPU).
+pub fn choose_backend(choice: PageBackend, adapter: Option<&AdapterInfo>) -> crate::Result<BackendChoice> {
+    const CPU: &str = "CPU (wasm, one thread)";
+    let cpu = |why: String| BackendChoice { kind: PageBackend::Cpu, label: why, software: adapter.is_some_and(AdapterInfo::software) };
+    let webgpu = |a: &AdapterInfo| BackendChoice {
+        kind: PageBackend::Webgpu,
+        label: format!("WebGPU — {}{}", a.name(), if a.software() { " (software emulation)" } else { "" }),
+        software: a.software(),
+    };
+    Ok(match (choice, adapter) {
+        (PageBackend::Cpu, _) => cpu(CPU.into()),
+        (PageBackend::Webgpu, Some(a)) => webgpu(a),
+        (PageBackend::Webgpu, None) => {
+            return Err(crate::Error::Config("backend=webgpu: this browser offers no WebGPU adapter; use backend=cpu or auto.".into()));
+        }
+        (PageBackend::Auto, None) => cpu(format!("{CPU} — no WebGPU adapter in this browser")),
+        (PageBackend::Auto, Some(a)) if a.software() => cpu(format!(
+            "{CPU} — the only WebGPU adapter, {}, is a software emulation, slower than the CPU; backend=webgpu forces it",
+            a.name()
+        )),
+        (PageBackend::Auto, Some(a)) => webgpu(a),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_takes_a_hardware_gpu_and_leaves_a_software_one() {
+        let swiftshader = AdapterInfo { vendor: "google".into(), architecture: "swiftshader".into(), ..Default::default() };
+        let nvidia = AdapterInfo { vendor: "nvidia".into(), architecture: "hopper".into(), ..Default::default() };
+        let auto = |a| choose_backend(PageBackend::Auto, a).unwrap();
+        assert_eq!(auto(Some(&nvidia)).kind, PageBackend::Webgpu);
+        assert_eq!(auto(Some(&nvidia)).label, "WebGPU — nvidia hopper");
+        assert_eq!(auto(Some(&swiftshader)).kind, PageBackend::Cpu);
+        assert!(auto(Some(&swiftshader)).label.contains("google swiftshader, is a software emulation"));
+        assert_eq!(auto(None).kind, PageBackend::Cpu);
+        let forced = choose_backend(PageBackend::Webgpu, Some(&swiftshader)).unwrap();
+        assert_eq!((forced.kind, forced.label.as_str()), (PageBackend::Webgpu, "WebGPU — google swiftshader (software emulation)"));
+        assert!(choose_backend(PageBackend::Webgpu, None).unwrap_err().to_string().contains("no WebGPU adapter"));
+        let fallback = AdapterInfo { is_fallback_adapter: true, ..Default::default() };
+        assert!(fallback.software() && fallback.name() == "unnamed adapter");
+        assert_eq!(choose_backend(PageBackend::Cpu, Some(&nvidia)).unwrap().label, "CPU (wasm, one thread)");
+    }
 }

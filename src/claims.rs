@@ -3,9 +3,9 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::measurement::{Figures, Measurement};
+use crate::measurement::{DELETION_ONLY, Figures, Measurement, RETRAINED};
 use crate::metrics::{Protocol, RankingMetrics};
 use crate::unlearning::Method;
 
@@ -114,6 +114,15 @@ impl Claim {
         }
     }
 
+    /// A figure in the claim's unit: "12.3%", "×1,600,000", or "–" for none.
+    pub fn figure(&self, x: Option<f64>) -> String {
+        match (x, self.unit) {
+            (None, _) => "–".into(),
+            (Some(x), "×") => format!("×{}", two_significant(x)),
+            (Some(x), _) => format!("{x:.1}%"),
+        }
+    }
+
     /// Ours against the paper's lowest figure.
     pub fn verdict(&self, ours: f64) -> Verdict {
         if ours >= self.low { Verdict::Reproduced } else { Verdict::NotReproduced }
@@ -151,13 +160,18 @@ impl fmt::Display for Verdict {
 /// `original`, `after`, and `retrained` where a model retrained without the genre is loaded).
 /// `deleted` is the same models given the histories without the genre, with `deletion only` (the
 /// original given those histories): what deleting the interactions alone does.
-pub struct ClaimInputs<'a> {
-    pub paper: &'a Measurement,
-    pub deleted: &'a Measurement,
+///
+/// It reads and writes as JSON, so that a saved measurement can be judged again
+/// (`recforget judge`), and the page's verdicts checked against the native library's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimInputs {
+    pub paper: Measurement,
+    pub deleted: Measurement,
     /// The methods of the forget under test, in order.
-    pub methods: &'a [Method],
+    pub methods: Vec<Method>,
     /// Its settings that differ from the defaults (`key=value`): its time is not the defaults'.
-    pub changed_settings: &'a [String],
+    pub changed_settings: Vec<String>,
     /// Retraining time (CPU-equivalent seconds) ÷ the forget's time, where a retrained model is
     /// shipped for the genre.
     pub speedup: Option<f64>,
@@ -186,13 +200,55 @@ pub struct Judgement {
     pub verdict: Option<Verdict>,
     /// The verdict in words, with what qualifies it.
     pub sentence: String,
+    /// The figures as the page's table shows them.
+    pub shown: Shown,
+}
+
+/// A judgement's figures as text, in the claim's unit: "–" where there is none, a speedup to two
+/// significant figures (its forget time is measured to about that), a share to one decimal.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Shown {
+    /// The paper's range.
+    pub paper: String,
+    pub ours: String,
+    pub retain: String,
+    pub deletion_only: String,
+    pub retrained: String,
+}
+
+impl Shown {
+    fn of(claim: &Claim, figures: [Option<f64>; 4]) -> Shown {
+        let [ours, retain, deletion_only, retrained] = figures.map(|x| claim.figure(x));
+        Shown { paper: claim.range(), ours, retain, deletion_only, retrained }
+    }
+}
+
+/// `x` to two significant figures, with thousands separators (1626259 → "1,600,000").
+fn two_significant(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(magnitude - 1);
+    let text = format!("{:.*}", (1 - magnitude).max(0) as usize, (x / scale).round() * scale);
+    let (whole, fraction) = text.split_once('.').map_or((text.as_str(), None), |(w, f)| (w, Some(f)));
+    let (sign, digits) = whole.strip_prefix('-').map_or(("", whole), |d| ("-", d));
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped}{}", fraction.map(|f| format!(".{f}")).unwrap_or_default())
 }
 
 /// The pop100 figures, as the paper reports them.
 const PROTOCOL: Protocol = Protocol::Pop100;
 
 /// Judges each claim (see [`ClaimInputs`]).
-pub fn judge(inputs: &ClaimInputs<'_>) -> Vec<Judgement> {
+pub fn judge(inputs: &ClaimInputs) -> Vec<Judgement> {
     let mut judgements: Vec<Judgement> = CLAIMS.iter().map(|&claim| judge_one(claim, inputs)).collect();
     // Speed counts only with forgetting: a forget that removes nothing beyond deleting the
     // history (or nothing at all, from its weights) is fast at nothing.
@@ -211,7 +267,7 @@ pub fn judge(inputs: &ClaimInputs<'_>) -> Vec<Judgement> {
     judgements
 }
 
-fn judge_one(claim: Claim, inputs: &ClaimInputs<'_>) -> Judgement {
+fn judge_one(claim: Claim, inputs: &ClaimInputs) -> Judgement {
     let f = match claim_figures(claim, inputs) {
         Ok(f) => f,
         Err(judgement) => return *judgement,
@@ -227,7 +283,8 @@ fn judge_one(claim: Claim, inputs: &ClaimInputs<'_>) -> Judgement {
         sentence += &format!(" (by {}, not the paper's method)", names.join("+"));
     }
     let ClaimFigures { condition, ours, served, retain, deletion_only, retrained, .. } = f;
-    Judgement { claim, condition: condition.to_string(), ours, served, retain, deletion_only, retrained, verdict, sentence }
+    let shown = Shown::of(&claim, [ours, retain, deletion_only, retrained]);
+    Judgement { claim, condition: condition.to_string(), ours, served, retain, deletion_only, retrained, verdict, sentence, shown }
 }
 
 /// A claim's figures on its condition (see [`Judgement`]), and, for the removal claim, ours and
@@ -251,80 +308,96 @@ fn kept(metric: fn(&RankingMetrics) -> f64, of: &Figures, base: &Figures, retain
 
 /// The share of the genre's test hits removed, %, pop100.
 fn removed(of: &Figures) -> Option<f64> {
-    of.removal.get(PROTOCOL as usize).map(|r| 100.0 * r.rate)
+    of.removal_at(PROTOCOL).map(|r| 100.0 * r.rate)
+}
+
+/// A model's figures as served.
+fn served(m: &Measurement, name: &str) -> Option<Figures> {
+    m.get(name).map(|x| x.served.clone())
+}
+
+/// A model's figures from its weights, where an output filter makes the served figures differ.
+fn weights(m: &Measurement, name: &str) -> Option<Figures> {
+    m.get(name).map(|x| x.weights.clone().unwrap_or_else(|| x.served.clone()))
+}
+
+/// The forgotten model on the paper's condition: as served, and from its weights where they differ.
+fn after(inputs: &ClaimInputs) -> Result<(Figures, Option<Figures>), Box<Judgement>> {
+    let after = inputs.paper.get("after").map(|x| (x.served.clone(), x.weights.clone()));
+    after.ok_or_else(|| Box::new(unmeasurable(Claim::get(ClaimKind::Removal), "nothing was forgotten")))
 }
 
 /// The figures of `claim`, or the judgement that it cannot be judged.
-fn claim_figures(claim: Claim, inputs: &ClaimInputs<'_>) -> Result<ClaimFigures, Box<Judgement>> {
-    let served = |m: &Measurement, name: &str| m.get(name).map(|x| x.served.clone());
-    // Read from the weights where an output filter makes the served figures differ.
-    let weights = |m: &Measurement, name: &str| m.get(name).map(|x| x.weights.clone().unwrap_or_else(|| x.served.clone()));
-    let (original, retrained) = (served(inputs.paper, "original"), served(inputs.paper, "retrained"));
-    let after = inputs.paper.get("after").map(|x| (x.served.clone(), x.weights.clone()));
-    let (deletion_only, deleted_original) = (served(inputs.deleted, "deletion only"), served(inputs.deleted, "original"));
-    let removed_deleted = vec![
-        ("ours", weights(inputs.deleted, "after").as_ref().and_then(removed)),
-        ("the retrained model", served(inputs.deleted, "retrained").as_ref().and_then(removed)),
-    ];
-    let unmeasurable = |claim, why: &str| Box::new(unmeasurable(claim, why));
-    let nothing_forgotten = || unmeasurable(claim, "nothing was forgotten");
-    let figures = match claim.kind {
-        ClaimKind::HrKept | ClaimKind::NdcgKept => {
-            let metric: fn(&RankingMetrics) -> f64 =
-                if claim.kind == ClaimKind::HrKept { RankingMetrics::hr10 } else { RankingMetrics::ndcg10 };
-            let o = original.ok_or_else(|| unmeasurable(claim, "the original was not measured"))?;
-            let (a_served, a_weights) = after.ok_or_else(nothing_forgotten)?;
-            let a = a_weights.as_ref().unwrap_or(&a_served);
-            ClaimFigures {
-                condition: "@10, pop100, every measured test user, histories as recorded (the paper's evaluation)",
-                ours: kept(metric, a, &o, false),
-                served: a_weights.as_ref().and_then(|_| kept(metric, &a_served, &o, false)),
-                retain: kept(metric, a, &o, true),
-                deletion_only: deletion_only.as_ref().zip(deleted_original.as_ref()).and_then(|(d, o)| kept(metric, d, o, false)),
-                retrained: retrained.and_then(|r| kept(metric, &r, &o, false)),
-                deleted_histories: deleted_original.as_ref().map_or(Vec::new(), |o| {
-                    vec![
-                        ("ours", weights(inputs.deleted, "after").and_then(|a| kept(metric, &a, o, false))),
-                        ("the retrained model", served(inputs.deleted, "retrained").and_then(|r| kept(metric, &r, o, false))),
-                    ]
-                }),
-            }
-        }
-        ClaimKind::Removal => {
-            let (a_served, a_weights) = after.ok_or_else(nothing_forgotten)?;
-            ClaimFigures {
-                condition: "the genre's test hits at 10, pop100, histories as recorded (the paper's evaluation)",
-                ours: removed(a_weights.as_ref().unwrap_or(&a_served)),
-                served: a_weights.as_ref().and_then(|_| removed(&a_served)),
-                retain: None,
-                deletion_only: deletion_only.as_ref().and_then(removed),
-                retrained: retrained.as_ref().and_then(removed),
-                deleted_histories: removed_deleted,
-            }
-        }
-        ClaimKind::Speedup => {
-            let x = inputs.speedup.ok_or_else(|| {
-                unmeasurable(claim, "no model retrained without the genre is shipped, so there is no retraining time to compare")
-            })?;
-            if !inputs.changed_settings.is_empty() {
-                let why = format!(
-                    "timed at other settings than the defaults ({}): forget at the defaults to judge the speedup",
-                    inputs.changed_settings.join(", ")
-                );
-                return Err(Box::new(Judgement { ours: Some(x), sentence: format!("not judged: {why}"), ..*unmeasurable(claim, "") }));
-            }
-            ClaimFigures {
-                condition: "retraining's CPU-equivalent time ÷ this forget's time here",
-                ours: Some(x),
-                served: None,
-                retain: None,
-                deletion_only: None,
-                retrained: None,
-                deleted_histories: Vec::new(),
-            }
-        }
-    };
-    Ok(figures)
+fn claim_figures(claim: Claim, inputs: &ClaimInputs) -> Result<ClaimFigures, Box<Judgement>> {
+    let with_claim = |j: Box<Judgement>| Box::new(Judgement { claim, shown: Shown::of(&claim, [j.ours, None, None, None]), ..*j });
+    match claim.kind {
+        ClaimKind::HrKept | ClaimKind::NdcgKept => kept_figures(claim, inputs).map_err(with_claim),
+        ClaimKind::Removal => removal_figures(inputs).map_err(with_claim),
+        ClaimKind::Speedup => speedup_figures(claim, inputs).map_err(with_claim),
+    }
+}
+
+/// HR or NDCG kept, % of the original's.
+fn kept_figures(claim: Claim, inputs: &ClaimInputs) -> Result<ClaimFigures, Box<Judgement>> {
+    let metric: fn(&RankingMetrics) -> f64 = if claim.kind == ClaimKind::HrKept { RankingMetrics::hr10 } else { RankingMetrics::ndcg10 };
+    let o = served(&inputs.paper, "original").ok_or_else(|| Box::new(unmeasurable(claim, "the original was not measured")))?;
+    let (a_served, a_weights) = after(inputs)?;
+    let a = a_weights.as_ref().unwrap_or(&a_served);
+    let (deletion_only, deleted_original) = (served(&inputs.deleted, DELETION_ONLY), served(&inputs.deleted, "original"));
+    Ok(ClaimFigures {
+        condition: "@10, pop100, every measured test user, histories as recorded (the paper's evaluation)",
+        ours: kept(metric, a, &o, false),
+        served: a_weights.as_ref().and_then(|_| kept(metric, &a_served, &o, false)),
+        retain: kept(metric, a, &o, true),
+        deletion_only: deletion_only.as_ref().zip(deleted_original.as_ref()).and_then(|(d, o)| kept(metric, d, o, false)),
+        retrained: served(&inputs.paper, RETRAINED).and_then(|r| kept(metric, &r, &o, false)),
+        deleted_histories: deleted_original.as_ref().map_or(Vec::new(), |o| {
+            vec![
+                ("ours", weights(&inputs.deleted, "after").and_then(|a| kept(metric, &a, o, false))),
+                ("the retrained model", served(&inputs.deleted, RETRAINED).and_then(|r| kept(metric, &r, o, false))),
+            ]
+        }),
+    })
+}
+
+/// The share of the genre's test hits removed.
+fn removal_figures(inputs: &ClaimInputs) -> Result<ClaimFigures, Box<Judgement>> {
+    let (a_served, a_weights) = after(inputs)?;
+    Ok(ClaimFigures {
+        condition: "the genre's test hits at 10, pop100, histories as recorded (the paper's evaluation)",
+        ours: removed(a_weights.as_ref().unwrap_or(&a_served)),
+        served: a_weights.as_ref().and_then(|_| removed(&a_served)),
+        retain: None,
+        deletion_only: served(&inputs.deleted, DELETION_ONLY).as_ref().and_then(removed),
+        retrained: served(&inputs.paper, RETRAINED).as_ref().and_then(removed),
+        deleted_histories: vec![
+            ("ours", weights(&inputs.deleted, "after").as_ref().and_then(removed)),
+            ("the retrained model", served(&inputs.deleted, RETRAINED).as_ref().and_then(removed)),
+        ],
+    })
+}
+
+/// Retraining's time ÷ the forget's, judged only at the default settings.
+fn speedup_figures(claim: Claim, inputs: &ClaimInputs) -> Result<ClaimFigures, Box<Judgement>> {
+    let x = inputs.speedup.ok_or_else(|| {
+        Box::new(unmeasurable(claim, "no model retrained without the genre is shipped, so there is no retraining time to compare"))
+    })?;
+    if !inputs.changed_settings.is_empty() {
+        let why = format!(
+            "timed at other settings than the defaults ({}): forget at the defaults to judge the speedup",
+            inputs.changed_settings.join(", ")
+        );
+        return Err(Box::new(Judgement { ours: Some(x), sentence: format!("not judged: {why}"), ..unmeasurable(claim, "") }));
+    }
+    Ok(ClaimFigures {
+        condition: "retraining's CPU-equivalent time ÷ this forget's time here",
+        ours: Some(x),
+        served: None,
+        retain: None,
+        deletion_only: None,
+        retrained: None,
+        deleted_histories: Vec::new(),
+    })
 }
 
 /// What qualifies a verdict: where ours goes beyond the paper, where a filter hides, what
@@ -390,6 +463,7 @@ fn unmeasurable(claim: Claim, why: &str) -> Judgement {
         retrained: None,
         verdict: None,
         sentence: format!("not measurable: {why}"),
+        shown: Shown::of(&claim, [None; 4]),
     }
 }
 
@@ -409,6 +483,17 @@ mod tests {
         assert_eq!(removal.verdict(70.53), Verdict::Reproduced);
         assert_eq!(removal.range(), "70.53–74.82%");
         assert_eq!(Claim::get(ClaimKind::Speedup).range(), "×10.1–11");
+    }
+
+    #[test]
+    fn figures_read_in_the_claims_unit() {
+        let speedup = Claim::get(ClaimKind::Speedup);
+        assert_eq!(speedup.figure(Some(1626259.0)), "×1,600,000");
+        assert_eq!(speedup.figure(Some(12.34)), "×12");
+        assert_eq!(speedup.figure(Some(0.0123)), "×0.012");
+        assert_eq!(speedup.figure(Some(999.7)), "×1,000");
+        assert_eq!(speedup.figure(None), "–");
+        assert_eq!(Claim::get(ClaimKind::HrKept).figure(Some(94.449)), "94.4%");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub enum Error {
     DatasetCheck(String),
 
     /// A genre name that is not one of MovieLens' 18 genres.
-    #[error("unknown genre `{0}`; the genres are: {genres}", genres = crate::data::Genre::ALL_NAMES.join(", "))]
+    #[error("unknown genre `{0}`; the genres are: {genres}", genres = crate::names::list::<crate::data::Genre>())]
     UnknownGenre(String),
 
     /// A user history with nothing in it.

@@ -3,6 +3,7 @@
 //! [`DeletionMethod::explanation`]), so a new method is explained where it is declared.
 
 use serde::Serialize;
+use strum::IntoEnumIterator;
 
 use crate::unlearning::Method;
 use crate::unlearning::deletion::DeletionMethod;
@@ -142,10 +143,8 @@ const TERMS: [(&str, &str, &str); 27] = [
 pub fn glossary() -> Vec<Term> {
     let term = |slug: &str, term: &str, meaning: &str| Term { slug: slug.into(), term: term.into(), meaning: meaning.into() };
     let mut out: Vec<Term> = TERMS.iter().map(|(slug, t, meaning)| term(slug, t, meaning)).collect();
-    out.extend(
-        Method::ALL.iter().map(|m| term(&format!("method-{}", m.name()), &format!("{} (forget a genre)", m.name()), m.explanation())),
-    );
-    out.extend(DeletionMethod::ALL.iter().map(|m| {
+    out.extend(Method::iter().map(|m| term(&format!("method-{}", m.name()), &format!("{} (forget a genre)", m.name()), m.explanation())));
+    out.extend(DeletionMethod::iter().map(|m| {
         let slug = format!("method-{}", m.name().trim_end_matches('+'));
         term(&slug, &format!("{} (forget me)", m.name()), m.explanation())
     }));
@@ -159,7 +158,7 @@ mod tests {
     #[test]
     fn every_entry_has_a_unique_anchor_and_a_sentence() {
         let entries = glossary();
-        assert_eq!(entries.len(), TERMS.len() + Method::ALL.len() + DeletionMethod::ALL.len());
+        assert_eq!(entries.len(), TERMS.len() + Method::iter().count() + DeletionMethod::iter().count());
         let mut slugs: Vec<&str> = entries.iter().map(|t| t.slug.as_str()).collect();
         slugs.sort_unstable();
         slugs.dedup();

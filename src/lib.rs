@@ -12,6 +12,7 @@ pub mod glossary;
 pub mod measurement;
 pub mod metrics;
 pub mod model;
+pub mod names;
 pub mod optim;
 #[cfg(not(target_family = "wasm"))]
 pub mod output;

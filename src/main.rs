@@ -5,7 +5,7 @@ mod cli;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use cli::{bench, data, evaluate, export, forget, report, serve, site, train, web_data};
+use cli::{bench, data, evaluate, export, forget, judge, report, serve, site, train, web_data};
 
 /// Gradient-attribution machine unlearning for a BERT4Rec recommender.
 #[derive(Parser, Debug)]
@@ -27,6 +27,8 @@ enum Command {
     Export(export::ExportArgs),
     /// Forget a genre: find its privacy neurons, zero them, and measure what changed.
     Forget(forget::ForgetArgs),
+    /// Judge the paper's claims on saved claim inputs (JSON), as the page does; prints the verdicts.
+    Judge(judge::JudgeArgs),
     /// Retrain from scratch without a genre's interactions (the exact-unlearning baseline).
     Retrain(train::RetrainArgs),
     /// Write the results page (markdown, JSON, SVG): the paper's tables, every genre, the sweep.
@@ -52,6 +54,7 @@ fn run(command: Command) -> Result<()> {
         Command::Evaluate(args) => evaluate::evaluate(args),
         Command::Export(args) => export::export(args),
         Command::Forget(args) => forget::forget(args),
+        Command::Judge(args) => judge::judge(args),
         Command::Retrain(args) => train::retrain(args),
         Command::Report(args) => report::report(args),
         Command::Bench(args) => bench::bench(args),
@@ -114,6 +117,7 @@ mod tests {
             "bench" => vec!["--data", &data, "--steps", "1"],
             "web-data" => vec!["--data", &data, "--out", &web],
             "export" => vec!["--checkpoint", &model, "--out", &web],
+            "judge" => vec!["--inputs", &web],
             _ => Vec::new(),
         };
         args.into_iter().map(String::from).collect()

@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
+use strum::IntoEnumIterator;
 
 use crate::data::{Dataset, EvalCase, Genre, ItemId};
 use crate::error::{Error, Result};
@@ -30,8 +31,9 @@ pub const NEGATIVES: usize = 100;
 pub const TOP_K: usize = 10;
 
 /// How candidates are chosen for ranking.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, strum::EnumIter, strum::IntoStaticStr)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Protocol {
     /// All items the user has not seen.
     Full,
@@ -42,16 +44,9 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    /// All protocols, in report order.
-    pub const ALL: [Protocol; 3] = [Protocol::Full, Protocol::Uniform100, Protocol::Pop100];
-
     /// The name used in tables and JSON.
     pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Full => "full",
-            Protocol::Uniform100 => "uniform100",
-            Protocol::Pop100 => "pop100",
-        }
+        self.into()
     }
 }
 
@@ -251,7 +246,7 @@ pub fn top_unseen(scores: &[f32], history: &[ItemId], k: usize) -> Vec<ItemId> {
 /// Next-item logits for a batch of histories, read back to the host, `[batch][num_items]`.
 /// `users` (dataset indices, one per history) reach models with a user embedding (Caser);
 /// without them the histories count as unknown users.
-pub async fn score_histories_async(
+pub async fn score_histories(
     model: &impl NextItemScorer,
     histories: &[&[ItemId]],
     users: Option<&[usize]>,
@@ -283,17 +278,6 @@ pub async fn score_histories_async(
     Ok(flat.chunks(num_items).map(<[f32]>::to_vec).collect())
 }
 
-/// [`score_histories_async`] for unknown users, blocking.
-#[cfg(not(target_family = "wasm"))]
-pub fn score_histories(
-    model: &impl NextItemScorer,
-    histories: &[&[ItemId]],
-    hook: &FfnHook,
-    device: &burn::tensor::Device,
-) -> Result<Vec<Vec<f32>>> {
-    block_on(score_histories_async(model, histories, None, hook, device))
-}
-
 /// Evaluates `model` on `cases` in batches.
 pub async fn evaluate_cases_async(
     model: &impl NextItemScorer,
@@ -311,7 +295,7 @@ pub async fn evaluate_cases_async(
     for chunk in order.chunks(batch_size.max(1)) {
         let histories: Vec<&[ItemId]> = chunk.iter().map(|&i| cases[i].history.as_slice()).collect();
         let users: Vec<usize> = chunk.iter().map(|&i| cases[i].user).collect();
-        let rows = score_histories_async(model, &histories, Some(&users), hook, device).await?;
+        let rows = score_histories(model, &histories, Some(&users), hook, device).await?;
         for (&i, row) in chunk.iter().zip(&rows) {
             results[i] = Some(rank_case(&cases[i], row, sampler));
         }
@@ -374,9 +358,8 @@ pub fn genre_share(results: &[CaseResult], dataset: &Dataset, genre: Genre) -> f
 impl Evaluation {
     /// Aggregates case results overall and per genre.
     pub fn summarize(results: &[CaseResult], dataset: &Dataset) -> Evaluation {
-        let genres = Genre::ALL
-            .iter()
-            .map(|&genre| {
+        let genres = Genre::iter()
+            .map(|genre| {
                 let in_genre = |r: &&CaseResult| dataset.has_genre(r.target, genre);
                 GenreBreakdown {
                     genre,

@@ -16,3 +16,16 @@ pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
 pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
     burn::tensor::read_sync(future)
 }
+
+/// The one way native code waits for the library's async calls: `measure(..).wait()`. Every
+/// long-running call is written once, async (the browser can only read tensors back
+/// asynchronously); natively it is driven to completion on the calling thread.
+#[cfg(not(target_family = "wasm"))]
+pub trait Wait: std::future::Future + Sized {
+    fn wait(self) -> Self::Output {
+        block_on(self)
+    }
+}
+
+#[cfg(not(target_family = "wasm"))]
+impl<F: std::future::Future> Wait for F {}

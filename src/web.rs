@@ -5,34 +5,47 @@ use std::path::Path;
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
+use strum::IntoEnumIterator;
 use wasm_bindgen::prelude::*;
 
+use crate::backend::{AdapterInfo, PageBackend, choose_backend};
 use crate::checkpoint::{CheckpointMeta, model_from_bytes};
 use crate::claims::{CLAIMS, Claim, ClaimInputs, Judgement, judge};
 use crate::data::{Dataset, DeletionSet, Genre, ItemId, Scope, Split};
 use crate::measurement::audit::{AuditSettings, OthersMemo};
-use crate::measurement::personal::{NEVER_TRAINED, PersonalAudit, PersonalRequest, Reference, forget_me_async, personal_memo};
-use crate::measurement::{EvalContext, Histories, MeasureSettings, Measurement, measure_async};
-use crate::metrics::{NegativeSampler, score_histories_async, top_unseen};
+use crate::measurement::personal::{NEVER_TRAINED, PersonalAudit, PersonalRequest, Reference, forget_me, personal_memo};
+use crate::measurement::table::{MeasuredTable, measured_table};
+use crate::measurement::{EvalContext, Histories, MeasureSettings, Measurement, measure};
+use crate::metrics::{NegativeSampler, score_histories, top_unseen};
 use crate::model::{Bert4Rec, FfnHook};
 use crate::unlearning::deletion::{DeletionConfig, DeletionMethod};
-use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, Method, Param, RunContext, View, forget_async, params, parse_params};
-
-/// Which backend the page asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WebBackend {
-    /// WebGPU if the browser gives an adapter, else the CPU.
-    Auto,
-    WebGpu,
-    Cpu,
-}
+use crate::unlearning::{
+    EditedModel, ForgetConfig, ForgetReport, Method, Param, RunContext, View, forget, methods_name, params, parse_params,
+};
 
 /// What the worker passes to [`Session::create`].
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateRequest {
-    pub backend: WebBackend,
+    /// `cpu` or `webgpu`, as [`chooseBackend`](choose_backend_for_page) chose it.
+    pub backend: PageBackend,
+}
+
+/// What the worker passes to [`choose_backend_for_page`]: the visitor's choice, and the WebGPU
+/// adapter the browser offers (none: no WebGPU).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackendRequest {
+    pub choice: PageBackend,
+    pub adapter: Option<AdapterInfo>,
+}
+
+/// The page's backend and its label, decided here (see [`choose_backend`]).
+#[wasm_bindgen(js_name = chooseBackend)]
+pub fn choose_backend_for_page(request: JsValue) -> Result<JsValue, JsError> {
+    let request: BackendRequest = serde_wasm_bindgen::from_value(request)?;
+    let choice = choose_backend(request.choice, request.adapter.as_ref()).map_err(js_error)?;
+    Ok(to_js(&choice)?)
 }
 
 /// One recommended (or history) item.
@@ -95,11 +108,25 @@ pub struct EvaluateReport {
     /// Original, deletion only and the edited model (and the model retrained without the genre,
     /// where one is loaded) through the one measurement, given the histories without the genre.
     pub measurement: Measurement,
+    /// The measurement as the page's table, every cell formatted.
+    pub table: MeasuredTable,
+    /// What the claims are judged on, once something is forgotten: the same models on the
+    /// paper's condition (histories as recorded) beside `measurement`, the forget's methods and
+    /// changed settings, and the speedup. `recforget judge` takes it as it is.
+    pub claim_inputs: Option<ClaimInputs>,
     /// The paper's claims, each judged on the paper's condition (histories as recorded) beside
     /// deletion only and the retrained model; empty while nothing is forgotten.
     pub judgements: Vec<Judgement>,
     /// The last forget of the genre: its methods and seconds, and the retrained reference.
     pub forget: Option<ForgetRecord>,
+}
+
+/// A method's report as the page shows it: the report, and what it found and did in one line.
+#[derive(Serialize)]
+struct ForgetView<'a> {
+    #[serde(flatten)]
+    report: &'a ForgetReport,
+    summary: String,
 }
 
 /// One forget as the session keeps it: what forgetting took, to compare with retraining.
@@ -125,7 +152,6 @@ struct GenreReference {
 #[wasm_bindgen]
 pub struct Session {
     device: Device,
-    backend_label: String,
     /// The model as shipped.
     original: EditedModel,
     /// The last epoch of the original's training schedule (a retrained model short of it is
@@ -182,14 +208,11 @@ const PERSONAL_UNLEARNING: DeletionConfig = DeletionConfig { steps: 8, batch_siz
 impl Session {
     /// The top-10 unseen items `model` recommends for `history`, and their genre mix.
     async fn recommend_with(&self, model: &EditedModel, history: &[ItemId]) -> Result<Recommendations, JsError> {
-        let scores = score_histories_async(&model.view(View::Served), &[history], None, &FfnHook::None, &self.device)
-            .await
-            .map_err(js_error)?
-            .remove(0);
+        let scores =
+            score_histories(&model.view(View::Served), &[history], None, &FfnHook::None, &self.device).await.map_err(js_error)?.remove(0);
         let top = top_unseen(&scores, history, 10);
-        let genre_share = Genre::ALL
-            .iter()
-            .map(|&g| {
+        let genre_share = Genre::iter()
+            .map(|g| {
                 let n = top.iter().filter(|&&i| self.dataset.has_genre(i, g)).count();
                 (g.name(), n as f64 / top.len().max(1) as f64)
             })
@@ -277,7 +300,7 @@ pub struct PageDefaults {
 pub fn defaults() -> Result<JsValue, JsError> {
     let page = PageDefaults {
         paper: crate::claims::PAPER.to_string(),
-        genres: Genre::ALL.iter().map(|&g| GenreView { name: g.name(), slug: g.slug() }).collect(),
+        genres: Genre::iter().map(|g| GenreView { name: g.name(), slug: g.slug() }).collect(),
         params: params(&page_config()),
         claims: CLAIMS.to_vec(),
         eval_users: EVAL_USERS,
@@ -372,13 +395,11 @@ impl Session {
     ) -> Result<Session, JsError> {
         console_error_panic_hook::set_once();
         let request: CreateRequest = serde_wasm_bindgen::from_value(request)?;
-        let (device, backend_label) = match request.backend {
-            WebBackend::Cpu => (Device::flex(), "CPU (wasm)".to_string()),
-            WebBackend::WebGpu | WebBackend::Auto => match webgpu_device().await {
-                Ok(device) => (device, "WebGPU".to_string()),
-                Err(e) if request.backend == WebBackend::Auto => (Device::flex(), format!("CPU (wasm) — WebGPU unavailable: {e}")),
-                Err(e) => return Err(JsError::new(&format!("WebGPU unavailable: {e}"))),
-            },
+        let device = match request.backend {
+            PageBackend::Cpu => Device::flex(),
+            PageBackend::Webgpu | PageBackend::Auto => {
+                webgpu_device().await.map_err(|e| JsError::new(&format!("WebGPU unavailable: {e}")))?
+            }
         };
         let dataset = Dataset::from_json(&dataset_json, Path::new("dataset.json")).map_err(js_error)?;
         let (model, config) = model_from_bytes::<Bert4Rec>(&config_json, weights, &device, Path::new("checkpoint")).map_err(js_error)?;
@@ -400,7 +421,6 @@ impl Session {
         let deletion_set = DeletionSet::standard(&dataset);
         Ok(Session {
             device,
-            backend_label,
             edited: EditedModel::new(model.clone()),
             original: EditedModel::new(model),
             schedule_end,
@@ -411,12 +431,6 @@ impl Session {
             genre_references: Vec::new(),
             forgets: Vec::new(),
         })
-    }
-
-    /// "WebGPU" or "CPU (wasm)", with the reason for a fallback.
-    #[wasm_bindgen(getter)]
-    pub fn backend(&self) -> String {
-        self.backend_label.clone()
     }
 
     /// The catalog as JSON: `[{id, title, genres}]` (a string: bulk data crosses the boundary
@@ -483,7 +497,7 @@ impl Session {
         let context = RunContext { device: &self.device, threads: 1 };
         let started = crate::clock::now_seconds();
         let (reports, edited): (Vec<ForgetReport>, EditedModel) =
-            forget_async(&self.edited, &self.original.model, &self.dataset, genre, &request.config, &context, |stage| {
+            forget(&self.edited, &self.original.model, &self.dataset, genre, &request.config, &context, |stage| {
                 if let Ok(value) = to_js(&stage) {
                     let _ = progress.call1(&JsValue::NULL, &value);
                 }
@@ -494,7 +508,8 @@ impl Session {
         let methods = reports.iter().map(ForgetReport::method).collect();
         let seconds = crate::clock::now_seconds() - started;
         self.forgets.push(ForgetRecord { genre, methods, seconds, changed_settings: request.config.changed_settings() });
-        Ok(to_js(&reports)?)
+        let views: Vec<ForgetView<'_>> = reports.iter().map(|report| ForgetView { report, summary: report.summary() }).collect();
+        Ok(to_js(&views)?)
     }
 
     /// Takes a model retrained without one genre (its checkpoint's three files): the claims are
@@ -559,7 +574,7 @@ impl Session {
         };
         let personal = PersonalRequest { user, scope: request.scope.parse().map_err(js_error)?, method: request.method };
         let reference = self.deletion_reference.as_ref().map(|(model, label)| Reference { model, set: &self.deletion_set, label });
-        let (unlearned, audit) = forget_me_async(
+        let (unlearned, audit) = forget_me(
             &self.original.model,
             &self.dataset,
             &personal,
@@ -612,29 +627,29 @@ impl Session {
         };
         let retrained = self.genre_references.iter().find(|r| r.genre == genre);
         let forget = self.forgets.iter().rev().find(|f| f.genre == genre).cloned();
-        // The original given histories without the forgotten genres: deletion alone, no edit.
-        let deletion_only = self.original.deletion_only(&self.dataset, &self.edited.forgotten);
-        let models = [("original", &self.original), ("deletion only", &deletion_only), ("after", &self.edited)];
+        // The measurement adds deletion only: the original given the histories without the
+        // forgotten genres, no edit.
+        let models = [("original", &self.original), ("after", &self.edited)];
         let reference = retrained.map(|r| &r.model);
-        let measurement = measure_async(&ctx, genre, &models, reference, None, &settings, 1).await.map_err(js_error)?;
+        let measurement = measure(&ctx, genre, &models, reference, None, &settings, 1).await.map_err(js_error)?;
         // The claims on the paper's condition: the histories as recorded.
-        let judgements = match &forget {
+        let claim_inputs = match &forget {
             Some(forget) => {
-                let kept = MeasureSettings { histories: Histories::Kept, ..settings };
-                let models = [("original", &self.original), ("after", &self.edited)];
-                let paper = measure_async(&ctx, genre, &models, reference, None, &kept, 1).await.map_err(js_error)?;
-                let speedup = retrained.and_then(|r| r.cpu_train_seconds).map(|t| t / forget.seconds.max(1e-9));
-                judge(&ClaimInputs {
-                    paper: &paper,
-                    deleted: &measurement,
-                    methods: &forget.methods,
-                    changed_settings: &forget.changed_settings,
-                    speedup,
+                let kept = MeasureSettings { histories: Histories::Kept, deletion_only: false, ..settings };
+                Some(ClaimInputs {
+                    paper: measure(&ctx, genre, &models, reference, None, &kept, 1).await.map_err(js_error)?,
+                    deleted: measurement.clone(),
+                    methods: forget.methods.clone(),
+                    changed_settings: forget.changed_settings.clone(),
+                    speedup: retrained.and_then(|r| r.cpu_train_seconds).map(|t| t / forget.seconds.max(1e-9)),
                 })
             }
-            None => Vec::new(),
+            None => None,
         };
-        let report = EvaluateReport { users: cases.len(), measurement, judgements, forget };
+        let judgements = claim_inputs.as_ref().map(judge).unwrap_or_default();
+        let after = forget.as_ref().map_or("after (nothing forgotten)".into(), |f| format!("after ({})", methods_name(&f.methods)));
+        let table = measured_table(&measurement, cases.len(), &after);
+        let report = EvaluateReport { users: cases.len(), measurement, table, claim_inputs, judgements, forget };
         Ok(to_js(&report)?)
     }
 
@@ -643,8 +658,7 @@ impl Session {
     pub async fn probe(&self) -> Result<Vec<f32>, JsError> {
         let n = self.dataset.num_items().min(20) as u32;
         let history: Vec<ItemId> = (0..n).map(ItemId).collect();
-        let mut scores =
-            score_histories_async(&self.original.model, &[&history], None, &FfnHook::None, &self.device).await.map_err(js_error)?;
+        let mut scores = score_histories(&self.original.model, &[&history], None, &FfnHook::None, &self.device).await.map_err(js_error)?;
         Ok(scores.remove(0))
     }
 }

@@ -5,6 +5,7 @@ mod common;
 use recforget::data::{Deletion, DeletionSet, Genre, Scope, Users};
 use recforget::measurement::Histories;
 use recforget::measurement::audit::{AuditContext, AuditSettings, Audited, audit};
+use recforget::readback::Wait;
 use recforget::unlearning::EditedModel;
 
 #[test]
@@ -27,7 +28,8 @@ fn an_audit_reports_each_scope_against_the_retrained_model() {
         Audited { name: "deletion only", model: &original, histories: Histories::Deleted },
     ];
     let settings = AuditSettings { others: 12, pairs_per_user: 4, ..Default::default() };
-    let audit = audit(&ctx, &models, Some(&retrained), Some(&second), &settings).unwrap();
+    let audit =
+        audit(&ctx, &models, Some(&retrained), Some(&second), &settings, recforget::parallel::threads_for(ctx.device)).wait().unwrap();
     assert_eq!(audit.scopes.len(), 2);
     for scope in &audit.scopes {
         assert_eq!(scope.users, 2);
@@ -73,22 +75,22 @@ fn neggrad_plus_pushes_the_deleted_interactions_down_and_finetune_keeps_the_rest
     let figures = |model: recforget::model::Bert4Rec| {
         let edited = EditedModel::new(model);
         let models = [Audited { name: "m", model: &edited, histories: Histories::Deleted }];
-        audit(&ctx, &models, None, None, &settings).unwrap().scopes[0].figures[0]
+        audit(&ctx, &models, None, None, &settings, recforget::parallel::threads_for(ctx.device)).wait().unwrap().scopes[0].figures[0]
     };
     let before = figures(original.clone());
-    let ascended = figures(unlearn(&original, &ds, &deletions, DeletionMethod::NegGradPlus, &config, &device).unwrap());
-    let tuned = figures(unlearn(&original, &ds, &deletions, DeletionMethod::Finetune, &config, &device).unwrap());
+    let ascended = figures(unlearn(&original, &ds, &deletions, DeletionMethod::NegGradPlus, &config, &device).wait().unwrap());
+    let tuned = figures(unlearn(&original, &ds, &deletions, DeletionMethod::Finetune, &config, &device).wait().unwrap());
     assert!(ascended.forget_log_likelihood < before.forget_log_likelihood - 0.1, "{before:?} → {ascended:?}");
     assert!(ascended.forget_log_likelihood < tuned.forget_log_likelihood, "{tuned:?} vs {ascended:?}");
     // Bad settings are refused with the method's name.
     let bad = DeletionConfig { learning_rate: 0.0, ..config };
-    let err = unlearn(&original, &ds, &deletions, DeletionMethod::Finetune, &bad, &device).unwrap_err().to_string();
+    let err = unlearn(&original, &ds, &deletions, DeletionMethod::Finetune, &bad, &device).wait().unwrap_err().to_string();
     assert!(err.contains("finetune") && err.contains("learning rate"), "{err}");
 }
 
 #[test]
 fn a_persons_request_is_granted_and_audited_against_the_exact_reference_only() {
-    use recforget::measurement::personal::{PersonalRequest, Reference, forget_me_async};
+    use recforget::measurement::personal::{PersonalRequest, Reference, forget_me};
     use recforget::unlearning::deletion::{DeletionConfig, DeletionMethod};
 
     let ds = common::two_genres(24, 14);
@@ -105,17 +107,7 @@ fn a_persons_request_is_granted_and_audited_against_the_exact_reference_only() {
     let memo = recforget::measurement::personal::personal_memo();
     let run = |user: &str, scope: Scope| {
         let request = PersonalRequest { user: user.into(), scope, method: DeletionMethod::NegGradPlus };
-        recforget::readback::block_on(forget_me_async(
-            &original,
-            &ds,
-            &request,
-            Some(&reference),
-            &config,
-            &settings,
-            Some(&memo),
-            &device,
-            1,
-        ))
+        forget_me(&original, &ds, &request, Some(&reference), &config, &settings, Some(&memo), &device, 1).wait()
     };
     // D's own request: three columns, the reference among them.
     let (unlearned, audit) = run("u5", Scope::Genre(Genre::Action)).unwrap();

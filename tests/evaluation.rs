@@ -6,6 +6,7 @@ use recforget::checkpoint::{Checkpoint, default_checkpoint_dir};
 use recforget::data::Split;
 use recforget::metrics::{Evaluation, NegativeSampler, Protocol, evaluate_cases};
 use recforget::model::FfnHook;
+use recforget::readback::Wait;
 use recforget::train::TrainingConfig;
 
 #[test]
@@ -65,7 +66,7 @@ fn scoring_many_histories_of_mixed_lengths_gives_each_its_own_row_in_order() {
     let rows = recforget::readback::block_on(recforget::measurement::score_many_async(&model, &histories, &common::device())).unwrap();
     assert_eq!(rows.len(), histories.len());
     for i in [0, 1, 7, 150, 299] {
-        let alone = recforget::metrics::score_histories(&model, &[&histories[i]], &FfnHook::None, &common::device()).unwrap();
+        let alone = recforget::metrics::score_histories(&model, &[&histories[i]], None, &FfnHook::None, &common::device()).wait().unwrap();
         for (a, b) in rows[i].iter().zip(&alone[0]) {
             assert!((a - b).abs() < 1e-4, "history {i}: {a} vs {b}");
         }

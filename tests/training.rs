@@ -7,10 +7,11 @@ use recforget::checkpoint::{self, Checkpoint, CheckpointMeta};
 use recforget::data::{ItemId, Split};
 use recforget::metrics::{NegativeSampler, evaluate_cases, score_histories};
 use recforget::model::{Architecture, Bert4Rec, FfnHook, NextItemScorer, Recommender, RecommenderConfig};
+use recforget::readback::Wait;
 use recforget::train::{TrainEvent, Trainer, TrainingConfig};
 
 fn scores(model: &impl NextItemScorer, h: &[ItemId]) -> Vec<f32> {
-    score_histories(model, &[h], &FfnHook::None, &common::device()).unwrap().remove(0)
+    score_histories(model, &[h], None, &FfnHook::None, &common::device()).wait().unwrap().remove(0)
 }
 
 fn quick_config(num_items: usize, epochs: usize) -> TrainingConfig {
@@ -217,7 +218,7 @@ fn damaged_or_foreign_checkpoints_are_clear_errors() {
 #[test]
 fn an_empty_history_is_refused() {
     let model = common::tiny_model(15, 1);
-    let err = score_histories(&model, &[&[]], &FfnHook::None, &common::device()).unwrap_err();
+    let err = score_histories(&model, &[&[]], None, &FfnHook::None, &common::device()).wait().unwrap_err();
     assert!(matches!(err, Error::EmptyHistory), "{err}");
 }
 
@@ -239,7 +240,7 @@ fn baseline_checkpoints_round_trip_and_refuse_bert4rec_only_uses() {
         let err = Checkpoint::<Bert4Rec>::load(dir.path(), &device).unwrap_err();
         assert!(err.to_string().contains(config.architecture().name()), "{err}");
         let hook = FfnHook::Zero { neurons: vec![], positions: recforget::model::Positions::All };
-        let err = score_histories(&loaded.model, &[&h], &hook, &device).unwrap_err();
+        let err = score_histories(&loaded.model, &[&h], None, &hook, &device).wait().unwrap_err();
         assert!(err.to_string().contains("bert4rec"), "{err}");
     }
 }
@@ -393,7 +394,7 @@ fn a_model_with_broken_weights_is_an_error_never_a_metric() {
     let ds = common::cyclic(8, 15, 6);
     let mut model = common::tiny_model(15, 1);
     model.output_bias = Param::from_tensor(Tensor::<1>::full([15], f32::NAN, &common::device()));
-    let err = score_histories(&model, &[&[ItemId(1)]], &FfnHook::None, &common::device()).unwrap_err();
+    let err = score_histories(&model, &[&[ItemId(1)]], None, &FfnHook::None, &common::device()).wait().unwrap_err();
     assert!(matches!(err, Error::NonFinite(_)), "{err}");
     let cases = ds.eval_cases(Split::Test);
     let err = evaluate_cases(&model, &cases, &NegativeSampler::new(&ds, 1), &FfnHook::None, 8, &common::device()).unwrap_err();

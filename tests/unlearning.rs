@@ -7,11 +7,12 @@ use recforget::attribution::{IgConfig, NeuronAttribution, Objective, Query, Riem
 use recforget::data::{ItemId, SequenceBatch};
 use recforget::metrics::score_histories;
 use recforget::model::{FfnHook, ModelInput, Neuron};
+use recforget::readback::Wait;
 use recforget::unlearning::neurons::apply_edit;
 use recforget::unlearning::{Edit, EditedModel, View, zero_neurons};
 
 fn probability(model: &recforget::model::Bert4Rec, h: &[ItemId], target: ItemId, hook: &FfnHook) -> f64 {
-    let logits = score_histories(model, &[h], hook, &common::device()).unwrap().remove(0);
+    let logits = score_histories(model, &[h], None, hook, &common::device()).wait().unwrap().remove(0);
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
     let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
     (logits[target.index()] as f64 - max).exp() / sum
@@ -102,20 +103,20 @@ fn zero_activation_gives_zero_attribution() {
 fn editing_returns_a_new_model_and_leaves_the_original() {
     let model = common::tiny_model(20, 14);
     let h = [ItemId(1), ItemId(2), ItemId(3)];
-    let before = score_histories(&model, &[&h], &FfnHook::None, &common::device()).unwrap();
+    let before = score_histories(&model, &[&h], None, &FfnHook::None, &common::device()).wait().unwrap();
     let neurons = [Neuron { layer: 1, index: 0 }, Neuron { layer: 0, index: 5 }];
     let mut edited = EditedModel::new(model.clone());
     apply_edit(&mut edited, &neurons, Edit::ZeroWeights).unwrap();
-    let after = score_histories(&edited.view(View::Served), &[&h], &FfnHook::None, &common::device()).unwrap();
+    let after = score_histories(&edited.view(View::Served), &[&h], None, &FfnHook::None, &common::device()).wait().unwrap();
     assert_ne!(before, after);
-    assert_eq!(before, score_histories(&model, &[&h], &FfnHook::None, &common::device()).unwrap());
+    assert_eq!(before, score_histories(&model, &[&h], None, &FfnHook::None, &common::device()).wait().unwrap());
     let w2 = edited.model.layers[1].ffn.w2.weight.val().into_data().try_to_vec::<f32>().unwrap();
     assert!(w2[..16].iter().all(|&v| v == 0.0));
     assert!(w2[16..32].iter().any(|&v| v != 0.0));
     // Suppression at the mask changes scores without touching the weights.
     let mut suppressed = EditedModel::new(model.clone());
     apply_edit(&mut suppressed, &neurons, Edit::SuppressAtMask).unwrap();
-    let s = score_histories(&suppressed.view(View::Served), &[&h], &FfnHook::None, &common::device()).unwrap();
+    let s = score_histories(&suppressed.view(View::Served), &[&h], None, &FfnHook::None, &common::device()).wait().unwrap();
     assert_ne!(before, s);
     // Forgetting twice composes.
     let twice = zero_neurons(&edited.model, &[Neuron { layer: 0, index: 6 }]).unwrap();
@@ -127,7 +128,7 @@ fn editing_returns_a_new_model_and_leaves_the_original() {
 #[test]
 fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
     use recforget::data::{Genre, Split};
-    use recforget::metrics::{NegativeSampler, evaluate_cases};
+    use recforget::metrics::NegativeSampler;
     use recforget::report::{genre_outcome, sweep, sweep_svg};
     use recforget::unlearning::{ForgetConfig, forget};
 
@@ -141,7 +142,17 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
     let mut config = ForgetConfig::default();
     config.neurons.sequences = 12;
     config.neurons.ig.steps = 5;
-    let (reports, unlearned) = forget(&EditedModel::new(model.clone()), &model, &ds, Genre::Drama, &config, &device, |_| {}).unwrap();
+    let (reports, unlearned) = forget(
+        &EditedModel::new(model.clone()),
+        &model,
+        &ds,
+        Genre::Drama,
+        &config,
+        &recforget::unlearning::RunContext::native(&device),
+        |_| {},
+    )
+    .wait()
+    .unwrap();
     let report = reports[0].neurons().expect("the default method is the paper's");
     assert!(report.sequences > 0 && report.sequences <= 12);
     assert_eq!(report.mean_attribution.len(), 2);
@@ -155,7 +166,6 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
 
     let cases: Vec<_> = ds.eval_cases(Split::Test).into_iter().take(40).collect();
     let sampler = NegativeSampler::new(&ds, 1);
-    let before = evaluate_cases(&model, &cases, &sampler, &FfnHook::None, 16, &device).unwrap();
     // A model retrained without Drama, the same shape, for the retrained columns.
     let dir = tempfile::tempdir().unwrap();
     let without = ds.without_genre_in_training(Genre::Drama);
@@ -166,24 +176,35 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
     trainer.run(|_| {}).unwrap();
     let retrained: recforget::checkpoint::Checkpoint = recforget::checkpoint::Checkpoint::load(dir.path(), &device).unwrap();
     let ctx = recforget::measurement::EvalContext { dataset: &ds, cases: &cases, sampler: &sampler, device: &device };
-    let outcome = genre_outcome(&ctx, &model, &before, Some(&retrained), Genre::Drama, &config).unwrap();
-    assert_eq!(outcome.removal_unlearned.len(), 3);
-    assert!(outcome.forget_set_users > 0);
+    let outcome = genre_outcome(&ctx, &model, Some(&retrained), Genre::Drama, &config).unwrap();
+    // Measured through the one measurement: the original, deletion only, the unlearned model
+    // and the retrained one, on the paper's condition.
+    let names: Vec<&str> = outcome.measurement.models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["original", "deletion only", "unlearned", "retrained"]);
+    assert_eq!(outcome.measurement.settings.histories, recforget::measurement::Histories::Kept);
+    assert_eq!(outcome.unlearned().removal.len(), 3);
+    assert!(outcome.measurement.forget_set_users > 0);
     assert_eq!(outcome.retrain_epochs, Some(2));
-    let closeness = outcome.closeness.as_ref().expect("closeness is measured against a retrained model");
-    assert_eq!(closeness.users, 40);
-    assert!((0.0..=1.0).contains(&closeness.top10_overlap_unlearned));
-    assert!(closeness.kl_retrained_to_original >= 0.0);
+    // Every model but the original is measured against it.
+    for name in ["deletion only", "unlearned", "retrained"] {
+        assert_eq!(outcome.measurement.get(name).unwrap().served.removal.len(), 3, "{name}");
+    }
+    let closeness = outcome.unlearned().closeness.expect("closeness is measured against a retrained model");
+    assert!(closeness.users > 0 && closeness.users <= 40);
+    assert!((0.0..=1.0).contains(&closeness.overlap));
+    assert!(outcome.original().closeness.unwrap().kl >= 0.0);
 
     // The model comparison chart: one bar per model and metric.
     use recforget::report::{ComparisonRow, comparison_svg};
     let rows = [
-        ComparisonRow { model: "Original".into(), metrics: outcome.original.overall },
-        ComparisonRow { model: "Retrained".into(), metrics: outcome.retrained.as_ref().unwrap().overall },
+        ComparisonRow { model: "Original".into(), metrics: outcome.original().overall },
+        ComparisonRow { model: "Retrained".into(), metrics: outcome.retrained().unwrap().overall },
     ];
     let chart = comparison_svg(&rows, recforget::metrics::Protocol::Pop100);
-    assert_eq!(chart.matches("<title>").count(), 2 * 6);
-    let points = sweep(&ctx, &model, &before, Genre::Drama, outcome.neurons(), &config).unwrap();
+    // Two models × six metrics, two legend swatches, the background.
+    assert!(chart.matches("<rect").count() > 2 * 6 + 2, "{chart}");
+    assert!(chart.contains(">\nOriginal\n<") && chart.contains(">\nRetrained\n<"), "{chart}");
+    let points = sweep(&ctx, &model, Genre::Drama, outcome.neurons(), &config).unwrap();
     // k = 4, 8, 16, 32 (half of 64 neurons) for three rankings.
     assert_eq!(points.len(), 12);
     assert!(points.iter().all(|p| p.removal <= 1.0 && p.hr_percent >= 0.0));

@@ -8,6 +8,7 @@ use burn::tensor::Device;
 use recforget::data::ItemId;
 use recforget::metrics::score_histories;
 use recforget::model::FfnHook;
+use recforget::readback::Wait;
 use recforget::train::{Trainer, TrainingConfig};
 
 /// The wgpu device, or `None` (the test skips, saying why) when there is no adapter.
@@ -31,8 +32,8 @@ fn wgpu_scores_match_flex_and_training_runs() {
     let model = common::tiny_model(20, 21);
     let on_gpu = model.clone().to_device(&device);
     let h = [ItemId(3), ItemId(8), ItemId(1)];
-    let a = score_histories(&model, &[&h], &FfnHook::None, &common::device()).unwrap().remove(0);
-    let b = score_histories(&on_gpu, &[&h], &FfnHook::None, &device).unwrap().remove(0);
+    let a = score_histories(&model, &[&h], None, &FfnHook::None, &common::device()).wait().unwrap().remove(0);
+    let b = score_histories(&on_gpu, &[&h], None, &FfnHook::None, &device).wait().unwrap().remove(0);
     let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
     assert!(worst < 1e-4, "flex and wgpu differ by {worst}");
 

@@ -1,9 +1,11 @@
 // The page: DOM and URL state only. The worker (worker.js) owns the model; the library (through
 // the worker) owns every default, range, genre and claimed figure shown here.
+import { clip, epochsOf, fold, matchTitles, scopeLabel, userKey } from './text.js';
+
 const $ = (id) => document.getElementById(id);
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const pending = new Map();
 let nextId = 1;
+let worker = startWorker();
 
 const state = {
   defaults: null, backend: '', catalog: [], users: [], userIndex: new Map(), history: [], user: null,
@@ -21,7 +23,30 @@ function call(type, payload = {}) {
   return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
 }
 
-worker.onmessage = ({ data }) => {
+function startWorker() {
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  w.onmessage = answer;
+  return w;
+}
+
+// Cancel: the worker is stopped where it is, and a new one is brought back to the model as it
+// was before the request (every forget since the last reset, replayed: each is seeded, so the
+// model is the same to the last bit).
+const CANCELLED = 'cancelled';
+async function cancel() {
+  worker.terminate();
+  for (const p of pending.values()) p.reject(Object.assign(new Error('cancelled'), { reason: CANCELLED }));
+  pending.clear();
+  worker = startWorker();
+  await busy('restoring', async () => {
+    setBusy(`cancelled; restoring the model${state.forgets.length ? ` (${state.forgets.length} earlier forget${state.forgets.length > 1 ? 's' : ''})` : ''}`);
+    await call('init', { backend: state.backendParam });
+    for (const f of state.forgets) await call('forget', { genre: f.genre, config: f.config });
+    await recommend();
+  });
+}
+
+function answer({ data }) {
   if (data.type === 'progress') {
     if (document.body.dataset.ready) return; // later loads (a retrained model) are quick and quiet
     progress[data.file] = data;
@@ -34,26 +59,32 @@ worker.onmessage = ({ data }) => {
   if (!p) return;
   pending.delete(data.id);
   data.ok ? p.resolve(data.value) : p.reject(new Error(data.error));
-};
+}
 
 function showError(error) {
+  if (error?.reason === CANCELLED) return;
   $('error').hidden = false;
   $('error').textContent = String(error?.message ?? error);
 }
 // A value as a message quotes it: long ones cut with an ellipsis.
-const clip = (value, n = 48) => (String(value).length > n ? String(value).slice(0, n - 1) + '…' : String(value));
 function clearError() { $('error').hidden = true; $('error').textContent = ''; }
 
 // ---- one request at a time ---------------------------------------------------------------
 // While the worker works, every control that would change what it works on is disabled, and the
 // page says what it is doing (also to screen readers).
+// `data-done` counts finished actions: a test waits for the count to pass what it read before
+// its click, which no action is too short to miss.
 let busyDepth = 0;
+let actionsDone = 0;
 async function busy(label, work) {
   if (busyDepth++ === 0) setBusy(label);
-  try { return await work(); } finally { if (--busyDepth === 0) setBusy(null); }
+  try { return await work(); } finally {
+    if (--busyDepth === 0) { setBusy(null); document.body.dataset.done = String(++actionsDone); }
+  }
 }
 function setBusy(label) {
   document.body.dataset.busy = label ? 'true' : 'false';
+  $('cancel').hidden = !label || !document.body.dataset.ready || label.startsWith('cancelled');
   $('busy').textContent = label ? `Working: ${label}…` : '';
   for (const el of document.querySelectorAll('main button, main input, main select')) {
     if (!el.dataset.always) el.disabled = Boolean(label);
@@ -265,7 +296,6 @@ function announcement() {
 
 
 // How long a retrained model trained, and which epoch was kept.
-const epochsOf = (r) => (r.trainedThrough > r.epochs ? `trained ${r.trainedThrough} epochs, the best kept (epoch ${r.epochs})` : `${r.epochs} epochs`);
 
 // The retrained model in one sentence; its training record one click away.
 function renderReference(el, r, genre) {
@@ -398,17 +428,6 @@ function drawHeatmap(genre, report) {
   $('heatmap-legend').hidden = false;
 }
 
-function describe(genre, r) {
-  if (r.method === 'neurons') {
-    const s = r.screening;
-    return `the paper's method: ${s.neurons.length} privacy neurons for ${genre} at P = ${s.p}% ` +
-      `(${s.converged ? 'in the band' : 'band not reached'}; ${r.sequences} sequences, seed ${r.config.seed}): ` + s.neurons.map((n) => `L${n.layer}:${n.index}`).join(' ');
-  }
-  if (r.method === 'rows') return `reset the rows of ${r.items} ${genre} items (output bias ${r.bias.toFixed(2)})`;
-  if (r.method === 'distill') return `distilled ${r.losses.length} steps of ${r.config.batchSize} sequences (loss ${r.losses[0].toFixed(3)} → ${r.losses.at(-1).toFixed(3)})`;
-  return `output filter: ${r.items} ${genre} items hidden — the model itself is unchanged, this only hides them`;
-}
-
 // Forgets `genre` with the named settings (those that differ from the defaults).
 async function forget(genre, settings) {
   clearError();
@@ -420,7 +439,7 @@ async function forget(genre, settings) {
       state.forgets.push({ genre, settings: Object.fromEntries(settings), config, reports, seconds });
       renderHistory();
       $('stages').textContent += `\ndone in ${seconds.toFixed(2)} s: ` + reports.map((r) => `${r.method} ${r.times.total.toFixed(2)} s`).join(', ');
-      $('neurons').textContent = reports.map((r) => describe(genre, r)).join('\n');
+      $('neurons').textContent = reports.map((r) => r.summary).join('\n');
       $('neurons-why').textContent = reports.some((r) => r.method === 'neurons') ? `Why: ${methodMeaning('neurons')}` : '';
       const paper = reports.find((r) => r.method === 'neurons');
       if (paper) drawHeatmap(genre, paper); else { $('heatmap').hidden = true; $('heatmap-legend').hidden = true; $('heatmap-summary').textContent = ''; }
@@ -457,10 +476,8 @@ function table(caption, rows) {
   }));
 }
 
+// The claims as the library judged and formatted them.
 function claimsTable(judgements) {
-  // A speedup to two significant figures: its forget time is measured to about that.
-  const figure = (x, unit) => (x == null ? '–' : unit === '×' ? `×${Number(x.toPrecision(2)).toLocaleString('en')}` : `${x.toFixed(1)}%`);
-  const range = ({ low, high, unit }) => (unit === '×' ? `×${low}–${high}` : `${low}–${high}%`);
   const t = document.createElement('table');
   t.id = 'verdicts';
   const head = (text) => Object.assign(document.createElement('th'), { textContent: text, scope: 'col' });
@@ -471,37 +488,23 @@ function claimsTable(judgements) {
     ...judgements.map((j) => {
       const tr = document.createElement('tr');
       tr.className = 'claim';
-      const u = j.claim.unit;
       const claim = Object.assign(document.createElement('th'), { scope: 'row', textContent: j.claim.statement });
       if (j.condition) claim.append(Object.assign(document.createElement('span'), { className: 'condition', textContent: ` (${j.condition})` }));
-      tr.append(claim, ...[range(j.claim), figure(j.ours, u), figure(j.retain, u), figure(j.deletionOnly, u), figure(j.retrained, u), j.sentence]
-        .map((c) => Object.assign(document.createElement('td'), { textContent: c })));
+      const { paper, ours, retain, deletionOnly, retrained } = j.shown;
+      tr.append(claim, ...[paper, ours, retain, deletionOnly, retrained, j.sentence].map((c) => Object.assign(document.createElement('td'), { textContent: c })));
       return tr;
     }));
   return t;
 }
 
-// The measured table: each model (as served and, where an output filter hides the genre, from
-// its weights too) on each measure. Returns the condition it was measured under.
-function measuredTable(r, genre) {
-  const p = (x) => (100 * x).toFixed(1) + '%';
-  const pop100 = (f, metric) => f.overall.pop100[metric][2].toFixed(4);
-  const removal = (f) => (f.removal.length ? p(f.removal[2].rate) : ''); // Protocol::ALL: full, uniform100, pop100
-  const measures = [
-    ['HR@10 (pop100)', (f) => pop100(f, 'hr'), 'hr10'],
-    ['NDCG@10 (pop100)', (f) => pop100(f, 'ndcg'), 'ndcg10'],
-    [`${genre} share of top-10`, (f) => p(f.share), 'share'],
-    [`membership AUC per user: the model tells which ${genre} films a user watched (0.5 = cannot tell)`, (f) => f.membership.userAuc.toFixed(3), 'membership-auc'],
-    [`membership AUC per item: which users watched one of its films (– : too few watchers among the users measured)`, (f) => (f.membership.items ? f.membership.itemAuc.toFixed(3) : '–'), 'membership-auc'],
-    [`deleted ${genre} interactions still in the top-10 (HR@10, full ranking)`, (f) => p(f.deleted.hr10), 'hr10'],
-    [`removal rate, ${genre} (pop100, histories without the genre; the claims below use the histories as recorded)`, removal, 'removal'],
-  ];
-  const columns = r.measurement.models.flatMap((m) => [[m.name === 'after' ? `after (${r.forget?.methods.join('+') ?? 'nothing forgotten'})` : m.name, m.served],
-    ...(m.weights ? [[`${m.name}, from the weights`, m.weights]] : [])]);
-  const condition = `${genre}, ${r.users} sample users (${r.measurement.forgetSetUsers} in the forget set), histories without the genre, pop100, ${state.backend}`;
-  table(`Measured here: ${condition}`, [['', ...columns.map(([name]) => name)], ...measures.map(([name, f]) => [name, ...columns.map(([, x]) => f(x))])]);
-  measures.forEach(([, , term], i) => withTerm($('claims').rows[i + 1].cells[0], term));
-  return condition;
+// The measured table, as the library formats it: each model (as served and, where an output
+// filter hides the genre, from its weights too) on each measure. Returns the condition.
+function measuredTable(r) {
+  const { condition, columns, rows } = r.table;
+  const measured = `${condition}, ${state.backend}`;
+  table(`Measured here: ${measured}`, [['', ...columns], ...rows.map((row) => [row.measure, ...row.cells])]);
+  rows.forEach((row, i) => withTerm($('claims').rows[i + 1].cells[0], row.term));
+  return measured;
 }
 
 // Under the claims: the forget's time, the retrained yardstick, and the settings that differ
@@ -526,11 +529,11 @@ async function evaluate() {
       const started = performance.now();
       const r = await call('evaluate', { genre, slug: slug(genre), users });
       state.evalRate = (performance.now() - started) / 1000 / users / modelCount;
-      const condition = measuredTable(r, genre);
+      const condition = measuredTable(r);
       $('verdicts')?.remove();
       if (r.judgements.length) $('claims').after(claimsTable(r.judgements));
       $('claims-note').textContent = claimsNote(r, genre);
-      state.evaluation = { genre, users: r.users, condition, measurement: r.measurement, reference: r.reference, judgements: r.judgements };
+      state.evaluation = { genre, users: r.users, condition, measurement: r.measurement, reference: r.reference, claimInputs: r.claimInputs, judgements: r.judgements };
     } catch (e) { showError(e); }
   });
 }
@@ -569,23 +572,7 @@ function askForData(request) {
 }
 
 // ---- your own history: a search-as-you-type picker over the titles ------------------------
-// Case, accents and punctuation do not matter, the year is optional, and words may come in any
-// order (typing "matrix the" finds a title stored as "Matrix, The" with its year).
-const fold = (text) => text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
-
-// Titles that start with what is typed come first, then the shorter ("godfather" finds the 1972
-// film before Part II).
-function matches(query, limit = 12) {
-  const words = fold(query).split(' ').filter(Boolean);
-  if (!words.length) return [];
-  const start = fold(query);
-  return state.catalog
-    .filter((item) => { const t = state.foldedTitles[item.id].split(' '); return words.every((w) => t.some((x) => x.startsWith(w))); })
-    .map((item) => [state.foldedTitles[item.id].startsWith(start) ? 0 : 1, state.foldedTitles[item.id].length, item])
-    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
-    .slice(0, limit)
-    .map(([, , item]) => item);
-}
+const matches = (query, limit = 12) => matchTitles(state.catalog, state.foldedTitles, query, limit);
 
 // The picker's suggestions for what is typed; the highlighted one is added on Enter.
 function suggest() {
@@ -653,7 +640,6 @@ function pickerKeys(e) {
 }
 
 // A user key, as typed: `15` is read as `1m_15`, the key MovieLens-1M's users have here.
-const userKey = (typed) => (/^\d+$/.test(typed) ? `1m_${typed}` : typed);
 const unknownUser = (key) => `No user ${clip(key)} in the page's sample of ${state.users.length} (keys look like ${state.users[0].key}; pick one from the list or click Random user).`;
 
 function selectUser(typed) {
@@ -675,7 +661,6 @@ function selectUser(typed) {
 }
 
 // ---- forget me: one person's deletion -------------------------------------------------------
-const scopeLabel = (scope) => (scope === 'all' ? 'all their history' : `their ${scope} history`);
 
 // What the deletion set D holds for the current user, and the scopes they can ask for.
 function renderMePanel() {
@@ -692,24 +677,17 @@ function renderMePanel() {
   $('me-scope').value = wanted;
 }
 
+// The audit as the library formats it: a column per model, a row per measure.
 function auditTable(audit) {
-  const head = (c) => (c.model === 'original' ? 'Original' : c.model === 'retrained' ? 'Retrained without D (the baseline)' : `After ${c.model}`);
-  const rows = [
-    ['Judged “was in training” by a membership test', (c) => `${c.judgedMembers} of ${c.pairs}`, 'membership-test'],
-    ['Deleted films the weights still rank in the top 10, each asked with the history that came before it (a probe of memory, not what you are shown)', (c) => `${Math.round(c.hr10 * 100)}%`, 'memory-probe'],
-    ['Mean rank of the deleted films (0 = first of 3416)', (c) => c.meanRank.toFixed(0), 'rank'],
-    ['Everyone else’s test HR@10 (100 other users, full ranking)', (c) => `${(c.othersHr10 * 100).toFixed(1)}%`, 'others-hr10'],
-  ];
-  const caption = Object.assign(document.createElement('caption'), { textContent: audit.caption });
   const th = (text, scope) => Object.assign(document.createElement('th'), { textContent: text, scope });
   const header = document.createElement('tr');
-  header.append(th('', 'col'), ...audit.columns.map((c) => th(head(c), 'col')));
-  const body = rows.map(([label, cell, term]) => {
+  header.append(th('', 'col'), ...audit.table.headers.map((h) => th(h, 'col')));
+  const body = audit.table.rows.map((row) => {
     const tr = document.createElement('tr');
-    tr.append(withTerm(th(label, 'row'), term), ...audit.columns.map((c) => Object.assign(document.createElement('td'), { textContent: cell(c) })));
+    tr.append(withTerm(th(row.measure, 'row'), row.term), ...row.cells.map((c) => Object.assign(document.createElement('td'), { textContent: c })));
     return tr;
   });
-  $('me-audit').replaceChildren(caption, header, ...body);
+  $('me-audit').replaceChildren(Object.assign(document.createElement('caption'), { textContent: audit.caption }), header, ...body);
   $('me-audit').hidden = false;
 }
 
@@ -811,6 +789,7 @@ async function startSession() {
   $('data-origin').textContent = info.dataOrigin === 'kept' ? 'MovieLens: your copy, kept in this browser' : '';
   $('forget-data').hidden = info.dataOrigin !== 'kept';
   state.backend = info.backend;
+  state.software = info.software;
   $('backend').textContent = info.backend;
   $('parity').textContent = info.parity ? `GPU/CPU parity: max |Δ| ${info.parity.maxDifference.toExponential(1)} ${info.parity.ok ? '✓' : '✗ (using the CPU)'}` : '';
   $('load').textContent = `Loaded in ${info.timings.loadSeconds.toFixed(1)} s, model ready in ${info.timings.initSeconds.toFixed(1)} s`;
@@ -857,6 +836,7 @@ function wireEvents() {
   $('tour-skip').addEventListener('click', () => { tour.step = -1; showTourStep(); $('tour-start').focus(); });
   $('tour-do').addEventListener('click', () => runTourStep().catch(showError));
   $('forget-data').addEventListener('click', async () => { await call('forgetData'); location.reload(); });
+  $('cancel').addEventListener('click', cancel);
   $('genre').addEventListener('change', () => { saveUrl(); renderRecs(); });
   for (const k of paramKeys()) $(k).addEventListener('change', saveUrl);
 }

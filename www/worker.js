@@ -1,7 +1,7 @@
 // The worker owns the model: it loads the wasm, the checkpoint and the data, and answers the
 // page's requests one at a time, in the order they came. Every message in: {id, type, ...};
 // every answer: {id, ok, value | error}.
-import init, { Session, checkUpload, defaults, parseSettings, prepareData, trainingRecord } from '../pkg/recforget.js';
+import init, { Session, checkUpload, chooseBackend, defaults, parseSettings, prepareData, trainingRecord } from '../pkg/recforget.js';
 
 const FILES = {
   wasm: '../pkg/recforget_bg.wasm',
@@ -51,33 +51,16 @@ function loadWasm() {
   return wasmReady;
 }
 
-// The WebGPU adapter the browser offers, named, and whether it is a software emulation (such as
-// SwiftShader, which runs the GPU's work on the CPU far slower than the page's CPU backend).
-async function adapter() {
+// The WebGPU adapter the browser offers, as it describes itself (null: no WebGPU); the library
+// names it, judges whether it is a software emulation and chooses the backend.
+async function adapterInfo() {
   const gpu = await navigator.gpu?.requestAdapter().catch(() => null);
   if (!gpu) return null;
-  const info = gpu.info ?? {};
-  const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
-  const software = Boolean(info.isFallbackAdapter ?? gpu.isFallbackAdapter) ||
-    /swiftshader|llvmpipe|lavapipe|software|basic render/i.test(name);
-  return { name, software };
+  const { vendor = '', architecture = '', description = '', isFallbackAdapter } = gpu.info ?? {};
+  return { vendor, architecture, description, isFallbackAdapter: Boolean(isFallbackAdapter ?? gpu.isFallbackAdapter) };
 }
 
-// The backend: `cpu`; `webgpu` (forced, an error without an adapter); `auto`: WebGPU on a
-// hardware adapter, the CPU when there is none or only a software emulation.
-async function chooseBackend(choice) {
-  if (choice === 'cpu') return { kind: 'cpu', label: 'CPU (wasm, one thread)' };
-  const found = await adapter();
-  if (choice === 'webgpu') {
-    if (!found) throw new Error('backend=webgpu: this browser offers no WebGPU adapter; use backend=cpu or auto.');
-    return { kind: 'webgpu', label: `WebGPU — ${found.name}${found.software ? ' (software emulation)' : ''}` };
-  }
-  if (!found) return { kind: 'cpu', label: 'CPU (wasm, one thread) — no WebGPU adapter in this browser' };
-  if (found.software) {
-    return { kind: 'cpu', label: `CPU (wasm, one thread) — the only WebGPU adapter, ${found.name}, is a software emulation, slower than the CPU; backend=webgpu forces it` };
-  }
-  return { kind: 'webgpu', label: `WebGPU — ${found.name}` };
-}
+const pickBackend = async (choice) => chooseBackend({ choice, adapter: choice === 'cpu' ? null : await adapterInfo() });
 
 // The page's data sample: the one served with the page (the local demo), else the one prepared
 // from the visitor's own file and kept in this browser; null when there is neither.
@@ -143,7 +126,7 @@ async function start({ backend }) {
   const { config, meta, weights } = checkpoint;
   const data = found.bytes;
   dataBytes = data;
-  const chosen = await chooseBackend(backend);
+  const chosen = await pickBackend(backend);
   const loadSeconds = now() - t0;
   const t1 = now();
   let label = chosen.label;
@@ -160,6 +143,7 @@ async function start({ backend }) {
   }
   return {
     backend: label,
+    software: chosen.software,
     parity,
     catalog: JSON.parse(session.catalog()),
     users: JSON.parse(session.users()),

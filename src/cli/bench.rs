@@ -13,6 +13,7 @@ use recforget::attribution::IgConfig;
 use recforget::data::{Dataset, Genre, Split, TrainingBatch};
 use recforget::metrics::{EVAL_BATCH, NegativeSampler, evaluate_cases};
 use recforget::model::{Bert4Rec, FfnHook, Recommender, RecommenderConfig};
+use recforget::readback::Wait;
 
 use super::common::{COUNT, DEFAULT_DATA, ModelArgs, THREADS, load_dataset, whole};
 
@@ -76,10 +77,17 @@ struct BackendFigures {
     d_ff: usize,
 }
 
+/// The training batch every backend is timed on.
+struct Workload<'a> {
+    dataset: &'a Dataset,
+    config: &'a RecommenderConfig,
+    batch: &'a TrainingBatch,
+    sequences: usize,
+}
+
 pub(crate) fn bench(args: BenchArgs) -> Result<()> {
     use rand::SeedableRng;
     use recforget::data::ClozeConfig;
-    use recforget::train::step_threads;
 
     // The figures file is claimed before any work: only a file bench wrote may be replaced.
     if let Some(path) = &args.json {
@@ -95,70 +103,77 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let batch = config.training_batch(&windows, &users, ClozeConfig::default(), &mut rng);
     println!("training step: batch {} x {max_len} items, {} target positions, {config:?}", windows.len(), batch.positions.len());
-    for backend in &args.backend {
-        let device = match backend.device() {
-            Ok(d) => d,
-            Err(e) => {
-                println!("{:<5} unavailable: {e}", backend.name());
-                continue;
-            }
-        };
-        let threads = step_threads(args.threads, &device);
-        let (model, step_seconds) = time_training(&config, &batch, args.steps, threads, &device);
-        let (eval_lengths, eval_seconds) = time_scoring(&model, &dataset, args.eval_users, &device)?;
-        let eval_users = eval_lengths.len();
-        println!(
-            "{:<5} ({threads} thread(s)) train {step_seconds:.3} s/step ({:.1} sequences/s); evaluation {eval_seconds:.2} s for {eval_users} users ({:.0} users/s); est. epoch {:.0} s",
-            backend.name(),
-            windows.len() as f64 / step_seconds,
-            eval_users as f64 / eval_seconds,
-            step_seconds * dataset.users.len().div_ceil(args.batch_size) as f64
-        );
-        let Recommender::Bert4Rec(model) = &model else { continue };
-        let (attribution_lengths, attribution_seconds) = if args.attribution_sequences > 0 {
-            let (lengths, seconds) = time_attribution(model, &dataset, args.attribution_sequences, &device)?;
-            println!(
-                "      attribution {seconds:.2} s per genre ({} sequences, 2 layers, 20 steps), {:.1} ms per sequence",
-                lengths.len(),
-                1000.0 * seconds / lengths.len().max(1) as f64
-            );
-            (lengths, Some(seconds))
-        } else {
-            (Vec::new(), None)
-        };
-        let (distill_seconds, distill_batch) = time_distill(model, &dataset, &device)?;
-        println!("      distill {distill_seconds:.3} s per step (batch {distill_batch})");
-        if let Some(path) = &args.json {
-            let (d_model, layers, d_ff) = model.dims();
-            let figures = BackendFigures {
-                backend: backend.name().into(),
-                threads,
-                batch: windows.len(),
-                max_len,
-                targets: batch.positions.len(),
-                train_step_seconds: step_seconds,
-                eval_users,
-                eval_seconds,
-                eval_history_lengths: eval_lengths,
-                eval_batch: EVAL_BATCH,
-                attribution_sequences: args.attribution_sequences,
-                attribution_steps: IgConfig::default().steps,
-                attribution_seconds,
-                attribution_history_lengths: attribution_lengths,
-                attribution_chunk: IgConfig::default().chunk,
-                distill_batch,
-                distill_window: recforget::unlearning::DistillConfig::default().window,
-                distill_step_seconds: Some(distill_seconds),
-                num_items: dataset.num_items(),
-                d_model,
-                layers,
-                heads: model.layers[0].attention.n_heads,
-                d_ff,
-            };
-            recforget::fsutil::write_atomically(path, serde_json::to_string_pretty(&figures)?.as_bytes())?;
+    let work = Workload { dataset: &dataset, config: &config, batch: &batch, sequences: windows.len() };
+    for &backend in &args.backend {
+        match backend.device() {
+            Ok(device) => bench_backend(&args, backend, &device, &work)?,
+            Err(e) => println!("{:<5} unavailable: {e}", backend.name()),
         }
     }
     Ok(())
+}
+
+/// Times one backend: a training step, scoring, attribution and a distill step.
+fn bench_backend(args: &BenchArgs, backend: Backend, device: &Device, work: &Workload<'_>) -> Result<()> {
+    let Workload { dataset, config, batch, sequences } = *work;
+    let threads = recforget::train::step_threads(args.threads, device);
+    let (model, step_seconds) = time_training(config, batch, args.steps, threads, device);
+    let (eval_lengths, eval_seconds) = time_scoring(&model, dataset, args.eval_users, device)?;
+    let eval_users = eval_lengths.len();
+    println!(
+        "{:<5} ({threads} thread(s)) train {step_seconds:.3} s/step ({:.1} sequences/s); evaluation {eval_seconds:.2} s for {eval_users} users ({:.0} users/s); est. epoch {:.0} s",
+        backend.name(),
+        sequences as f64 / step_seconds,
+        eval_users as f64 / eval_seconds,
+        step_seconds * dataset.users.len().div_ceil(args.batch_size) as f64
+    );
+    let Recommender::Bert4Rec(model) = &model else { return Ok(()) };
+    let (attribution_lengths, attribution_seconds) = attribution_timing(model, dataset, args.attribution_sequences, device)?;
+    let (distill_seconds, distill_batch) = time_distill(model, dataset, device)?;
+    println!("      distill {distill_seconds:.3} s per step (batch {distill_batch})");
+    let Some(path) = &args.json else { return Ok(()) };
+    let (d_model, layers, d_ff) = model.dims();
+    let figures = BackendFigures {
+        backend: backend.name().into(),
+        threads,
+        batch: sequences,
+        max_len: config.max_len(),
+        targets: batch.positions.len(),
+        train_step_seconds: step_seconds,
+        eval_users,
+        eval_seconds,
+        eval_history_lengths: eval_lengths,
+        eval_batch: EVAL_BATCH,
+        attribution_sequences: args.attribution_sequences,
+        attribution_steps: IgConfig::default().steps,
+        attribution_seconds,
+        attribution_history_lengths: attribution_lengths,
+        attribution_chunk: IgConfig::default().chunk,
+        distill_batch,
+        distill_window: recforget::unlearning::DistillConfig::default().window,
+        distill_step_seconds: Some(distill_seconds),
+        num_items: dataset.num_items(),
+        d_model,
+        layers,
+        heads: model.layers[0].attention.n_heads,
+        d_ff,
+    };
+    recforget::fsutil::write_atomically(path, serde_json::to_string_pretty(&figures)?.as_bytes())?;
+    Ok(())
+}
+
+/// Attribution of `sequences` sequences timed and printed (nothing when none are asked for).
+fn attribution_timing(model: &Bert4Rec, dataset: &Dataset, sequences: usize, device: &Device) -> Result<(Vec<usize>, Option<f64>)> {
+    if sequences == 0 {
+        return Ok((Vec::new(), None));
+    }
+    let (lengths, seconds) = time_attribution(model, dataset, sequences, device)?;
+    println!(
+        "      attribution {seconds:.2} s per genre ({} sequences, 2 layers, 20 steps), {:.1} ms per sequence",
+        lengths.len(),
+        1000.0 * seconds / lengths.len().max(1) as f64
+    );
+    Ok((lengths, Some(seconds)))
 }
 
 /// Trains a fresh model `steps` times on `batch` (after one warm-up step); returns it, in
@@ -213,6 +228,7 @@ fn time_distill(model: &Bert4Rec, dataset: &Dataset, device: &Device) -> Result<
     let mut config = ForgetConfig::with_methods(vec![Method::Distill]);
     config.distill.steps = 3;
     let start = EditedModel::new(model.clone());
-    let (reports, _) = forget(&start, model, dataset, Genre::Action, &config, device, |_| {})?;
+    let (reports, _) =
+        forget(&start, model, dataset, Genre::Action, &config, &recforget::unlearning::RunContext::native(device), |_| {}).wait()?;
     Ok((reports[0].times.training / config.distill.steps as f64, config.distill.batch_size))
 }

@@ -7,6 +7,7 @@ use anyhow::{Result, bail};
 use recforget::data::{Dataset, Genre, Split};
 use recforget::metrics::{Protocol, ProtocolMetrics, RankingMetrics};
 use recforget::model::{Architecture, Bert4RecConfig, CaserConfig, Gru4RecConfig, RecommenderConfig};
+use strum::IntoEnumIterator;
 
 /// A whole-number flag's parser: a number from `lo` to `hi`, or an error naming the range. Every
 /// numeric flag has one, so that no value reaches the code that would divide by it, allocate
@@ -83,7 +84,7 @@ pub(crate) fn metrics_row(name: &str, width: usize, m: &RankingMetrics) -> Strin
 
 pub(crate) fn print_protocols(metrics: &ProtocolMetrics) {
     println!("{:<11} {:>6} {:>6} {:>6}  {:>6} {:>6} {:>7}", "protocol", "HR@1", "HR@5", "HR@10", "NDCG@1", "NDCG@5", "NDCG@10");
-    for p in Protocol::ALL {
+    for p in Protocol::iter() {
         println!("{}", metrics_row(p.name(), 11, metrics.get(p)));
     }
 }
@@ -245,6 +246,18 @@ impl ModelArgs {
                 RecommenderConfig::Caser(c)
             }
         }
+    }
+}
+
+/// A table the library formatted (the page shows the same cells), as text: the column headers,
+/// then each measure's cells followed by its name.
+pub(crate) fn print_table(headers: &[String], rows: &[recforget::measurement::table::MeasureRow]) {
+    let cells = headers.iter().chain(rows.iter().flat_map(|r| &r.cells));
+    let width = cells.map(|c| c.chars().count()).max().unwrap_or(0);
+    let line = |cells: &[String]| cells.iter().map(|c| format!("{c:>width$}")).collect::<Vec<_>>().join("  ");
+    println!("{}", line(headers));
+    for row in rows {
+        println!("{}  {}", line(&row.cells), row.measure);
     }
 }
 

@@ -11,8 +11,9 @@ use recforget::data::{Dataset, Genre, Split};
 use recforget::measurement::{EvalContext, Figures, Histories, MeasureSettings, Measurement, RelearnStrength, measure, relearn};
 use recforget::metrics::{NegativeSampler, Protocol};
 use recforget::output::{self, OutputKind};
+use recforget::readback::Wait;
 use recforget::unlearning::{
-    EditedModel, ForgetConfig, ForgetReport, ForgetStage, MethodDetails, RowBias, Trainable, forget as forget_genre, methods_name,
+    EditedModel, ForgetConfig, ForgetReport, ForgetStage, RowBias, RunContext, Trainable, forget as forget_genre, methods_name,
     parse_methods,
 };
 
@@ -162,19 +163,8 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     let device = args.backend.device()?;
     let original: Checkpoint = Checkpoint::load_original(&args.source.checkpoint, &device, &dataset)?;
     let start = EditedModel::new(original.model.clone());
-    let quiet = args.json;
-    let (reports, edited) = forget_genre(&start, &original.model, &dataset, genre, &config, &device, move |stage| {
-        if quiet {
-            return;
-        }
-        match stage {
-            ForgetStage::Attribution(p) => {
-                eprint!("\rattribution: {}/{} sequences, layer L{}   ", p.sequences_done, p.sequences, p.layer)
-            }
-            ForgetStage::Training { step, steps, loss } => eprint!("\rdistill: step {step}/{steps}, loss {loss:.4}   "),
-            _ => {}
-        }
-    })?;
+    let context = RunContext::native(&device);
+    let (reports, edited) = forget_genre(&start, &original.model, &dataset, genre, &config, &context, stage_printer(args.json)).wait()?;
     if !args.json {
         eprintln!();
     }
@@ -190,17 +180,9 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     let settings =
         MeasureSettings { histories: if args.keep_histories { Histories::Kept } else { Histories::Deleted }, ..MeasureSettings::default() };
     let name = methods_name(&config.methods);
-    // The original given histories without the genre: what deleting the interactions alone does.
-    let deletion_only = start.deletion_only(&dataset, &[genre]);
     let references = [retrained.as_ref().map(|(m, _)| m), second.as_ref().map(|(m, _)| m)];
-    let measurement = measure(
-        &ctx,
-        genre,
-        &[("original", &start), ("deletion only", &deletion_only), (name.as_str(), &edited)],
-        references[0],
-        references[1],
-        &settings,
-    )?;
+    let models = [("original", &start), (name.as_str(), &edited)];
+    let measurement = measure(&ctx, genre, &models, references[0], references[1], &settings, context.threads).wait()?;
     let curves = if args.relearn { Some(relearn_curves(&ctx, genre, &args.relearn_strength, (&name, &edited), references)?) } else { None };
     let seconds: f64 = reports.iter().map(|r| r.times.total).sum();
     let retrain_seconds = retrained.as_ref().and_then(|(_, meta)| meta.cpu_train_seconds());
@@ -210,6 +192,22 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     }
     print_text(genre, &reports, seconds, retrain_seconds, &measurement, curves.as_deref());
     Ok(())
+}
+
+/// Prints attribution and distillation progress on one line of stderr (nothing when `quiet`).
+fn stage_printer(quiet: bool) -> impl FnMut(ForgetStage) + Send {
+    move |stage| {
+        if quiet {
+            return;
+        }
+        match stage {
+            ForgetStage::Attribution(p) => {
+                eprint!("\rattribution: {}/{} sequences, layer L{}   ", p.sequences_done, p.sequences, p.layer)
+            }
+            ForgetStage::Training { step, steps, loss } => eprint!("\rdistill: step {step}/{steps}, loss {loss:.4}   "),
+            _ => {}
+        }
+    }
 }
 
 /// The forget as one JSON object: what was asked, what each method did, the measurement and
@@ -321,38 +319,18 @@ fn print_text(
 
 fn print_report(report: &ForgetReport) {
     let t = &report.times;
-    match &report.details {
-        MethodDetails::Neurons(d) => {
-            let s = &d.screening;
-            println!(
-                "neurons: {} attribution sequences, {} privacy neurons at P = {}% ({}); {}",
-                d.sequences,
-                s.neurons.len(),
-                s.p,
-                if s.converged { "in the band" } else { "band not reached" },
-                s.neurons.iter().map(|n| format!("L{}:{}", n.layer, n.index)).collect::<Vec<_>>().join(" ")
-            );
-            println!(
-                "  attribution {:.2}s, screening {:.3}s, editing {:.3}s; {} forward, {} backward sequence passes",
-                t.attribution, t.screening, t.editing, report.work.forward, report.work.backward
-            );
-        }
-        MethodDetails::Rows(d) => println!("rows: reset {} items' rows, output bias {:.3} ({:.3}s)", d.items, d.bias, t.total),
-        MethodDetails::Distill(d) => println!(
-            "distill: {} steps of {} sequences, loss {:.4} → {:.4} ({:.2}s)",
-            d.config.steps,
-            d.config.batch_size,
-            d.losses.first().copied().unwrap_or(f32::NAN),
-            d.losses.last().copied().unwrap_or(f32::NAN),
-            t.total
-        ),
-        MethodDetails::Filter(d) => println!("filter: {} items hidden at the output; the weights are unchanged", d.items),
+    println!("{}: {} ({:.2}s)", report.method(), report.summary(), t.total);
+    if report.neurons().is_some() {
+        println!(
+            "  attribution {:.2}s, screening {:.3}s, editing {:.3}s; {} forward, {} backward sequence passes",
+            t.attribution, t.screening, t.editing, report.work.forward, report.work.backward
+        );
     }
 }
 
 fn print_figures(name: &str, f: &Figures) {
     let pop = &f.overall.pop100;
-    let removal = f.removal.get(Protocol::Pop100 as usize).map(|r| format!("{:>5.1}%", 100.0 * r.rate)).unwrap_or_else(|| "     -".into());
+    let removal = f.removal_at(Protocol::Pop100).map(|r| format!("{:>5.1}%", 100.0 * r.rate)).unwrap_or_else(|| "     -".into());
     let closeness = f.closeness.map(|c| format!("{:>5.1}% {:>6.3}", 100.0 * c.overlap, c.kl)).unwrap_or_default();
     println!(
         "{name:<24} {removal} {:>6.1}% {:>7.4} {:>7.4} {:>7.4} {:>6.3} {:>7.2} {:>6.3} {:>6.3}  {closeness}",

@@ -8,7 +8,8 @@ use anyhow::{Result, bail};
 use recforget::checkpoint::{self, Checkpoint, CheckpointMeta};
 use recforget::data::{DeletionSet, Scope, WEB_SAMPLE};
 use recforget::measurement::audit::AuditSettings;
-use recforget::measurement::personal::{PersonalRequest, Reference, forget_me_async};
+use recforget::measurement::personal::{self, PersonalRequest, Reference};
+use recforget::readback::Wait;
 use recforget::unlearning::EditedModel;
 use recforget::unlearning::deletion::{DeletionConfig, DeletionMethod};
 
@@ -40,7 +41,7 @@ pub(crate) fn forget_me(args: &ForgetArgs) -> Result<()> {
     };
     let reference = retrained.as_ref().map(|(model, label)| Reference { model, set: &set, label });
     let started = Instant::now();
-    let (unlearned, audit) = recforget::readback::block_on(forget_me_async(
+    let (unlearned, audit) = personal::forget_me(
         &original.model,
         &dataset,
         &request,
@@ -50,7 +51,8 @@ pub(crate) fn forget_me(args: &ForgetArgs) -> Result<()> {
         None,
         &device,
         recforget::parallel::threads_for(&device),
-    ))?;
+    )
+    .wait()?;
     let seconds = started.elapsed().as_secs_f64();
     if let Some(dir) = &args.save {
         save_unlearned(dir, args, &original, &unlearned, method, format!("{}: {}", request.user, request.scope))?;
@@ -61,11 +63,7 @@ pub(crate) fn forget_me(args: &ForgetArgs) -> Result<()> {
     }
     println!("{}: {} deleted from training by {} in {seconds:.1} s", audit.user, audit.scope, method.name());
     println!("{}", audit.caption);
-    println!("{:<22} {:>16} {:>8} {:>10} {:>14}", "model", "judged members", "HR@10", "mean rank", "others HR@10");
-    for c in &audit.columns {
-        let judged = format!("{} of {}", c.judged_members, c.pairs);
-        println!("{:<22} {judged:>16} {:>8.3} {:>10.0} {:>14.3}", c.model, c.hr10, c.mean_rank, c.others_hr10);
-    }
+    super::common::print_table(&audit.table.headers, &audit.table.rows);
     println!("{}", audit.summary);
     Ok(())
 }
@@ -86,19 +84,9 @@ pub(crate) fn forget_deletion_set(args: &ForgetArgs) -> Result<()> {
     let set = super::common::deletion_set(args.deletion_set.as_deref().expect("dispatched on it"), &dataset)?;
     let device = args.backend.device()?;
     let original: Checkpoint = Checkpoint::load_original(&args.source.checkpoint, &device, &dataset)?;
-    let dir = args.retrained.clone().unwrap_or_else(|| retrained_dir_for(&set));
-    let retrained = if dir.join(checkpoint::META_FILE).exists() {
-        let r: Checkpoint = Checkpoint::load_for(&dir, &device, &dataset)?;
-        if r.meta.deletions != set.requests {
-            bail!("{} was not retrained without this deletion set; pass the right --retrained folder", dir.display());
-        }
-        eprintln!("reference: {} (epoch {})", dir.display(), r.meta.epochs);
-        Some(EditedModel::new(r.model))
-    } else {
-        None
-    };
+    let retrained = deletion_set_reference(args, &set, &dataset, &device)?;
     let started = Instant::now();
-    let unlearned = unlearn(&original.model, &dataset, &set, method, &DeletionConfig::default(), &device)?;
+    let unlearned = unlearn(&original.model, &dataset, &set, method, &DeletionConfig::default(), &device).wait()?;
     let unlearn_seconds = started.elapsed().as_secs_f64();
     let before = EditedModel::new(original.model.clone());
     let after = EditedModel::new(unlearned.clone());
@@ -108,7 +96,8 @@ pub(crate) fn forget_deletion_set(args: &ForgetArgs) -> Result<()> {
         Audited { name: method.name(), model: &after, histories: Histories::Deleted },
     ];
     let ctx = AuditContext { dataset: &dataset, deletions: &set, also_deleted: None, memo: None, device: &device };
-    let audit = audit(&ctx, &models, retrained.as_ref(), None, &AuditSettings::default())?;
+    let audit =
+        audit(&ctx, &models, retrained.as_ref(), None, &AuditSettings::default(), recforget::parallel::threads_for(ctx.device)).wait()?;
     if let Some(dir) = &args.save {
         let forgot = set.requests.iter().map(|r| r.scope.to_string()).collect::<Vec<_>>().join(", ");
         save_unlearned(dir, args, &original, &unlearned, method, format!("deletion set {} ({forgot})", set.name))?;
@@ -123,6 +112,32 @@ pub(crate) fn forget_deletion_set(args: &ForgetArgs) -> Result<()> {
         method.name(),
         started.elapsed().as_secs_f64() - unlearn_seconds
     );
+    print_scopes(&audit);
+    Ok(())
+}
+
+/// The model retrained without `set` (`--retrained`, else its usual folder), when there is one;
+/// refused if it was retrained without anything else.
+fn deletion_set_reference(
+    args: &ForgetArgs,
+    set: &DeletionSet,
+    dataset: &recforget::data::Dataset,
+    device: &burn::tensor::Device,
+) -> Result<Option<EditedModel>> {
+    let dir = args.retrained.clone().unwrap_or_else(|| retrained_dir_for(set));
+    if !dir.join(checkpoint::META_FILE).exists() {
+        return Ok(None);
+    }
+    let r: Checkpoint = Checkpoint::load_for(&dir, device, dataset)?;
+    if r.meta.deletions != set.requests {
+        bail!("{} was not retrained without this deletion set; pass the right --retrained folder", dir.display());
+    }
+    eprintln!("reference: {} (epoch {})", dir.display(), r.meta.epochs);
+    Ok(Some(EditedModel::new(r.model)))
+}
+
+/// Each scope's audit as a text table.
+fn print_scopes(audit: &recforget::measurement::audit::Audit) {
     for scope in &audit.scopes {
         println!("\nscope {} ({} users)", scope.scope, scope.users);
         println!(
@@ -137,7 +152,6 @@ pub(crate) fn forget_deletion_set(args: &ForgetArgs) -> Result<()> {
             );
         }
     }
-    Ok(())
 }
 
 /// Saves `unlearned` into `dir` as an edited model: the original's record, with what the method

@@ -7,6 +7,7 @@ pub mod evaluate;
 pub mod export;
 pub mod forget;
 pub mod forget_me;
+pub mod judge;
 pub mod report;
 pub mod serve;
 pub mod settings;

@@ -12,8 +12,10 @@ use recforget::data::{Genre, Split};
 use recforget::metrics::NegativeSampler;
 use recforget::model::Recommender;
 use recforget::output;
+use recforget::readback::Wait;
 use recforget::report::methods::MethodsReport;
 use recforget::unlearning::ForgetConfig;
+use strum::IntoEnumIterator;
 
 use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir, second_seed_dir};
 
@@ -126,9 +128,9 @@ fn deletion_report(args: &ReportArgs) -> Result<()> {
     let config = DeletionConfig::default();
     let mut unlearned = Vec::new();
     let mut method_seconds = Vec::new();
-    for method in DeletionMethod::ALL {
+    for method in DeletionMethod::iter() {
         let started = Instant::now();
-        let model = unlearn(&original.model, &dataset, &deletions, method, &config, &device)?;
+        let model = unlearn(&original.model, &dataset, &deletions, method, &config, &device).wait()?;
         method_seconds.push(format!("{}: {:.1} s", method.name(), started.elapsed().as_secs_f64()));
         unlearned.push((method, EditedModel::new(model)));
     }
@@ -139,7 +141,9 @@ fn deletion_report(args: &ReportArgs) -> Result<()> {
     models.extend(unlearned.iter().map(|(method, model)| Audited { name: method.name(), model, histories: Histories::Deleted }));
     let ctx = AuditContext { dataset: &dataset, deletions: &deletions, also_deleted: None, memo: None, device: &device };
     eprintln!("auditing D: {} models, {} retrained", models.len(), retrained.iter().chain(&second).count());
-    let audit = audit(&ctx, &models, retrained.as_ref(), second.as_ref(), &AuditSettings::default())?;
+    let audit =
+        audit(&ctx, &models, retrained.as_ref(), second.as_ref(), &AuditSettings::default(), recforget::parallel::threads_for(ctx.device))
+            .wait()?;
     let (per_scope, seed) = DELETION_SET;
     let report = DeletionReport {
         command: command_line(),
@@ -150,11 +154,7 @@ fn deletion_report(args: &ReportArgs) -> Result<()> {
             WEB_SAMPLE.0, WEB_SAMPLE.1
         ),
         retrained: vec![first, other],
-        methods: DeletionMethod::ALL
-            .iter()
-            .zip(&method_seconds)
-            .map(|(m, t)| format!("{} — {} ({t})", m.name(), m.description()))
-            .collect(),
+        methods: DeletionMethod::iter().zip(&method_seconds).map(|(m, t)| format!("{} — {} ({t})", m.name(), m.description())).collect(),
         config,
         audit,
         seconds: started.elapsed().as_secs_f64(),
@@ -321,7 +321,7 @@ fn paper_report(args: &ReportArgs) -> Result<()> {
     let Inputs { dataset, device, original, cases, sampler } = Inputs::load(args)?;
     let ctx = EvalContext { dataset: &dataset, cases: &cases, sampler: &sampler, device: &device };
     let mut retrained = Vec::new();
-    for genre in Genre::ALL {
+    for genre in Genre::iter() {
         let dir = retrained_dir(genre);
         retrained.push((
             genre,

@@ -1,14 +1,23 @@
-//! A minimal static file server for the demo page, bound to 127.0.0.1. It serves only the
-//! page's own files (regular files inside the root: no link leads out), with a
-//! Content-Security-Policy that allows nothing but this origin; request lines are bounded, idle
-//! connections time out, at most 64 are served at once, and HEAD gives the real length.
+//! The demo page's server, bound to 127.0.0.1: axum on tokio, each file served by tower-http's
+//! `ServeFile` (its type, HEAD, conditional and range requests). Which files is decided here:
+//! only the page's own (regular files inside the root: no link leads out). Every response
+//! carries a Content-Security-Policy that allows nothing but this origin and the cross-origin
+//! isolation headers; a request that takes longer than 10 s is cut off, and at most 64 are
+//! served at once.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use clap::Args;
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 #[derive(Args, Debug)]
 pub(crate) struct ServeArgs {
@@ -27,20 +36,6 @@ pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval';
 connect-src 'self'; img-src 'self' data: blob:; style-src 'self'; object-src 'none'; base-uri 'none'; \
 form-action 'none'; frame-ancestors 'none'";
 
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("wasm") => "application/wasm",
-        Some("json") => "application/json",
-        Some("css") => "text/css; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("md") => "text/markdown; charset=utf-8",
-        Some("png") => "image/png",
-        _ => "application/octet-stream",
-    }
-}
-
 /// Maps a request path to a file under `root`, or `None` if it is not one of the page's files.
 pub fn resolve(root: &Path, request_path: &str) -> Option<PathBuf> {
     let path = request_path.split(['?', '#']).next().unwrap_or("/");
@@ -58,72 +53,54 @@ pub fn resolve(root: &Path, request_path: &str) -> Option<PathBuf> {
     (full.starts_with(root.canonicalize().ok()?) && full.is_file()).then_some(full)
 }
 
-/// Writes a response; `head` sends the headers alone, with the body's real length.
-fn respond(stream: &mut TcpStream, status: &str, kind: &str, body: &[u8], head: bool) -> std::io::Result<()> {
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nContent-Security-Policy: {CSP}\r\n\
-         Cross-Origin-Opener-Policy: same-origin\r\nCross-Origin-Embedder-Policy: require-corp\r\n\
-         X-Content-Type-Options: nosniff\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    if head { Ok(()) } else { stream.write_all(body) }
+/// Headers sent with every response: the policy, cross-origin isolation (the page's own files
+/// only), no sniffing, and revalidation (a rebuilt page is never served stale).
+const HEADERS: [(HeaderName, &str); 5] = [
+    (header::CONTENT_SECURITY_POLICY, CSP),
+    (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    (HeaderName::from_static("cross-origin-embedder-policy"), "require-corp"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::CACHE_CONTROL, "no-cache"),
+];
+/// How long a request may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// Requests served at once; more wait.
+const MAX_CONCURRENT: usize = 64;
+
+/// One request: the page's file it names (percent-decoded), served by `ServeFile`, or 404.
+async fn page_file(State(root): State<Arc<PathBuf>>, request: Request) -> Response {
+    let path = percent_encoding::percent_decode_str(request.uri().path()).decode_utf8_lossy().into_owned();
+    match resolve(&root, &path) {
+        Some(file) => match ServeFile::new(file).oneshot(request).await {
+            Ok(response) => response.into_response(),
+            Err(never) => match never {},
+        },
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
 }
 
-/// The longest request line read; a longer one is refused.
-const MAX_REQUEST_LINE: u64 = 8 * 1024;
-/// How long a connection may stay silent.
-const IDLE: std::time::Duration = std::time::Duration::from_secs(10);
-/// Connections served at once; more are answered 503.
-const MAX_CONNECTIONS: usize = 64;
-
-fn handle(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(IDLE))?;
-    stream.set_write_timeout(Some(IDLE))?;
-    let mut line = String::new();
-    BufReader::new(std::io::Read::take(&stream, MAX_REQUEST_LINE)).read_line(&mut line)?;
-    if !line.ends_with('\n') {
-        respond(&mut stream, "414 URI Too Long", "text/plain", b"request line too long", false)?;
-        // Read (a bounded amount of) what the client still sends, so that closing does not reset
-        // the connection before it has read the answer.
-        stream.shutdown(std::net::Shutdown::Write)?;
-        return std::io::copy(&mut std::io::Read::take(&stream, 1 << 20), &mut std::io::sink()).map(|_| ());
+/// The server's routes and layers for the page under `root` (canonical).
+pub fn router(root: PathBuf) -> Router {
+    let mut router = Router::new().fallback(page_file).with_state(Arc::new(root));
+    for (name, value) in HEADERS {
+        router = router.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
     }
-    let mut parts = line.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    if method != "GET" && method != "HEAD" {
-        return respond(&mut stream, "405 Method Not Allowed", "text/plain", b"only GET", false);
-    }
-    let head = method == "HEAD";
-    match resolve(root, target) {
-        Some(file) => {
-            let body = std::fs::read(&file)?;
-            respond(&mut stream, "200 OK", content_type(&file), &body, head)
-        }
-        None => respond(&mut stream, "404 Not Found", "text/plain", b"not found", head),
-    }
+    router
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, TIMEOUT))
+        .layer(tower::limit::ConcurrencyLimitLayer::new(MAX_CONCURRENT))
 }
 
 /// Serves `root` on 127.0.0.1:`port` until interrupted.
 pub fn run(root: &Path, port: u16) -> Result<()> {
     let root = root.canonicalize().with_context(|| format!("cannot serve {}", root.display()))?;
-    let listener = TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("port {port} on 127.0.0.1 is taken: pass --port"))?;
-    println!("serving {} at http://127.0.0.1:{port}/ (Ctrl-C stops)", root.display());
-    let open = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    for stream in listener.incoming() {
-        let Ok(mut stream) = stream else { continue };
-        if open.load(std::sync::atomic::Ordering::SeqCst) >= MAX_CONNECTIONS {
-            let _ = respond(&mut stream, "503 Service Unavailable", "text/plain", b"busy", false);
-            continue;
-        }
-        open.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let (root, open) = (root.clone(), open.clone());
-        std::thread::spawn(move || {
-            let _ = handle(&root, stream);
-            open.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-        });
-    }
-    Ok(())
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .with_context(|| format!("port {port} on 127.0.0.1 is taken: pass --port"))?;
+        println!("serving {} at http://127.0.0.1:{port}/ (Ctrl-C stops)", root.display());
+        axum::serve(listener, router(root)).await.context("the server stopped")
+    })
 }
 
 #[cfg(test)]
@@ -136,7 +113,7 @@ mod tests {
         assert!(resolve(root, "/Cargo.toml").is_none());
         assert!(resolve(root, "/www/../Cargo.toml").is_none());
         assert!(resolve(root, "/src/main.rs").is_none());
-        assert!(resolve(root, "/..%2fCargo.toml").is_none());
+        assert!(resolve(root, "/../Cargo.toml").is_none());
     }
 
     #[test]
@@ -153,50 +130,88 @@ mod tests {
         assert!(resolve(root.path(), "/pkg/secret").is_none());
     }
 
-    /// Sends `request` to a server on `root` and returns the response.
-    fn exchange(root: &Path, request: &[u8]) -> String {
-        use std::io::Read;
-        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let root = root.to_path_buf();
-        let server = std::thread::spawn(move || handle(&root, listener.accept().unwrap().0));
-        let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        client.write_all(request).unwrap();
-        client.shutdown(std::net::Shutdown::Write).unwrap();
-        let mut response = String::new();
-        client.read_to_string(&mut response).unwrap();
-        let _ = server.join();
-        response
+    /// A page root with a page file and a file outside the page.
+    fn page_root() -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("www")).unwrap();
+        std::fs::create_dir_all(root.path().join("pkg")).unwrap();
+        std::fs::write(root.path().join("index.html"), "<p>twelve b</p>").unwrap();
+        std::fs::write(root.path().join("www/main.js"), "ok").unwrap();
+        std::fs::write(root.path().join("pkg/recforget_bg.wasm"), b"\0asm").unwrap();
+        std::fs::write(root.path().join("secret.txt"), "secret").unwrap();
+        root
+    }
+
+    /// Serves `root` on a free port in the background; returns the port.
+    fn serve(root: &Path) -> u16 {
+        let std_listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = std_listener.local_addr().unwrap().port();
+        std_listener.set_nonblocking(true).unwrap();
+        let root = root.canonicalize().unwrap();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+            runtime.block_on(async {
+                let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+                axum::serve(listener, router(root)).await.unwrap();
+            });
+        });
+        port
+    }
+
+    /// Sends raw `request` bytes and returns what comes back until the server closes the
+    /// connection, or nothing more comes for a second (an unfinished request is waited on).
+    fn exchange(port: u16, request: &[u8]) -> String {
+        use std::io::{Read, Write};
+        let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        client.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+        let _ = client.write_all(request);
+        let mut response = Vec::new();
+        let _ = client.read_to_end(&mut response);
+        String::from_utf8_lossy(&response).into_owned()
     }
 
     #[test]
-    fn head_gives_the_real_length_and_a_huge_request_line_is_refused() {
-        let root = tempfile::tempdir().unwrap();
-        std::fs::write(root.path().join("index.html"), "<p>twelve b</p>").unwrap();
-        let head = exchange(root.path(), b"HEAD / HTTP/1.1\r\n\r\n");
-        assert!(head.contains("Content-Length: 15\r\n") && head.ends_with("\r\n\r\n"), "{head}");
+    fn the_page_is_served_with_its_headers_and_types() {
+        let root = page_root();
+        let port = serve(root.path());
+        let page = exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+        for (name, value) in HEADERS {
+            assert!(page.to_lowercase().contains(&format!("{}: {}", name.as_str(), value.to_lowercase())), "{name} missing: {page}");
+        }
+        assert!(page.contains("text/html") && page.ends_with("<p>twelve b</p>"), "{page}");
+        let wasm = exchange(port, b"GET /pkg/recforget_bg.wasm HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert!(wasm.contains("content-type: application/wasm"), "{wasm}");
+        let head = exchange(port, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert!(head.contains("content-length: 15\r\n") && head.ends_with("\r\n\r\n"), "{head}");
+        let encoded = exchange(port, b"GET /www/main%2ejs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert!(encoded.starts_with("HTTP/1.1 200") && encoded.ends_with("ok"), "{encoded}");
+        let post = exchange(port, b"POST /www/main.js HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        assert!(post.starts_with("HTTP/1.1 405"), "{post}");
         let mut long = b"GET /".to_vec();
         long.extend(std::iter::repeat_n(b'a', 20_000));
-        long.extend(b" HTTP/1.1\r\n\r\n");
-        assert!(exchange(root.path(), &long).starts_with("HTTP/1.1 414"));
+        long.extend(b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert!(exchange(port, &long).starts_with("HTTP/1.1 4"));
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::test_runner::Config { cases: 64, failure_persistence: None, ..Default::default() })]
+        #![proptest_config(proptest::test_runner::Config { cases: 24, failure_persistence: None, ..Default::default() })]
 
-        /// Any request the server is sent gets a status line back, and a 200 only for a page file
-        /// inside the root.
+        /// Any request the server is sent gets a status line back or nothing, and never a file
+        /// outside the page.
         #[test]
         fn any_request_gets_a_status_and_nothing_outside_the_page(
             method in proptest::sample::select(vec!["GET", "HEAD", "POST", "", "GET GET", "\u{0}"]),
-            path in "(/|/www/|/pkg/|/\\.\\./|%2e|\\?|#|[a-z.]{0,8}){0,6}",
-            tail in proptest::sample::select(vec![" HTTP/1.1\r\n\r\n", "\r\n\r\n", "", " HTTP/1.1\r\nHost: x\r\n", "\n\n"]),
+            path in "(/|/www/|/pkg/|/\\.\\./|%2e|%2f|\\?|#|[a-z.]{0,8}){0,6}",
+            tail in proptest::sample::select(vec![" HTTP/1.1\r\nConnection: close\r\n\r\n", "\r\n\r\n", "", " HTTP/1.1\r\nHost: x\r\n", "\n\n"]),
         ) {
-            let root = tempfile::tempdir().unwrap();
-            std::fs::create_dir_all(root.path().join("www")).unwrap();
-            std::fs::write(root.path().join("www/main.js"), "ok").unwrap();
-            std::fs::write(root.path().join("secret.txt"), "secret").unwrap();
-            let response = exchange(root.path(), format!("{method} {path}{tail}").as_bytes());
+            static SERVER: std::sync::OnceLock<(tempfile::TempDir, u16)> = std::sync::OnceLock::new();
+            let (root, port) = SERVER.get_or_init(|| {
+                let root = page_root();
+                let port = serve(root.path());
+                (root, port)
+            });
+            let response = exchange(*port, format!("{method} {path}{tail}").as_bytes());
             proptest::prop_assert!(response.is_empty() || response.starts_with("HTTP/1.1 "), "{response}");
             proptest::prop_assert!(!response.contains("secret"), "{response}");
             if let Some(file) = resolve(root.path(), &path) {

@@ -49,6 +49,7 @@ pub(crate) fn site(args: SiteArgs) -> Result<()> {
         PathBuf::from("index.html"),
         PathBuf::from("sw.js"),
         PathBuf::from("www/main.js"),
+        PathBuf::from("www/text.js"),
         PathBuf::from("www/worker.js"),
         PathBuf::from("www/style.css"),
         PathBuf::from("pkg/recforget.js"),

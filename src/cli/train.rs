@@ -95,36 +95,7 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
         patience: args.patience,
         deletions: Default::default(),
     };
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} steps  {msg}  elapsed {elapsed}  ETA {eta}")?
-            .progress_chars("=> "),
-    );
-    let state = trainer.run(|event| match event {
-        TrainEvent::Step { epoch, step, steps, loss, sequences_per_second } => {
-            bar.set_length(steps as u64);
-            bar.set_prefix(format!("{}/{}", epoch + 1, args.epochs));
-            bar.set_position(step as u64 + 1);
-            bar.set_message(format!("loss {loss:.4}  {sequences_per_second:.0} seq/s"));
-            if bar.is_hidden() && (step + 1) % 10 == 0 {
-                println!(
-                    "epoch {}/{} step {}/{steps}: loss {loss:.4}, {sequences_per_second:.0} sequences/s",
-                    epoch + 1,
-                    args.epochs,
-                    step + 1
-                );
-            }
-        }
-        TrainEvent::Epoch { epoch, mean_loss, seconds, validation, improved } => {
-            let line = epoch_line(epoch, mean_loss, seconds, validation.as_ref(), improved);
-            if bar.is_hidden() {
-                println!("{line}");
-            } else {
-                bar.println(line);
-            }
-        }
-    })?;
-    bar.finish_and_clear();
+    let state = run_with_progress(&trainer, args.epochs)?;
     println!(
         "trained {} epochs in {:.0}s; best validation NDCG@10 {:?}; checkpoint in {}",
         state.epochs_done,
@@ -141,6 +112,36 @@ pub(crate) fn train(args: TrainArgs) -> Result<()> {
         _ => report_early_stop(state.epochs_done, args.epochs),
     }
     Ok(())
+}
+
+/// Runs `trainer` with a progress bar (plain lines when the output is not a terminal).
+fn run_with_progress(trainer: &Trainer<'_>, epochs: usize) -> Result<recforget::train::ResumeState> {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} steps  {msg}  elapsed {elapsed}  ETA {eta}")?
+            .progress_chars("=> "),
+    );
+    let state = trainer.run(|event| match event {
+        TrainEvent::Step { epoch, step, steps, loss, sequences_per_second } => {
+            bar.set_length(steps as u64);
+            bar.set_prefix(format!("{}/{}", epoch + 1, epochs));
+            bar.set_position(step as u64 + 1);
+            bar.set_message(format!("loss {loss:.4}  {sequences_per_second:.0} seq/s"));
+            if bar.is_hidden() && (step + 1) % 10 == 0 {
+                println!("epoch {}/{} step {}/{steps}: loss {loss:.4}, {sequences_per_second:.0} sequences/s", epoch + 1, epochs, step + 1);
+            }
+        }
+        TrainEvent::Epoch { epoch, mean_loss, seconds, validation, improved } => {
+            let line = epoch_line(epoch, mean_loss, seconds, validation.as_ref(), improved);
+            if bar.is_hidden() {
+                println!("{line}");
+            } else {
+                bar.println(line);
+            }
+        }
+    })?;
+    bar.finish_and_clear();
+    Ok(state)
 }
 
 /// The log line of a finished epoch (0-based `epoch`), with its validation when it ran.
@@ -241,15 +242,41 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
         schedule.iter().map(|s| format!("to epoch {} at batch {}", s.last_epoch, s.batch_size)).collect::<Vec<_>>().join(", "),
         CheckpointMeta::steps_of(&schedule, sequences)
     );
+    let replay = Replay { like: &like, without: &without, deletions: &deletions, out: &out, seed, what: &what };
+    let state = replay_schedule(&args, &replay, &schedule)?;
+    let last = schedule.last().expect("not empty").last_epoch;
+    if let Some(state) = state {
+        println!("retrained {} epochs in {:.0}s into {}", state.epochs_done, state.train_seconds, out.display());
+        report_early_stop(state.epochs_done, last);
+    } else {
+        println!("no time left to train; the same command resumes");
+    }
+    Ok(())
+}
+
+/// What a retraining replays: the original it copies, the data without the deletions, where it
+/// writes, its seed, and the deletions in words.
+struct Replay<'a> {
+    like: &'a Checkpoint,
+    without: &'a Dataset,
+    deletions: &'a DeletionSet,
+    out: &'a std::path::Path,
+    seed: u64,
+    what: &'a str,
+}
+
+/// Trains through each stretch of `schedule` in turn (resuming from the output folder), until
+/// the time limit; returns the state where training stopped (none if no time was left).
+fn replay_schedule(args: &RetrainArgs, replay: &Replay<'_>, schedule: &[ScheduleStretch]) -> Result<Option<recforget::train::ResumeState>> {
     let deadline = args.run.limit()?.map(|limit| Instant::now() + limit);
     // One device for every stretch: a wgpu device is initialised once per process.
     let device = args.backend.device()?;
     let mut state = None;
-    for stretch in &schedule {
-        let config = TrainingConfig::new(like.config.clone().into())
+    for stretch in schedule {
+        let config = TrainingConfig::new(replay.like.config.clone().into())
             .with_epochs(stretch.last_epoch)
             .with_batch_size(stretch.batch_size)
-            .with_seed(seed)
+            .with_seed(replay.seed)
             .with_threads(args.threads);
         let time_limit = match deadline {
             Some(d) => match d.checked_duration_since(Instant::now()) {
@@ -260,18 +287,20 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
         };
         let trainer = Trainer {
             config,
-            dataset: &without,
+            dataset: replay.without,
             device: device.clone(),
-            dir: &out,
+            dir: replay.out,
             command: command_line(),
             notes: format!(
-                "retrained from scratch without {what} in training, replaying the schedule of {} (seed {seed})",
-                args.like.display()
+                "retrained from scratch without {} in training, replaying the schedule of {} (seed {})",
+                replay.what,
+                args.like.display(),
+                replay.seed
             ),
             time_limit,
             segment_note: args.run.note.clone(),
             patience: None,
-            deletions: deletions.clone(),
+            deletions: replay.deletions.clone(),
         };
         let done = trainer.run(|event| {
             if let TrainEvent::Epoch { epoch, mean_loss, seconds, validation, improved } = event {
@@ -284,14 +313,7 @@ pub(crate) fn retrain(args: RetrainArgs) -> Result<()> {
             break;
         }
     }
-    let last = schedule.last().expect("not empty").last_epoch;
-    if let Some(state) = state {
-        println!("retrained {} epochs in {:.0}s into {}", state.epochs_done, state.train_seconds, out.display());
-        report_early_stop(state.epochs_done, last);
-    } else {
-        println!("no time left to train; the same command resumes");
-    }
-    Ok(())
+    Ok(state)
 }
 
 /// One request in words: `Action interactions of every user`, `all interactions of 100 users`.

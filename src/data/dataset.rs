@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use strum::IntoEnumIterator;
 
 use crate::data::source::RawData;
 use crate::data::{DeletionSet, Genre, GenreSet};
@@ -228,7 +229,7 @@ impl Dataset {
 
     /// Counts of items per genre across the vocabulary.
     pub fn genre_item_counts(&self) -> Vec<(Genre, usize)> {
-        Genre::ALL.iter().map(|&g| (g, self.items.iter().filter(|i| i.genres.contains(g)).count())).collect()
+        Genre::iter().map(|g| (g, self.items.iter().filter(|i| i.genres.contains(g)).count())).collect()
     }
 
     /// A copy with every interaction with an item of `genre` removed from the training part of

@@ -4,26 +4,46 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use strum::IntoEnumIterator;
 
 use crate::error::Error;
 
 /// One of the 18 MovieLens genres.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Variants are in MovieLens' order; each is named as MovieLens writes it.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::EnumIter,
+    strum::EnumCount,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
 pub enum Genre {
     Action,
     Adventure,
     Animation,
+    #[strum(serialize = "Children's")]
     Children,
     Comedy,
     Crime,
     Documentary,
     Drama,
     Fantasy,
+    #[strum(serialize = "Film-Noir")]
     FilmNoir,
     Horror,
     Musical,
     Mystery,
     Romance,
+    #[strum(serialize = "Sci-Fi")]
     SciFi,
     Thriller,
     War,
@@ -31,64 +51,14 @@ pub enum Genre {
 }
 
 impl Genre {
-    /// All genres, in MovieLens' order.
-    pub const ALL: [Genre; 18] = [
-        Genre::Action,
-        Genre::Adventure,
-        Genre::Animation,
-        Genre::Children,
-        Genre::Comedy,
-        Genre::Crime,
-        Genre::Documentary,
-        Genre::Drama,
-        Genre::Fantasy,
-        Genre::FilmNoir,
-        Genre::Horror,
-        Genre::Musical,
-        Genre::Mystery,
-        Genre::Romance,
-        Genre::SciFi,
-        Genre::Thriller,
-        Genre::War,
-        Genre::Western,
-    ];
-
-    /// The names MovieLens uses, index-aligned with [`Genre::ALL`].
-    pub const ALL_NAMES: [&'static str; 18] = [
-        "Action",
-        "Adventure",
-        "Animation",
-        "Children's",
-        "Comedy",
-        "Crime",
-        "Documentary",
-        "Drama",
-        "Fantasy",
-        "Film-Noir",
-        "Horror",
-        "Musical",
-        "Mystery",
-        "Romance",
-        "Sci-Fi",
-        "Thriller",
-        "War",
-        "Western",
-    ];
-
     /// The name as MovieLens writes it.
     pub fn name(self) -> &'static str {
-        Self::ALL_NAMES[self as usize]
+        self.into()
     }
 
     /// The name in file and folder names: lower case, no apostrophe (`childrens`, `sci-fi`).
     pub fn slug(self) -> String {
         self.name().to_lowercase().replace('\'', "")
-    }
-}
-
-impl fmt::Display for Genre {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -100,8 +70,7 @@ impl FromStr for Genre {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let fold = |t: &str| t.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect::<String>();
         let wanted = fold(s);
-        Genre::ALL
-            .into_iter()
+        Genre::iter()
             .find(|g| fold(g.name()) == wanted || (wanted == "childrens" && *g == Genre::Children))
             .ok_or_else(|| Error::UnknownGenre(s.to_string()))
     }
@@ -133,7 +102,7 @@ impl GenreSet {
 
     /// The genres in the set, in MovieLens' order.
     pub fn iter(self) -> impl Iterator<Item = Genre> {
-        Genre::ALL.into_iter().filter(move |g| self.contains(*g))
+        Genre::iter().filter(move |g| self.contains(*g))
     }
 }
 
@@ -156,8 +125,8 @@ mod tests {
 
     #[test]
     fn parses_movielens_names_and_variants() {
-        for (g, name) in Genre::ALL.iter().zip(Genre::ALL_NAMES) {
-            assert_eq!(name.parse::<Genre>().unwrap(), *g);
+        for (g, name) in Genre::iter().map(|g| (g, g.name())) {
+            assert_eq!(name.parse::<Genre>().unwrap(), g);
         }
         assert_eq!("sci-fi".parse::<Genre>().unwrap(), Genre::SciFi);
         assert_eq!("childrens".parse::<Genre>().unwrap(), Genre::Children);

@@ -32,7 +32,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use super::{Histories, mean_kl, rank_and_log_prob, score_many};
+use super::{DELETION_ONLY, Histories, RETRAINED, SECOND_SEED as RETRAINED_SECOND, mean_kl, rank_and_log_prob, score_many};
 use crate::data::{Dataset, DeletionSet, ItemId, Scope, User};
 use crate::error::Result;
 use crate::unlearning::{EditedModel, View};
@@ -102,11 +102,8 @@ pub struct ScopeAudit {
     pub per_user: Vec<UserAudit>,
 }
 
-/// The retrained models' names in [`ScopeAudit::models`].
-pub const RETRAINED: &str = "retrained";
-const RETRAINED_SECOND: &str = "retrained (seed 2)";
 /// Models that are not unlearning methods.
-const NOT_METHODS: [&str; 4] = ["original", "deletion only", RETRAINED, RETRAINED_SECOND];
+const NOT_METHODS: [&str; 4] = ["original", DELETION_ONLY, RETRAINED, RETRAINED_SECOND];
 
 impl ScopeAudit {
     fn figures_of(&self, name: &str) -> Option<&AuditFigures> {
@@ -505,7 +502,7 @@ pub struct AuditContext<'a> {
 /// Audits `models` (the original first, as recorded; then deletion only and each method) and
 /// the retrained models on each scope of the deletion set. Natively the work is split over
 /// `threads` CPU cores; in the browser it runs async on one.
-pub async fn audit_async(
+pub async fn audit(
     ctx: &AuditContext<'_>,
     models: &[Audited<'_>],
     retrained: Option<&EditedModel>,
@@ -556,19 +553,6 @@ pub async fn audit_async(
         scopes.push(ScopeAudit { scope: request.scope, users: scope_users.len(), models: names.clone(), figures, per_user });
     }
     Ok(Audit { deletions: deletions.name.clone(), settings: *settings, scopes })
-}
-
-/// [`audit_async`], blocking, split over the CPU cores when the device is the CPU.
-#[cfg(not(target_family = "wasm"))]
-pub fn audit(
-    ctx: &AuditContext<'_>,
-    models: &[Audited<'_>],
-    retrained: Option<&EditedModel>,
-    second: Option<&EditedModel>,
-    settings: &AuditSettings,
-) -> Result<Audit> {
-    let threads = crate::parallel::threads_for(ctx.device);
-    crate::readback::block_on(audit_async(ctx, models, retrained, second, settings, threads))
 }
 
 fn per_user(
@@ -646,7 +630,7 @@ mod tests {
         let scope = ScopeAudit {
             scope: crate::data::Scope::All,
             users: 3,
-            models: ["original", "deletion only", "finetune", "neggrad+", RETRAINED, RETRAINED_SECOND].map(String::from).to_vec(),
+            models: ["original", DELETION_ONLY, "finetune", "neggrad+", RETRAINED, RETRAINED_SECOND].map(String::from).to_vec(),
             figures: vec![
                 f(0.35, Some(2.1)),
                 f(0.35, Some(2.1)),

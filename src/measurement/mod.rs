@@ -27,45 +27,20 @@
 
 pub mod audit;
 pub mod personal;
+pub mod table;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
+use strum::IntoEnumIterator;
 
 use std::collections::{HashMap, HashSet};
 
 use crate::data::{Dataset, EvalCase, Genre, ItemId};
 use crate::error::Result;
-use crate::metrics::{CaseResult, NegativeSampler, Protocol, ProtocolMetrics, genre_share, score_histories_async};
+use crate::metrics::{CaseResult, NegativeSampler, Protocol, ProtocolMetrics, genre_share, score_histories};
 use crate::model::FfnHook;
 use crate::unlearning::{EditedModel, View};
-
-/// One model's figures on one genre's split of the test users.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModelFigures {
-    /// All test users.
-    pub overall: ProtocolMetrics,
-    /// Test users whose target is not of the genre.
-    pub retain: ProtocolMetrics,
-    /// Test users whose target is of the genre.
-    pub forget: ProtocolMetrics,
-    /// Mean share of the genre in the top-10.
-    pub exposure: f64,
-}
-
-impl ModelFigures {
-    /// Aggregates one model's case results.
-    pub fn new(results: &[CaseResult], dataset: &Dataset, genre: Genre) -> ModelFigures {
-        let in_genre = |r: &&CaseResult| dataset.has_genre(r.target, genre);
-        ModelFigures {
-            overall: ProtocolMetrics::from_results(results.iter()),
-            retain: ProtocolMetrics::from_results(results.iter().filter(|r| !in_genre(r))),
-            forget: ProtocolMetrics::from_results(results.iter().filter(in_genre)),
-            exposure: genre_share(results, dataset, genre),
-        }
-    }
-}
 
 /// A removal rate with its bootstrap interval.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -159,8 +134,13 @@ pub struct MeasureSettings {
     pub deleted_interactions: usize,
     /// Retain users whose next-item distributions are compared (KL).
     pub kl_users: usize,
-    /// Whether forgotten genres' items leave the histories (the default) or stay.
+    /// Whether the methods' histories lose the forgotten genres' items (the default) or keep
+    /// them as recorded. The retrained model and the deletion-only baseline always read the
+    /// histories without the genre: by definition, they never had those interactions.
     pub histories: Histories,
+    /// Whether the deletion-only baseline (the original given the histories without the genres
+    /// the measured models forgot: deleting alone, no edit) is measured after the original.
+    pub deletion_only: bool,
 }
 
 impl Default for MeasureSettings {
@@ -173,6 +153,7 @@ impl Default for MeasureSettings {
             deleted_interactions: 1000,
             kl_users: 500,
             histories: Histories::Deleted,
+            deletion_only: true,
         }
     }
 }
@@ -273,6 +254,19 @@ pub struct Figures {
     pub closeness: Option<Closeness>,
 }
 
+impl Figures {
+    /// The removal rate under `protocol` (none for the reference model).
+    pub fn removal_at(&self, protocol: Protocol) -> Option<Removal> {
+        self.removal.get(protocol as usize).copied()
+    }
+}
+
+/// The name of the deletion-only baseline in a measurement.
+pub const DELETION_ONLY: &str = "deletion only";
+/// The name of the model retrained without the genre, and of the second one (another seed).
+pub const RETRAINED: &str = "retrained";
+pub const SECOND_SEED: &str = "retrained (seed 2)";
+
 /// A model's figures: as served, and from the weights alone where they differ.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -316,7 +310,7 @@ pub async fn score_many_async(
     let mut rows = vec![Vec::new(); histories.len()];
     for chunk in order.chunks(SCORE_BATCH) {
         let refs: Vec<&[ItemId]> = chunk.iter().map(|&i| histories[i].as_slice()).collect();
-        for (&i, row) in chunk.iter().zip(score_histories_async(model, &refs, None, &FfnHook::None, device).await?) {
+        for (&i, row) in chunk.iter().zip(score_histories(model, &refs, None, &FfnHook::None, device).await?) {
             rows[i] = row;
         }
     }
@@ -504,14 +498,16 @@ impl Plan<'_> {
             .filter(|b| self.ctx.dataset.has_genre(b.target, self.genre))
             .filter_map(|b| results.get(&b.user).map(|a| (b.clone(), a.clone())))
             .unzip();
-        Protocol::ALL.iter().map(|&p| removal_rate(&before, &after, p, self.settings.draws, self.settings.seed)).collect()
+        Protocol::iter().map(|p| removal_rate(&before, &after, p, self.settings.draws, self.settings.seed)).collect()
     }
 
-    async fn run(&self, model: &EditedModel, view: View, reference: Option<&Run>, retrained: Option<&Run>) -> Result<Run> {
+    /// One model, one view. `histories`: how the model is given the test histories.
+    async fn run(&self, asked: Asked<'_>, reference: Option<&Run>, retrained: Option<&Run>) -> Result<Run> {
+        let Asked { model, view, histories } = asked;
         let (ctx, settings, samples, genre) = (self.ctx, self.settings, &self.samples, self.genre);
         let in_genre = |item: ItemId| ctx.dataset.has_genre(item, genre);
         let retain_users = &self.retain_users;
-        let cases = match settings.histories {
+        let cases = match histories {
             Histories::Deleted => model.cases(ctx.dataset, ctx.cases.to_vec()),
             Histories::Kept => ctx.cases.to_vec(),
         };
@@ -553,10 +549,44 @@ impl Plan<'_> {
     }
 }
 
+/// How a model is asked: which model, which view, which histories.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    model: &'a EditedModel,
+    view: View,
+    histories: Histories,
+}
+
+impl<'a> Asked<'a> {
+    /// A reference that never had the genre's interactions (the retrained models, deletion only).
+    fn without_genre(model: &'a EditedModel) -> Asked<'a> {
+        Asked { model, view: View::Served, histories: Histories::Deleted }
+    }
+}
+
+/// The original given the histories without every genre the other models forgot (`genre` when
+/// none did): what deleting the interactions alone does, the baseline every method's removal is
+/// read against.
+fn deletion_only(models: &[(&str, &EditedModel)], dataset: &Dataset, genre: Genre) -> Option<EditedModel> {
+    let (_, original) = models.first()?;
+    let mut genres: Vec<Genre> = Vec::new();
+    for g in models[1..].iter().flat_map(|(_, m)| m.forgotten.iter().copied()) {
+        if !genres.contains(&g) {
+            genres.push(g);
+        }
+    }
+    if genres.is_empty() {
+        genres.push(genre);
+    }
+    Some(original.deletion_only(dataset, &genres))
+}
+
 /// Measures `models` (named, already edited; the first is the original, the reference of the
-/// removal rates) against `retrained` (and `second`, another seed, for the floor). Natively the
-/// work is split over `threads` CPU cores; in the browser it runs async on one.
-pub async fn measure_async(
+/// removal rates) against `retrained` (and `second`, another seed, for the floor). The
+/// deletion-only baseline is built here and measured after the original (unless
+/// `settings.deletion_only` is off). Natively the work is split over `threads` CPU cores; in the
+/// browser it runs async on one. Native callers block on it with [`Wait::wait`](crate::readback::Wait).
+pub async fn measure(
     ctx: &EvalContext<'_>,
     genre: Genre,
     models: &[(&str, &EditedModel)],
@@ -571,15 +601,22 @@ pub async fn measure_async(
     let kl_users: HashSet<usize> = retain_users.iter().take(settings.kl_users).copied().collect();
     let plan = Plan { ctx, genre, settings, samples, retain_users, kl_users, threads };
     let retrained_run = match retrained {
-        Some(r) => Some(plan.run(r, View::Served, None, None).await?),
+        Some(r) => Some(plan.run(Asked::without_genre(r), None, None).await?),
         None => None,
     };
+    let baseline = if settings.deletion_only { deletion_only(models, ctx.dataset, genre) } else { None };
+    let mut asked: Vec<(&str, Asked<'_>)> =
+        models.iter().map(|&(name, model)| (name, Asked { model, view: View::Served, histories: settings.histories })).collect();
+    if let Some(baseline) = &baseline {
+        asked.insert(1.min(asked.len()), (DELETION_ONLY, Asked::without_genre(baseline)));
+    }
     let mut out = Vec::new();
     let mut reference: Option<Run> = None;
-    for (name, model) in models {
-        let served = plan.run(model, View::Served, reference.as_ref(), retrained_run.as_ref()).await?;
-        let weights = if model.filters() {
-            Some(plan.run(model, View::Weights, reference.as_ref(), retrained_run.as_ref()).await?.figures)
+    for (name, asked) in &asked {
+        let served = plan.run(*asked, reference.as_ref(), retrained_run.as_ref()).await?;
+        let weights = if asked.model.filters() {
+            let weights = Asked { view: View::Weights, ..*asked };
+            Some(plan.run(weights, reference.as_ref(), retrained_run.as_ref()).await?.figures)
         } else {
             None
         };
@@ -593,30 +630,16 @@ pub async fn measure_async(
         let removal_of = |run: &Run| plan.removal(reference, &run.results);
         r.figures.removal = removal_of(&r);
         if let Some(second) = second {
-            let s = plan.run(second, View::Served, Some(reference), Some(&r)).await?;
+            let s = plan.run(Asked::without_genre(second), Some(reference), Some(&r)).await?;
             floor = s.figures.closeness;
             let mut figures = s.figures.clone();
             figures.removal = removal_of(&s);
-            out.push(ModelMeasurement { name: "retrained (seed 2)".into(), served: figures, weights: None });
+            out.push(ModelMeasurement { name: SECOND_SEED.into(), served: figures, weights: None });
         }
-        out.insert(out.len().min(models.len()), ModelMeasurement { name: "retrained".into(), served: r.figures, weights: None });
+        out.insert(out.len().min(asked.len()), ModelMeasurement { name: RETRAINED.into(), served: r.figures, weights: None });
     }
     let forget_set_users = ctx.cases.iter().filter(|c| in_genre(c.target)).count();
     Ok(Measurement { genre, settings: *settings, forget_set_users, models: out, floor })
-}
-
-/// [`measure_async`], blocking, split over the CPU cores when the device is the CPU.
-#[cfg(not(target_family = "wasm"))]
-pub fn measure(
-    ctx: &EvalContext<'_>,
-    genre: Genre,
-    models: &[(&str, &EditedModel)],
-    retrained: Option<&EditedModel>,
-    second: Option<&EditedModel>,
-    settings: &MeasureSettings,
-) -> Result<Measurement> {
-    let threads = crate::parallel::threads_for(ctx.device);
-    crate::readback::block_on(measure_async(ctx, genre, models, retrained, second, settings, threads))
 }
 
 /// Settings of the relearn test.
@@ -644,8 +667,9 @@ impl Default for RelearnSettings {
 /// How hard a relearn attack pushes: how many genre-rich users it fine-tunes on, for how many
 /// steps, at what learning rate. Which model relearns faster can depend on it, so the test is
 /// run at more than one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::EnumIter, strum::IntoStaticStr)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum RelearnStrength {
     /// 16 users, 30 steps at 3e-4.
     Weak,
@@ -656,14 +680,8 @@ pub enum RelearnStrength {
 }
 
 impl RelearnStrength {
-    pub const ALL: [RelearnStrength; 3] = [RelearnStrength::Weak, RelearnStrength::Standard, RelearnStrength::Strong];
-
     pub fn name(self) -> &'static str {
-        match self {
-            RelearnStrength::Weak => "weak",
-            RelearnStrength::Standard => "standard",
-            RelearnStrength::Strong => "strong",
-        }
+        self.into()
     }
 
     pub fn settings(self) -> RelearnSettings {
@@ -679,10 +697,7 @@ impl RelearnStrength {
 impl std::str::FromStr for RelearnStrength {
     type Err = crate::error::Error;
     fn from_str(s: &str) -> Result<Self> {
-        RelearnStrength::ALL
-            .into_iter()
-            .find(|x| x.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| crate::error::Error::Config(format!("unknown relearn strength `{s}`; the strengths are weak, standard, strong")))
+        crate::names::parse(s, "relearn strength")
     }
 }
 

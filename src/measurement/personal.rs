@@ -6,13 +6,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Histories;
-use super::audit::{AuditContext, AuditSettings, Audited, OthersMemo, audit_async};
+use super::audit::{AuditContext, AuditSettings, Audited, OthersMemo, audit};
+use super::table::MeasureRow;
+use super::{Histories, RETRAINED};
 use crate::data::{Dataset, Deletion, DeletionSet, Scope, Users};
 use crate::error::{Error, Result};
 use crate::model::Bert4Rec;
 use crate::unlearning::EditedModel;
-use crate::unlearning::deletion::{DeletionConfig, DeletionMethod, unlearn_async};
+use crate::unlearning::deletion::{DeletionConfig, DeletionMethod, unlearn};
 
 /// A person's request: who, which of their interactions, and the method that unlearns them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -60,6 +61,43 @@ pub struct PersonalAudit {
     pub exact_reference: bool,
     /// The finding in plain words, with the numbers.
     pub summary: String,
+    /// The columns as the page's table shows them.
+    pub table: AuditTable,
+}
+
+/// The audit as a table: a header per model, a row per measure, every cell formatted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditTable {
+    pub headers: Vec<String>,
+    pub rows: Vec<MeasureRow>,
+}
+
+/// The audit's table for `columns`, with the number of items ranked and of other users asked.
+fn audit_table(columns: &[PersonalColumn], items: usize, others: usize) -> AuditTable {
+    type Row = (String, &'static str, fn(&PersonalColumn) -> String);
+    let rows: [Row; 4] = [
+        ("Judged “was in training” by a membership test".into(), "membership-test", |c| format!("{} of {}", c.judged_members, c.pairs)),
+        (
+            "Deleted films the weights still rank in the top 10, each asked with the history that came before it (a probe of memory, not what you are shown)".into(),
+            "memory-probe",
+            |c| format!("{:.0}%", 100.0 * c.hr10),
+        ),
+        (format!("Mean rank of the deleted films (0 = first of {items})"), "rank", |c| format!("{:.0}", c.mean_rank)),
+        (format!("Everyone else’s test HR@10 ({others} other users, full ranking)"), "others-hr10", |c| format!("{:.1}%", 100.0 * c.others_hr10)),
+    ];
+    let header = |c: &PersonalColumn| match c.model.as_str() {
+        ORIGINAL => "Original".to_string(),
+        RETRAINED => "Retrained without D (the baseline)".to_string(),
+        method => format!("After {method}"),
+    };
+    AuditTable {
+        headers: columns.iter().map(header).collect(),
+        rows: rows
+            .into_iter()
+            .map(|(measure, term, cell)| MeasureRow { measure, term: term.into(), cells: columns.iter().map(cell).collect() })
+            .collect(),
+    }
 }
 
 /// The model retrained without the deletion set `set`, for the requests that are part of it.
@@ -76,7 +114,7 @@ pub const ORIGINAL: &str = "original";
 /// A memo for the personal audits of one original and one model retrained without D: their
 /// answers about everyone else are asked once, not on every request.
 pub fn personal_memo() -> OthersMemo {
-    OthersMemo::new(&[ORIGINAL, super::audit::RETRAINED])
+    OthersMemo::new(&[ORIGINAL, RETRAINED])
 }
 
 /// What a history typed on the page (never trained on) has to forget.
@@ -104,7 +142,7 @@ fn request_set(dataset: &Dataset, request: &PersonalRequest) -> Result<(Deletion
 
 /// Grants `request` on `original` and audits it. Returns the unlearned model and the audit.
 #[allow(clippy::too_many_arguments)]
-pub async fn forget_me_async(
+pub async fn forget_me(
     original: &Bert4Rec,
     dataset: &Dataset,
     request: &PersonalRequest,
@@ -119,14 +157,14 @@ pub async fn forget_me_async(
     let user = dataset.users.iter().find(|u| u.key == request.user).expect("found by request_set");
     // The reference is exact only when D holds this very request (this user, this scope).
     let exact = reference.filter(|r| r.set.requests.iter().any(|d| d.scope == request.scope && d.reaches(user)));
-    let unlearned = unlearn_async(original, dataset, &set, request.method, config, device).await?;
+    let unlearned = unlearn(original, dataset, &set, request.method, config, device).await?;
     let (before, after) = (EditedModel::new(original.clone()), EditedModel::new(unlearned.clone()));
     let models = [
         Audited { name: ORIGINAL, model: &before, histories: Histories::Kept },
         Audited { name: request.method.name(), model: &after, histories: Histories::Deleted },
     ];
     let ctx = AuditContext { dataset, deletions: &set, also_deleted: reference.map(|r| r.set), memo, device };
-    let audit = audit_async(&ctx, &models, exact.map(|r| r.model), None, settings, threads).await?;
+    let audit = audit(&ctx, &models, exact.map(|r| r.model), None, settings, threads).await?;
     let scope = &audit.scopes[0];
     let columns: Vec<PersonalColumn> = scope
         .models
@@ -157,6 +195,7 @@ pub async fn forget_me_async(
         method: request.method,
         deleted,
         caption,
+        table: audit_table(&columns, dataset.num_items(), settings.others),
         columns,
         exact_reference: exact.is_some(),
         summary,
@@ -186,37 +225,9 @@ fn summary(request: &PersonalRequest, columns: &[PersonalColumn], reference: Opt
                 judged(retrained),
                 100.0 * retrained.hr10
             );
-            // Like the baseline: the membership test within one judgement of it, and the deleted
-            // films ranked no more than a tenth higher than it ranks them (an auditor reads both).
-            let off = |c: &PersonalColumn| c.judged_members.abs_diff(retrained.judged_members);
-            let ranks_like = |c: &PersonalColumn| c.mean_rank >= 0.9 * retrained.mean_rank;
-            let like = |c: &PersonalColumn| off(c) <= 1 && ranks_like(c);
-            let what = match request.scope {
-                Scope::All => "your history".to_string(),
-                Scope::Genre(genre) => format!("your {genre} history"),
-            };
             // On fewer pairs than this, one judgement more or less is no finding (said below).
             if original.pairs >= FEW_PAIRS {
-                let noise = format!("a difference of one in {} is within the test's noise", original.pairs);
-                text += &if like(original) {
-                    format!(
-                        " Even the original answers about them like a model that never saw them ({noise}, and it ranks them no higher): for this model, what it knew of {what} came mostly from the input, and removing it from the input is most of the deletion."
-                    )
-                } else if like(after) {
-                    format!(
-                        " After the method the model answers about them like one that never saw them ({noise}, and it ranks them no higher)."
-                    )
-                } else if off(original) <= 1 {
-                    format!(
-                        " The membership test tells the original from the baseline no better than its noise ({noise}), but the original ranks them higher (mean rank {:.0} against {:.0}; after {}: {:.0}): some memory of them is left in its weights.",
-                        original.mean_rank,
-                        retrained.mean_rank,
-                        request.method.name(),
-                        after.mean_rank
-                    )
-                } else {
-                    " The method has not yet made the model answer like one that never saw them.".to_string()
-                };
+                text += &against_baseline(request, [original, after, retrained]);
             }
         }
         _ => {
@@ -231,6 +242,36 @@ fn summary(request: &PersonalRequest, columns: &[PersonalColumn], reference: Opt
         );
     }
     text
+}
+
+/// What the original's and the method's answers mean beside the retrained model's: like it
+/// (the membership test within one judgement of it, and the deleted films ranked no more than a
+/// tenth higher than it ranks them: an auditor reads both), or not yet.
+fn against_baseline(request: &PersonalRequest, [original, after, retrained]: [&PersonalColumn; 3]) -> String {
+    let off = |c: &PersonalColumn| c.judged_members.abs_diff(retrained.judged_members);
+    let like = |c: &PersonalColumn| off(c) <= 1 && c.mean_rank >= 0.9 * retrained.mean_rank;
+    let what = match request.scope {
+        Scope::All => "your history".to_string(),
+        Scope::Genre(genre) => format!("your {genre} history"),
+    };
+    let noise = format!("a difference of one in {} is within the test's noise", original.pairs);
+    if like(original) {
+        format!(
+            " Even the original answers about them like a model that never saw them ({noise}, and it ranks them no higher): for this model, what it knew of {what} came mostly from the input, and removing it from the input is most of the deletion."
+        )
+    } else if like(after) {
+        format!(" After the method the model answers about them like one that never saw them ({noise}, and it ranks them no higher).")
+    } else if off(original) <= 1 {
+        format!(
+            " The membership test tells the original from the baseline no better than its noise ({noise}), but the original ranks them higher (mean rank {:.0} against {:.0}; after {}: {:.0}): some memory of them is left in its weights.",
+            original.mean_rank,
+            retrained.mean_rank,
+            request.method.name(),
+            after.mean_rank
+        )
+    } else {
+        " The method has not yet made the model answer like one that never saw them.".to_string()
+    }
 }
 
 #[cfg(test)]

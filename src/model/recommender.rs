@@ -2,7 +2,6 @@
 //! evaluation serve them all: BERT4Rec (the model the project unlearns), GRU4Rec and Caser (the
 //! paper's baselines).
 
-use std::fmt;
 use std::str::FromStr;
 
 use burn::module::Module;
@@ -16,8 +15,9 @@ use crate::error::{Error, Result};
 use crate::model::{Bert4Rec, Bert4RecConfig, Caser, CaserConfig, FfnHook, Gru4Rec, Gru4RecConfig, ModelInput};
 
 /// Which network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter, strum::IntoStaticStr, strum::Display)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Architecture {
     Bert4Rec,
     Gru4Rec,
@@ -25,15 +25,9 @@ pub enum Architecture {
 }
 
 impl Architecture {
-    pub const ALL: [Architecture; 3] = [Architecture::Bert4Rec, Architecture::Gru4Rec, Architecture::Caser];
-
     /// The lowercase name used on the command line and in config files.
     pub fn name(self) -> &'static str {
-        match self {
-            Architecture::Bert4Rec => "bert4rec",
-            Architecture::Gru4Rec => "gru4rec",
-            Architecture::Caser => "caser",
-        }
+        self.into()
     }
 
     /// The name as papers print it.
@@ -46,19 +40,10 @@ impl Architecture {
     }
 }
 
-impl fmt::Display for Architecture {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 impl FromStr for Architecture {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        Architecture::ALL
-            .into_iter()
-            .find(|a| a.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| Error::Config(format!("unknown model `{s}`; the models are bert4rec, gru4rec, caser")))
+        crate::names::parse(s, "model")
     }
 }
 

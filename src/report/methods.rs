@@ -12,7 +12,9 @@ use crate::error::Result;
 use crate::measurement::{EvalContext, Figures, MeasureSettings, Measurement, RelearnPoint, RelearnSettings, measure, relearn};
 use crate::metrics::Protocol;
 use crate::model::Bert4Rec;
-use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, Method, Trainable, forget, methods_name};
+use crate::parallel::threads_for;
+use crate::readback::Wait;
+use crate::unlearning::{EditedModel, ForgetConfig, ForgetReport, Method, RunContext, Trainable, forget, methods_name};
 
 /// The compositions the report compares, in table order.
 pub fn compared_methods() -> Vec<Vec<Method>> {
@@ -143,30 +145,14 @@ pub fn genre_methods(
 ) -> Result<GenreMethods> {
     let MethodsPlan { command, config, settings, relearn: relearn_settings, tradeoff_steps } = *plan;
     let start = EditedModel::new(original.clone());
-    let mut runs = Vec::new();
-    let mut edited = Vec::new();
-    for methods in compared_methods() {
-        let mut config = ForgetConfig { methods: methods.clone(), ..config.clone() };
-        if methods.contains(&Method::Rows) {
-            // Distillation after `rows` leaves the re-drawn rows as drawn.
-            config.distill.trainable = Trainable::Shared;
-        }
-        let (reports, model) = forget(&start, original, ctx.dataset, genre, &config, ctx.device, |_| {})?;
-        let seconds = reports.iter().map(|r| r.times.total).sum();
-        runs.push(MethodRun { name: methods_name(&methods), methods, reports, seconds });
-        edited.push(model);
-    }
-    // The original given histories without the genre: what deleting the interactions alone does.
-    let deletion_only = start.deletion_only(ctx.dataset, &[genre]);
-    let mut models: Vec<(&str, &EditedModel)> = vec![("original", &start), ("deletion only", &deletion_only)];
+    let (runs, edited) = run_methods(ctx, original, genre, config)?;
+    let mut models: Vec<(&str, &EditedModel)> = vec![("original", &start)];
     models.extend(runs.iter().map(|r| r.name.as_str()).zip(edited.iter()));
-    let measurement = measure(ctx, genre, &models, retrained.map(|r| r.model), second, settings)?;
+    let measurement = measure(ctx, genre, &models, retrained.map(|r| r.model), second, settings, threads_for(ctx.device)).wait()?;
     let mut curves = Vec::new();
     if let Some(relearn_settings) = relearn_settings {
-        for (name, model) in &models {
-            if *name == "filter" || *name == "deletion only" {
-                continue; // their weights are the original's
-            }
+        // The filter's weights are the original's.
+        for (name, model) in models.iter().filter(|(name, _)| *name != "filter") {
             curves.push(RelearnCurve { name: name.to_string(), points: relearn(ctx, genre, model, relearn_settings)? });
         }
         if let Some(r) = retrained {
@@ -174,24 +160,10 @@ pub fn genre_methods(
         }
     }
     let original_retain = measurement.models[0].served.retain.pop100.hr10();
-    let mut tradeoff = Vec::new();
-    for &steps in tradeoff_steps {
-        let mut config = ForgetConfig { methods: vec![Method::Distill], ..config.clone() };
-        config.distill.steps = steps;
-        let (reports, model) = forget(&start, original, ctx.dataset, genre, &config, ctx.device, |_| {})?;
-        let light = MeasureSettings { draws: 0, ..*settings };
-        let m = measure(ctx, genre, &[("original", &start), ("distill", &model)], retrained.map(|r| r.model), None, &light)?;
-        let f = &m.models[1].served;
-        tradeoff.push(TradeoffPoint {
-            steps,
-            seconds: reports.iter().map(|r| r.times.total).sum(),
-            removal: f.removal.get(Protocol::Pop100 as usize).map_or(0.0, |r| r.rate),
-            retain_hr10: if original_retain > 0.0 { f.retain.pop100.hr10() / original_retain } else { 0.0 },
-            overlap: f.closeness.map(|c| c.overlap),
-            item_auc: f.membership.item_auc,
-            user_auc: f.membership.user_auc,
-        });
-    }
+    let tradeoff = tradeoff_steps
+        .iter()
+        .map(|&steps| tradeoff_point(ctx, original, genre, (config, settings), retrained, steps, original_retain))
+        .collect::<Result<Vec<_>>>()?;
     Ok(GenreMethods {
         genre,
         command: command.to_string(),
@@ -204,16 +176,65 @@ pub fn genre_methods(
     })
 }
 
+/// Each compared method (and composition) forgets `genre` from the original.
+fn run_methods(
+    ctx: &EvalContext<'_>,
+    original: &Bert4Rec,
+    genre: Genre,
+    config: &ForgetConfig,
+) -> Result<(Vec<MethodRun>, Vec<EditedModel>)> {
+    let start = EditedModel::new(original.clone());
+    let (mut runs, mut edited) = (Vec::new(), Vec::new());
+    for methods in compared_methods() {
+        let mut config = ForgetConfig { methods: methods.clone(), ..config.clone() };
+        if methods.contains(&Method::Rows) {
+            // Distillation after `rows` leaves the re-drawn rows as drawn.
+            config.distill.trainable = Trainable::Shared;
+        }
+        let (reports, model) = forget(&start, original, ctx.dataset, genre, &config, &RunContext::native(ctx.device), |_| {}).wait()?;
+        let seconds = reports.iter().map(|r| r.times.total).sum();
+        runs.push(MethodRun { name: methods_name(&methods), methods, reports, seconds });
+        edited.push(model);
+    }
+    Ok((runs, edited))
+}
+
+/// Distillation with `steps` steps, measured lightly (no bootstrap, no deletion only).
+fn tradeoff_point(
+    ctx: &EvalContext<'_>,
+    original: &Bert4Rec,
+    genre: Genre,
+    (config, settings): (&ForgetConfig, &MeasureSettings),
+    retrained: Option<&RetrainedModel<'_>>,
+    steps: usize,
+    original_retain: f64,
+) -> Result<TradeoffPoint> {
+    let start = EditedModel::new(original.clone());
+    let mut config = ForgetConfig { methods: vec![Method::Distill], ..config.clone() };
+    config.distill.steps = steps;
+    let (reports, model) = forget(&start, original, ctx.dataset, genre, &config, &RunContext::native(ctx.device), |_| {}).wait()?;
+    let light = MeasureSettings { draws: 0, deletion_only: false, ..*settings };
+    let models = [("original", &start), ("distill", &model)];
+    let m = measure(ctx, genre, &models, retrained.map(|r| r.model), None, &light, threads_for(ctx.device)).wait()?;
+    let f = &m.get("distill").expect("the distilled model is measured").served;
+    Ok(TradeoffPoint {
+        steps,
+        seconds: reports.iter().map(|r| r.times.total).sum(),
+        removal: f.removal_at(Protocol::Pop100).map_or(0.0, |r| r.rate),
+        retain_hr10: if original_retain > 0.0 { f.retain.pop100.hr10() / original_retain } else { 0.0 },
+        overlap: f.closeness.map(|c| c.overlap),
+        item_auc: f.membership.item_auc,
+        user_auc: f.membership.user_auc,
+    })
+}
+
 fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
 fn figures_row(md: &mut String, name: &str, f: &Figures, original: &Figures, seconds: Option<f64>, retrain: Option<f64>) {
     let removal = |p: Protocol| {
-        f.removal
-            .get(p as usize)
-            .map(|r| format!("{} [{:.1}, {:.1}]", pct(r.rate), 100.0 * r.low, 100.0 * r.high))
-            .unwrap_or_else(|| "–".into())
+        f.removal_at(p).map(|r| format!("{} [{:.1}, {:.1}]", pct(r.rate), 100.0 * r.low, 100.0 * r.high)).unwrap_or_else(|| "–".into())
     };
     let keep = |a: f64, b: f64| if b > 0.0 { pct(a / b) } else { "–".into() };
     let closeness = f.closeness.map(|c| format!("{} / {:.3}", pct(c.overlap), c.kl)).unwrap_or_else(|| "–".into());
@@ -347,7 +368,7 @@ fn curves_section(md: &mut String, g: &GenreMethods) {
 pub fn relearn_svg(curves: &[RelearnCurve], title: &str) -> String {
     let series: Vec<(String, Vec<(f64, f64)>)> =
         curves.iter().map(|c| (c.name.clone(), c.points.iter().map(|p| (p.step as f64, p.genre_hr10)).collect())).collect();
-    line_chart(&series, title, "fine-tuning steps K", "genre HR@10 (pop100)")
+    super::chart::lines(&series, &super::chart::Labels { title, x: "fine-tuning steps K", y: "genre HR@10 (pop100)" })
 }
 
 /// Removal, retain HR@10 share, overlap and the membership AUCs against K.
@@ -362,49 +383,19 @@ pub fn tradeoff_svg(points: &[TradeoffPoint], title: &str) -> String {
         curve("AUC item", &|p| Some(p.item_auc)),
         curve("AUC user", &|p| Some(p.user_auc)),
     ];
-    line_chart(&series, title, "distill steps K", "")
+    super::chart::lines(&series, &super::chart::Labels { title, x: "distill steps K", y: "" })
 }
 
-pub(super) fn line_chart(series: &[(String, Vec<(f64, f64)>)], title: &str, x_label: &str, y_label: &str) -> String {
-    const COLOURS: [&str; 8] = ["#2c3e50", "#c0392b", "#2980b9", "#27ae60", "#8e44ad", "#d35400", "#7f8c8d", "#16a085"];
-    let (w, h, pad, legend) = (640.0, 320.0, 48.0, 170.0);
-    let max_x = series.iter().flat_map(|(_, p)| p.iter().map(|&(x, _)| x)).fold(1e-9, f64::max);
-    let max_y = series.iter().flat_map(|(_, p)| p.iter().map(|&(_, y)| y)).fold(1e-9, f64::max).max(0.1);
-    let x = |v: f64| pad + (w - pad - legend) * v / max_x;
-    let y = |v: f64| h - pad - (h - 2.0 * pad) * (v / max_y).clamp(0.0, 1.0);
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/><text x=\"{pad}\" y=\"18\" font-size=\"13\">{title}</text>\
-         <line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/><line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{}\" stroke=\"#333\"/>\
-         <text x=\"8\" y=\"{}\" transform=\"rotate(-90 8 {})\">{y_label}</text>\
-         <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{x_label}</text>",
-        h - pad,
-        w - legend,
-        h - pad,
-        h - pad,
-        h / 2.0,
-        h / 2.0,
-        (w - legend) / 2.0,
-        h - 10.0
-    );
-    for t in 0..=4 {
-        let v = max_y * t as f64 / 4.0;
-        let _ = write!(svg, "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v:.2}</text>", pad - 4.0, y(v) + 4.0);
-        let xv = max_x * t as f64 / 4.0;
-        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{xv:.0}</text>", x(xv), h - pad + 14.0);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new method cannot be left out of the methods report.
+    #[test]
+    fn every_method_is_compared() {
+        use strum::IntoEnumIterator;
+        for method in Method::iter() {
+            assert!(compared_methods().contains(&vec![method]), "{method} is not in the methods report");
+        }
     }
-    for (i, (name, points)) in series.iter().enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
-        let line: Vec<String> = points.iter().map(|&(a, b)| format!("{:.1},{:.1}", x(a), y(b))).collect();
-        let _ = write!(
-            svg,
-            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"><title>{name}</title></polyline>\
-             <text x=\"{}\" y=\"{}\" fill=\"{colour}\">{name}</text>",
-            line.join(" "),
-            w - legend + 10.0,
-            pad + 14.0 * i as f64
-        );
-    }
-    svg.push_str("</svg>");
-    svg
 }

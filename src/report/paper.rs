@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use serde::Serialize;
+use strum::IntoEnumIterator;
 
 use super::{ComparisonRow, GenreOutcome, PUBLISHED, SweepPoint, comparison_svg, genre_outcome, sweep, sweep_svg};
 use crate::checkpoint::{Checkpoint, CheckpointMeta};
@@ -79,14 +80,12 @@ pub const PAPER_GENRES: [Genre; 3] = [Genre::Action, Genre::Drama, Genre::Comedy
 pub fn build(ctx: &EvalContext<'_>, inputs: PaperInputs<'_>, mut log: impl FnMut(&str)) -> Result<PaperReport> {
     let started = crate::clock::now_seconds();
     let model = &inputs.original.model;
-    let before = evaluate_cases(model, ctx.cases, ctx.sampler, &FfnHook::None, EVAL_BATCH, ctx.device)?;
     let mut genres = Vec::new();
     for (genre, retrained) in &inputs.retrained {
-        log(&format!("{genre}: forgetting and evaluating"));
-        genres.push(genre_outcome(ctx, model, &before, retrained.as_ref(), *genre, &inputs.config)?);
+        log(&format!("{genre}: forgetting and measuring"));
+        genres.push(genre_outcome(ctx, model, retrained.as_ref(), *genre, &inputs.config)?);
     }
     let sweep_cases: Vec<_> = ctx.cases.iter().take(inputs.sweep_users).cloned().collect();
-    let sweep_before: Vec<_> = before.iter().take(inputs.sweep_users).cloned().collect();
     let sweep_ctx = EvalContext { cases: &sweep_cases, ..*ctx };
     let mut sweeps = Vec::new();
     for &genre in &inputs.sweep_genres {
@@ -95,15 +94,16 @@ pub fn build(ctx: &EvalContext<'_>, inputs: PaperInputs<'_>, mut log: impl FnMut
             .iter()
             .find(|o| o.genre == genre)
             .ok_or_else(|| crate::Error::Config(format!("the sweep's genre {genre} was not among the report's genres")))?;
-        let points = sweep(&sweep_ctx, model, &sweep_before, genre, outcome.neurons(), &inputs.config)?;
+        let points = sweep(&sweep_ctx, model, genre, outcome.neurons(), &inputs.config)?;
         sweeps.push(GenreSweep { genre, points });
     }
+    let before = evaluate_cases(model, ctx.cases, ctx.sampler, &FfnHook::None, EVAL_BATCH, ctx.device)?;
     let mut comparison = vec![ComparisonRow { model: "Original BERT4Rec".into(), metrics: ProtocolMetrics::from_results(before.iter()) }];
     for o in genres.iter().filter(|o| PAPER_GENRES.contains(&o.genre)) {
-        if let Some(r) = &o.retrained {
+        if let Some(r) = o.retrained() {
             comparison.push(ComparisonRow { model: format!("Retrained ({})", o.genre), metrics: r.overall });
         }
-        comparison.push(ComparisonRow { model: format!("Unlearned ({})", o.genre), metrics: o.unlearned.overall });
+        comparison.push(ComparisonRow { model: format!("Unlearned by neurons ({})", o.genre), metrics: o.unlearned().overall });
     }
     let mut baselines = Vec::new();
     let mut missing_baselines = Vec::new();
@@ -149,7 +149,7 @@ pub fn charts(r: &PaperReport) -> Vec<(String, String)> {
             sweep_svg(points, &format!("{genre}: overall HR@10, % of original"), |p| p.hr_percent / 100.0, "HR@10 / original"),
         ));
     }
-    for protocol in Protocol::ALL {
+    for protocol in Protocol::iter() {
         out.push((format!("comparison-{}.svg", protocol.name()), comparison_svg(&r.comparison, protocol)));
     }
     out
@@ -211,16 +211,15 @@ fn paper_tables(r: &PaperReport, md: &mut String) -> std::fmt::Result {
         "| genre | model | HR@1 | HR@5 | HR@10 | NDCG@1 | NDCG@5 | NDCG@10 | HR@10 % of orig. | NDCG@10 % of orig. | removal (pop100) | genre share of top-10 |"
     )?;
     writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
-    for o in r.genres.iter().filter(|o| matches!(o.genre, Genre::Action | Genre::Drama | Genre::Comedy)) {
-        let mut rows = vec![("original", &o.original, None), ("unlearned", &o.unlearned, Some(o.removal_unlearned[2]))];
-        if let (Some(f), Some(r)) = (&o.retrained, &o.removal_retrained) {
-            rows.push(("retrained", f, Some(r[2])));
-        }
-        for (name, f, removal) in rows {
+    for o in r.genres.iter().filter(|o| PAPER_GENRES.contains(&o.genre)) {
+        for m in &o.measurement.models {
+            let (name, f) = (m.name.as_str(), &m.served);
             let p = f.overall.pop100;
-            let pct = percent_of(&o.original.overall, &f.overall, Protocol::Pop100);
-            let removal =
-                removal.map(|r| format!("{:.1}% [{:.1}, {:.1}]", 100.0 * r.rate, 100.0 * r.low, 100.0 * r.high)).unwrap_or_default();
+            let pct = percent_of(&o.original().overall, &f.overall, Protocol::Pop100);
+            let removal = f
+                .removal_at(Protocol::Pop100)
+                .map(|r| format!("{:.1}% [{:.1}, {:.1}]", 100.0 * r.rate, 100.0 * r.low, 100.0 * r.high))
+                .unwrap_or_default();
             writeln!(
                 md,
                 "| {} | {name} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.1}% | {:.1}% | {removal} | {:.1}% |",
@@ -233,10 +232,10 @@ fn paper_tables(r: &PaperReport, md: &mut String) -> std::fmt::Result {
                 p.ndcg[2],
                 pct[2],
                 pct[5],
-                100.0 * f.exposure
+                100.0 * f.share
             )?;
         }
-        if o.retrained.is_none() {
+        if o.retrained().is_none() {
             writeln!(
                 md,
                 "| {} | retrained | not available: run `recforget retrain --exclude-genre {}` | | | | | | | | | |",
@@ -249,7 +248,7 @@ fn paper_tables(r: &PaperReport, md: &mut String) -> std::fmt::Result {
         r.genres.iter().filter_map(|o| o.retrain_epochs.filter(|&e| e < m.epochs).map(|e| format!("{} ({e})", o.genre))).collect();
     write!(
         md,
-        "**Read the retrained rows with care:** they count every test user, including those whose target is of the genre, which a model that never saw it cannot hit (`results/methods.md` gives the retain users' figures)."
+        "The unlearned rows are given the histories as recorded (the paper's condition); deletion only (the original given the histories without the genre, no edit) and retrained are given them without the genre. **Read the retrained rows with care:** they count every test user, including those whose target is of the genre, which a model that never saw it cannot hit (`results/methods.md` gives the retain users' figures)."
     )?;
     if !short.is_empty() {
         write!(
@@ -274,18 +273,18 @@ fn time_and_closeness(r: &PaperReport, md: &mut String) -> std::fmt::Result {
     )?;
     writeln!(
         md,
-        "| genre | forget s | forward / backward passes | retrain s (epochs) | speedup | speedup at {} epochs | top-10 overlap with retrained: unlearned / original | KL(retrained ‖ unlearned) / (‖ original) |",
+        "| genre | forget s | forward / backward passes | retrain s (epochs) | speedup | speedup at {} epochs | top-10 overlap with retrained, retain users: unlearned / original | KL(retrained ‖ unlearned) / (‖ original) |",
         m.epochs
     )?;
     writeln!(md, "|---|---|---|---|---|---|---|---|")?;
     let mut records = Vec::new();
-    for o in r.genres.iter().filter(|o| matches!(o.genre, Genre::Action | Genre::Drama | Genre::Comedy)) {
+    for o in r.genres.iter().filter(|o| PAPER_GENRES.contains(&o.genre)) {
         if let (Some(record), Some(epochs)) = (&o.retrain_record, o.retrain_epochs) {
             records.push(format!("- Retrained without {}: {epochs} epochs, {record}.", o.genre));
         }
         let t = o.forget.times.total;
-        match (o.retrain_seconds, o.retrain_epochs, &o.closeness) {
-            (Some(rs), Some(re), Some(c)) => {
+        match (o.retrain_seconds, o.retrain_epochs, o.unlearned().closeness, o.original().closeness) {
+            (Some(rs), Some(re), Some(c), Some(original)) => {
                 let projected = rs / re.max(1) as f64 * m.epochs as f64;
                 writeln!(
                     md,
@@ -295,10 +294,10 @@ fn time_and_closeness(r: &PaperReport, md: &mut String) -> std::fmt::Result {
                     o.forget.work.backward,
                     rs / t,
                     projected / t,
-                    100.0 * c.top10_overlap_unlearned,
-                    100.0 * c.top10_overlap_original,
-                    c.kl_retrained_to_unlearned,
-                    c.kl_retrained_to_original
+                    100.0 * c.overlap,
+                    100.0 * original.overlap,
+                    c.kl,
+                    original.kl
                 )?;
             }
             _ => writeln!(md, "| {} | {t:.2} | {} / {} | not available | | | | |", o.genre, o.forget.work.forward, o.forget.work.backward)?,
@@ -321,24 +320,26 @@ fn every_genre(r: &PaperReport, md: &mut String) -> std::fmt::Result {
     )?;
     writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
     for o in &r.genres {
-        let pct = percent_of(&o.original.overall, &o.unlearned.overall, Protocol::Pop100);
-        let retain = percent_of(&o.original.retain, &o.unlearned.retain, Protocol::Pop100);
+        let (original, unlearned) = (o.original(), o.unlearned());
+        let pct = percent_of(&original.overall, &unlearned.overall, Protocol::Pop100);
+        let retain = percent_of(&original.retain, &unlearned.retain, Protocol::Pop100);
+        let removal = |p: Protocol| unlearned.removal_at(p).map_or(0.0, |r| 100.0 * r.rate);
         writeln!(
             md,
             "| {} | {} | {} | {}% | {} | {:.2} | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1}% → {:.1}% |",
             o.genre,
-            o.forget_set_users,
+            o.measurement.forget_set_users,
             o.neurons().screening.neurons.len(),
             o.neurons().screening.p,
             if o.neurons().screening.converged { "yes" } else { "no" },
             o.forget.times.attribution,
-            100.0 * o.removal_unlearned[0].rate,
-            100.0 * o.removal_unlearned[2].rate,
+            removal(Protocol::Full),
+            removal(Protocol::Pop100),
             pct[2],
             pct[5],
             retain[2],
-            100.0 * o.original.exposure,
-            100.0 * o.unlearned.exposure
+            100.0 * original.share,
+            100.0 * unlearned.share
         )?;
     }
     Ok(())
@@ -389,7 +390,7 @@ fn comparison(r: &PaperReport, md: &mut String) -> std::fmt::Result {
         )?;
     }
     writeln!(md)?;
-    for protocol in Protocol::ALL {
+    for protocol in Protocol::iter() {
         let file = format!("comparison-{}.svg", protocol.name());
         writeln!(md, "### {} protocol\n\n![comparison, {}]({file})\n", protocol.name(), protocol.name())?;
         writeln!(

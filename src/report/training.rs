@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::methods::line_chart;
+use super::chart::{Labels, lines};
 use crate::checkpoint::{CheckpointMeta, ValidationPoint};
 use crate::data::{Dataset, Genre};
 use crate::error::Result;
@@ -171,5 +171,5 @@ pub fn validation_svg(r: &TrainingReport) -> String {
             )
         })
         .collect();
-    line_chart(&series, "validation NDCG@10 (full ranking) per epoch", "epoch", "NDCG@10")
+    lines(&series, &Labels { title: "validation NDCG@10 (full ranking) per epoch", x: "epoch", y: "NDCG@10" })
 }

@@ -24,24 +24,21 @@ use crate::error::{Error, Result};
 use crate::model::{Bert4Rec, Recommender};
 
 /// A weight-level method for a deletion set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter, strum::IntoStaticStr)]
 #[serde(rename_all = "camelCase")]
 pub enum DeletionMethod {
     /// Fine-tune on the retained data only.
+    #[strum(serialize = "finetune")]
     Finetune,
     /// Descent on the retained data, ascent on the deleted interactions.
+    #[strum(serialize = "neggrad+")]
     NegGradPlus,
 }
 
 impl DeletionMethod {
-    pub const ALL: [DeletionMethod; 2] = [DeletionMethod::Finetune, DeletionMethod::NegGradPlus];
-
     /// The name in tables and on the command line.
     pub fn name(self) -> &'static str {
-        match self {
-            DeletionMethod::Finetune => "finetune",
-            DeletionMethod::NegGradPlus => "neggrad+",
-        }
+        self.into()
     }
 
     /// One line for tables and the page.
@@ -144,22 +141,9 @@ fn forget_row(dataset: &Dataset, deletions: &DeletionSet, user: usize, len: usiz
     mask.iter().any(|&m| m).then_some(ForgetRow { user, sequence: seq, mask })
 }
 
-/// Unlearns `deletions` from `model` with `method`, blocking; returns the edited weights.
-#[cfg(not(target_family = "wasm"))]
-pub fn unlearn(
-    model: &Bert4Rec,
-    dataset: &Dataset,
-    deletions: &DeletionSet,
-    method: DeletionMethod,
-    config: &DeletionConfig,
-    device: &Device,
-) -> Result<Bert4Rec> {
-    crate::readback::block_on(unlearn_async(model, dataset, deletions, method, config, device))
-}
-
 /// Unlearns `deletions` from `model` with `method`; returns the edited weights. Async for the
 /// browser, whose WebGPU reads each step's loss back only asynchronously.
-pub async fn unlearn_async(
+pub async fn unlearn(
     model: &Bert4Rec,
     dataset: &Dataset,
     deletions: &DeletionSet,

@@ -165,10 +165,22 @@ pub async fn distill_gradients(
     let loss = (soft.mul_scalar(config.kl_weight) + hard.mul_scalar(config.ce_weight)).mul_scalar(scale);
     let value = read_f32(loss.clone()).await?.first().copied().unwrap_or(f32::NAN);
     let mut grads = loss.backward();
-    let grads = match config.trainable {
-        Trainable::All => GradientsParams::from_module(&mut grads, student),
+    let grads = trainable_gradients(student, teacher, &mut grads, config.trainable, device);
+    Ok((value, grads))
+}
+
+/// The gradients of the parameters `trainable` lets move (the others' are dropped or masked).
+fn trainable_gradients(
+    student: &Bert4Rec,
+    teacher: &Teacher<'_>,
+    grads: &mut burn::tensor::Gradients,
+    trainable: Trainable,
+    device: &Device,
+) -> GradientsParams {
+    match trainable {
+        Trainable::All => GradientsParams::from_module(grads, student),
         Trainable::Shared => {
-            let mut params = GradientsParams::from_module(&mut grads, student);
+            let mut params = GradientsParams::from_module(grads, student);
             let n = student.num_items;
             let keep = teacher.keep.clone(); // [num_items]
             let id = student.item_embedding.weight.id;
@@ -193,29 +205,28 @@ pub async fn distill_gradients(
             for layer in &student.layers {
                 ids.extend(param_ids(&layer.ffn));
             }
-            GradientsParams::from_params(&mut grads, student, &ids)
+            GradientsParams::from_params(grads, student, &ids)
         }
         Trainable::Salient { .. } => {
             let mut params = GradientsParams::new();
             for (layer, keep) in student.layers.iter().zip(&teacher.salient) {
                 let ffn = &layer.ffn;
                 let [d_model, d_ff] = ffn.w1.weight.shape().dims();
-                if let Some(g) = ffn.w1.weight.grad_remove(&mut grads) {
+                if let Some(g) = ffn.w1.weight.grad_remove(grads) {
                     params.register(ffn.w1.weight.id, g * keep.clone().reshape([1, d_ff]).expand([d_model, d_ff]));
                 }
                 if let Some(b) = &ffn.w1.bias
-                    && let Some(g) = b.grad_remove(&mut grads)
+                    && let Some(g) = b.grad_remove(grads)
                 {
                     params.register(b.id, g * keep.clone());
                 }
-                if let Some(g) = ffn.w2.weight.grad_remove(&mut grads) {
+                if let Some(g) = ffn.w2.weight.grad_remove(grads) {
                     params.register(ffn.w2.weight.id, g * keep.clone().reshape([d_ff, 1]).expand([d_ff, d_model]));
                 }
             }
             params
         }
-    };
-    Ok((value, grads))
+    }
 }
 
 /// One optimizer step: natively the batch is split over `threads` cores (the update is the
@@ -251,6 +262,31 @@ async fn step(
     Ok((optimizer.step(config.learning_rate, student, grads), loss))
 }
 
+/// `Trainable::Salient`: the paper's attribution, on the model as it is now, ranks the neurons
+/// that may move; the `neurons` highest are kept in `teacher.salient`. Returns the passes it took.
+async fn salient_neurons(
+    state: &EditedModel,
+    dataset: &Dataset,
+    teacher: &mut Teacher<'_>,
+    neurons: usize,
+    context: &RunContext<'_>,
+) -> Result<usize> {
+    let genre = *state.forgotten.last().expect("the pipeline records the genre first");
+    let paper = crate::unlearning::NeuronsConfig::default();
+    let cases = super::neurons::attribution_cases(dataset, genre, &state.forgotten, 64, paper.seed);
+    let queries: Vec<crate::attribution::Query<'_>> =
+        cases.iter().map(|c| crate::attribution::Query { history: &c.history, target: c.target }).collect();
+    let attributions = context.attribute(&state.model, &queries, None, &paper.ig, &state.hook(), &mut |_| {}).await?;
+    let (_, n_layers, d_ff) = state.model.dims();
+    let mean = super::neurons::mean_attribution(&attributions, n_layers, d_ff);
+    let mut keep = vec![vec![0.0f32; d_ff]; n_layers];
+    for n in super::neurons::rank_by_mean(&mean).into_iter().take(neurons) {
+        keep[n.layer][n.index] = 1.0;
+    }
+    teacher.salient = keep.into_iter().map(|k| Tensor::from_data(TensorData::new(k, [d_ff]), context.device)).collect();
+    Ok(attributions.len())
+}
+
 /// Distils `state` in place towards `original` with `state.forgotten` deleted.
 pub(crate) async fn run(
     state: &mut EditedModel,
@@ -274,24 +310,10 @@ pub(crate) async fn run(
         dataset.items.iter().zip(&state.hidden).map(|(item, &h)| h || state.forgotten.iter().any(|&g| item.genres.contains(g))).collect();
     let mut teacher = Teacher::new(original, &hidden, device);
     let hook = state.hook();
-    let mut attribution_passes = 0;
-    if let Trainable::Salient { neurons } = config.trainable {
-        // The paper's attribution, on the model as it is now, ranks the neurons that may move.
-        let genre = *state.forgotten.last().expect("the pipeline records the genre first");
-        let paper = crate::unlearning::NeuronsConfig::default();
-        let cases = super::neurons::attribution_cases(dataset, genre, &state.forgotten, 64, paper.seed);
-        let queries: Vec<crate::attribution::Query<'_>> =
-            cases.iter().map(|c| crate::attribution::Query { history: &c.history, target: c.target }).collect();
-        let attributions = context.attribute(&state.model, &queries, None, &paper.ig, &hook, &mut |_| {}).await?;
-        attribution_passes = attributions.len();
-        let (_, n_layers, d_ff) = state.model.dims();
-        let mean = super::neurons::mean_attribution(&attributions, n_layers, d_ff);
-        let mut keep = vec![vec![0.0f32; d_ff]; n_layers];
-        for n in super::neurons::rank_by_mean(&mean).into_iter().take(neurons) {
-            keep[n.layer][n.index] = 1.0;
-        }
-        teacher.salient = keep.into_iter().map(|k| Tensor::from_data(TensorData::new(k, [d_ff]), device)).collect();
-    }
+    let attribution_passes = match config.trainable {
+        Trainable::Salient { neurons } => salient_neurons(state, dataset, &mut teacher, neurons, context).await?,
+        _ => 0,
+    };
     crate::backend::seed(device, config.seed);
     let mut student = state.model.clone().train().map(&mut crate::optim::FreshLeaves);
     let mut optimizer = AdamConfig::new().init();

@@ -23,7 +23,6 @@ pub mod neurons;
 mod params;
 mod rows;
 
-use std::fmt;
 use std::str::FromStr;
 
 use burn::tensor::Device;
@@ -43,8 +42,24 @@ use crate::error::{Error, Result};
 use crate::model::{Bert4Rec, FfnHook};
 
 /// An unlearning method.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::EnumIter,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Method {
     /// The paper's: zero the genre's privacy neurons (the default, the claim under test).
     #[default]
@@ -58,16 +73,9 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [Method::Neurons, Method::Rows, Method::Distill, Method::Filter];
-
     /// The name on the command line and in JSON.
     pub fn name(self) -> &'static str {
-        match self {
-            Method::Neurons => "neurons",
-            Method::Rows => "rows",
-            Method::Distill => "distill",
-            Method::Filter => "filter",
-        }
+        self.into()
     }
 
     /// One line for tables and the page.
@@ -99,19 +107,10 @@ impl Method {
     }
 }
 
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 impl FromStr for Method {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        Method::ALL
-            .into_iter()
-            .find(|m| m.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| Error::Config(format!("unknown method `{s}`; the methods are neurons, rows, distill, filter")))
+        crate::names::parse(s, "method")
     }
 }
 
@@ -241,6 +240,37 @@ impl ForgetReport {
             _ => None,
         }
     }
+
+    /// What the method found and did, in one line (the CLI's and the page's).
+    pub fn summary(&self) -> String {
+        let genre = self.genre;
+        match &self.details {
+            MethodDetails::Neurons(d) => {
+                let s = &d.screening;
+                let neurons: Vec<String> = s.neurons.iter().map(|n| format!("L{}:{}", n.layer, n.index)).collect();
+                format!(
+                    "the paper's method: {} privacy neurons for {genre} at P = {}% ({}; {} sequences, seed {}): {}",
+                    s.neurons.len(),
+                    s.p,
+                    if s.converged { "in the band" } else { "band not reached" },
+                    d.sequences,
+                    d.config.seed,
+                    neurons.join(" ")
+                )
+            }
+            MethodDetails::Rows(d) => format!("reset the rows of {} {genre} items (output bias {:.2})", d.items, d.bias),
+            MethodDetails::Distill(d) => format!(
+                "distilled {} steps of {} sequences (loss {:.3} → {:.3})",
+                d.losses.len(),
+                d.config.batch_size,
+                d.losses.first().copied().unwrap_or(f32::NAN),
+                d.losses.last().copied().unwrap_or(f32::NAN)
+            ),
+            MethodDetails::Filter(d) => {
+                format!("output filter: {} {genre} items hidden — the model itself is unchanged, this only hides them", d.items)
+            }
+        }
+    }
 }
 
 /// A progress callback as the methods take it: natively it may be called from worker threads.
@@ -267,7 +297,13 @@ pub struct RunContext<'a> {
     pub threads: usize,
 }
 
-impl RunContext<'_> {
+impl<'a> RunContext<'a> {
+    /// Natively: attribution and training split over the CPU cores when the device is the CPU.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn native(device: &'a Device) -> RunContext<'a> {
+        RunContext { device, threads: crate::parallel::threads_for(device) }
+    }
+
     /// Integrated gradients on `model` with `base` (earlier edits) in every pass.
     pub(crate) async fn attribute(
         &self,
@@ -294,7 +330,7 @@ impl RunContext<'_> {
 /// Forgets `genre` with `config.methods`, in order, starting from `state` (which may carry
 /// earlier edits); `original` is the model before any forgetting (distillation's teacher).
 /// Returns one report per method and the edited model; `state` is not changed.
-pub async fn forget_async(
+pub async fn forget(
     state: &EditedModel,
     original: &Bert4Rec,
     dataset: &Dataset,
@@ -338,21 +374,4 @@ pub async fn forget_async(
         reports.push(ForgetReport { genre, times, work, details });
     }
     Ok((reports, edited))
-}
-
-/// [`forget_async`], blocking, with attribution and training split over the CPU cores when the
-/// device is the CPU.
-#[cfg(not(target_family = "wasm"))]
-pub fn forget(
-    state: &EditedModel,
-    original: &Bert4Rec,
-    dataset: &Dataset,
-    genre: Genre,
-    config: &ForgetConfig,
-    device: &Device,
-    progress: impl OnProgress,
-) -> Result<(Vec<ForgetReport>, EditedModel)> {
-    let threads = crate::parallel::threads_for(device);
-    let context = RunContext { device, threads };
-    crate::readback::block_on(forget_async(state, original, dataset, genre, config, &context, progress))
 }

@@ -406,6 +406,19 @@ impl ForgetConfig {
 mod tests {
     use super::*;
 
+    /// A new method cannot be left out of the page's choices: every method is offered alone, and
+    /// every offered value parses.
+    #[test]
+    fn every_method_is_offered_on_the_page() {
+        use strum::IntoEnumIterator;
+        for method in Method::iter() {
+            assert!(METHOD_OPTIONS.iter().any(|o| o.value == method.name()), "{method} is not among the page's methods");
+        }
+        for option in METHOD_OPTIONS {
+            assert!(parse_methods(option.value).is_ok(), "{}", option.value);
+        }
+    }
+
     #[test]
     fn changed_settings_name_only_the_methods_own() {
         let mut config = ForgetConfig::with_methods(vec![Method::Rows]);
