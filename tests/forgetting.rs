@@ -13,6 +13,17 @@ use recforget::readback::Wait;
 use recforget::unlearning::{Edit, EditedModel, ForgetConfig, Method, MethodDetails, View, forget};
 
 /// The data and the trained model, shared by the tests (training takes a few seconds).
+/// Forgets `genre` from `state` with `config` on the test device, waiting for it.
+fn forget_now(
+    state: &EditedModel,
+    model: &Bert4Rec,
+    ds: &Dataset,
+    genre: Genre,
+    config: &ForgetConfig,
+) -> recforget::Result<(Vec<recforget::unlearning::ForgetReport>, EditedModel)> {
+    forget(state, model, ds, genre, config, &recforget::unlearning::RunContext::native(&common::device()), |_| {}).wait()
+}
+
 fn fixture() -> &'static (Dataset, Bert4Rec) {
     static FIXTURE: OnceLock<(Dataset, Bert4Rec)> = OnceLock::new();
     FIXTURE.get_or_init(|| {
@@ -70,10 +81,7 @@ fn distill_drives_the_genre_mass_near_zero_and_keeps_the_other_genre() {
     config.distill.steps = 40;
     config.distill.batch_size = 16;
     config.distill.learning_rate = 3e-3;
-    let (reports, edited) =
-        forget(&original, model, ds, Genre::Action, &config, &recforget::unlearning::RunContext::native(&common::device()), |_| {})
-            .wait()
-            .unwrap();
+    let (reports, edited) = forget_now(&original, model, ds, Genre::Action, &config).unwrap();
     let MethodDetails::Distill(details) = &reports[0].details else { panic!("a distill report") };
     assert_eq!(details.losses.len(), 40);
     assert_eq!(reports[0].work.optimizer_steps, 40);
@@ -88,10 +96,7 @@ fn rows_reset_only_the_genres_own_rows() {
     let (ds, model) = fixture();
     let original = EditedModel::new(model.clone());
     let config = ForgetConfig::with_methods(vec![Method::Rows]);
-    let (reports, edited) =
-        forget(&original, model, ds, Genre::Action, &config, &recforget::unlearning::RunContext::native(&common::device()), |_| {})
-            .wait()
-            .unwrap();
+    let (reports, edited) = forget_now(&original, model, ds, Genre::Action, &config).unwrap();
     let MethodDetails::Rows(details) = &reports[0].details else { panic!("a rows report") };
     assert_eq!(details.items, 16);
     let (b0, b1) = (bias_of(model), bias_of(&edited.model));
@@ -106,10 +111,7 @@ fn rows_reset_only_the_genres_own_rows() {
     }
     assert_eq!(e0[17 * d..], e1[17 * d..], "Comedy and MASK rows unchanged");
     // Seeded: the same run gives the same rows.
-    let (_, again) =
-        forget(&original, model, ds, Genre::Action, &config, &recforget::unlearning::RunContext::native(&common::device()), |_| {})
-            .wait()
-            .unwrap();
+    let (_, again) = forget_now(&original, model, ds, Genre::Action, &config).unwrap();
     assert_eq!(embedding_of(&again.model), e1);
 }
 
@@ -118,18 +120,12 @@ fn the_rows_refit_moves_only_the_genres_rows_and_lowers_its_loss() {
     let (ds, model) = fixture();
     let original = EditedModel::new(model.clone());
     let reset = ForgetConfig::with_methods(vec![Method::Rows]);
-    let (_, drawn) =
-        forget(&original, model, ds, Genre::Action, &reset, &recforget::unlearning::RunContext::native(&common::device()), |_| {})
-            .wait()
-            .unwrap();
+    let (_, drawn) = forget_now(&original, model, ds, Genre::Action, &reset).unwrap();
     let mut config = reset.clone();
     config.rows.refit.steps = 30;
     config.rows.refit.batch_size = 16;
     config.rows.refit.learning_rate = 1e-2;
-    let (reports, refitted) =
-        forget(&original, model, ds, Genre::Action, &config, &recforget::unlearning::RunContext::native(&common::device()), |_| {})
-            .wait()
-            .unwrap();
+    let (reports, refitted) = forget_now(&original, model, ds, Genre::Action, &config).unwrap();
     let MethodDetails::Rows(details) = &reports[0].details else { panic!("a rows report") };
     assert_eq!(details.refit_losses.len(), 30);
     assert_eq!(reports[0].work.optimizer_steps, 30);
@@ -154,10 +150,7 @@ fn the_filter_hides_the_genre_when_served_and_leaves_the_weights() {
     let (ds, model) = fixture();
     let original = EditedModel::new(model.clone());
     let config = ForgetConfig::with_methods(vec![Method::Filter]);
-    let (_, edited) =
-        forget(&original, model, ds, Genre::Action, &config, &recforget::unlearning::RunContext::native(&common::device()), |_| {})
-            .wait()
-            .unwrap();
+    let (_, edited) = forget_now(&original, model, ds, Genre::Action, &config).unwrap();
     assert!(genre_mass(&edited, ds, Genre::Action, View::Served) == 0.0);
     // Read without the filter it is the original model (given the same histories).
     let mut same_histories = original.clone();
@@ -179,16 +172,10 @@ fn edits_compose_across_genres_and_methods() {
     paper.neurons.sequences = 16;
     paper.neurons.ig.steps = 4;
     paper.neurons.edit = Edit::SuppressAtMask;
-    let (first, after_action) =
-        forget(&original, model, ds, Genre::Action, &paper, &recforget::unlearning::RunContext::native(&common::device()), |_| {})
-            .wait()
-            .unwrap();
+    let (first, after_action) = forget_now(&original, model, ds, Genre::Action, &paper).unwrap();
     let action_neurons = first[0].neurons().unwrap().screening.neurons.clone();
     assert!(!action_neurons.is_empty(), "screening found neurons for Action");
-    let (second, after_both) =
-        forget(&after_action, model, ds, Genre::Comedy, &paper, &recforget::unlearning::RunContext::native(&common::device()), |_| {})
-            .wait()
-            .unwrap();
+    let (second, after_both) = forget_now(&after_action, model, ds, Genre::Comedy, &paper).unwrap();
     // Both suppressions are kept (forgetting Comedy used to drop Action's).
     for n in &action_neurons {
         assert!(after_both.suppressed.contains(n), "{n:?} is still suppressed");
@@ -204,21 +191,9 @@ fn edits_compose_across_genres_and_methods() {
     }
     // Mixed methods and edit kinds: rows and the filter for Action, then the paper's method
     // (suppression) for Comedy: the result carries all three edits.
-    let (_, action) = forget(
-        &original,
-        model,
-        ds,
-        Genre::Action,
-        &ForgetConfig::with_methods(vec![Method::Rows, Method::Filter]),
-        &recforget::unlearning::RunContext::native(&common::device()),
-        |_| {},
-    )
-    .wait()
-    .unwrap();
-    let (_, both) =
-        forget(&action, model, ds, Genre::Comedy, &paper, &recforget::unlearning::RunContext::native(&common::device()), |_| {})
-            .wait()
-            .unwrap();
+    let (_, action) =
+        forget_now(&original, model, ds, Genre::Action, &ForgetConfig::with_methods(vec![Method::Rows, Method::Filter])).unwrap();
+    let (_, both) = forget_now(&action, model, ds, Genre::Comedy, &paper).unwrap();
     assert!(both.hidden[..16].iter().all(|&h| h) && both.hidden[16..].iter().all(|&h| !h));
     assert_eq!(
         both.model.output_bias.val().into_data().try_to_vec::<f32>().unwrap()[..16],
@@ -229,18 +204,7 @@ fn edits_compose_across_genres_and_methods() {
     let served = score_histories(&both.view(View::Served), &[&h], None, &FfnHook::None, &common::device()).wait().unwrap().remove(0);
     assert!(served[..16].iter().all(|&s| s == f32::NEG_INFINITY) && served[16..].iter().all(|s| s.is_finite()));
     // With both genres deleted nothing is left to distil on: a clear error.
-    let error = forget(
-        &both,
-        model,
-        ds,
-        Genre::Comedy,
-        &ForgetConfig::with_methods(vec![Method::Distill]),
-        &recforget::unlearning::RunContext::native(&common::device()),
-        |_| {},
-    )
-    .wait()
-    .unwrap_err()
-    .to_string();
+    let error = forget_now(&both, model, ds, Genre::Comedy, &ForgetConfig::with_methods(vec![Method::Distill])).unwrap_err().to_string();
     assert!(error.contains("nothing to distil on"), "{error}");
 }
 
@@ -248,28 +212,8 @@ fn edits_compose_across_genres_and_methods() {
 fn one_measurement_tells_a_filter_from_unlearning() {
     let (ds, model) = fixture();
     let original = EditedModel::new(model.clone());
-    let (_, filtered) = forget(
-        &original,
-        model,
-        ds,
-        Genre::Action,
-        &ForgetConfig::with_methods(vec![Method::Filter]),
-        &recforget::unlearning::RunContext::native(&common::device()),
-        |_| {},
-    )
-    .wait()
-    .unwrap();
-    let (_, rows) = forget(
-        &original,
-        model,
-        ds,
-        Genre::Action,
-        &ForgetConfig::with_methods(vec![Method::Rows]),
-        &recforget::unlearning::RunContext::native(&common::device()),
-        |_| {},
-    )
-    .wait()
-    .unwrap();
+    let (_, filtered) = forget_now(&original, model, ds, Genre::Action, &ForgetConfig::with_methods(vec![Method::Filter])).unwrap();
+    let (_, rows) = forget_now(&original, model, ds, Genre::Action, &ForgetConfig::with_methods(vec![Method::Rows])).unwrap();
     let cases = ds.eval_cases(Split::Test);
     let sampler = NegativeSampler::new(ds, 3);
     let ctx = EvalContext { dataset: ds, cases: &cases, sampler: &sampler, device: &common::device() };
@@ -321,17 +265,7 @@ fn the_relearn_test_records_a_curve_from_the_forgotten_state() {
     use recforget::measurement::{RelearnSettings, relearn};
     let (ds, model) = fixture();
     let original = EditedModel::new(model.clone());
-    let (_, rows) = forget(
-        &original,
-        model,
-        ds,
-        Genre::Action,
-        &ForgetConfig::with_methods(vec![Method::Rows]),
-        &recforget::unlearning::RunContext::native(&common::device()),
-        |_| {},
-    )
-    .wait()
-    .unwrap();
+    let (_, rows) = forget_now(&original, model, ds, Genre::Action, &ForgetConfig::with_methods(vec![Method::Rows])).unwrap();
     let cases = ds.eval_cases(Split::Test);
     let sampler = NegativeSampler::new(ds, 3);
     let ctx = EvalContext { dataset: ds, cases: &cases, sampler: &sampler, device: &common::device() };
@@ -355,10 +289,7 @@ fn salient_distillation_moves_only_the_attribution_ranked_neurons() {
     config.distill.steps = 3;
     config.distill.batch_size = 8;
     config.distill.trainable = Trainable::Salient { neurons: 4 };
-    let (reports, edited) =
-        forget(&original, model, ds, Genre::Action, &config, &recforget::unlearning::RunContext::native(&common::device()), |_| {})
-            .wait()
-            .unwrap();
+    let (reports, edited) = forget_now(&original, model, ds, Genre::Action, &config).unwrap();
     assert!(reports[0].work.backward > 3 * 8, "the attribution's passes are counted");
     let values = |t: burn::tensor::Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
     let mut moved = 0;
@@ -422,17 +353,7 @@ fn the_claims_are_judged_on_the_papers_condition_and_a_filter_reads_as_a_filter(
     use recforget::measurement::Histories;
     let (ds, model) = fixture();
     let original = EditedModel::new(model.clone());
-    let (_, filtered) = forget(
-        &original,
-        model,
-        ds,
-        Genre::Action,
-        &ForgetConfig::with_methods(vec![Method::Filter]),
-        &recforget::unlearning::RunContext::native(&common::device()),
-        |_| {},
-    )
-    .wait()
-    .unwrap();
+    let (_, filtered) = forget_now(&original, model, ds, Genre::Action, &ForgetConfig::with_methods(vec![Method::Filter])).unwrap();
     let cases = ds.eval_cases(Split::Test);
     let sampler = NegativeSampler::new(ds, 3);
     let ctx = EvalContext { dataset: ds, cases: &cases, sampler: &sampler, device: &common::device() };

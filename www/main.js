@@ -77,10 +77,19 @@ function clearError() { $('error').hidden = true; $('error').textContent = ''; }
 let busyDepth = 0;
 let actionsDone = 0;
 async function busy(label, work) {
-  if (busyDepth++ === 0) setBusy(label);
-  try { return await work(); } finally {
-    if (--busyDepth === 0) { setBusy(null); document.body.dataset.done = String(++actionsDone); }
-  }
+  busyDepth++;
+  setBusy(label);
+  try { return await work(); } finally { if (--busyDepth === 0) finish(); }
+}
+// One piece of work, however many steps (a typed user first, then the action): the page is
+// done, and `data-done` moves, once all of it is.
+async function oneAction(work) {
+  busyDepth++;
+  try { return await work(); } finally { if (--busyDepth === 0) finish(); }
+}
+function finish() {
+  setBusy(null);
+  document.body.dataset.done = String(++actionsDone);
 }
 function setBusy(label) {
   document.body.dataset.busy = label ? 'true' : 'false';
@@ -818,7 +827,7 @@ function wireEvents() {
   const committed = (needHistory, action) => async () => {
     if (state.acting) return;
     state.acting = true;
-    try { if (await commitInputs({ needHistory })) await action(); } finally { state.acting = false; }
+    try { await oneAction(async () => { if (await commitInputs({ needHistory })) await action(); }); } finally { state.acting = false; }
   };
   $('user-id').addEventListener('change', () => selectUser($('user-id').value.trim()));
   $('forget-me').addEventListener('click', committed(true, forgetMe));
@@ -853,8 +862,7 @@ async function main() {
   wireEvents();
   // The link's user or history and its forgets, as one piece of work: the page is busy until
   // everything the link asks for is shown.
-  busyDepth++;
-  try { await openLink(notes, genre, genres); } finally { busyDepth--; setBusy(null); }
+  await oneAction(() => openLink(notes, genre, genres));
 }
 
 async function openLink(notes, genre, genres) {

@@ -279,7 +279,7 @@ test('4, 7: the claims are judged by the library on the paper\'s condition, besi
   await act(page, () => page.click('#evaluate'));
   rows = await verdicts();
   assert.match(byClaim(rows, 'removes')[6], /served 100\.0%, but -?\d+\.\d% from the weights: a filter hides, it does not forget/);
-  assert.match(await page.textContent('#claims'), /after, from the weights/);
+  assert.match(await page.textContent('#claims'), /after \(filter\), from the weights/);
 
   // The paper's method: judged without a "by" and beside deletion only.
   await act(page, () => page.click('#reset'));
