@@ -283,6 +283,8 @@ pub struct PageDefaults {
     /// The paper, cited (see [`crate::claims::PAPER`]).
     pub paper: String,
     pub genres: Vec<GenreView>,
+    /// The backends a link may ask for (`?backend=`), the default first.
+    pub backends: Vec<&'static str>,
     pub params: Vec<Param>,
     pub claims: Vec<Claim>,
     /// Sample users for "Check the claims": the most, and the default.
@@ -301,6 +303,7 @@ pub fn defaults() -> Result<JsValue, JsError> {
     let page = PageDefaults {
         paper: crate::claims::PAPER.to_string(),
         genres: Genre::iter().map(|g| GenreView { name: g.name(), slug: g.slug() }).collect(),
+        backends: PageBackend::iter().map(Into::into).collect(),
         params: params(&page_config()),
         claims: CLAIMS.to_vec(),
         eval_users: EVAL_USERS,

@@ -145,13 +145,12 @@ async function configOf(settings) {
 
 // ---- URL state: read once, validated; written back from what is shown ----------------------
 const params = new URLSearchParams(location.search);
-const BACKENDS = ['auto', 'webgpu', 'cpu'];
 // The link's parameters the page reads beside the settings table's; `forget` may repeat.
 const LINK_KEYS = ['backend', 'user', 'history', 'genre', 'forget', 'eval-users'];
 function saveUrl() {
   const q = new URLSearchParams();
   // Only an accepted backend other than the default is written back.
-  if (state.backendParam && state.backendParam !== 'auto') q.set('backend', state.backendParam);
+  if (state.backendParam && state.backendParam !== state.defaults.backends[0]) q.set('backend', state.backendParam);
   if (state.user) q.set('user', state.user); else if (state.history.length) q.set('history', state.history.join('.'));
   q.set('genre', $('genre').value);
   // Each forget with its own settings, in order: `forget=Action;method=rows,distill;distill-steps=6`.
@@ -783,9 +782,10 @@ function readLinkChoices(notes) {
     if (Number.isInteger(n) && n >= 1 && n <= most) $('eval-users').value = String(n);
     else notes.push(`eval-users=${clip(params.get('eval-users'))}: a whole number from 1 to ${most} is allowed; ${$('eval-users').value} is used.`);
   }
-  const backend = params.get('backend') ?? 'auto';
-  if (!BACKENDS.includes(backend)) notes.push(`backend=${clip(backend)}: one of ${BACKENDS.join(', ')} is allowed; auto is used.`);
-  state.backendParam = BACKENDS.includes(backend) ? backend : 'auto';
+  const backend = params.get('backend') ?? state.defaults.backends[0];
+  const backends = state.defaults.backends;
+  if (!backends.includes(backend)) notes.push(`backend=${clip(backend)}: one of ${backends.join(', ')} is allowed; ${backends[0]} is used.`);
+  state.backendParam = backends.includes(backend) ? backend : backends[0];
   return { genre, genres };
 }
 

@@ -3,6 +3,7 @@
 //! axis names and a legend beside the plot.
 
 use plotters::coord::Shift;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::prelude::*;
 
 /// The line charts' colours, in order.
@@ -68,7 +69,8 @@ pub fn line_chart(series: &[Series], labels: &Labels<'_>, x_format: &dyn Fn(&f64
             .y_desc(labels.y)
             .x_label_formatter(x_format)
             .y_label_formatter(&|v| format!("{v:.2}"))
-            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .light_line_style(WHITE)
             .draw()
             .expect(INFALLIBLE);
         for s in series {
@@ -100,27 +102,30 @@ pub fn bar_chart(groups: &[&str], rows: &[(String, Vec<f64>)], title: &str, size
         root.fill(&WHITE).expect(INFALLIBLE);
         let (plot, side) = root.split_horizontally(size.0 as i32 - 190);
         let y_max = rows.iter().flat_map(|(_, v)| v.iter().copied()).fold(1e-9, f64::max) * 1.05;
-        let n = groups.len().max(1) as i32;
+        let n = groups.len().max(1) as f64;
         let mut chart = ChartBuilder::on(&plot)
             .caption(title, ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(52)
-            .build_cartesian_2d((0..n).into_segmented(), 0.0..y_max)
-            .expect(INFALLIBLE)
-            .set_secondary_coord(0.0..n as f64, 0.0..y_max);
-        let group_name = |v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(i) => groups.get(*i as usize).map_or(String::new(), |g| g.to_string()),
-            _ => String::new(),
-        };
+            .build_cartesian_2d(0.0..n, 0.0..y_max)
+            .expect(INFALLIBLE);
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_label_formatter(&group_name)
+            .x_labels(0)
             .y_label_formatter(&|v| format!("{v:.2}"))
-            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .light_line_style(WHITE)
             .draw()
             .expect(INFALLIBLE);
+        // Each group's name under its bars.
+        let below = ("sans-serif", 13).into_font().into_text_style(&plot).pos(Pos::new(HPos::Center, VPos::Top));
+        let names = groups
+            .iter()
+            .enumerate()
+            .map(|(g, name)| EmptyElement::at((g as f64 + 0.5, 0.0)) + Text::new(name.to_string(), (0, 6), below.clone()));
+        chart.draw_series(names).expect(INFALLIBLE);
         let width = 0.8 / rows.len().max(1) as f64;
         for (b, (_, values)) in rows.iter().enumerate() {
             let fill = colour(PALETTE[b % PALETTE.len()]).filled();
@@ -128,7 +133,7 @@ pub fn bar_chart(groups: &[&str], rows: &[(String, Vec<f64>)], title: &str, size
                 let x0 = g as f64 + 0.1 + width * b as f64;
                 Rectangle::new([(x0, 0.0), (x0 + width * 0.95, v)], fill)
             });
-            chart.draw_secondary_series(bars).expect(INFALLIBLE);
+            chart.draw_series(bars).expect(INFALLIBLE);
         }
         let entries: Vec<(&str, &'static str)> =
             rows.iter().enumerate().map(|(b, (name, _))| (name.as_str(), PALETTE[b % PALETTE.len()])).collect();

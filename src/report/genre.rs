@@ -31,10 +31,11 @@ pub struct GenreOutcome {
     /// retrained without the genre, measured on the paper's condition: the unlearned model is
     /// given the histories as recorded; the retrained model and deletion only, without the genre.
     pub measurement: Measurement,
-    /// Training time of the retrained model on the CPU (`CheckpointMeta::cpu_train_seconds`),
-    /// and its epochs.
+    /// Training time of the retrained model on the CPU over every epoch it trained
+    /// (`CheckpointMeta::cpu_train_seconds`), its saved (best) epoch, and the last it trained.
     pub retrain_seconds: Option<f64>,
     pub retrain_epochs: Option<usize>,
+    pub retrain_trained_through: Option<usize>,
     /// The retrained model's training record (`CheckpointMeta::training_summary`).
     pub retrain_record: Option<String>,
 }
@@ -92,6 +93,7 @@ pub fn genre_outcome(
         measurement,
         retrain_seconds: retrained.and_then(|r| r.meta.cpu_train_seconds()),
         retrain_epochs: retrained.map(|r| r.meta.epochs),
+        retrain_trained_through: retrained.map(|r| r.meta.trained_through()),
         retrain_record: retrained.map(|r| r.meta.training_summary()),
     })
 }
