@@ -58,7 +58,7 @@ const TERMS: [(&str, &str, &str); 27] = [
     (
         "removal",
         "Removal rate",
-        "Of the genre's test hits the original made, the share a model no longer makes. The paper claims 70–75% for its method and 100% for retraining. Here a retrained model removes all of them when its histories leave the genre out, but not quite all when it is given the histories as recorded (the paper's evaluation): it can still predict a film of the genre from the other films around it. Negative: the model makes more of them than the original did.",
+        "Of the genre's test hits the original made, the share a model no longer makes. The paper claims 70–75% for its method and 100% for retraining. Here a retrained model removes all of them: it is always given the histories without the genre, whose interactions it never had (the paper's condition, histories as recorded, is for the model that forgot). Negative: the model makes more of them than the original did.",
     ),
     ("share", "Genre share of the top 10", "How much of the ten recommendations is the genre's films, averaged over users."),
     (

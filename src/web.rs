@@ -117,8 +117,11 @@ pub struct EvaluateReport {
     /// The paper's claims, each judged on the paper's condition (histories as recorded) beside
     /// deletion only and the retrained model; empty while nothing is forgotten.
     pub judgements: Vec<Judgement>,
-    /// The last forget of the genre: its methods and seconds, and the retrained reference.
+    /// The forget under test (the one forget the model holds, of this genre): its methods and
+    /// seconds, to compare with retraining.
     pub forget: Option<ForgetRecord>,
+    /// Why the claims are not judged although something was forgotten.
+    pub not_judged: Option<String>,
 }
 
 /// A method's report as the page shows it: the report, and what it found and did in one line.
@@ -127,6 +130,11 @@ struct ForgetView<'a> {
     #[serde(flatten)]
     report: &'a ForgetReport,
     summary: String,
+}
+
+/// Every forget in order, e.g. "Comedy: rows; Action: neurons".
+fn forgets_label(forgets: &[ForgetRecord]) -> String {
+    forgets.iter().map(|f| format!("{}: {}", f.genre, methods_name(&f.methods))).collect::<Vec<_>>().join("; ")
 }
 
 /// One forget as the session keeps it: what forgetting took, to compare with retraining.
@@ -287,14 +295,22 @@ pub struct PageDefaults {
     pub backends: Vec<&'static str>,
     pub params: Vec<Param>,
     pub claims: Vec<Claim>,
-    /// Sample users for "Check the claims": the most, and the default.
-    pub eval_users: (usize, usize),
+    /// Sample users for "Check the claims".
+    pub eval_users: EvalUsers,
     /// The weight-level methods of a person's deletion, the default first.
     pub deletion_methods: Vec<DeletionMethodView>,
     /// Every term and method in plain words.
     pub glossary: Vec<crate::glossary::Term>,
     /// The guided tour's steps.
     pub tour: Vec<crate::tour::TourStep>,
+}
+
+/// How many sample users "Check the claims" may measure, and how many by default.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvalUsers {
+    pub most: usize,
+    pub default: usize,
 }
 
 /// The page's defaults (see [`PageDefaults`]).
@@ -306,7 +322,7 @@ pub fn defaults() -> Result<JsValue, JsError> {
         backends: PageBackend::iter().map(Into::into).collect(),
         params: params(&page_config()),
         claims: CLAIMS.to_vec(),
-        eval_users: EVAL_USERS,
+        eval_users: EvalUsers { most: EVAL_USERS.0, default: EVAL_USERS.1 },
         deletion_methods: [DeletionMethod::NegGradPlus, DeletionMethod::Finetune]
             .into_iter()
             .map(|m| DeletionMethodView { value: m, name: m.name(), description: m.description() })
@@ -629,7 +645,20 @@ impl Session {
             ..MeasureSettings::default()
         };
         let retrained = self.genre_references.iter().find(|r| r.genre == genre);
-        let forget = self.forgets.iter().rev().find(|f| f.genre == genre).cloned();
+        // The paper's claims are about one forget of the genre from the original: a model that
+        // holds more (two methods in turn, another genre first) is measured but not judged.
+        let (forget, not_judged) = match self.forgets.as_slice() {
+            [] => (None, None),
+            [only] if only.genre == genre => (Some(only.clone()), None),
+            forgets => (
+                None,
+                Some(format!(
+                    "Not judged: the model holds {} forgets ({}), and the paper's claims are about one forget of a genre from the original model. Reset, then forget {genre} once, to judge them.",
+                    forgets.len(),
+                    forgets_label(forgets)
+                )),
+            ),
+        };
         // The measurement adds deletion only: the original given the histories without the
         // forgotten genres, no edit.
         let models = [("original", &self.original), ("after", &self.edited)];
@@ -650,9 +679,13 @@ impl Session {
             None => None,
         };
         let judgements = claim_inputs.as_ref().map(judge).unwrap_or_default();
-        let after = forget.as_ref().map_or("after (nothing forgotten)".into(), |f| format!("after ({})", methods_name(&f.methods)));
+        let after = match (&forget, self.forgets.is_empty()) {
+            (Some(f), _) => format!("after ({})", methods_name(&f.methods)),
+            (None, true) => "after (nothing forgotten)".into(),
+            (None, false) => format!("after ({})", forgets_label(&self.forgets)),
+        };
         let table = measured_table(&measurement, cases.len(), &after);
-        let report = EvaluateReport { users: cases.len(), measurement, table, claim_inputs, judgements, forget };
+        let report = EvaluateReport { users: cases.len(), measurement, table, claim_inputs, judgements, forget, not_judged };
         Ok(to_js(&report)?)
     }
 

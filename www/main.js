@@ -33,17 +33,21 @@ function startWorker() {
 // was before the request (every forget since the last reset, replayed: each is seeded, so the
 // model is the same to the last bit).
 const CANCELLED = 'cancelled';
+let restoring = false;
 async function cancel() {
   worker.terminate();
   for (const p of pending.values()) p.reject(Object.assign(new Error('cancelled'), { reason: CANCELLED }));
   pending.clear();
   worker = startWorker();
-  await busy('restoring', async () => {
-    setBusy(`cancelled; restoring the model${state.forgets.length ? ` (${state.forgets.length} earlier forget${state.forgets.length > 1 ? 's' : ''})` : ''}`);
+  restoring = true;
+  const earlier = state.forgets.length ? ` (${state.forgets.length} earlier forget${state.forgets.length > 1 ? 's' : ''})` : '';
+  await busy(`cancelled; bringing the model back as it was${earlier}`, async () => {
     await call('init', { backend: state.backendParam });
     for (const f of state.forgets) await call('forget', { genre: f.genre, config: f.config });
     await recommend();
-  });
+  }).finally(() => { restoring = false; });
+  $('stages').textContent = ''; $('loss-note').hidden = true; $('forget-progress').hidden = true;
+  $('notice').textContent = `Cancelled: the model is as it was before the request${earlier}.`;
 }
 
 function answer({ data }) {
@@ -93,7 +97,8 @@ function finish() {
 }
 function setBusy(label) {
   document.body.dataset.busy = label ? 'true' : 'false';
-  $('cancel').hidden = !label || !document.body.dataset.ready || label.startsWith('cancelled');
+  $('cancel').hidden = !label || !document.body.dataset.ready || restoring;
+  if (label) $('notice').textContent = '';
   $('busy').textContent = label ? `Working: ${label}…` : '';
   for (const el of document.querySelectorAll('main button, main input, main select')) {
     if (!el.dataset.always) el.disabled = Boolean(label);
@@ -126,8 +131,8 @@ function buildControls() {
     label.append(`${p.label} `, control);
     return label;
   }));
-  $('eval-users').max = state.defaults.evalUsers[0];
-  $('eval-users').value = state.defaults.evalUsers[1];
+  $('eval-users').max = state.defaults.evalUsers.most;
+  $('eval-users').value = state.defaults.evalUsers.default;
   $('paper-citation').textContent = state.defaults.paper;
   buildGlossary();
   $('method').addEventListener('change', methodNote);
@@ -156,7 +161,7 @@ function saveUrl() {
   // Each forget with its own settings, in order: `forget=Action;method=rows,distill;distill-steps=6`.
   for (const f of state.forgets) q.append('forget', [f.genre, ...Object.entries(f.settings).map(([k, v]) => `${k}=${v}`)].join(';'));
   for (const [k, v] of changedSettings()) q.set(k, v);
-  if ($('eval-users').value !== String(state.defaults.evalUsers[1])) q.set('eval-users', $('eval-users').value);
+  if ($('eval-users').value !== String(state.defaults.evalUsers.default)) q.set('eval-users', $('eval-users').value);
   history.replaceState(null, '', '?' + q.toString());
 }
 
@@ -518,6 +523,7 @@ function measuredTable(r) {
 // Under the claims: the forget's time, the retrained yardstick, and the settings that differ
 // from the methods' defaults (as the library lists them).
 function claimsNote(r, genre) {
+  if (r.notJudged) return r.notJudged;
   if (!r.forget) return `Nothing forgotten yet: forget ${genre} to check the paper's claims.`;
   const changed = r.forget.changedSettings ?? [];
   return `Forget time ${r.forget.seconds < 1 ? r.forget.seconds.toPrecision(2) : r.forget.seconds.toFixed(1)} s here. ` +
@@ -672,6 +678,11 @@ function selectUser(typed) {
 
 // What the deletion set D holds for the current user, and the scopes they can ask for.
 function renderMePanel() {
+  // An audit of someone else is not this user's: it goes.
+  if (state.forgetMe && state.forgetMe.user !== state.user) {
+    state.forgetMe = null;
+    $('me-summary').textContent = ''; $('me-audit').hidden = true; $('me-recs').hidden = true; renderReference($('me-reference'), null);
+  }
   const user = state.user ? state.userIndex.get(state.user) : null;
   const inSet = user?.inDeletionSet;
   $('me-status').textContent = !user
@@ -705,7 +716,7 @@ async function forgetMe() {
   await busy('forgetting you', async () => {
     try {
       const view = await call('forgetMe', { user: state.user, scope, method: $('me-method').value });
-      state.forgetMe = view;
+      state.forgetMe = { ...view, user: state.user };
       $('me-summary').textContent = view.audit ? view.audit.summary : view.note;
       if (view.audit) auditTable(view.audit); else $('me-audit').hidden = true;
       renderReference($('me-reference'), view.audit?.exactReference ? view.reference : null, "the deletion set D's interactions");
@@ -778,7 +789,7 @@ function readLinkChoices(notes) {
   if (genres.includes(genre)) $('genre').value = genre; else notes.push(`genre=${clip(genre)}: not a MovieLens genre; one of ${genres.join(', ')} is allowed.`);
   notes.push(...unknownOrRepeated());
   if (params.has('eval-users')) {
-    const n = Number(params.get('eval-users')), most = state.defaults.evalUsers[0];
+    const n = Number(params.get('eval-users')), most = state.defaults.evalUsers.most;
     if (Number.isInteger(n) && n >= 1 && n <= most) $('eval-users').value = String(n);
     else notes.push(`eval-users=${clip(params.get('eval-users'))}: a whole number from 1 to ${most} is allowed; ${$('eval-users').value} is used.`);
   }
@@ -846,6 +857,7 @@ function wireEvents() {
   $('tour-do').addEventListener('click', () => runTourStep().catch(showError));
   $('forget-data').addEventListener('click', async () => { await call('forgetData'); location.reload(); });
   $('cancel').addEventListener('click', cancel);
+  document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !$('cancel').hidden) cancel(); });
   $('genre').addEventListener('change', () => { saveUrl(); renderRecs(); });
   for (const k of paramKeys()) $(k).addEventListener('change', saveUrl);
 }

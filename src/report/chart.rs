@@ -3,8 +3,8 @@
 //! axis names and a legend beside the plot.
 
 use plotters::coord::Shift;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// The line charts' colours, in order.
 pub const LINES: [&str; 8] = ["#2c3e50", "#c0392b", "#2980b9", "#27ae60", "#8e44ad", "#d35400", "#7f8c8d", "#16a085"];

@@ -311,6 +311,11 @@ test('Cancel stops a long request and leaves the model as it was before it', { t
   await page.click('#forget');
   await page.waitForSelector('#cancel:not([hidden])');
   await page.waitForTimeout(1500); // well into the 500 distillation steps
+  // Cancel stays in view while the work runs, wherever the page is scrolled.
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  const box = await page.locator('#cancel').boundingBox();
+  const viewport = page.viewportSize();
+  assert.ok(box && box.y >= 0 && box.y + box.height <= viewport.height, `Cancel is out of view: ${JSON.stringify(box)}`);
   const started = Date.now();
   await act(page, () => page.click('#cancel'));
   console.log(`cancelled a 500-step distillation and restored the model (1 earlier forget) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -319,6 +324,10 @@ test('Cancel stops a long request and leaves the model as it was before it', { t
   assert.equal(await page.isVisible('#error'), false, await page.textContent('#error'));
   assert.equal(await page.isVisible('#cancel'), false);
   assert.equal(await page.textContent('#busy'), '');
+  // It says so, and no progress of the stopped work is left on screen.
+  assert.equal(await page.textContent('#notice'), 'Cancelled: the model is as it was before the request (1 earlier forget).');
+  assert.equal(await page.isVisible('#forget-progress'), false);
+  assert.equal(await page.textContent('#stages'), '');
   // The page works on: the next request runs on the restored model.
   await act(page, () => page.click('#evaluate'));
   assert.ok(await page.$('#claims caption'));
@@ -393,6 +402,13 @@ test('CPU: distillation forgets, composes with a second genre, and the link carr
   assert.equal(await reloaded.page.textContent('#forgotten-label'), '(without Action (rows+distill), Comedy (neurons))');
   assert.deepEqual(await list(reloaded.page, 'recs-after'), top, 'the link did not reproduce the composed forgets');
   await reloaded.page.close();
+  // Two forgets in one model: measured, labelled with both, but the claims (about one forget of a
+  // genre) are not judged.
+  await page.fill('#eval-users', '40');
+  await act(page, () => page.click('#evaluate'));
+  assert.equal(await page.$('#verdicts'), null, 'claims were judged on a model that holds two forgets');
+  assert.match(await page.textContent('#claims-note'), /^Not judged: the model holds 2 forgets \(Action: rows\+distill; Comedy: neurons\)/);
+  assert.match(await page.textContent('#claims'), /after \(Action: rows\+distill; Comedy: neurons\)/);
   assert.deepEqual(errors, []);
   assert.deepEqual(offOrigin(requests), [], 'a request left the origin');
   await page.close();
