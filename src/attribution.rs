@@ -21,6 +21,7 @@ use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::backend::RunContext;
 use crate::data::{ItemId, SequenceBatch};
 use crate::error::{Error, Result};
 use crate::model::{Bert4Rec, FfnHook, ModelInput};
@@ -102,24 +103,52 @@ pub struct IgProgress {
     pub layer: usize,
 }
 
-/// [`integrated_gradients_async`], blocking, with the sequences split across the CPU cores
-/// when the device is the CPU (each thread differentiates its own scale factors).
+/// A progress callback as attribution takes it: natively it may be called from worker threads.
 #[cfg(not(target_family = "wasm"))]
-pub fn integrated_gradients(
+pub trait OnIgProgress: FnMut(IgProgress) + Send {}
+#[cfg(not(target_family = "wasm"))]
+impl<T: FnMut(IgProgress) + Send> OnIgProgress for T {}
+#[cfg(target_family = "wasm")]
+pub trait OnIgProgress: FnMut(IgProgress) {}
+#[cfg(target_family = "wasm")]
+impl<T: FnMut(IgProgress)> OnIgProgress for T {}
+
+/// Integrated-gradients attributions of every FFN neuron of every layer for each query (see
+/// [`attribute_chunks`]). Natively the sequences are split over `context.threads` CPU cores (each
+/// thread differentiates its own scale factors); in the browser it runs async on one.
+pub async fn integrated_gradients(
     model: &Bert4Rec,
     queries: &[Query<'_>],
     genre_items: Option<&[bool]>,
     config: &IgConfig,
     base: &FfnHook,
-    device: &Device,
-    progress: impl FnMut(IgProgress) + Send,
+    context: &RunContext<'_>,
+    mut progress: impl OnIgProgress,
 ) -> Result<Vec<NeuronAttribution>> {
-    let threads = crate::parallel::threads_for(device);
+    #[cfg(not(target_family = "wasm"))]
+    if context.threads > 1 {
+        return split_over_cores(model, queries, genre_items, config, base, context, progress);
+    }
+    attribute_chunks(model, queries, genre_items, config, base, context.device, &mut progress).await
+}
+
+/// [`attribute_chunks`] on consecutive parts of `queries`, one per core; progress counts every
+/// part's finished sequences.
+#[cfg(not(target_family = "wasm"))]
+fn split_over_cores(
+    model: &Bert4Rec,
+    queries: &[Query<'_>],
+    genre_items: Option<&[bool]>,
+    config: &IgConfig,
+    base: &FfnHook,
+    context: &RunContext<'_>,
+    progress: impl OnIgProgress,
+) -> Result<Vec<NeuronAttribution>> {
     let progress = std::sync::Mutex::new(progress);
     let done = std::sync::atomic::AtomicUsize::new(0);
-    crate::parallel::map_chunks(queries, threads, |chunk, _| {
+    crate::parallel::map_chunks(queries, context.threads, |chunk, _| {
         let mut last = 0;
-        crate::readback::block_on(integrated_gradients_async(model, chunk, genre_items, config, base, device, |p| {
+        let mut report = |p: IgProgress| {
             let finished = if p.layer + 1 == model.layers.len() {
                 let step = p.sequences_done - last;
                 last = p.sequences_done;
@@ -130,7 +159,8 @@ pub fn integrated_gradients(
             if let Ok(mut report) = progress.lock() {
                 report(IgProgress { sequences_done: finished, sequences: queries.len(), layer: p.layer });
             }
-        }))
+        };
+        crate::readback::block_on(attribute_chunks(model, chunk, genre_items, config, base, context.device, &mut report))
     })
 }
 
@@ -211,19 +241,19 @@ fn scaled_passes(
     }
 }
 
-/// Integrated-gradients attributions of every FFN neuron of every layer for each query.
-/// `genre_items` (one flag per item) is needed only for [`Objective::GenreProbability`].
+/// Integrated-gradients attributions of every FFN neuron of every layer for each query, in
+/// chunks of sequences of similar lengths. `genre_items` (one flag per item) is needed only for [`Objective::GenreProbability`].
 /// Gradients flow only to the scale factors; dropout is off whatever mode `model` is in (the
 /// activations behind the scale factors track gradients, and burn's dropout fires on any
 /// gradient-tracking input of a module in training mode, which made attribution random).
-pub async fn integrated_gradients_async(
+async fn attribute_chunks(
     model: &Bert4Rec,
     queries: &[Query<'_>],
     genre_items: Option<&[bool]>,
     config: &IgConfig,
     base: &FfnHook,
     device: &Device,
-    mut progress: impl FnMut(IgProgress),
+    progress: &mut dyn FnMut(IgProgress),
 ) -> Result<Vec<NeuronAttribution>> {
     if queries.iter().any(|q| q.history.is_empty()) {
         return Err(Error::EmptyHistory);

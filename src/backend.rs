@@ -40,6 +40,22 @@ impl Backend {
     }
 }
 
+/// Where the work runs: the device, and natively how many CPU threads split it (the browser
+/// runs it single-threaded and async).
+#[derive(Clone, Debug)]
+pub struct RunContext<'a> {
+    pub device: &'a burn::tensor::Device,
+    pub threads: usize,
+}
+
+impl<'a> RunContext<'a> {
+    /// Natively: independent work split over the CPU cores when the device is the CPU.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn native(device: &'a burn::tensor::Device) -> RunContext<'a> {
+        RunContext { device, threads: crate::parallel::threads_for(device) }
+    }
+}
+
 /// Seeds everything random on `device`: burn's sampler and the CPU dropout masks.
 pub fn seed(device: &burn::tensor::Device, seed: u64) {
     device.seed(seed);

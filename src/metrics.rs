@@ -16,6 +16,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use strum::IntoEnumIterator;
 
+use crate::backend::RunContext;
 use crate::data::{Dataset, EvalCase, Genre, ItemId};
 use crate::error::{Error, Result};
 use crate::model::{FfnHook, ModelInput, NextItemScorer};
@@ -278,8 +279,37 @@ pub async fn score_histories(
     Ok(flat.chunks(num_items).map(<[f32]>::to_vec).collect())
 }
 
-/// Evaluates `model` on `cases` in batches.
-pub async fn evaluate_cases_async(
+/// What may run on worker threads natively (`Sync` there; anything in the browser).
+#[cfg(not(target_family = "wasm"))]
+pub trait Shareable: Sync {}
+#[cfg(not(target_family = "wasm"))]
+impl<T: Sync + ?Sized> Shareable for T {}
+#[cfg(target_family = "wasm")]
+pub trait Shareable {}
+#[cfg(target_family = "wasm")]
+impl<T: ?Sized> Shareable for T {}
+
+/// Evaluates `model` on `cases` in batches of `batch_size`; natively the cases are split over
+/// `context.threads` CPU cores. Results come back in the cases' order.
+pub async fn evaluate_cases(
+    model: &(impl NextItemScorer + Shareable),
+    cases: &[EvalCase],
+    sampler: &NegativeSampler,
+    hook: &FfnHook,
+    batch_size: usize,
+    context: &RunContext<'_>,
+) -> Result<Vec<CaseResult>> {
+    #[cfg(not(target_family = "wasm"))]
+    if context.threads > 1 {
+        return crate::parallel::map_chunks(cases, context.threads, |chunk, _| {
+            block_on(evaluate_batches(model, chunk, sampler, hook, batch_size, context.device))
+        });
+    }
+    evaluate_batches(model, cases, sampler, hook, batch_size, context.device).await
+}
+
+/// [`evaluate_cases`] on one thread.
+async fn evaluate_batches(
     model: &impl NextItemScorer,
     cases: &[EvalCase],
     sampler: &NegativeSampler,
@@ -301,21 +331,6 @@ pub async fn evaluate_cases_async(
         }
     }
     Ok(results.into_iter().map(|r| r.expect("every case is scored once")).collect())
-}
-
-/// [`evaluate_cases_async`], blocking, with the cases split across the CPU cores when the
-/// device is the CPU.
-#[cfg(not(target_family = "wasm"))]
-pub fn evaluate_cases<M: NextItemScorer + Sync>(
-    model: &M,
-    cases: &[EvalCase],
-    sampler: &NegativeSampler,
-    hook: &FfnHook,
-    batch_size: usize,
-    device: &burn::tensor::Device,
-) -> Result<Vec<CaseResult>> {
-    let threads = crate::parallel::threads_for(device);
-    crate::parallel::map_chunks(cases, threads, |chunk, _| block_on(evaluate_cases_async(model, chunk, sampler, hook, batch_size, device)))
 }
 
 /// Metrics for the cases whose target has a genre (its forget set) and for the rest.

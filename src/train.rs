@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::{committed_path, read_committed, write_files};
 use crate::metrics::{NegativeSampler, ProtocolMetrics, evaluate_cases};
 use crate::model::{FfnHook, Recommender, RecommenderConfig};
+use crate::readback::Wait;
 
 /// Everything that defines a training run.
 #[derive(Config, Debug, PartialEq)]
@@ -252,7 +253,15 @@ impl Trainer<'_> {
             cases.truncate(self.config.validation_users);
         }
         let sampler = NegativeSampler::new(self.dataset, self.config.seed);
-        let results = evaluate_cases(model, &cases, &sampler, &FfnHook::None, crate::metrics::EVAL_BATCH, &self.device)?;
+        let results = evaluate_cases(
+            model,
+            &cases,
+            &sampler,
+            &FfnHook::None,
+            crate::metrics::EVAL_BATCH,
+            &crate::unlearning::RunContext::native(&self.device),
+        )
+        .wait()?;
         Ok(ProtocolMetrics::from_results(results.iter()))
     }
 

@@ -22,7 +22,10 @@ fn sampled_protocols_rank_within_the_full_ranking_on_real_data() {
     let ckpt: Checkpoint = Checkpoint::load(dir.path(), &common::device()).unwrap();
     let cases = ds.eval_cases(Split::Test);
     let sampler = NegativeSampler::new(&ds, 3);
-    let results = evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 16, &common::device()).unwrap();
+    let results =
+        evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 16, &recforget::unlearning::RunContext::native(&common::device()))
+            .wait()
+            .unwrap();
     assert_eq!(results.len(), cases.len());
     for r in &results {
         // The sampled negatives are a subset of the unseen items: a rank among them can only be
@@ -33,7 +36,10 @@ fn sampled_protocols_rank_within_the_full_ranking_on_real_data() {
         assert!(!cases[r.user].history.iter().any(|h| r.top.contains(h) && *h != r.target));
     }
     // Same seed, same negatives: evaluating twice gives identical results.
-    let again = evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 7, &common::device()).unwrap();
+    let again =
+        evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 7, &recforget::unlearning::RunContext::native(&common::device()))
+            .wait()
+            .unwrap();
     assert_eq!(results, again);
     let evaluation = Evaluation::summarize(&results, &ds);
     assert_eq!(evaluation.cases, cases.len());
@@ -49,7 +55,10 @@ fn the_shipped_checkpoint_loads_and_recommends_well() {
     ckpt.meta.check_vocabulary(&ds).unwrap();
     let cases: Vec<_> = ds.eval_cases(Split::Test).into_iter().take(300).collect();
     let sampler = NegativeSampler::new(&ds, 2024);
-    let results = evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 100, &common::device()).unwrap();
+    let results =
+        evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 100, &recforget::unlearning::RunContext::native(&common::device()))
+            .wait()
+            .unwrap();
     let m = Evaluation::summarize(&results, &ds).overall;
     // Chance is 10/101 for HR@10 among 100 negatives; the shipped model reaches about 0.66
     // (pop100) and 0.78 (uniform100) on all 6040 test users.

@@ -56,8 +56,16 @@ fn genre_mass(edited: &EditedModel, ds: &Dataset, genre: Genre, view: View) -> f
 fn genre_accuracy(edited: &EditedModel, ds: &Dataset, genre: Genre) -> f64 {
     let cases: Vec<_> = edited.cases(ds, ds.eval_cases(Split::Test)).into_iter().filter(|c| ds.has_genre(c.target, genre)).collect();
     let sampler = NegativeSampler::new(ds, 1);
-    let results =
-        recforget::metrics::evaluate_cases(&edited.view(View::Served), &cases, &sampler, &FfnHook::None, 64, &common::device()).unwrap();
+    let results = recforget::metrics::evaluate_cases(
+        &edited.view(View::Served),
+        &cases,
+        &sampler,
+        &FfnHook::None,
+        64,
+        &recforget::unlearning::RunContext::native(&common::device()),
+    )
+    .wait()
+    .unwrap();
     results.iter().filter(|r| ds.has_genre(r.top[0], genre)).count() as f64 / results.len() as f64
 }
 

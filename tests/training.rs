@@ -47,7 +47,16 @@ fn learns_the_cycle(config: RecommenderConfig, learning_rate: f64, epochs: usize
     assert!(losses[epochs - 1] < 0.6 * losses[0], "loss {} -> {}", losses[0], losses[epochs - 1]);
     let ckpt: Checkpoint<Recommender> = Checkpoint::load(dir.path(), &common::device()).unwrap();
     let sampler = NegativeSampler::new(&ds, 1);
-    let results = evaluate_cases(&ckpt.model, &ds.eval_cases(Split::Test), &sampler, &FfnHook::None, 32, &common::device()).unwrap();
+    let results = evaluate_cases(
+        &ckpt.model,
+        &ds.eval_cases(Split::Test),
+        &sampler,
+        &FfnHook::None,
+        32,
+        &recforget::unlearning::RunContext::native(&common::device()),
+    )
+    .wait()
+    .unwrap();
     let hits = results.iter().filter(|r| r.ranks[0] < 5).count();
     assert!(hits * 2 > results.len(), "only {hits}/{} next items in the top 5 of 12", results.len());
 }
@@ -397,7 +406,16 @@ fn a_model_with_broken_weights_is_an_error_never_a_metric() {
     let err = score_histories(&model, &[&[ItemId(1)]], None, &FfnHook::None, &common::device()).wait().unwrap_err();
     assert!(matches!(err, Error::NonFinite(_)), "{err}");
     let cases = ds.eval_cases(Split::Test);
-    let err = evaluate_cases(&model, &cases, &NegativeSampler::new(&ds, 1), &FfnHook::None, 8, &common::device()).unwrap_err();
+    let err = evaluate_cases(
+        &model,
+        &cases,
+        &NegativeSampler::new(&ds, 1),
+        &FfnHook::None,
+        8,
+        &recforget::unlearning::RunContext::native(&common::device()),
+    )
+    .wait()
+    .unwrap_err();
     assert!(err.to_string().contains("non-finite"), "{err}");
 }
 

@@ -19,9 +19,18 @@ fn probability(model: &recforget::model::Bert4Rec, h: &[ItemId], target: ItemId,
 }
 
 fn attribute(model: &recforget::model::Bert4Rec, h: &[ItemId], target: ItemId, config: IgConfig) -> NeuronAttribution {
-    integrated_gradients(model, &[Query { history: h, target }], None, &config, &FfnHook::None, &common::device(), |_| {})
-        .unwrap()
-        .remove(0)
+    integrated_gradients(
+        model,
+        &[Query { history: h, target }],
+        None,
+        &config,
+        &FfnHook::None,
+        &recforget::unlearning::RunContext::native(&common::device()),
+        |_| {},
+    )
+    .wait()
+    .unwrap()
+    .remove(0)
 }
 
 #[test]

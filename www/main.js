@@ -786,7 +786,7 @@ function exportJson() {
 function readLinkChoices(notes) {
   const genres = state.defaults.genres.map((g) => g.name);
   const genre = params.get('genre') ?? 'Action';
-  if (genres.includes(genre)) $('genre').value = genre; else notes.push(`genre=${clip(genre)}: not a MovieLens genre; one of ${genres.join(', ')} is allowed.`);
+  if (genres.includes(genre)) $('genre').value = genre; else notes.push(`genre=${clip(genre)}: not a MovieLens genre; one of ${genres.join(', ')} is allowed; ${$('genre').value} is used.`);
   notes.push(...unknownOrRepeated());
   if (params.has('eval-users')) {
     const n = Number(params.get('eval-users')), most = state.defaults.evalUsers.most;

@@ -9,6 +9,7 @@ use recforget::Backend;
 use recforget::checkpoint::Checkpoint;
 use recforget::metrics::{Evaluation, NegativeSampler, RankingMetrics, evaluate_cases};
 use recforget::model::{FfnHook, Recommender};
+use recforget::readback::Wait;
 
 use super::common::{SampleArgs, SourceArgs, SplitArg, load_dataset, print_protocols};
 
@@ -52,7 +53,15 @@ pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
     }
     let sampler = NegativeSampler::new(&dataset, args.sample.seed);
     let started = Instant::now();
-    let results = evaluate_cases(&checkpoint.model, &cases, &sampler, &FfnHook::None, recforget::metrics::EVAL_BATCH, &device)?;
+    let results = evaluate_cases(
+        &checkpoint.model,
+        &cases,
+        &sampler,
+        &FfnHook::None,
+        recforget::metrics::EVAL_BATCH,
+        &recforget::unlearning::RunContext::native(&device),
+    )
+    .wait()?;
     let seconds = started.elapsed().as_secs_f64();
     let evaluation = Evaluation::summarize(&results, &dataset);
     if args.json {

@@ -337,22 +337,6 @@ async fn score_many(
     score_many_async(scorer, histories, device).await
 }
 
-/// Evaluation of many cases: natively split over `threads` CPU cores, else async.
-async fn evaluate_many(
-    scorer: &crate::unlearning::Scorer<'_>,
-    cases: &[EvalCase],
-    sampler: &NegativeSampler,
-    device: &burn::tensor::Device,
-    threads: usize,
-) -> Result<Vec<CaseResult>> {
-    #[cfg(not(target_family = "wasm"))]
-    if threads > 1 {
-        return crate::metrics::evaluate_cases(scorer, cases, sampler, &FfnHook::None, crate::metrics::EVAL_BATCH, device);
-    }
-    let _ = threads;
-    crate::metrics::evaluate_cases_async(scorer, cases, sampler, &FfnHook::None, 64, device).await
-}
-
 /// The area under the ROC curve of `positives` against `negatives` (ties count half).
 pub fn auc(positives: &[f32], negatives: &[f32]) -> Option<f64> {
     if positives.is_empty() || negatives.is_empty() {
@@ -512,7 +496,9 @@ impl Plan<'_> {
             Histories::Kept => ctx.cases.to_vec(),
         };
         let scorer = model.view(view);
-        let results = evaluate_many(&scorer, &cases, ctx.sampler, ctx.device, self.threads).await?;
+        let context = crate::backend::RunContext { device: ctx.device, threads: self.threads };
+        let results =
+            crate::metrics::evaluate_cases(&scorer, &cases, ctx.sampler, &FfnHook::None, crate::metrics::EVAL_BATCH, &context).await?;
         let kl_histories: Vec<Vec<ItemId>> = cases.iter().filter(|c| self.kl_users.contains(&c.user)).map(|c| c.history.clone()).collect();
         let kl_rows = score_many(&scorer, &kl_histories, ctx.device, self.threads).await?;
         let member_rows = score_many(&scorer, &samples.member_histories, ctx.device, self.threads).await?;
@@ -719,6 +705,7 @@ pub struct RelearnPoint {
 /// holds it.
 #[cfg(not(target_family = "wasm"))]
 pub fn relearn(ctx: &EvalContext<'_>, genre: Genre, model: &EditedModel, settings: &RelearnSettings) -> Result<Vec<RelearnPoint>> {
+    use crate::readback::Wait;
     use burn::module::Module;
     use burn::optim::AdamConfig;
     use rand::seq::{IndexedRandom, SliceRandom};
@@ -743,8 +730,9 @@ pub fn relearn(ctx: &EvalContext<'_>, genre: Genre, model: &EditedModel, setting
             ctx.sampler,
             &FfnHook::None,
             crate::metrics::EVAL_BATCH,
-            ctx.device,
-        )?;
+            &crate::unlearning::RunContext::native(ctx.device),
+        )
+        .wait()?;
         let forget = ProtocolMetrics::from_results(results.iter().filter(|r| dataset.has_genre(r.target, genre)));
         Ok(RelearnPoint { step, genre_hr10: forget.pop100.hr10(), share: genre_share(&results, dataset, genre) })
     };

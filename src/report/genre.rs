@@ -180,7 +180,8 @@ fn contrast(
     others.shuffle(&mut StdRng::seed_from_u64(config.neurons.seed ^ 0x07e5));
     others.truncate(neurons.sequences);
     let queries: Vec<Query<'_>> = others.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
-    let other_attr = integrated_gradients(model, &queries, None, &config.neurons.ig, &FfnHook::None, ctx.device, |_| {})?;
+    let other_attr =
+        integrated_gradients(model, &queries, None, &config.neurons.ig, &FfnHook::None, &RunContext::native(ctx.device), |_| {}).wait()?;
     let mut contrast = neurons.mean_attribution.clone();
     for a in &other_attr {
         for (row, layer) in contrast.iter_mut().zip(&a.layers) {

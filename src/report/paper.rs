@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::measurement::{EvalContext, percent_of};
 use crate::metrics::{EVAL_BATCH, Protocol, ProtocolMetrics, evaluate_cases};
 use crate::model::{Architecture, FfnHook, Recommender};
+use crate::readback::Wait;
 use crate::unlearning::ForgetConfig;
 
 /// A baseline recommender compared with BERT4Rec.
@@ -97,7 +98,9 @@ pub fn build(ctx: &EvalContext<'_>, inputs: PaperInputs<'_>, mut log: impl FnMut
         let points = sweep(&sweep_ctx, model, genre, outcome.neurons(), &inputs.config)?;
         sweeps.push(GenreSweep { genre, points });
     }
-    let before = evaluate_cases(model, ctx.cases, ctx.sampler, &FfnHook::None, EVAL_BATCH, ctx.device)?;
+    let before =
+        evaluate_cases(model, ctx.cases, ctx.sampler, &FfnHook::None, EVAL_BATCH, &crate::unlearning::RunContext::native(ctx.device))
+            .wait()?;
     let mut comparison = vec![ComparisonRow { model: "Original BERT4Rec".into(), metrics: ProtocolMetrics::from_results(before.iter()) }];
     for o in genres.iter().filter(|o| PAPER_GENRES.contains(&o.genre)) {
         if let Some(r) = o.retrained() {
@@ -113,7 +116,15 @@ pub fn build(ctx: &EvalContext<'_>, inputs: PaperInputs<'_>, mut log: impl FnMut
             continue;
         };
         log(&format!("{}: evaluating", baseline.architecture().title()));
-        let results = evaluate_cases(&baseline.model, ctx.cases, ctx.sampler, &FfnHook::None, EVAL_BATCH, ctx.device)?;
+        let results = evaluate_cases(
+            &baseline.model,
+            ctx.cases,
+            ctx.sampler,
+            &FfnHook::None,
+            EVAL_BATCH,
+            &crate::unlearning::RunContext::native(ctx.device),
+        )
+        .wait()?;
         comparison
             .push(ComparisonRow { model: baseline.architecture().title().into(), metrics: ProtocolMetrics::from_results(results.iter()) });
         baselines.push(Baseline { path, model: baseline.architecture(), meta: baseline.meta });

@@ -276,7 +276,8 @@ async fn salient_neurons(
     let cases = super::neurons::attribution_cases(dataset, genre, &state.forgotten, 64, paper.seed);
     let queries: Vec<crate::attribution::Query<'_>> =
         cases.iter().map(|c| crate::attribution::Query { history: &c.history, target: c.target }).collect();
-    let attributions = context.attribute(&state.model, &queries, None, &paper.ig, &state.hook(), &mut |_| {}).await?;
+    let attributions =
+        crate::attribution::integrated_gradients(&state.model, &queries, None, &paper.ig, &state.hook(), context, |_| {}).await?;
     let (_, n_layers, d_ff) = state.model.dims();
     let mean = super::neurons::mean_attribution(&attributions, n_layers, d_ff);
     let mut keep = vec![vec![0.0f32; d_ff]; n_layers];

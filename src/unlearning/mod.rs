@@ -25,7 +25,6 @@ mod rows;
 
 use std::str::FromStr;
 
-use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 pub use distill::{DistillConfig, DistillDetails, Trainable};
@@ -35,11 +34,11 @@ pub use neurons::{Edit, NeuronsConfig, NeuronsDetails, Screening, ScreeningConfi
 pub use params::{Param, ParamError, ParamKind, ParamOption, ParsedParams, check_number, params, parse_params};
 pub use rows::{RowBias, RowsConfig, RowsDetails, RowsRefit};
 
-use crate::attribution::{IgConfig, IgProgress, NeuronAttribution, Query};
+use crate::attribution::IgProgress;
 use crate::clock::now_seconds;
 use crate::data::{Dataset, Genre};
 use crate::error::{Error, Result};
-use crate::model::{Bert4Rec, FfnHook};
+use crate::model::Bert4Rec;
 
 /// An unlearning method.
 #[derive(
@@ -289,43 +288,7 @@ pub trait OnProgress: FnMut(ForgetStage) {}
 #[cfg(target_family = "wasm")]
 impl<T: FnMut(ForgetStage)> OnProgress for T {}
 
-/// Where the work runs: the device, and natively how many CPU threads split it (the browser
-/// runs it single-threaded and async).
-#[derive(Clone, Debug)]
-pub struct RunContext<'a> {
-    pub device: &'a Device,
-    pub threads: usize,
-}
-
-impl<'a> RunContext<'a> {
-    /// Natively: attribution and training split over the CPU cores when the device is the CPU.
-    #[cfg(not(target_family = "wasm"))]
-    pub fn native(device: &'a Device) -> RunContext<'a> {
-        RunContext { device, threads: crate::parallel::threads_for(device) }
-    }
-
-    /// Integrated gradients on `model` with `base` (earlier edits) in every pass.
-    pub(crate) async fn attribute(
-        &self,
-        model: &Bert4Rec,
-        queries: &[Query<'_>],
-        genre_items: Option<&[bool]>,
-        config: &IgConfig,
-        base: &FfnHook,
-        progress: &mut Progress<'_, IgProgress>,
-    ) -> Result<Vec<NeuronAttribution>> {
-        #[cfg(not(target_family = "wasm"))]
-        if self.threads > 1 {
-            let progress = std::sync::Mutex::new(progress);
-            return crate::attribution::integrated_gradients(model, queries, genre_items, config, base, self.device, |p| {
-                if let Ok(mut report) = progress.lock() {
-                    report(p)
-                }
-            });
-        }
-        crate::attribution::integrated_gradients_async(model, queries, genre_items, config, base, self.device, progress).await
-    }
-}
+pub use crate::backend::RunContext;
 
 /// Forgets `genre` with `config.methods`, in order, starting from `state` (which may carry
 /// earlier edits); `original` is the model before any forgetting (distillation's teacher).

@@ -257,8 +257,10 @@ pub(crate) async fn run(
     let genre_items = (config.ig.objective == Objective::GenreProbability).then_some(genre_items.as_slice());
     let queries: Vec<Query<'_>> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
     let base = state.hook();
-    let attributions =
-        context.attribute(&state.model, &queries, genre_items, &config.ig, &base, &mut |p| progress(ForgetStage::Attribution(p))).await?;
+    let attributions = crate::attribution::integrated_gradients(&state.model, &queries, genre_items, &config.ig, &base, context, |p| {
+        progress(ForgetStage::Attribution(p))
+    })
+    .await?;
     let attributed = now_seconds();
     progress(ForgetStage::Screening);
     let screening = screen(&attributions, &config.screening)?;
