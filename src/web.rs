@@ -214,6 +214,33 @@ const PERSONAL_AUDIT: AuditSettings = AuditSettings { seed: 29, others: 100, pai
 const PERSONAL_UNLEARNING: DeletionConfig = DeletionConfig { steps: 8, batch_size: 12, learning_rate: 1e-4, forget_weight: 0.5, seed: 31 };
 
 impl Session {
+    /// The forget the claims judge: the one forget the model holds, of `genre`. The paper's
+    /// claims are about one forget of a genre from the original: a model that holds more (two
+    /// methods in turn, another genre first) is measured but not judged, and the reason given.
+    fn forget_under_test(&self, genre: Genre) -> (Option<ForgetRecord>, Option<String>) {
+        match self.forgets.as_slice() {
+            [] => (None, None),
+            [only] if only.genre == genre => (Some(only.clone()), None),
+            forgets => (
+                None,
+                Some(format!(
+                    "Not judged: the model holds {} forgets ({}), and the paper's claims are about one forget of a genre from the original model. Reset, then forget {genre} once, to judge them.",
+                    forgets.len(),
+                    forgets_label(forgets)
+                )),
+            ),
+        }
+    }
+
+    /// The edited model's column name: its method, or every forget it holds.
+    fn after_label(&self, forget: Option<&ForgetRecord>) -> String {
+        match (forget, self.forgets.is_empty()) {
+            (Some(f), _) => format!("after ({})", methods_name(&f.methods)),
+            (None, true) => "after (nothing forgotten)".into(),
+            (None, false) => format!("after ({})", forgets_label(&self.forgets)),
+        }
+    }
+
     /// The top-10 unseen items `model` recommends for `history`, and their genre mix.
     async fn recommend_with(&self, model: &EditedModel, history: &[ItemId]) -> Result<Recommendations, JsError> {
         let scores =
@@ -645,20 +672,7 @@ impl Session {
             ..MeasureSettings::default()
         };
         let retrained = self.genre_references.iter().find(|r| r.genre == genre);
-        // The paper's claims are about one forget of the genre from the original: a model that
-        // holds more (two methods in turn, another genre first) is measured but not judged.
-        let (forget, not_judged) = match self.forgets.as_slice() {
-            [] => (None, None),
-            [only] if only.genre == genre => (Some(only.clone()), None),
-            forgets => (
-                None,
-                Some(format!(
-                    "Not judged: the model holds {} forgets ({}), and the paper's claims are about one forget of a genre from the original model. Reset, then forget {genre} once, to judge them.",
-                    forgets.len(),
-                    forgets_label(forgets)
-                )),
-            ),
-        };
+        let (forget, not_judged) = self.forget_under_test(genre);
         // The measurement adds deletion only: the original given the histories without the
         // forgotten genres, no edit.
         let models = [("original", &self.original), ("after", &self.edited)];
@@ -679,11 +693,7 @@ impl Session {
             None => None,
         };
         let judgements = claim_inputs.as_ref().map(judge).unwrap_or_default();
-        let after = match (&forget, self.forgets.is_empty()) {
-            (Some(f), _) => format!("after ({})", methods_name(&f.methods)),
-            (None, true) => "after (nothing forgotten)".into(),
-            (None, false) => format!("after ({})", forgets_label(&self.forgets)),
-        };
+        let after = self.after_label(forget.as_ref());
         let table = measured_table(&measurement, cases.len(), &after);
         let report = EvaluateReport { users: cases.len(), measurement, table, claim_inputs, judgements, forget, not_judged };
         Ok(to_js(&report)?)

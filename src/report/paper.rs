@@ -17,6 +17,7 @@ use crate::metrics::{EVAL_BATCH, Protocol, ProtocolMetrics, evaluate_cases};
 use crate::model::{Architecture, FfnHook, Recommender};
 use crate::readback::Wait;
 use crate::unlearning::ForgetConfig;
+use crate::unlearning::RunContext;
 
 /// A baseline recommender compared with BERT4Rec.
 #[derive(Clone, Debug, Serialize)]
@@ -98,35 +99,21 @@ pub fn build(ctx: &EvalContext<'_>, inputs: PaperInputs<'_>, mut log: impl FnMut
         let points = sweep(&sweep_ctx, model, genre, outcome.neurons(), &inputs.config)?;
         sweeps.push(GenreSweep { genre, points });
     }
-    let before =
-        evaluate_cases(model, ctx.cases, ctx.sampler, &FfnHook::None, EVAL_BATCH, &crate::unlearning::RunContext::native(ctx.device))
-            .wait()?;
-    let mut comparison = vec![ComparisonRow { model: "Original BERT4Rec".into(), metrics: ProtocolMetrics::from_results(before.iter()) }];
+    let mut comparison = vec![ComparisonRow { model: "Original BERT4Rec".into(), metrics: overall(ctx, model)? }];
     for o in genres.iter().filter(|o| PAPER_GENRES.contains(&o.genre)) {
         if let Some(r) = o.retrained() {
             comparison.push(ComparisonRow { model: format!("Retrained ({})", o.genre), metrics: r.overall });
         }
         comparison.push(ComparisonRow { model: format!("Unlearned by neurons ({})", o.genre), metrics: o.unlearned().overall });
     }
-    let mut baselines = Vec::new();
-    let mut missing_baselines = Vec::new();
+    let (mut baselines, mut missing_baselines) = (Vec::new(), Vec::new());
     for (path, checkpoint) in inputs.baselines {
         let Some(baseline) = checkpoint else {
             missing_baselines.push(path);
             continue;
         };
         log(&format!("{}: evaluating", baseline.architecture().title()));
-        let results = evaluate_cases(
-            &baseline.model,
-            ctx.cases,
-            ctx.sampler,
-            &FfnHook::None,
-            EVAL_BATCH,
-            &crate::unlearning::RunContext::native(ctx.device),
-        )
-        .wait()?;
-        comparison
-            .push(ComparisonRow { model: baseline.architecture().title().into(), metrics: ProtocolMetrics::from_results(results.iter()) });
+        comparison.push(ComparisonRow { model: baseline.architecture().title().into(), metrics: overall(ctx, &baseline.model)? });
         baselines.push(Baseline { path, model: baseline.architecture(), meta: baseline.meta });
     }
     Ok(PaperReport {
@@ -144,6 +131,12 @@ pub fn build(ctx: &EvalContext<'_>, inputs: PaperInputs<'_>, mut log: impl FnMut
         missing_baselines,
         seconds: crate::clock::now_seconds() - started,
     })
+}
+
+/// A model's figures over all test users (the model comparison).
+fn overall(ctx: &EvalContext<'_>, model: &(impl crate::model::NextItemScorer + Sync)) -> Result<ProtocolMetrics> {
+    let results = evaluate_cases(model, ctx.cases, ctx.sampler, &FfnHook::None, EVAL_BATCH, &RunContext::native(ctx.device)).wait()?;
+    Ok(ProtocolMetrics::from_results(results.iter()))
 }
 
 /// The report's charts: `(file name, SVG)` for each sweep and each protocol's comparison.
