@@ -21,7 +21,7 @@ use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::backend::RunContext;
+use crate::backend::{OnProgress, RunContext};
 use crate::data::{ItemId, SequenceBatch};
 use crate::error::{Error, Result};
 use crate::model::{Bert4Rec, FfnHook, ModelInput};
@@ -103,16 +103,6 @@ pub struct IgProgress {
     pub layer: usize,
 }
 
-/// A progress callback as attribution takes it: natively it may be called from worker threads.
-#[cfg(not(target_family = "wasm"))]
-pub trait OnIgProgress: FnMut(IgProgress) + Send {}
-#[cfg(not(target_family = "wasm"))]
-impl<T: FnMut(IgProgress) + Send> OnIgProgress for T {}
-#[cfg(target_family = "wasm")]
-pub trait OnIgProgress: FnMut(IgProgress) {}
-#[cfg(target_family = "wasm")]
-impl<T: FnMut(IgProgress)> OnIgProgress for T {}
-
 /// Integrated-gradients attributions of every FFN neuron of every layer for each query (see
 /// [`attribute_chunks`]). Natively the sequences are split over `context.threads` CPU cores (each
 /// thread differentiates its own scale factors); in the browser it runs async on one.
@@ -123,7 +113,7 @@ pub async fn integrated_gradients(
     config: &IgConfig,
     base: &FfnHook,
     context: &RunContext<'_>,
-    mut progress: impl OnIgProgress,
+    mut progress: impl OnProgress<IgProgress>,
 ) -> Result<Vec<NeuronAttribution>> {
     #[cfg(not(target_family = "wasm"))]
     if context.threads > 1 {
@@ -142,7 +132,7 @@ fn split_over_cores(
     config: &IgConfig,
     base: &FfnHook,
     context: &RunContext<'_>,
-    progress: impl OnIgProgress,
+    progress: impl OnProgress<IgProgress>,
 ) -> Result<Vec<NeuronAttribution>> {
     let progress = std::sync::Mutex::new(progress);
     let done = std::sync::atomic::AtomicUsize::new(0);

@@ -56,6 +56,33 @@ impl<'a> RunContext<'a> {
     }
 }
 
+/// A progress callback: natively it may be called from worker threads (`Send`), in the browser
+/// anything.
+#[cfg(not(target_family = "wasm"))]
+pub trait OnProgress<T>: FnMut(T) + Send {}
+#[cfg(not(target_family = "wasm"))]
+impl<T, F: FnMut(T) + Send> OnProgress<T> for F {}
+#[cfg(target_family = "wasm")]
+pub trait OnProgress<T>: FnMut(T) {}
+#[cfg(target_family = "wasm")]
+impl<T, F: FnMut(T)> OnProgress<T> for F {}
+
+/// A progress callback behind a reference, as the methods pass it on.
+#[cfg(not(target_family = "wasm"))]
+pub type Progress<'a, T> = dyn FnMut(T) + Send + 'a;
+#[cfg(target_family = "wasm")]
+pub type Progress<'a, T> = dyn FnMut(T) + 'a;
+
+/// What worker threads may share natively (`Sync` there; anything in the browser).
+#[cfg(not(target_family = "wasm"))]
+pub trait Shareable: Sync {}
+#[cfg(not(target_family = "wasm"))]
+impl<T: Sync + ?Sized> Shareable for T {}
+#[cfg(target_family = "wasm")]
+pub trait Shareable {}
+#[cfg(target_family = "wasm")]
+impl<T: ?Sized> Shareable for T {}
+
 /// Seeds everything random on `device`: burn's sampler and the CPU dropout masks.
 pub fn seed(device: &burn::tensor::Device, seed: u64) {
     device.seed(seed);

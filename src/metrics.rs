@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use strum::IntoEnumIterator;
 
-use crate::backend::RunContext;
+use crate::backend::{RunContext, Shareable};
 use crate::data::{Dataset, EvalCase, Genre, ItemId};
 use crate::error::{Error, Result};
 use crate::model::{FfnHook, ModelInput, NextItemScorer};
@@ -278,16 +278,6 @@ pub async fn score_histories(
     }
     Ok(flat.chunks(num_items).map(<[f32]>::to_vec).collect())
 }
-
-/// What may run on worker threads natively (`Sync` there; anything in the browser).
-#[cfg(not(target_family = "wasm"))]
-pub trait Shareable: Sync {}
-#[cfg(not(target_family = "wasm"))]
-impl<T: Sync + ?Sized> Shareable for T {}
-#[cfg(target_family = "wasm")]
-pub trait Shareable {}
-#[cfg(target_family = "wasm")]
-impl<T: ?Sized> Shareable for T {}
 
 /// Evaluates `model` on `cases` in batches of `batch_size`; natively the cases are split over
 /// `context.threads` CPU cores. Results come back in the cases' order.

@@ -203,17 +203,11 @@ fn time_training(config: &RecommenderConfig, batch: &TrainingBatch, steps: usize
 fn time_scoring(model: &Recommender, dataset: &Dataset, users: usize, device: &Device) -> Result<(Vec<usize>, f64)> {
     let cases: Vec<_> = dataset.eval_cases(Split::Test).into_iter().take(users).collect();
     let sampler = NegativeSampler::new(dataset, 1);
-    evaluate_cases(
-        model,
-        &cases[..cases.len().min(8)],
-        &sampler,
-        &FfnHook::None,
-        EVAL_BATCH,
-        &recforget::unlearning::RunContext::native(device),
-    )
-    .wait()?;
+    let context = recforget::unlearning::RunContext::native(device);
+    let evaluate = |cases: &[_]| evaluate_cases(model, cases, &sampler, &FfnHook::None, EVAL_BATCH, &context).wait();
+    evaluate(&cases[..cases.len().min(8)])?;
     let started = Instant::now();
-    evaluate_cases(model, &cases, &sampler, &FfnHook::None, EVAL_BATCH, &recforget::unlearning::RunContext::native(device)).wait()?;
+    evaluate(&cases)?;
     Ok((cases.iter().map(|c| c.history.len()).collect(), started.elapsed().as_secs_f64()))
 }
 
@@ -223,27 +217,13 @@ fn time_attribution(model: &Bert4Rec, dataset: &Dataset, sequences: usize, devic
     use recforget::attribution::{Query, integrated_gradients};
     let cases = recforget::unlearning::neurons::attribution_cases(dataset, Genre::Action, &[], sequences, 7);
     let queries: Vec<Query> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
-    integrated_gradients(
-        model,
-        &queries[..queries.len().min(2)],
-        None,
-        &IgConfig::default(),
-        &FfnHook::None,
-        &recforget::unlearning::RunContext::native(device),
-        |_| {},
-    )
-    .wait()?;
+    let context = recforget::unlearning::RunContext::native(device);
+    let attribute =
+        |queries: &[Query]| integrated_gradients(model, queries, None, &IgConfig::default(), &FfnHook::None, &context, |_| {}).wait();
+    // One warm-up on two sequences, then the timed run.
+    attribute(&queries[..queries.len().min(2)])?;
     let started = Instant::now();
-    integrated_gradients(
-        model,
-        &queries,
-        None,
-        &IgConfig::default(),
-        &FfnHook::None,
-        &recforget::unlearning::RunContext::native(device),
-        |_| {},
-    )
-    .wait()?;
+    attribute(&queries)?;
     Ok((queries.iter().map(|q| q.history.len()).collect(), started.elapsed().as_secs_f64()))
 }
 

@@ -272,23 +272,7 @@ impl ForgetReport {
     }
 }
 
-/// A progress callback as the methods take it: natively it may be called from worker threads.
-#[cfg(not(target_family = "wasm"))]
-pub type Progress<'a, T> = dyn FnMut(T) + Send + 'a;
-#[cfg(target_family = "wasm")]
-pub type Progress<'a, T> = dyn FnMut(T) + 'a;
-
-/// Progress callbacks: natively they may be called from the worker threads.
-#[cfg(not(target_family = "wasm"))]
-pub trait OnProgress: FnMut(ForgetStage) + Send {}
-#[cfg(not(target_family = "wasm"))]
-impl<T: FnMut(ForgetStage) + Send> OnProgress for T {}
-#[cfg(target_family = "wasm")]
-pub trait OnProgress: FnMut(ForgetStage) {}
-#[cfg(target_family = "wasm")]
-impl<T: FnMut(ForgetStage)> OnProgress for T {}
-
-pub use crate::backend::RunContext;
+pub use crate::backend::{OnProgress, Progress, RunContext};
 
 /// Forgets `genre` with `config.methods`, in order, starting from `state` (which may carry
 /// earlier edits); `original` is the model before any forgetting (distillation's teacher).
@@ -300,7 +284,7 @@ pub async fn forget(
     genre: Genre,
     config: &ForgetConfig,
     context: &RunContext<'_>,
-    mut progress: impl OnProgress,
+    mut progress: impl OnProgress<ForgetStage>,
 ) -> Result<(Vec<ForgetReport>, EditedModel)> {
     config.validate()?;
     if state.model.num_items != dataset.num_items() {
