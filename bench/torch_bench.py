@@ -92,15 +92,33 @@ def cloze(tokens, targets):
     return masked, pick, tokens[pick[:, 0], pick[:, 1]] - 1
 
 
+def peak_mib():
+    """The process's peak resident memory since the last reset (Linux's VmHWM), in MiB."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def timed(f, repeat=5):
-    """The median of `repeat` runs, after one warm-up run (recforget's training step: the same)."""
+    """The median of `repeat` runs, after one warm-up run (recforget's training step: the same),
+    and the peak resident memory while they ran (reset first, as recforget's bench does)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+    except OSError:
+        pass
     f()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         f()
         times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+    return sorted(times)[len(times) // 2], peak_mib()
 
 
 model = Bert4Rec()
@@ -204,8 +222,12 @@ theirs = {
 }
 print(f"PyTorch {torch.__version__} and recforget ({figures['backend']}), {figures['threads']} threads, "
       f"batch {figures['batch']} x {L}, {figures['targets']} targets, d {D}, {figures['layers']} layers, FFN {FF}, {N} items")
-print(f"{'':44} {'recforget s':>12} {'PyTorch s':>10} {'ratio':>7}")
-for name, seconds in theirs.items():
+peaks = figures.get("peakMib", {})
+our_peak = dict(zip(ours, [peaks.get(k) for k in ("train", "scoring", "attribution", "distill")]))
+mib = lambda x: f"{x:.0f}" if x is not None else "–"
+print(f"{'':44} {'recforget s':>12} {'PyTorch s':>10} {'ratio':>7}   {'peak RSS MiB: recforget':>24} {'PyTorch':>8}")
+for name, (seconds, peak) in theirs.items():
     mine = ours[name]
     ratio = f"{mine / seconds:6.2f}x" if mine else "      –"
-    print(f"{name:44} {mine if mine else float('nan'):12.3f} {seconds:10.3f} {ratio}")
+    print(f"{name:44} {mine if mine else float('nan'):12.3f} {seconds:10.3f} {ratio}   {mib(our_peak.get(name)):>24} {mib(peak):>8}")
+print("peak RSS: the whole process's high-water mark during the row (each runtime's libraries, data and model included)")

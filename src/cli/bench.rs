@@ -70,11 +70,51 @@ struct BackendFigures {
     distill_batch: usize,
     distill_window: usize,
     distill_step_seconds: Option<f64>,
+    /// The process's peak resident memory during each row.
+    #[serde(default)]
+    peak_mib: PeakMib,
     num_items: usize,
     d_model: usize,
     layers: usize,
     heads: usize,
     d_ff: usize,
+}
+
+/// Peak resident memory (MiB) of the process during each timed row (none where the kernel
+/// does not report it).
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
+struct PeakMib {
+    train: Option<f64>,
+    scoring: Option<f64>,
+    attribution: Option<f64>,
+    distill: Option<f64>,
+}
+
+impl std::fmt::Display for PeakMib {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mib = |x: Option<f64>| x.map_or("–".to_string(), |m| format!("{m:.0} MiB"));
+        write!(
+            f,
+            "peak RSS: train {}, scoring {}, attribution {}, distill {}",
+            mib(self.train),
+            mib(self.scoring),
+            mib(self.attribution),
+            mib(self.distill)
+        )
+    }
+}
+
+/// Runs `f` and returns what it gave with the process's peak resident memory (MiB) while it ran:
+/// Linux's high-water mark (`VmHWM`), reset first through `/proc/self/clear_refs`.
+fn with_peak<T>(f: impl FnOnce() -> T) -> (T, Option<f64>) {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let out = f();
+    let status = std::fs::read_to_string("/proc/self/status").ok();
+    let kib = status
+        .as_deref()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:")))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok());
+    (out, kib.map(|k| k / 1024.0))
 }
 
 /// The training batch every backend is timed on.
@@ -117,8 +157,9 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
 fn bench_backend(args: &BenchArgs, backend: Backend, device: &Device, work: &Workload<'_>) -> Result<()> {
     let Workload { dataset, config, batch, sequences } = *work;
     let threads = recforget::train::step_threads(args.threads, device);
-    let (model, step_seconds) = time_training(config, batch, args.steps, threads, device);
-    let (eval_lengths, eval_seconds) = time_scoring(&model, dataset, args.eval_users, device)?;
+    let ((model, step_seconds), train_peak) = with_peak(|| time_training(config, batch, args.steps, threads, device));
+    let (scoring, scoring_peak) = with_peak(|| time_scoring(&model, dataset, args.eval_users, device));
+    let (eval_lengths, eval_seconds) = scoring?;
     let eval_users = eval_lengths.len();
     println!(
         "{:<5} ({threads} thread(s)) train {step_seconds:.3} s/step ({:.1} sequences/s); evaluation {eval_seconds:.2} s for {eval_users} users ({:.0} users/s); est. epoch {:.0} s",
@@ -128,9 +169,13 @@ fn bench_backend(args: &BenchArgs, backend: Backend, device: &Device, work: &Wor
         step_seconds * dataset.users.len().div_ceil(args.batch_size) as f64
     );
     let Recommender::Bert4Rec(model) = &model else { return Ok(()) };
-    let (attribution_lengths, attribution_seconds) = attribution_timing(model, dataset, args.attribution_sequences, device)?;
-    let (distill_seconds, distill_batch) = time_distill(model, dataset, device)?;
+    let (attribution, attribution_peak) = with_peak(|| attribution_timing(model, dataset, args.attribution_sequences, device));
+    let (attribution_lengths, attribution_seconds) = attribution?;
+    let (distill, distill_peak) = with_peak(|| time_distill(model, dataset, device));
+    let (distill_seconds, distill_batch) = distill?;
     println!("      distill {distill_seconds:.3} s per step (batch {distill_batch})");
+    let peak_mib = PeakMib { train: train_peak, scoring: scoring_peak, attribution: attribution_peak, distill: distill_peak };
+    println!("      {peak_mib}");
     let Some(path) = &args.json else { return Ok(()) };
     let (d_model, layers, d_ff) = model.dims();
     let figures = BackendFigures {
@@ -152,6 +197,7 @@ fn bench_backend(args: &BenchArgs, backend: Backend, device: &Device, work: &Wor
         distill_batch,
         distill_window: recforget::unlearning::DistillConfig::default().window,
         distill_step_seconds: Some(distill_seconds),
+        peak_mib,
         num_items: dataset.num_items(),
         d_model,
         layers,
