@@ -47,7 +47,15 @@ async function cancel() {
     await recommend();
   }).finally(() => { restoring = false; });
   $('stages').textContent = ''; $('loss-note').hidden = true; $('forget-progress').hidden = true;
-  $('notice').textContent = `Cancelled: the model is as it was before the request${earlier}.`;
+  notify(`Cancelled: the model is as it was before the request${earlier}.`);
+}
+
+// A message that stays in view for a while wherever the page is scrolled (in the status box).
+function notify(text) {
+  $('notice').textContent = text;
+  document.body.dataset.notice = 'true';
+  clearTimeout(notify.timer);
+  notify.timer = setTimeout(() => { delete document.body.dataset.notice; }, 8000);
 }
 
 function answer({ data }) {
@@ -98,7 +106,7 @@ function finish() {
 function setBusy(label) {
   document.body.dataset.busy = label ? 'true' : 'false';
   $('cancel').hidden = !label || !document.body.dataset.ready || restoring;
-  if (label) $('notice').textContent = '';
+  if (label) { $('notice').textContent = ''; delete document.body.dataset.notice; }
   $('busy').textContent = label ? `Working: ${label}…` : '';
   for (const el of document.querySelectorAll('main button, main input, main select')) {
     if (!el.dataset.always) el.disabled = Boolean(label);

@@ -326,6 +326,8 @@ test('Cancel stops a long request and leaves the model as it was before it', { t
   assert.equal(await page.textContent('#busy'), '');
   // It says so, and no progress of the stopped work is left on screen.
   assert.equal(await page.textContent('#notice'), 'Cancelled: the model is as it was before the request (1 earlier forget).');
+  const notice = await page.locator('#notice').boundingBox();
+  assert.ok(notice && notice.y >= 0 && notice.y + notice.height <= viewport.height, `the notice is out of view: ${JSON.stringify(notice)}`);
   assert.equal(await page.isVisible('#forget-progress'), false);
   assert.equal(await page.textContent('#stages'), '');
   // The page works on: the next request runs on the restored model.
