@@ -1,6 +1,6 @@
 // The page: DOM and URL state only. The worker (worker.js) owns the model; the library (through
 // the worker) owns every default, range, genre and claimed figure shown here.
-import { clip, epochsOf, fold, matchTitles, scopeLabel, userKey } from './text.js';
+import { clip, epochsOf, fold, matchTitles, scopeLabel, userKey, verdictParts } from './text.js';
 
 const $ = (id) => document.getElementById(id);
 const pending = new Map();
@@ -512,7 +512,10 @@ function claimsTable(judgements) {
       const claim = Object.assign(document.createElement('th'), { scope: 'row', textContent: j.claim.statement });
       if (j.condition) claim.append(Object.assign(document.createElement('span'), { className: 'condition', textContent: ` (${j.condition})` }));
       const { paper, ours, retain, deletionOnly, retrained } = j.shown;
-      tr.append(claim, ...[paper, ours, retain, deletionOnly, retrained, j.sentence].map((c) => Object.assign(document.createElement('td'), { textContent: c })));
+      const [verdict, reasons] = verdictParts(j.sentence);
+      const judged = document.createElement('td');
+      judged.append(Object.assign(document.createElement('strong'), { textContent: verdict }), Object.assign(document.createElement('span'), { className: 'reasons', textContent: reasons }));
+      tr.append(claim, ...[paper, ours, retain, deletionOnly, retrained].map((c) => Object.assign(document.createElement('td'), { textContent: c })), judged);
       return tr;
     }));
   return t;

@@ -30,3 +30,12 @@ export const epochsOf = (r) => (r.trainedThrough > r.epochs ? `trained ${r.train
 
 // Whose history a request deletes, in words.
 export const scopeLabel = (scope) => (scope === 'all' ? 'all their history' : `their ${scope} history`);
+
+// A verdict sentence split where its reasons begin (after the first "; " or ": "), so that the
+// verdict can stand out above them; the two parts read back as the sentence.
+export function verdictParts(sentence) {
+  const at = [sentence.indexOf('; '), sentence.indexOf(': ')].filter((i) => i >= 0);
+  if (!at.length) return [sentence, ''];
+  const i = Math.min(...at) + 1;
+  return [sentence.slice(0, i), sentence.slice(i)];
+}

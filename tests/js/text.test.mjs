@@ -1,7 +1,7 @@
 // Unit tests of the page's pure text functions (www/text.js), in Node without a browser.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clip, epochsOf, fold, matchTitles, scopeLabel, userKey } from '../../www/text.js';
+import { clip, epochsOf, fold, matchTitles, scopeLabel, userKey, verdictParts } from '../../www/text.js';
 
 test('fold ignores case, accents and punctuation', () => {
   assert.equal(fold('Amélie (Fabuleux destin d\'Amélie Poulain, Le) (2001)'), 'amelie fabuleux destin d amelie poulain le 2001');
@@ -45,4 +45,16 @@ test('a checkpoint that trained past its kept epoch says both', () => {
 test('a request scope reads as whose history it deletes', () => {
   assert.equal(scopeLabel('all'), 'all their history');
   assert.equal(scopeLabel('Action'), 'their Action history');
+});
+
+test('a verdict stands apart from its reasons, and the parts read back as the sentence', () => {
+  const sentences = [
+    'reached only by not forgetting (beyond the paper\'s range); above 100%: the model keeps more',
+    'not measurable: no model retrained without the genre is shipped',
+    'reproduced',
+  ];
+  assert.deepEqual(verdictParts(sentences[0]), ['reached only by not forgetting (beyond the paper\'s range);', ' above 100%: the model keeps more']);
+  assert.deepEqual(verdictParts(sentences[1]), ['not measurable:', ' no model retrained without the genre is shipped']);
+  assert.deepEqual(verdictParts(sentences[2]), ['reproduced', '']);
+  for (const s of sentences) assert.equal(verdictParts(s).join(''), s);
 });
