@@ -115,43 +115,30 @@ pub async fn integrated_gradients(
     context: &RunContext<'_>,
     mut progress: impl OnProgress<IgProgress>,
 ) -> Result<Vec<NeuronAttribution>> {
+    // Natively: consecutive parts of `queries`, one per core; progress counts every part's
+    // finished sequences.
     #[cfg(not(target_family = "wasm"))]
     if context.threads > 1 {
-        return split_over_cores(model, queries, genre_items, config, base, context, progress);
+        let progress = std::sync::Mutex::new(progress);
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        return crate::parallel::map_chunks(queries, context.threads, |chunk, _| {
+            let mut last = 0;
+            let mut report = |p: IgProgress| {
+                let finished = if p.layer + 1 == model.layers.len() {
+                    let step = p.sequences_done - last;
+                    last = p.sequences_done;
+                    done.fetch_add(step, std::sync::atomic::Ordering::Relaxed) + step
+                } else {
+                    done.load(std::sync::atomic::Ordering::Relaxed)
+                };
+                if let Ok(mut report) = progress.lock() {
+                    report(IgProgress { sequences_done: finished, sequences: queries.len(), layer: p.layer });
+                }
+            };
+            crate::readback::block_on(attribute_chunks(model, chunk, genre_items, config, base, context.device, &mut report))
+        });
     }
     attribute_chunks(model, queries, genre_items, config, base, context.device, &mut progress).await
-}
-
-/// [`attribute_chunks`] on consecutive parts of `queries`, one per core; progress counts every
-/// part's finished sequences.
-#[cfg(not(target_family = "wasm"))]
-fn split_over_cores(
-    model: &Bert4Rec,
-    queries: &[Query<'_>],
-    genre_items: Option<&[bool]>,
-    config: &IgConfig,
-    base: &FfnHook,
-    context: &RunContext<'_>,
-    progress: impl OnProgress<IgProgress>,
-) -> Result<Vec<NeuronAttribution>> {
-    let progress = std::sync::Mutex::new(progress);
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    crate::parallel::map_chunks(queries, context.threads, |chunk, _| {
-        let mut last = 0;
-        let mut report = |p: IgProgress| {
-            let finished = if p.layer + 1 == model.layers.len() {
-                let step = p.sequences_done - last;
-                last = p.sequences_done;
-                done.fetch_add(step, std::sync::atomic::Ordering::Relaxed) + step
-            } else {
-                done.load(std::sync::atomic::Ordering::Relaxed)
-            };
-            if let Ok(mut report) = progress.lock() {
-                report(IgProgress { sequences_done: finished, sequences: queries.len(), layer: p.layer });
-            }
-        };
-        crate::readback::block_on(attribute_chunks(model, chunk, genre_items, config, base, context.device, &mut report))
-    })
 }
 
 /// Attributions of one sequence, `[n_layers][d_ff]`.

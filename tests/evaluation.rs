@@ -72,7 +72,13 @@ fn scoring_many_histories_of_mixed_lengths_gives_each_its_own_row_in_order() {
     let model = common::tiny_model(15, 4);
     // Lengths out of order, so the batches (shortest first) mix them up and trim their padding.
     let histories: Vec<Vec<ItemId>> = (0..300).map(|i| (0..1 + (i * 7) % 11).map(|t| ItemId(((i + t) % 15) as u32)).collect()).collect();
-    let rows = recforget::readback::block_on(recforget::measurement::score_many_async(&model, &histories, &common::device())).unwrap();
+    let rows = recforget::measurement::score_many(
+        &model,
+        &histories,
+        &recforget::unlearning::RunContext { device: &common::device(), threads: 1 },
+    )
+    .wait()
+    .unwrap();
     assert_eq!(rows.len(), histories.len());
     for i in [0, 1, 7, 150, 299] {
         let alone = recforget::metrics::score_histories(&model, &[&histories[i]], None, &FfnHook::None, &common::device()).wait().unwrap();

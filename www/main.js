@@ -88,11 +88,7 @@ function clearError() { $('error').hidden = true; $('error').textContent = ''; }
 // its click, which no action is too short to miss.
 let busyDepth = 0;
 let actionsDone = 0;
-async function busy(label, work) {
-  busyDepth++;
-  setBusy(label);
-  try { return await work(); } finally { if (--busyDepth === 0) finish(); }
-}
+function busy(label, work) { return oneAction(() => { setBusy(label); return work(); }); }
 // One piece of work, however many steps (a typed user first, then the action): the page is
 // done, and `data-done` moves, once all of it is.
 async function oneAction(work) {

@@ -33,6 +33,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::{DELETION_ONLY, Histories, RETRAINED, SECOND_SEED as RETRAINED_SECOND, mean_kl, rank_and_log_prob, score_many};
+use crate::backend::RunContext;
 use crate::data::{Dataset, DeletionSet, ItemId, Scope, User};
 use crate::error::Result;
 use crate::unlearning::{EditedModel, View};
@@ -347,7 +348,7 @@ async fn signals(model: &EditedModel, pairs: &[Pair], device: &burn::tensor::Dev
     let mut out = Vec::with_capacity(pairs.len());
     for chunk in pairs.chunks(512) {
         let histories: Vec<Vec<ItemId>> = chunk.iter().map(|p| p.history.clone()).collect();
-        let rows = score_many(&scorer, &histories, device, threads).await?;
+        let rows = score_many(&scorer, &histories, &RunContext { device, threads }).await?;
         out.extend(chunk.iter().zip(&rows).map(|(p, row)| {
             let (rank, log_prob) = rank_and_log_prob(row, &p.history, p.target);
             Signals { rank, log_prob, entropy: entropy(row) }
@@ -369,7 +370,7 @@ async fn answer(
     };
     let asked: Vec<Pair> = scope_pairs.iter().filter(|p| !p.history.is_empty()).cloned().collect();
     let histories: Vec<Vec<ItemId>> = asked.iter().map(|p| p.history.clone()).collect();
-    let rows = score_many(&model.view(View::Served), &histories, device, threads).await?;
+    let rows = score_many(&model.view(View::Served), &histories, &RunContext { device, threads }).await?;
     let mut scope_test = Vec::new();
     let mut scope_rows = Vec::new();
     let mut rows = asked.iter().zip(rows);

@@ -296,8 +296,24 @@ impl Measurement {
     }
 }
 
-/// Next-item logits for many histories, in batches (natively split over the CPU cores).
-pub async fn score_many_async(
+/// Next-item logits for many histories, in batches sorted by length; natively the histories are
+/// split over `context.threads` CPU cores. Rows come back in the histories' order.
+pub async fn score_many(
+    model: &(impl crate::model::NextItemScorer + crate::backend::Shareable),
+    histories: &[Vec<ItemId>],
+    context: &crate::backend::RunContext<'_>,
+) -> Result<Vec<Vec<f32>>> {
+    #[cfg(not(target_family = "wasm"))]
+    if context.threads > 1 {
+        return crate::parallel::map_chunks(histories, context.threads, |chunk, _| {
+            crate::readback::block_on(score_sorted(model, chunk, context.device))
+        });
+    }
+    score_sorted(model, histories, context.device).await
+}
+
+/// [`score_many`] on one thread.
+async fn score_sorted(
     model: &impl crate::model::NextItemScorer,
     histories: &[Vec<ItemId>],
     device: &burn::tensor::Device,
@@ -317,25 +333,8 @@ pub async fn score_many_async(
     Ok(rows)
 }
 
-/// Histories scored in one batch by [`score_many_async`].
+/// Histories scored in one batch by [`score_many`].
 const SCORE_BATCH: usize = 128;
-
-/// Score rows for many histories: natively split over `threads` CPU cores, else async.
-async fn score_many(
-    scorer: &crate::unlearning::Scorer<'_>,
-    histories: &[Vec<ItemId>],
-    device: &burn::tensor::Device,
-    threads: usize,
-) -> Result<Vec<Vec<f32>>> {
-    #[cfg(not(target_family = "wasm"))]
-    if threads > 1 {
-        return crate::parallel::map_chunks(histories, threads, |chunk, _| {
-            crate::readback::block_on(score_many_async(scorer, chunk, device))
-        });
-    }
-    let _ = threads;
-    score_many_async(scorer, histories, device).await
-}
 
 /// The area under the ROC curve of `positives` against `negatives` (ties count half).
 pub fn auc(positives: &[f32], negatives: &[f32]) -> Option<f64> {
@@ -470,7 +469,8 @@ struct Plan<'a> {
     samples: Samples,
     retain_users: Vec<usize>,
     kl_users: HashSet<usize>,
-    threads: usize,
+    /// The device, and natively the CPU cores the work is split over.
+    context: crate::backend::RunContext<'a>,
 }
 
 impl Plan<'_> {
@@ -496,14 +496,14 @@ impl Plan<'_> {
             Histories::Kept => ctx.cases.to_vec(),
         };
         let scorer = model.view(view);
-        let context = crate::backend::RunContext { device: ctx.device, threads: self.threads };
+        let context = &self.context;
         let results =
-            crate::metrics::evaluate_cases(&scorer, &cases, ctx.sampler, &FfnHook::None, crate::metrics::EVAL_BATCH, &context).await?;
+            crate::metrics::evaluate_cases(&scorer, &cases, ctx.sampler, &FfnHook::None, crate::metrics::EVAL_BATCH, context).await?;
         let kl_histories: Vec<Vec<ItemId>> = cases.iter().filter(|c| self.kl_users.contains(&c.user)).map(|c| c.history.clone()).collect();
-        let kl_rows = score_many(&scorer, &kl_histories, ctx.device, self.threads).await?;
-        let member_rows = score_many(&scorer, &samples.member_histories, ctx.device, self.threads).await?;
+        let kl_rows = score_many(&scorer, &kl_histories, context).await?;
+        let member_rows = score_many(&scorer, &samples.member_histories, context).await?;
         let deleted_histories: Vec<Vec<ItemId>> = samples.deleted.iter().map(|(h, _)| h.clone()).collect();
-        let deleted_rows = score_many(&scorer, &deleted_histories, ctx.device, self.threads).await?;
+        let deleted_rows = score_many(&scorer, &deleted_histories, context).await?;
         let (hits, log_prob) = samples.deleted.iter().zip(&deleted_rows).fold((0usize, 0.0), |(h, l), ((history, item), row)| {
             let (rank, lp) = rank_and_log_prob(row, history, *item);
             (h + (rank < 10) as usize, l + lp)
@@ -585,7 +585,8 @@ pub async fn measure(
     let in_genre = |item: ItemId| ctx.dataset.has_genre(item, genre);
     let retain_users: Vec<usize> = ctx.cases.iter().filter(|c| !in_genre(c.target)).map(|c| c.user).collect();
     let kl_users: HashSet<usize> = retain_users.iter().take(settings.kl_users).copied().collect();
-    let plan = Plan { ctx, genre, settings, samples, retain_users, kl_users, threads };
+    let context = crate::backend::RunContext { device: ctx.device, threads };
+    let plan = Plan { ctx, genre, settings, samples, retain_users, kl_users, context };
     let retrained_run = match retrained {
         Some(r) => Some(plan.run(Asked::without_genre(r), None, None).await?),
         None => None,
