@@ -5,13 +5,14 @@
 // It lives beside index.html because a service worker only controls the folder it is served from.
 // The visitor's own prepared MovieLens sample is kept by the worker in its own cache
 // (`recforget-data`), which this file never touches.
-const VERSION = 'recforget-site-v1';
+const VERSION = 'recforget-site-v2';
 
 // Fetched at install, so the first visit leaves everything a later offline visit needs, even the
 // files the first visit never asked for (a retrained model). Missing ones (the static site ships
 // no MovieLens data) are skipped.
 const FILES = [
   './', 'index.html', 'www/main.js', 'www/text.js', 'www/worker.js', 'www/style.css', 'pkg/recforget.js', 'pkg/recforget_bg.wasm',
+  'pkg-threads/recforget.js', 'pkg-threads/recforget_bg.wasm',
   'data/web/dataset.json', 'results/comparison-pop100.svg',
   ...['bert4rec-ml1m', 'retrain-action', 'retrain-drama', 'retrain-comedy', 'retrain-deletion-set']
     .flatMap((dir) => ['config.json', 'meta.json', 'model.bpk'].map((f) => `checkpoints/${dir}/${f}`)),

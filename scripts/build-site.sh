@@ -10,7 +10,7 @@ bash scripts/build-web.sh
 recforget site --out site
 echo "site/ by part (bytes, gzip -9):"
 # The parts as the site holds them (it leaves out the second seeds and the deletion set's model).
-for part in index.html sw.js www pkg $(cd site && echo checkpoints/*) results; do
+for part in index.html sw.js www pkg pkg-threads $(cd site && echo checkpoints/*) results; do
     files=$(cd site && find $part -type f | sort)
     raw=0; gz=0
     for f in $files; do

@@ -20,7 +20,7 @@ rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || rustup target add wa
 # Style first: formatting, then lints for the native crate and the wasm library.
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
-cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wgpu -- -D warnings
 cargo build --bins --tests
 ensure_data
 # Every test runs here: a missing dataset or GPU adapter fails instead of skipping.

@@ -95,17 +95,20 @@ pub struct Query<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IgProgress {
-    /// Sequences whose layers up to `layer` are done.
+    /// Sequences attributed (every layer).
     pub sequences_done: usize,
     /// Sequences in all.
     pub sequences: usize,
-    /// The layer just finished.
-    pub layer: usize,
 }
 
-/// Integrated-gradients attributions of every FFN neuron of every layer for each query (see
-/// [`attribute_chunks`]). Natively the sequences are split over `context.threads` CPU cores (each
-/// thread differentiates its own scale factors); in the browser it runs async on one.
+/// Integrated-gradients attributions of every FFN neuron of every layer for each query, in
+/// chunks of sequences of similar lengths. `genre_items` (one flag per item) is needed only for
+/// [`Objective::GenreProbability`]. On the CPU the chunks run in rounds of one per thread;
+/// progress is reported between rounds, on the calling thread.
+///
+/// Gradients flow only to the scale factors; dropout is off whatever mode `model` is in (the
+/// activations behind the scale factors track gradients, and burn's dropout fires on any
+/// gradient-tracking input of a module in training mode, which made attribution random).
 pub async fn integrated_gradients(
     model: &Bert4Rec,
     queries: &[Query<'_>],
@@ -115,30 +118,97 @@ pub async fn integrated_gradients(
     context: &RunContext<'_>,
     mut progress: impl OnProgress<IgProgress>,
 ) -> Result<Vec<NeuronAttribution>> {
-    // Natively: consecutive parts of `queries`, one per core; progress counts every part's
-    // finished sequences.
-    #[cfg(not(target_family = "wasm"))]
-    if context.threads > 1 {
-        let progress = std::sync::Mutex::new(progress);
-        let done = std::sync::atomic::AtomicUsize::new(0);
-        return crate::parallel::map_chunks(queries, context.threads, |chunk, _| {
-            let mut last = 0;
-            let mut report = |p: IgProgress| {
-                let finished = if p.layer + 1 == model.layers.len() {
-                    let step = p.sequences_done - last;
-                    last = p.sequences_done;
-                    done.fetch_add(step, std::sync::atomic::Ordering::Relaxed) + step
-                } else {
-                    done.load(std::sync::atomic::Ordering::Relaxed)
-                };
-                if let Ok(mut report) = progress.lock() {
-                    report(IgProgress { sequences_done: finished, sequences: queries.len(), layer: p.layer });
-                }
-            };
-            crate::readback::block_on(attribute_chunks(model, chunk, genre_items, config, base, context.device, &mut report))
-        });
+    if queries.iter().any(|q| q.history.is_empty()) {
+        return Err(Error::EmptyHistory);
     }
-    attribute_chunks(model, queries, genre_items, config, base, context.device, &mut progress).await
+    if config.steps == 0 {
+        return Err(Error::Config("integrated gradients needs at least one step".into()));
+    }
+    let model = &burn::module::Module::valid(model);
+    let d_ff = model.dims().2;
+    let genre_mask = genre_items.map(|flags| {
+        let values: Vec<f32> = flags.iter().map(|&f| f as u8 as f32).collect();
+        Tensor::<2>::from_data(TensorData::new(values, [1, flags.len()]), context.device)
+    });
+    let run = ChunkRun { model, queries, genre_mask: genre_mask.as_ref(), config, base, device: context.device };
+    // Chunks of similar lengths lose most of their padding, and no thread is left without one;
+    // the results come back in order.
+    let threads = context.threads.max(1);
+    let mut order: Vec<usize> = (0..queries.len()).collect();
+    order.sort_by_key(|&i| queries[i].history.len());
+    let chunks: Vec<&[usize]> = order.chunks(config.chunk.min(queries.len().div_ceil(threads)).max(1)).collect();
+    let mut out: Vec<Option<NeuronAttribution>> = vec![None; queries.len()];
+    let mut done = 0;
+    for round in chunks.chunks(threads) {
+        for (indices, per_layer) in round.iter().zip(run.round(round).await?) {
+            for (b, &i) in indices.iter().enumerate() {
+                out[i] = Some(NeuronAttribution { layers: per_layer.iter().map(|l| l[b * d_ff..(b + 1) * d_ff].to_vec()).collect() });
+            }
+            done += indices.len();
+        }
+        progress(IgProgress { sequences_done: done, sequences: queries.len() });
+    }
+    Ok(out.into_iter().map(|a| a.expect("every query is attributed once")).collect())
+}
+
+/// What every chunk of one attribution shares.
+struct ChunkRun<'a> {
+    model: &'a Bert4Rec,
+    queries: &'a [Query<'a>],
+    genre_mask: Option<&'a Tensor<2>>,
+    config: &'a IgConfig,
+    base: &'a FfnHook,
+    device: &'a Device,
+}
+
+impl ChunkRun<'_> {
+    /// One chunk per thread, at once where the build splits work over threads. Returns each
+    /// chunk's attributions per layer, `[n_layers][s · d_ff]`.
+    async fn round(&self, round: &[&[usize]]) -> Result<Vec<Vec<Vec<f32>>>> {
+        #[cfg(parallel)]
+        if round.len() > 1 {
+            return crate::parallel::map_chunks(round, round.len(), |part, _| {
+                part.iter().map(|indices| crate::readback::block_on(self.chunk(indices))).collect()
+            });
+        }
+        let mut out = Vec::with_capacity(round.len());
+        for indices in round {
+            out.push(self.chunk(indices).await?);
+        }
+        Ok(out)
+    }
+
+    /// The attributions of the queries at `indices`, per layer, `[n_layers][s · d_ff]`.
+    async fn chunk(&self, indices: &[usize]) -> Result<Vec<Vec<f32>>> {
+        let (model, device, base, m) = (self.model, self.device, self.base, self.config.steps);
+        let (_, n_layers, d_ff) = model.dims();
+        let chi = self.config.riemann.points(m);
+        let chunk: Vec<&Query<'_>> = indices.iter().map(|&i| &self.queries[i]).collect();
+        let s = chunk.len();
+        let histories: Vec<&[ItemId]> = chunk.iter().map(|q| q.history).collect();
+        // The chunk's all-padding leading columns go: exact, and IG's passes shrink with them.
+        let batch = SequenceBatch::next_item_queries(&histories, model.max_len, model.num_items).trim_padding();
+        let input = ModelInput::new(&batch, device);
+        // Earlier edits (suppression at [MASK]) act in every pass; in the extended pass the [MASK]
+        // row's copies sit after position len - 1, so suppression covers them too.
+        let captured = model.encode(&input, &base.clone().then(FfnHook::Capture));
+        let mut per_layer = Vec::with_capacity(n_layers);
+        for layer in 0..n_layers {
+            let hidden = captured.layer_inputs[layer].clone(); // [s, len, d_model]
+            // The χ factors, one per step and neuron: the leaf we differentiate.
+            let factors: Vec<f32> = (0..s).flat_map(|_| chi.iter().flat_map(|&c| std::iter::repeat_n(c, d_ff))).collect();
+            let steps = Tensor::<3>::from_data(TensorData::new(factors, [s, m, d_ff]), &device.clone().autodiff()).require_grad(); // [s, m, d_ff]
+            let logit_rows = scaled_passes(model, hidden, steps.clone(), base, layer, &batch.padding, device); // [s·m, d_model]
+            let logits = model.scores(logit_rows); // [s·m, num_items]
+            let targets: Vec<i64> = chunk.iter().flat_map(|q| std::iter::repeat_n(q.target.0 as i64, m)).collect();
+            let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [s * m, 1]), device);
+            let total = objective(logits, &targets, self.genre_mask, self.config.objective)?;
+            let grads = total.backward();
+            let grad = steps.grad(&grads).ok_or_else(|| Error::Tensor("no gradient reached the scale factors".into()))?; // [s, m, d_ff]
+            per_layer.push(read_f32(grad.mean_dim(1)).await?); // [s, 1, d_ff]
+        }
+        Ok(per_layer)
+    }
 }
 
 /// Attributions of one sequence, `[n_layers][d_ff]`.
@@ -216,69 +286,4 @@ fn scaled_passes(
         let encoding = model.encode_from(layer, repeated, blocked, &hook);
         Bert4Rec::last_position(encoding.hidden)
     }
-}
-
-/// Integrated-gradients attributions of every FFN neuron of every layer for each query, in
-/// chunks of sequences of similar lengths. `genre_items` (one flag per item) is needed only for [`Objective::GenreProbability`].
-/// Gradients flow only to the scale factors; dropout is off whatever mode `model` is in (the
-/// activations behind the scale factors track gradients, and burn's dropout fires on any
-/// gradient-tracking input of a module in training mode, which made attribution random).
-async fn attribute_chunks(
-    model: &Bert4Rec,
-    queries: &[Query<'_>],
-    genre_items: Option<&[bool]>,
-    config: &IgConfig,
-    base: &FfnHook,
-    device: &Device,
-    progress: &mut dyn FnMut(IgProgress),
-) -> Result<Vec<NeuronAttribution>> {
-    if queries.iter().any(|q| q.history.is_empty()) {
-        return Err(Error::EmptyHistory);
-    }
-    if config.steps == 0 {
-        return Err(Error::Config("integrated gradients needs at least one step".into()));
-    }
-    let model = &burn::module::Module::valid(model);
-    let (_, n_layers, d_ff) = model.dims();
-    let m = config.steps;
-    let chi = config.riemann.points(m);
-    let genre_mask = genre_items.map(|flags| {
-        let values: Vec<f32> = flags.iter().map(|&f| f as u8 as f32).collect();
-        Tensor::<2>::from_data(TensorData::new(values, [1, flags.len()]), device)
-    });
-    // Chunks of similar lengths lose most of their padding; the results come back in order.
-    let mut order: Vec<usize> = (0..queries.len()).collect();
-    order.sort_by_key(|&i| queries[i].history.len());
-    let mut out: Vec<Option<NeuronAttribution>> = vec![None; queries.len()];
-    for (chunk_index, indices) in order.chunks(config.chunk.max(1)).enumerate() {
-        let chunk: Vec<&Query<'_>> = indices.iter().map(|&i| &queries[i]).collect();
-        let s = chunk.len();
-        let histories: Vec<&[ItemId]> = chunk.iter().map(|q| q.history).collect();
-        // The chunk's all-padding leading columns go: exact, and IG's passes shrink with them.
-        let batch = SequenceBatch::next_item_queries(&histories, model.max_len, model.num_items).trim_padding();
-        let input = ModelInput::new(&batch, device);
-        // Earlier edits (suppression at [MASK]) act in every pass; in the extended pass the [MASK]
-        // row's copies sit after position len - 1, so suppression covers them too.
-        let captured = model.encode(&input, &base.clone().then(FfnHook::Capture));
-        let mut per_layer = Vec::with_capacity(n_layers);
-        for layer in 0..n_layers {
-            let hidden = captured.layer_inputs[layer].clone(); // [s, len, d_model]
-            // The χ factors, one per step and neuron: the leaf we differentiate.
-            let factors: Vec<f32> = (0..s).flat_map(|_| chi.iter().flat_map(|&c| std::iter::repeat_n(c, d_ff))).collect();
-            let steps = Tensor::<3>::from_data(TensorData::new(factors, [s, m, d_ff]), &device.clone().autodiff()).require_grad(); // [s, m, d_ff]
-            let logit_rows = scaled_passes(model, hidden, steps.clone(), base, layer, &batch.padding, device); // [s·m, d_model]
-            let logits = model.scores(logit_rows); // [s·m, num_items]
-            let targets: Vec<i64> = chunk.iter().flat_map(|q| std::iter::repeat_n(q.target.0 as i64, m)).collect();
-            let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [s * m, 1]), device);
-            let total = objective(logits, &targets, genre_mask.as_ref(), config.objective)?;
-            let grads = total.backward();
-            let grad = steps.grad(&grads).ok_or_else(|| Error::Tensor("no gradient reached the scale factors".into()))?; // [s, m, d_ff]
-            per_layer.push(read_f32(grad.mean_dim(1)).await?); // [s, 1, d_ff]
-            progress(IgProgress { sequences_done: chunk_index * config.chunk.max(1) + s, sequences: queries.len(), layer });
-        }
-        for (b, &i) in indices.iter().enumerate() {
-            out[i] = Some(NeuronAttribution { layers: per_layer.iter().map(|l| l[b * d_ff..(b + 1) * d_ff].to_vec()).collect() });
-        }
-    }
-    Ok(out.into_iter().map(|a| a.expect("every query is attributed once")).collect())
 }

@@ -33,15 +33,20 @@ impl Backend {
         use burn::tensor::Device;
         match self {
             Backend::Flex => Ok(Device::flex()),
+            #[cfg(feature = "wgpu")]
             Backend::Wgpu => Device::wgpu_options()
                 .init()
                 .map_err(|e| Error::Config(format!("no wgpu adapter could be initialised ({e:?}); use --backend flex"))),
+            #[cfg(not(feature = "wgpu"))]
+            Backend::Wgpu => {
+                Err(Error::Config("this build has no wgpu backend (built without the `wgpu` feature); use --backend flex".into()))
+            }
         }
     }
 }
 
-/// Where the work runs: the device, and natively how many CPU threads split it (the browser
-/// runs it single-threaded and async).
+/// Where the work runs: the device, and how many CPU threads split it (one on a GPU, and in the
+/// browser's single-thread build).
 #[derive(Clone, Debug)]
 pub struct RunContext<'a> {
     pub device: &'a burn::tensor::Device,
@@ -49,9 +54,8 @@ pub struct RunContext<'a> {
 }
 
 impl<'a> RunContext<'a> {
-    /// Natively: independent work split over the CPU cores when the device is the CPU.
-    #[cfg(not(target_family = "wasm"))]
-    pub fn native(device: &'a burn::tensor::Device) -> RunContext<'a> {
+    /// Independent work split over the CPU cores when the device is the CPU.
+    pub fn new(device: &'a burn::tensor::Device) -> RunContext<'a> {
         RunContext { device, threads: crate::parallel::threads_for(device) }
     }
 }
@@ -73,14 +77,15 @@ pub type Progress<'a, T> = dyn FnMut(T) + Send + 'a;
 #[cfg(target_family = "wasm")]
 pub type Progress<'a, T> = dyn FnMut(T) + 'a;
 
-/// What worker threads may share natively (`Sync` there; anything in the browser).
-#[cfg(not(target_family = "wasm"))]
+/// What worker threads may share (`Sync` where the build splits work over threads; anything in
+/// the browser's single-thread build).
+#[cfg(parallel)]
 pub trait Shareable: Sync {}
-#[cfg(not(target_family = "wasm"))]
+#[cfg(parallel)]
 impl<T: Sync + ?Sized> Shareable for T {}
-#[cfg(target_family = "wasm")]
+#[cfg(not(parallel))]
 pub trait Shareable {}
-#[cfg(target_family = "wasm")]
+#[cfg(not(parallel))]
 impl<T: ?Sized> Shareable for T {}
 
 /// Seeds everything random on `device`: burn's sampler and the CPU dropout masks.
@@ -99,7 +104,7 @@ pub enum PageBackend {
     Auto,
     /// WebGPU on whatever adapter the browser offers (an error without one).
     Webgpu,
-    /// The CPU backend, one thread.
+    /// The CPU backend, on every core where the page is cross-origin isolated.
     Cpu,
 }
 
@@ -128,7 +133,34 @@ impl AdapterInfo {
     }
 }
 
-/// What the page runs on: `cpu` or `webgpu`, and the label that says why.
+/// What the browser allows the CPU backend: its cores, whether the page is cross-origin isolated
+/// (shared memory, so Web Workers can share the wasm's memory), and the threads the visitor asked
+/// for (`?threads=`; none: every core).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CpuCores {
+    pub cores: usize,
+    pub isolated: bool,
+    pub wanted: Option<usize>,
+}
+
+impl CpuCores {
+    /// The CPU backend's threads here, and its label.
+    fn threads(self) -> (usize, String) {
+        let threads = if self.isolated { self.wanted.unwrap_or(self.cores).clamp(1, self.cores.max(1)) } else { 1 };
+        let why = match () {
+            _ if threads > 1 => return (threads, format!("CPU (wasm, {threads} threads)")),
+            _ if self.wanted == Some(1) => "one thread, as asked",
+            _ if !self.isolated && self.cores > 1 => {
+                "one thread: this host does not send the cross-origin isolation headers (COOP and COEP) that threads need"
+            }
+            _ => "one thread",
+        };
+        (1, format!("CPU (wasm, {why})"))
+    }
+}
+
+/// What the page runs on: `cpu` or `webgpu`, with how many threads, and the label that says why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BackendChoice {
@@ -136,28 +168,39 @@ pub struct BackendChoice {
     pub label: String,
     /// Whether the WebGPU adapter is a software emulation (tests assert what the page does on each).
     pub software: bool,
+    /// The CPU backend's threads (the worker loads the threaded build when more than one); 1 on
+    /// WebGPU.
+    pub threads: usize,
 }
 
-/// The page's backend for `choice`, given the adapter the browser offers (none: no WebGPU).
-pub fn choose_backend(choice: PageBackend, adapter: Option<&AdapterInfo>) -> crate::Result<BackendChoice> {
-    const CPU: &str = "CPU (wasm, one thread)";
-    let cpu = |why: String| BackendChoice { kind: PageBackend::Cpu, label: why, software: adapter.is_some_and(AdapterInfo::software) };
+/// The page's backend for `choice`, given the adapter the browser offers (none: no WebGPU) and
+/// what it allows the CPU.
+pub fn choose_backend(choice: PageBackend, adapter: Option<&AdapterInfo>, cpu: CpuCores) -> crate::Result<BackendChoice> {
+    let (threads, label) = cpu.threads();
+    let software = adapter.is_some_and(AdapterInfo::software);
+    let cpu = |why: Option<String>| BackendChoice {
+        kind: PageBackend::Cpu,
+        label: why.map_or(label.clone(), |why| format!("{label} — {why}")),
+        software,
+        threads,
+    };
     let webgpu = |a: &AdapterInfo| BackendChoice {
         kind: PageBackend::Webgpu,
         label: format!("WebGPU — {}{}", a.name(), if a.software() { " (software emulation)" } else { "" }),
         software: a.software(),
+        threads: 1,
     };
     Ok(match (choice, adapter) {
-        (PageBackend::Cpu, _) => cpu(CPU.into()),
+        (PageBackend::Cpu, _) => cpu(None),
         (PageBackend::Webgpu, Some(a)) => webgpu(a),
         (PageBackend::Webgpu, None) => {
             return Err(crate::Error::Config("backend=webgpu: this browser offers no WebGPU adapter; use backend=cpu or auto.".into()));
         }
-        (PageBackend::Auto, None) => cpu(format!("{CPU} — no WebGPU adapter in this browser")),
-        (PageBackend::Auto, Some(a)) if a.software() => cpu(format!(
-            "{CPU} — the only WebGPU adapter, {}, is a software emulation, slower than the CPU; backend=webgpu forces it",
+        (PageBackend::Auto, None) => cpu(Some("no WebGPU adapter in this browser".into())),
+        (PageBackend::Auto, Some(a)) if a.software() => cpu(Some(format!(
+            "the only WebGPU adapter, {}, is a software emulation, slower than the CPU; backend=webgpu forces it",
             a.name()
-        )),
+        ))),
         (PageBackend::Auto, Some(a)) => webgpu(a),
     })
 }
@@ -170,17 +213,39 @@ mod tests {
     fn auto_takes_a_hardware_gpu_and_leaves_a_software_one() {
         let swiftshader = AdapterInfo { vendor: "google".into(), architecture: "swiftshader".into(), ..Default::default() };
         let nvidia = AdapterInfo { vendor: "nvidia".into(), architecture: "hopper".into(), ..Default::default() };
-        let auto = |a| choose_backend(PageBackend::Auto, a).unwrap();
+        let one = CpuCores { cores: 1, ..Default::default() };
+        let auto = |a| choose_backend(PageBackend::Auto, a, one).unwrap();
         assert_eq!(auto(Some(&nvidia)).kind, PageBackend::Webgpu);
         assert_eq!(auto(Some(&nvidia)).label, "WebGPU — nvidia hopper");
         assert_eq!(auto(Some(&swiftshader)).kind, PageBackend::Cpu);
         assert!(auto(Some(&swiftshader)).label.contains("google swiftshader, is a software emulation"));
         assert_eq!(auto(None).kind, PageBackend::Cpu);
-        let forced = choose_backend(PageBackend::Webgpu, Some(&swiftshader)).unwrap();
+        let forced = choose_backend(PageBackend::Webgpu, Some(&swiftshader), one).unwrap();
         assert_eq!((forced.kind, forced.label.as_str()), (PageBackend::Webgpu, "WebGPU — google swiftshader (software emulation)"));
-        assert!(choose_backend(PageBackend::Webgpu, None).unwrap_err().to_string().contains("no WebGPU adapter"));
+        assert!(choose_backend(PageBackend::Webgpu, None, one).unwrap_err().to_string().contains("no WebGPU adapter"));
         let fallback = AdapterInfo { is_fallback_adapter: true, ..Default::default() };
         assert!(fallback.software() && fallback.name() == "unnamed adapter");
-        assert_eq!(choose_backend(PageBackend::Cpu, Some(&nvidia)).unwrap().label, "CPU (wasm, one thread)");
+        assert_eq!(choose_backend(PageBackend::Cpu, Some(&nvidia), one).unwrap().label, "CPU (wasm, one thread)");
+    }
+
+    #[test]
+    fn the_cpu_takes_every_core_only_where_the_page_is_isolated() {
+        let cpu = |cores, isolated, wanted| choose_backend(PageBackend::Cpu, None, CpuCores { cores, isolated, wanted }).unwrap();
+        let isolated = cpu(8, true, None);
+        assert_eq!((isolated.threads, isolated.label.as_str()), (8, "CPU (wasm, 8 threads)"));
+        assert_eq!(cpu(8, true, Some(3)).threads, 3);
+        assert_eq!(cpu(8, true, Some(64)).threads, 8, "never more threads than cores");
+        let asked = cpu(8, true, Some(1));
+        assert_eq!((asked.threads, asked.label.as_str()), (1, "CPU (wasm, one thread, as asked)"));
+        let not_isolated = cpu(8, false, None);
+        assert_eq!(not_isolated.threads, 1);
+        assert!(not_isolated.label.contains("cross-origin isolation headers (COOP and COEP)"), "{}", not_isolated.label);
+        let auto = choose_backend(PageBackend::Auto, None, CpuCores { cores: 4, isolated: true, wanted: None }).unwrap();
+        assert_eq!(auto.label, "CPU (wasm, 4 threads) — no WebGPU adapter in this browser");
+        let nvidia = AdapterInfo { vendor: "nvidia".into(), ..Default::default() };
+        assert_eq!(
+            choose_backend(PageBackend::Auto, Some(&nvidia), CpuCores { cores: 4, isolated: true, wanted: None }).unwrap().threads,
+            1
+        );
     }
 }

@@ -16,7 +16,6 @@ pub mod names;
 pub mod optim;
 #[cfg(not(target_family = "wasm"))]
 pub mod output;
-#[cfg(not(target_family = "wasm"))]
 pub mod parallel;
 pub mod readback;
 #[cfg(not(target_family = "wasm"))]

@@ -44,7 +44,21 @@ enum Command {
 }
 
 fn main() -> Result<()> {
+    keep_freed_memory();
     run(Cli::parse().command)
+}
+
+/// glibc hands every freed block over 128 KiB (a batch's attention scores, its logits) back to
+/// the kernel, which zeroes fresh pages for the next batch: a fifth of an evaluation went to page
+/// faults and clearing pages. Blocks up to 32 MiB (glibc's most) now stay in the heap, and the
+/// heap is not trimmed; evaluation ran about a fifth faster for about 10% more peak memory.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets two of the allocator's tuning values, before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
 }
 
 fn run(command: Command) -> Result<()> {

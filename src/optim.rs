@@ -55,7 +55,7 @@ pub fn all_finite<M: Module>(module: &M) -> bool {
 /// Runs `work` on each part in its own thread on fresh leaves of `model` and returns the summed
 /// loss and each part's gradients, ready for `ModuleOptimizer::step_multi`. One part runs on the
 /// calling thread.
-#[cfg(not(target_family = "wasm"))]
+#[cfg(parallel)]
 pub fn parallel_gradients<M, P, F>(
     model: &M,
     parts: &[P],
@@ -71,10 +71,8 @@ where
     let results: Vec<(f32, burn::optim::GradientsParams)> = if parts.len() == 1 {
         vec![run(&parts[0])]
     } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = parts.iter().map(|part| scope.spawn(|| run(part))).collect();
-            handles.into_iter().map(|h| h.join().expect("a training thread panicked")).collect()
-        })
+        use rayon::prelude::*;
+        parts.par_iter().map(run).collect()
     };
     let loss = results.iter().map(|(v, _)| v).sum();
     let grads = burn::optim::MultiGradientsParams { grads: results.into_iter().map(|(_, g)| (g, device.clone())).collect() };

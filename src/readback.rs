@@ -11,8 +11,9 @@ pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
     data.try_to_vec::<f32>().map_err(|e| Error::Tensor(format!("{e:?}")))
 }
 
-/// Runs an async library call to completion on a native thread.
-#[cfg(not(target_family = "wasm"))]
+/// Runs an async library call to completion on a native thread, or on a thread of the browser's
+/// threaded build (CPU only, where every read is ready at once).
+#[cfg(parallel)]
 pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
     burn::tensor::read_sync(future)
 }

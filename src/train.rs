@@ -259,7 +259,7 @@ impl Trainer<'_> {
             &sampler,
             &FfnHook::None,
             crate::metrics::EVAL_BATCH,
-            &crate::unlearning::RunContext::native(&self.device),
+            &crate::unlearning::RunContext::new(&self.device),
         )
         .wait()?;
         Ok(ProtocolMetrics::from_results(results.iter()))

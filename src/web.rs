@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use strum::IntoEnumIterator;
 use wasm_bindgen::prelude::*;
 
-use crate::backend::{AdapterInfo, PageBackend, choose_backend};
+use crate::backend::{AdapterInfo, CpuCores, PageBackend, choose_backend};
 use crate::checkpoint::{CheckpointMeta, model_from_bytes};
 use crate::claims::{CLAIMS, Claim, ClaimInputs, Judgement, judge};
 use crate::data::{Dataset, DeletionSet, Genre, ItemId, Scope, Split};
@@ -31,20 +31,22 @@ pub struct CreateRequest {
     pub backend: PageBackend,
 }
 
-/// What the worker passes to [`choose_backend_for_page`]: the visitor's choice, and the WebGPU
-/// adapter the browser offers (none: no WebGPU).
+/// What the worker passes to [`choose_backend_for_page`]: the visitor's choice, the WebGPU
+/// adapter the browser offers (none: no WebGPU) and what it allows the CPU backend.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BackendRequest {
     pub choice: PageBackend,
     pub adapter: Option<AdapterInfo>,
+    #[serde(default)]
+    pub cpu: CpuCores,
 }
 
 /// The page's backend and its label, decided here (see [`choose_backend`]).
 #[wasm_bindgen(js_name = chooseBackend)]
 pub fn choose_backend_for_page(request: JsValue) -> Result<JsValue, JsError> {
     let request: BackendRequest = serde_wasm_bindgen::from_value(request)?;
-    let choice = choose_backend(request.choice, request.adapter.as_ref()).map_err(js_error)?;
+    let choice = choose_backend(request.choice, request.adapter.as_ref(), request.cpu).map_err(js_error)?;
     Ok(to_js(&choice)?)
 }
 
@@ -257,12 +259,14 @@ impl Session {
     }
 }
 
+#[cfg(feature = "wgpu")]
 thread_local! {
     /// The worker's WebGPU device. burn registers one device per adapter and refuses a second
     /// registration, so every session of the worker (the original, a retrained model) shares it.
     static WEBGPU: std::cell::RefCell<Option<Device>> = const { std::cell::RefCell::new(None) };
 }
 
+#[cfg(feature = "wgpu")]
 async fn webgpu_device() -> Result<Device, String> {
     if let Some(device) = WEBGPU.with(|cell| cell.borrow().clone()) {
         return Ok(device);
@@ -270,6 +274,22 @@ async fn webgpu_device() -> Result<Device, String> {
     let device = Device::wgpu_options().init_async().await.map_err(|e| format!("{e:?}"))?;
     WEBGPU.with(|cell| *cell.borrow_mut() = Some(device.clone()));
     Ok(device)
+}
+
+/// The threaded build runs on the CPU only (the page loads the single-thread build for WebGPU).
+#[cfg(not(feature = "wgpu"))]
+async fn webgpu_device() -> Result<Device, String> {
+    Err("this is the CPU-only threaded build; the page loads the WebGPU build for WebGPU".into())
+}
+
+/// Starts the CPU backend's thread pool on `threads` Web Workers (the threaded build only).
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// How many threads the CPU backend splits independent work over.
+#[wasm_bindgen(js_name = cpuThreads)]
+pub fn cpu_threads() -> usize {
+    crate::parallel::cores()
 }
 
 /// A value as a plain JS object (maps, such as the flattened method part of a report, become
@@ -540,7 +560,7 @@ impl Session {
     pub async fn forget(&mut self, request: JsValue, progress: js_sys::Function) -> Result<JsValue, JsError> {
         let request: ForgetRequest = serde_wasm_bindgen::from_value(request)?;
         let genre: Genre = request.genre.parse().map_err(js_error)?;
-        let context = RunContext { device: &self.device, threads: 1 };
+        let context = RunContext::new(&self.device);
         let started = crate::clock::now_seconds();
         let (reports, edited): (Vec<ForgetReport>, EditedModel) =
             forget(&self.edited, &self.original.model, &self.dataset, genre, &request.config, &context, |stage| {

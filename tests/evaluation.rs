@@ -23,7 +23,7 @@ fn sampled_protocols_rank_within_the_full_ranking_on_real_data() {
     let cases = ds.eval_cases(Split::Test);
     let sampler = NegativeSampler::new(&ds, 3);
     let results =
-        evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 16, &recforget::unlearning::RunContext::native(&common::device()))
+        evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 16, &recforget::unlearning::RunContext::new(&common::device()))
             .wait()
             .unwrap();
     assert_eq!(results.len(), cases.len());
@@ -37,7 +37,7 @@ fn sampled_protocols_rank_within_the_full_ranking_on_real_data() {
     }
     // Same seed, same negatives: evaluating twice gives identical results.
     let again =
-        evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 7, &recforget::unlearning::RunContext::native(&common::device()))
+        evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 7, &recforget::unlearning::RunContext::new(&common::device()))
             .wait()
             .unwrap();
     assert_eq!(results, again);
@@ -56,7 +56,7 @@ fn the_shipped_checkpoint_loads_and_recommends_well() {
     let cases: Vec<_> = ds.eval_cases(Split::Test).into_iter().take(300).collect();
     let sampler = NegativeSampler::new(&ds, 2024);
     let results =
-        evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 100, &recforget::unlearning::RunContext::native(&common::device()))
+        evaluate_cases(&ckpt.model, &cases, &sampler, &FfnHook::None, 100, &recforget::unlearning::RunContext::new(&common::device()))
             .wait()
             .unwrap();
     let m = Evaluation::summarize(&results, &ds).overall;

@@ -21,7 +21,7 @@ fn forget_now(
     genre: Genre,
     config: &ForgetConfig,
 ) -> recforget::Result<(Vec<recforget::unlearning::ForgetReport>, EditedModel)> {
-    forget(state, model, ds, genre, config, &recforget::unlearning::RunContext::native(&common::device()), |_| {}).wait()
+    forget(state, model, ds, genre, config, &recforget::unlearning::RunContext::new(&common::device()), |_| {}).wait()
 }
 
 fn fixture() -> &'static (Dataset, Bert4Rec) {
@@ -62,7 +62,7 @@ fn genre_accuracy(edited: &EditedModel, ds: &Dataset, genre: Genre) -> f64 {
         &sampler,
         &FfnHook::None,
         64,
-        &recforget::unlearning::RunContext::native(&common::device()),
+        &recforget::unlearning::RunContext::new(&common::device()),
     )
     .wait()
     .unwrap();

@@ -212,3 +212,23 @@ fn fast_gelu_matches_burns_value_and_gradient() {
     let plain = recforget::model::gelu::apply(x.clone().detach());
     assert_close(&v(plain), &b, 1e-5);
 }
+
+#[test]
+fn the_fused_cpu_attention_equals_the_step_by_step_one() {
+    use burn::nn::DropoutConfig;
+    use burn::tensor::module::attention;
+    use burn::tensor::ops::AttentionModuleOptions;
+    use burn::tensor::{Bool, Distribution};
+    let device = common::device();
+    let normal = |shape: [usize; 4]| Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
+    let (q, k, v) = (normal([3, 2, 5, 8]), normal([3, 2, 9, 8]), normal([3, 2, 9, 8]));
+    // Every third key blocked for every query, and a padding-like run in the first sequence; no
+    // query has all its keys blocked (the [MASK] query never does).
+    let blocked: Vec<bool> = (0..3 * 5 * 9).map(|i| (i % 9) % 3 == 1 || (i < 45 && i % 9 < 2)).collect();
+    let blocked = Tensor::<4, Bool>::from_data(TensorData::new(blocked, [3, 1, 5, 9]), &device);
+    let fused = attention(q.clone(), k.clone(), v.clone(), Some(blocked.clone()), None, AttentionModuleOptions::default());
+    let steps = recforget::model::attention::attend(q, k, v, blocked, &DropoutConfig::new(0.0).init());
+    assert_eq!(fused.dims(), [3, 2, 5, 8]);
+    let flat = |t: Tensor<4>| t.into_data().try_to_vec::<f32>().unwrap();
+    assert_close(&flat(fused), &flat(steps), 1e-5);
+}

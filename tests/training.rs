@@ -53,7 +53,7 @@ fn learns_the_cycle(config: RecommenderConfig, learning_rate: f64, epochs: usize
         &sampler,
         &FfnHook::None,
         32,
-        &recforget::unlearning::RunContext::native(&common::device()),
+        &recforget::unlearning::RunContext::new(&common::device()),
     )
     .wait()
     .unwrap();
@@ -412,7 +412,7 @@ fn a_model_with_broken_weights_is_an_error_never_a_metric() {
         &NegativeSampler::new(&ds, 1),
         &FfnHook::None,
         8,
-        &recforget::unlearning::RunContext::native(&common::device()),
+        &recforget::unlearning::RunContext::new(&common::device()),
     )
     .wait()
     .unwrap_err();

@@ -25,7 +25,7 @@ fn attribute(model: &recforget::model::Bert4Rec, h: &[ItemId], target: ItemId, c
         None,
         &config,
         &FfnHook::None,
-        &recforget::unlearning::RunContext::native(&common::device()),
+        &recforget::unlearning::RunContext::new(&common::device()),
         |_| {},
     )
     .wait()
@@ -157,7 +157,7 @@ fn forgetting_a_genre_on_real_data_and_the_sweep_run_end_to_end() {
         &ds,
         Genre::Drama,
         &config,
-        &recforget::unlearning::RunContext::native(&device),
+        &recforget::unlearning::RunContext::new(&device),
         |_| {},
     )
     .wait()

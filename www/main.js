@@ -8,7 +8,7 @@ let nextId = 1;
 let worker = startWorker();
 
 const state = {
-  defaults: null, backend: '', catalog: [], users: [], userIndex: new Map(), history: [], user: null,
+  defaults: null, backend: '', threadsParam: null, catalog: [], users: [], userIndex: new Map(), history: [], user: null,
   // Every forget since the last reset, in order: {genre, settings, config, reports, seconds}.
   forgets: [],
   before: null, deletedOnly: null, after: null, retrained: null, checkpoint: null, evaluation: null,
@@ -42,7 +42,7 @@ async function cancel() {
   restoring = true;
   const earlier = state.forgets.length ? ` (${state.forgets.length} earlier forget${state.forgets.length > 1 ? 's' : ''})` : '';
   await busy(`cancelled; bringing the model back as it was${earlier}`, async () => {
-    await call('init', { backend: state.backendParam });
+    await call('init', { backend: state.backendParam, threads: state.threadsParam });
     for (const f of state.forgets) await call('forget', { genre: f.genre, config: f.config });
     await recommend();
   }).finally(() => { restoring = false; });
@@ -155,11 +155,12 @@ async function configOf(settings) {
 // ---- URL state: read once, validated; written back from what is shown ----------------------
 const params = new URLSearchParams(location.search);
 // The link's parameters the page reads beside the settings table's; `forget` may repeat.
-const LINK_KEYS = ['backend', 'user', 'history', 'genre', 'forget', 'eval-users'];
+const LINK_KEYS = ['backend', 'threads', 'user', 'history', 'genre', 'forget', 'eval-users'];
 function saveUrl() {
   const q = new URLSearchParams();
   // Only an accepted backend other than the default is written back.
   if (state.backendParam && state.backendParam !== state.defaults.backends[0]) q.set('backend', state.backendParam);
+  if (state.threadsParam) q.set('threads', String(state.threadsParam));
   if (state.user) q.set('user', state.user); else if (state.history.length) q.set('history', state.history.join('.'));
   q.set('genre', $('genre').value);
   // Each forget with its own settings, in order: `forget=Action;method=rows,distill;distill-steps=6`.
@@ -410,7 +411,7 @@ function showStage(p) {
   const left = done > start.done && total > done ? `, about ${Math.ceil(rate * (total - done))} s left` : '';
   const lines = $('stages').textContent.split('\n').filter((l) => l && !l.startsWith(p.stage));
   const text = p.stage === 'attribution'
-    ? `attribution: ${p.sequencesDone}/${p.sequences} sequences, layer L${p.layer}${left}`
+    ? `attribution: ${p.sequencesDone}/${p.sequences} sequences${left}`
     : p.stage === 'training'
       ? `training: step ${p.step}/${p.steps}, loss ${p.loss.toFixed(3)}${left}`
       : `${p.stage}…`;
@@ -804,13 +805,18 @@ function readLinkChoices(notes) {
   const backends = state.defaults.backends;
   if (!backends.includes(backend)) notes.push(`backend=${clip(backend)}: one of ${backends.join(', ')} is allowed; ${backends[0]} is used.`);
   state.backendParam = backends.includes(backend) ? backend : backends[0];
+  if (params.has('threads')) {
+    const n = Number(params.get('threads'));
+    if (Number.isInteger(n) && n >= 1) state.threadsParam = n;
+    else notes.push(`threads=${clip(params.get('threads'))}: a whole number from 1 is allowed; every core is used.`);
+  }
   return { genre, genres };
 }
 
 // Starts the worker's session (asking for the visitor's data where the site carries none) and
 // shows what it loaded.
 async function startSession() {
-  const request = { backend: state.backendParam };
+  const request = { backend: state.backendParam, threads: state.threadsParam };
   let info = await call('init', request);
   if (info.needData) info = await askForData(request);
   $('data-origin').textContent = info.dataOrigin === 'kept' ? 'MovieLens: your copy, kept in this browser' : '';

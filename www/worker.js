@@ -16,6 +16,7 @@ let checkpoint = null; // the original checkpoint's files, loaded once
 let session = null;    // the session in use (WebGPU or CPU)
 let dataBytes = null;  // the page's dataset, shared with retrained models' sessions
 let sessionKind = 'cpu';
+let SessionOfKind = Session; // the build whose sessions run on sessionKind
 const retrained = new Map();  // genre slug -> {session, reference} of a shipped retrained model, or null
 let deletionReference = null; // the training record of the model retrained without D once loaded, false when none is shipped
 
@@ -60,7 +61,25 @@ async function adapterInfo() {
   return { vendor, architecture, description, isFallbackAdapter: Boolean(isFallbackAdapter ?? gpu.isFallbackAdapter) };
 }
 
-const pickBackend = async (choice) => chooseBackend({ choice, adapter: choice === 'cpu' ? null : await adapterInfo() });
+// What the browser allows the CPU backend: threads need shared memory, which only a
+// cross-origin-isolated page gets.
+const cpuCores = (wanted) => ({ cores: navigator.hardwareConcurrency || 1, isolated: Boolean(self.crossOriginIsolated), wanted: wanted ?? null });
+const pickBackend = async (choice, threads) =>
+  chooseBackend({ choice, adapter: choice === 'cpu' ? null : await adapterInfo(), cpu: cpuCores(threads) });
+
+// The CPU backend on several threads: the threaded build (rayon's pool on Web Workers sharing
+// its memory), started once. Its Session builds the CPU sessions; everything else comes from the
+// single-thread build, which WebGPU needs.
+let threadedReady = null;
+function loadThreaded(threads) {
+  threadedReady ??= (async () => {
+    const lib = await import('../pkg-threads/recforget.js');
+    await lib.default({ module_or_path: await load('threaded wasm', '../pkg-threads/recforget_bg.wasm') });
+    await lib.initThreadPool(threads);
+    return lib;
+  })();
+  return threadedReady;
+}
 
 // The page's data sample: the one served with the page (the local demo), else the one prepared
 // from the visitor's own file and kept in this browser; null when there is neither.
@@ -112,11 +131,24 @@ async function checkParity(config, meta, weights, data) {
     session.free();
     session = cpu;
     sessionKind = 'cpu';
+    SessionOfKind = Session;
   }
   return parity;
 }
 
-async function start({ backend }) {
+// The Session class for the choice: the threaded build's when it has threads and starts, else the
+// single-thread build's (the label then says why).
+async function sessionClass(chosen) {
+  if (chosen.kind !== 'cpu' || chosen.threads <= 1) return { Class: Session, label: chosen.label };
+  try {
+    return { Class: (await loadThreaded(chosen.threads)).Session, label: chosen.label };
+  } catch (error) {
+    threadedReady = null;
+    return { Class: Session, label: `CPU (wasm, one thread: the threaded build did not start, ${error?.message ?? error})` };
+  }
+}
+
+async function start({ backend, threads }) {
   const t0 = now();
   await loadWasm();
   // Without data there is nothing to run: ask for it before loading the model.
@@ -126,13 +158,15 @@ async function start({ backend }) {
   const { config, meta, weights } = checkpoint;
   const data = found.bytes;
   dataBytes = data;
-  const chosen = await pickBackend(backend);
+  const chosen = await pickBackend(backend, threads);
+  const { Class, label: chosenLabel } = await sessionClass(chosen);
   const loadSeconds = now() - t0;
   const t1 = now();
-  let label = chosen.label;
+  let label = chosenLabel;
   let parity = null;
-  session = await Session.create({ backend: chosen.kind }, config, meta, weights.slice(), data);
+  session = await Class.create({ backend: chosen.kind }, config, meta, weights.slice(), data);
   sessionKind = chosen.kind;
+  SessionOfKind = Class;
   // References belong to a session: a new one loads them again.
   for (const entry of retrained.values()) entry?.session.free();
   retrained.clear();
@@ -165,7 +199,7 @@ async function retrainedFor(slug) {
     // The page's session judges the claims beside it; a session of its own recommends with it.
     session.setGenreReference(config, meta, weights);
     entry = {
-      session: await Session.create({ backend: sessionKind }, config, meta, weights, dataBytes),
+      session: await SessionOfKind.create({ backend: sessionKind }, config, meta, weights, dataBytes),
       reference: { checkpoint: `checkpoints/retrain-${slug}`, ...trainingRecord(meta) },
     };
   }

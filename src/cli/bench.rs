@@ -249,7 +249,7 @@ fn time_training(config: &RecommenderConfig, batch: &TrainingBatch, steps: usize
 fn time_scoring(model: &Recommender, dataset: &Dataset, users: usize, device: &Device) -> Result<(Vec<usize>, f64)> {
     let cases: Vec<_> = dataset.eval_cases(Split::Test).into_iter().take(users).collect();
     let sampler = NegativeSampler::new(dataset, 1);
-    let context = recforget::unlearning::RunContext::native(device);
+    let context = recforget::unlearning::RunContext::new(device);
     let evaluate = |cases: &[_]| evaluate_cases(model, cases, &sampler, &FfnHook::None, EVAL_BATCH, &context).wait();
     evaluate(&cases[..cases.len().min(8)])?;
     let started = Instant::now();
@@ -263,7 +263,7 @@ fn time_attribution(model: &Bert4Rec, dataset: &Dataset, sequences: usize, devic
     use recforget::attribution::{Query, integrated_gradients};
     let cases = recforget::unlearning::neurons::attribution_cases(dataset, Genre::Action, &[], sequences, 7);
     let queries: Vec<Query> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
-    let context = recforget::unlearning::RunContext::native(device);
+    let context = recforget::unlearning::RunContext::new(device);
     let attribute =
         |queries: &[Query]| integrated_gradients(model, queries, None, &IgConfig::default(), &FfnHook::None, &context, |_| {}).wait();
     // One warm-up on two sequences, then the timed run.
@@ -281,6 +281,6 @@ fn time_distill(model: &Bert4Rec, dataset: &Dataset, device: &Device) -> Result<
     config.distill.steps = 3;
     let start = EditedModel::new(model.clone());
     let (reports, _) =
-        forget(&start, model, dataset, Genre::Action, &config, &recforget::unlearning::RunContext::native(device), |_| {}).wait()?;
+        forget(&start, model, dataset, Genre::Action, &config, &recforget::unlearning::RunContext::new(device), |_| {}).wait()?;
     Ok((reports[0].times.training / config.distill.steps as f64, config.distill.batch_size))
 }

@@ -59,7 +59,7 @@ pub(crate) fn evaluate(args: EvaluateArgs) -> Result<()> {
         &sampler,
         &FfnHook::None,
         recforget::metrics::EVAL_BATCH,
-        &recforget::unlearning::RunContext::native(&device),
+        &recforget::unlearning::RunContext::new(&device),
     )
     .wait()?;
     let seconds = started.elapsed().as_secs_f64();

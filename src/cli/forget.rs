@@ -163,7 +163,7 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     let device = args.backend.device()?;
     let original: Checkpoint = Checkpoint::load_original(&args.source.checkpoint, &device, &dataset)?;
     let start = EditedModel::new(original.model.clone());
-    let context = RunContext::native(&device);
+    let context = RunContext::new(&device);
     let (reports, edited) = forget_genre(&start, &original.model, &dataset, genre, &config, &context, stage_printer(args.json)).wait()?;
     if !args.json {
         eprintln!();
@@ -202,7 +202,7 @@ fn stage_printer(quiet: bool) -> impl FnMut(ForgetStage) + Send {
         }
         match stage {
             ForgetStage::Attribution(p) => {
-                eprint!("\rattribution: {}/{} sequences, layer L{}   ", p.sequences_done, p.sequences, p.layer)
+                eprint!("\rattribution: {}/{} sequences   ", p.sequences_done, p.sequences)
             }
             ForgetStage::Training { step, steps, loss } => eprint!("\rdistill: step {step}/{steps}, loss {loss:.4}   "),
             _ => {}

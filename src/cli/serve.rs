@@ -29,7 +29,7 @@ pub(crate) struct ServeArgs {
 }
 
 /// Folders and files the page may load.
-const ALLOWED: [&str; 7] = ["index.html", "sw.js", "www/", "pkg/", "checkpoints/", "data/web/", "results/"];
+const ALLOWED: [&str; 8] = ["index.html", "sw.js", "www/", "pkg/", "pkg-threads/", "checkpoints/", "data/web/", "results/"];
 
 /// The policy sent with every response: same origin only, wasm compilation allowed.
 pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; \

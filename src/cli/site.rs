@@ -36,7 +36,7 @@ fn copy(from: &Path, to: &Path) -> Result<u64> {
 }
 
 /// What the site is made of: refused as its output folder, and never written.
-const INPUTS: [&str; 6] = ["index.html", "sw.js", "www", "pkg", "checkpoints", "results"];
+const INPUTS: [&str; 7] = ["index.html", "sw.js", "www", "pkg", "pkg-threads", "checkpoints", "results"];
 
 pub(crate) fn site(args: SiteArgs) -> Result<()> {
     let out = &args.out;
@@ -82,8 +82,19 @@ pub(crate) fn site(args: SiteArgs) -> Result<()> {
     inputs.push(&args.data);
     let mut bytes = 0;
     output::replace_folder(out, OutputKind::Site, &inputs, |at| fill(at, &files, &args.data).map(|b| bytes = b))?;
-    println!("wrote {} ({} files, {:.1} MB; no MovieLens-derived file)", out.display(), files.len() + 2, bytes as f64 / 1e6);
+    println!("wrote {} ({:.1} MB; no MovieLens-derived file)", out.display(), bytes as f64 / 1e6);
     Ok(())
+}
+
+/// Every file under `dir`, sorted.
+fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() { files.extend(files_under(&path)?) } else { files.push(path) }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// Writes the site into the fresh folder `out`: `files`, the results pages as HTML, and the page
@@ -91,6 +102,12 @@ pub(crate) fn site(args: SiteArgs) -> Result<()> {
 fn fill(out: &Path, files: &[PathBuf], data: &Path) -> Result<u64> {
     let mut bytes = 0;
     for file in files {
+        bytes += copy(file, &out.join(file))?;
+    }
+    // The threaded build, with the worker helper wasm-bindgen-rayon's snippet brings.
+    let threaded = files_under(Path::new("pkg-threads"))
+        .context("pkg-threads/ is missing or unreadable (build the page first: scripts/build-web.sh)")?;
+    for file in &threaded {
         bytes += copy(file, &out.join(file))?;
     }
     // The results pages as HTML.

@@ -303,7 +303,7 @@ pub async fn score_many(
     histories: &[Vec<ItemId>],
     context: &crate::backend::RunContext<'_>,
 ) -> Result<Vec<Vec<f32>>> {
-    #[cfg(not(target_family = "wasm"))]
+    #[cfg(parallel)]
     if context.threads > 1 {
         return crate::parallel::map_chunks(histories, context.threads, |chunk, _| {
             crate::readback::block_on(score_sorted(model, chunk, context.device))
@@ -731,7 +731,7 @@ pub fn relearn(ctx: &EvalContext<'_>, genre: Genre, model: &EditedModel, setting
             ctx.sampler,
             &FfnHook::None,
             crate::metrics::EVAL_BATCH,
-            &crate::unlearning::RunContext::native(ctx.device),
+            &crate::unlearning::RunContext::new(ctx.device),
         )
         .wait()?;
         let forget = ProtocolMetrics::from_results(results.iter().filter(|r| dataset.has_genre(r.target, genre)));

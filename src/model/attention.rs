@@ -4,6 +4,8 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::tensor::activation::softmax;
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Device, Tensor};
 
 use crate::model::dropout;
@@ -74,14 +76,31 @@ impl SelfAttention {
         let q = split(self.query.forward(queries), q_len); // [batch, heads, q, d_head]
         let k = split(self.key.forward(x.clone()), len); // [batch, heads, len, d_head]
         let v = split(self.value.forward(x), len); // [batch, heads, len, d_head]
-        let scores = q.matmul(k.swap_dims(2, 3)) / (d_head as f64).sqrt(); // [batch, heads, q, len]
-        let blocked = blocked.reshape([batch, 1, q_len, len]).expand([batch, heads, q_len, len]); // [batch, heads, q, len]
-        let scores = scores.mask_fill(blocked, -1.0e9);
-        let weights = dropout::apply(&self.dropout, softmax(scores, 3)); // [batch, heads, q, len]
-        let context = weights
-            .matmul(v) // [batch, heads, q, d_head]
-            .swap_dims(1, 2)
-            .reshape([batch, q_len, d_model]); // [batch, q, d_model]
-        self.output.forward(context)
+        let blocked = blocked.reshape([batch, 1, q_len, len]); // [batch, 1, q, len]
+        let device = q.device();
+        let context = if !device.is_autodiff() && device == Device::flex() {
+            // No gradients and no dropout on the CPU: burn-flex's fused kernel, which never
+            // materialises the expanded mask and softmaxes each score row in place.
+            attention(q, k, v, Some(blocked), None, AttentionModuleOptions::default())
+        } else {
+            attend(q, k, v, blocked, &self.dropout)
+        }; // [batch, heads, q, d_head]
+        self.output.forward(context.swap_dims(1, 2).reshape([batch, q_len, d_model])) // [batch, q, d_model]
     }
+}
+
+/// `softmax(q kᵀ / √d_head, blocked → -1e9) v`, step by step (what gradients flow through; on the
+/// CPU outside training, burn-flex's fused kernel computes the same to float tolerance).
+///
+/// # Shapes
+/// - `q`: `[batch, heads, q, d_head]`; `k`, `v`: `[batch, heads, len, d_head]`
+/// - `blocked`: `[batch, 1, q, len]`
+/// - returns `[batch, heads, q, d_head]`
+pub fn attend(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>, blocked: Tensor<4, Bool>, dropout: &Dropout) -> Tensor<4> {
+    let [batch, heads, q_len, d_head] = q.dims();
+    let len = k.dims()[2];
+    let scores = q.matmul(k.swap_dims(2, 3)) / (d_head as f64).sqrt(); // [batch, heads, q, len]
+    let scores = scores.mask_fill(blocked.expand([batch, heads, q_len, len]), -1.0e9);
+    let weights = dropout::apply(dropout, softmax(scores, 3)); // [batch, heads, q, len]
+    weights.matmul(v) // [batch, heads, q, d_head]
 }

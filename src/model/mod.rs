@@ -1,6 +1,6 @@
 //! Models: BERT4Rec with its reachable FFN neurons, and the baselines GRU4Rec and Caser.
 
-mod attention;
+pub mod attention;
 mod bert4rec;
 mod caser;
 pub mod dropout;

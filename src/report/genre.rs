@@ -77,7 +77,7 @@ pub fn genre_outcome(
     config: &ForgetConfig,
 ) -> Result<GenreOutcome> {
     let start = EditedModel::new(model.clone());
-    let (mut reports, unlearned) = forget(&start, model, ctx.dataset, genre, config, &RunContext::native(ctx.device), |_| {}).wait()?;
+    let (mut reports, unlearned) = forget(&start, model, ctx.dataset, genre, config, &RunContext::new(ctx.device), |_| {}).wait()?;
     let forget = reports.remove(0);
     if forget.neurons().is_none() {
         return Err(crate::Error::Config("the paper's tables need the paper's method (neurons)".into()));
@@ -181,7 +181,7 @@ fn contrast(
     others.truncate(neurons.sequences);
     let queries: Vec<Query<'_>> = others.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
     let other_attr =
-        integrated_gradients(model, &queries, None, &config.neurons.ig, &FfnHook::None, &RunContext::native(ctx.device), |_| {}).wait()?;
+        integrated_gradients(model, &queries, None, &config.neurons.ig, &FfnHook::None, &RunContext::new(ctx.device), |_| {}).wait()?;
     let mut contrast = neurons.mean_attribution.clone();
     for a in &other_attr {
         for (row, layer) in contrast.iter_mut().zip(&a.layers) {

@@ -191,7 +191,7 @@ fn run_methods(
             // Distillation after `rows` leaves the re-drawn rows as drawn.
             config.distill.trainable = Trainable::Shared;
         }
-        let (reports, model) = forget(&start, original, ctx.dataset, genre, &config, &RunContext::native(ctx.device), |_| {}).wait()?;
+        let (reports, model) = forget(&start, original, ctx.dataset, genre, &config, &RunContext::new(ctx.device), |_| {}).wait()?;
         let seconds = reports.iter().map(|r| r.times.total).sum();
         runs.push(MethodRun { name: methods_name(&methods), methods, reports, seconds });
         edited.push(model);
@@ -212,7 +212,7 @@ fn tradeoff_point(
     let start = EditedModel::new(original.clone());
     let mut config = ForgetConfig { methods: vec![Method::Distill], ..config.clone() };
     config.distill.steps = steps;
-    let (reports, model) = forget(&start, original, ctx.dataset, genre, &config, &RunContext::native(ctx.device), |_| {}).wait()?;
+    let (reports, model) = forget(&start, original, ctx.dataset, genre, &config, &RunContext::new(ctx.device), |_| {}).wait()?;
     let light = MeasureSettings { draws: 0, deletion_only: false, ..*settings };
     let models = [("original", &start), ("distill", &model)];
     let m = measure(ctx, genre, &models, retrained.map(|r| r.model), None, &light, threads_for(ctx.device)).wait()?;

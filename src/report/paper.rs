@@ -135,7 +135,7 @@ pub fn build(ctx: &EvalContext<'_>, inputs: PaperInputs<'_>, mut log: impl FnMut
 
 /// A model's figures over all test users (the model comparison).
 fn overall(ctx: &EvalContext<'_>, model: &(impl crate::model::NextItemScorer + Sync)) -> Result<ProtocolMetrics> {
-    let results = evaluate_cases(model, ctx.cases, ctx.sampler, &FfnHook::None, EVAL_BATCH, &RunContext::native(ctx.device)).wait()?;
+    let results = evaluate_cases(model, ctx.cases, ctx.sampler, &FfnHook::None, EVAL_BATCH, &RunContext::new(ctx.device)).wait()?;
     Ok(ProtocolMetrics::from_results(results.iter()))
 }
 

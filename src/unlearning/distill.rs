@@ -240,7 +240,7 @@ async fn step(
     config: &DistillConfig,
     context: &RunContext<'_>,
 ) -> Result<(Bert4Rec, f32)> {
-    #[cfg(not(target_family = "wasm"))]
+    #[cfg(parallel)]
     if context.threads > 1 {
         let total = batch.positions.len().max(1) as f64;
         let parts: Vec<TrainingBatch> = batch.split(context.threads).into_iter().map(TrainingBatch::trim_padding).collect();

@@ -126,7 +126,7 @@ test('6: auto prefers the CPU over a software-emulated GPU and a hardware GPU ov
   const auto = await open('');
   const label = await auto.page.textContent('#backend');
   if ((await pageState(gpu.page)).software) {
-    assert.match(label, /^CPU \(wasm, one thread\) — the only WebGPU adapter, .* is a software emulation/);
+    assert.match(label, /^CPU \(wasm, (one thread|\d+ threads)\) — the only WebGPU adapter, .* is a software emulation/);
   } else {
     assert.equal(label, await gpu.page.textContent('#backend'), 'auto did not take the hardware GPU');
   }
@@ -157,10 +157,19 @@ test('2: the same forget gives the same neurons and scores after any earlier act
   const reloaded = await open(link.split('?')[1]);
   assert.deepEqual(await neuronsOf(reloaded.page), first.neurons, 'the link did not reproduce the neurons');
   assert.deepEqual(await list(reloaded.page, 'recs-after'), first.top, 'the link did not reproduce the scores');
+  // Every core and one thread agree: the same privacy neurons and top-10 (the work is split
+  // differently, so the scores may differ in the last bits).
+  const threads = Number((await page.textContent('#backend')).match(/^CPU \(wasm, (\d+) threads\)/)?.[1] ?? 1);
+  assert.equal(threads, await page.evaluate(() => Math.max(1, navigator.hardwareConcurrency)), 'the local server isolates the page: every core');
+  const single = await open(`${link.split('?')[1]}&threads=1`);
+  assert.equal(await single.page.textContent('#backend'), 'CPU (wasm, one thread, as asked)');
+  assert.deepEqual(await neuronsOf(single.page), first.neurons, 'one thread found other privacy neurons');
+  const strip = (items) => items.map((t) => t.replace(/-?\d+\.\d\d$/, ''));
+  assert.deepEqual(strip(await list(single.page, 'recs-after')), strip(first.top), 'one thread recommends otherwise');
+  await single.page.close();
   // CPU and WebGPU agree: the same privacy neurons, at least 9 of the top 10 (the scores at
   // load agree within 1e-3 of their scale: the parity check test 1 asserts).
   if (gpuRun) {
-    const strip = (items) => items.map((t) => t.replace(/-?\d+\.\d\d$/, ''));
     const topSame = strip(first.top).filter((t) => gpuRun.top.includes(t)).length;
     console.log(`CPU vs WebGPU, the paper's method on 8 sequences × 4 steps: neurons CPU [${first.neurons}] WebGPU [${gpuRun.neurons}]; top-10 ${topSame}/10 shared`);
     assert.deepEqual([...gpuRun.neurons].sort(), [...first.neurons].sort(), 'CPU and WebGPU found different privacy neurons');
@@ -581,7 +590,8 @@ test('Offline: after one visit the page loads and recommends with the network cu
     const names = await caches.keys();
     const kept = names.find((n) => n.startsWith('recforget-site-'));
     const keys = kept ? (await (await caches.open(kept)).keys()).map((r) => new URL(r.url).pathname) : [];
-    return registration.active && ['/pkg/recforget_bg.wasm', '/checkpoints/bert4rec-ml1m/model.bpk', '/www/worker.js'].every((p) => keys.includes(p));
+    return registration.active && ['/pkg/recforget_bg.wasm', '/pkg-threads/recforget_bg.wasm', '/checkpoints/bert4rec-ml1m/model.bpk', '/www/worker.js']
+      .every((p) => keys.includes(p));
   }, null, { timeout: 120_000, polling: 500 });
   const before = await list(page, 'recs-before');
   await page.context().setOffline(true);

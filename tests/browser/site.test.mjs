@@ -106,6 +106,8 @@ test('a visitor gives the page their ml-1m.zip; it is prepared, used and kept fo
   console.log(`prepared ml-1m.zip in the browser in ${seconds.toFixed(1)} s`);
   assert.equal(await page.isVisible('#data-panel'), false);
   assert.equal((await page.$$('#recs-before li')).length, 10);
+  // A plain static host sends no cross-origin isolation headers: one thread, and the label says why.
+  assert.match(await page.textContent('#backend'), /^CPU \(wasm, one thread: this host does not send the cross-origin isolation headers \(COOP and COEP\)/);
   await page.click('#forget');
   await page.waitForSelector('body[data-busy="true"]');
   await page.waitForSelector('body[data-busy="false"]', { timeout: 300_000 });
