@@ -53,7 +53,11 @@ started=$(date +%s)
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 rustup component add rust-src --toolchain nightly >/dev/null 2>&1 || rustup component add rust-src --toolchain nightly
 threads_target="$CARGO_TARGET_DIR/threads"
-RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 -C link-arg=--max-memory=4294967296" \
+# The memory is shared and imported (each worker instantiates the module on the same memory);
+# wasm-bindgen sets up each thread's stack and thread-local storage through the TLS exports.
+link="-C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=4294967296"
+for symbol in __wasm_init_tls __tls_size __tls_align __tls_base; do link="$link -C link-arg=--export=$symbol"; done
+RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 $link" \
     CARGO_TARGET_DIR="$threads_target" cargo +nightly build --lib --target wasm32-unknown-unknown --profile wasm \
     --no-default-features --features threads -Z build-std=panic_abort,std
 wasm-bindgen --target web --no-typescript --out-dir pkg-threads "$threads_target/wasm32-unknown-unknown/wasm/recforget.wasm"

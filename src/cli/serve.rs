@@ -32,7 +32,7 @@ pub(crate) struct ServeArgs {
 const ALLOWED: [&str; 8] = ["index.html", "sw.js", "www/", "pkg/", "pkg-threads/", "checkpoints/", "data/web/", "results/"];
 
 /// The policy sent with every response: same origin only, wasm compilation allowed.
-pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; \
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; \
 connect-src 'self'; img-src 'self' data: blob:; style-src 'self'; object-src 'none'; base-uri 'none'; \
 form-action 'none'; frame-ancestors 'none'";
 
