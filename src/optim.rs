@@ -67,12 +67,16 @@ where
     P: Sync,
     F: Fn(M, &P) -> (f32, burn::optim::GradientsParams) + Sync,
 {
-    let run = |part: &P| work(model.clone().map(&mut FreshLeaves), part);
+    // Each part draws its dropout masks from its own streams, so the step does not depend on
+    // which thread asks first: the same seed gives the same model, on any run.
+    let step = crate::model::dropout::next_stream();
+    let run =
+        |(index, part): (usize, &P)| crate::model::dropout::with_streams(step, index, || work(model.clone().map(&mut FreshLeaves), part));
     let results: Vec<(f32, burn::optim::GradientsParams)> = if parts.len() == 1 {
-        vec![run(&parts[0])]
+        vec![run((0, &parts[0]))]
     } else {
         use rayon::prelude::*;
-        parts.par_iter().map(run).collect()
+        parts.par_iter().enumerate().map(run).collect()
     };
     let loss = results.iter().map(|(v, _)| v).sum();
     let grads = burn::optim::MultiGradientsParams { grads: results.into_iter().map(|(_, g)| (g, device.clone())).collect() };

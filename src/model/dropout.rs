@@ -18,10 +18,35 @@ use burn::tensor::{Device, Tensor, TensorData};
 /// The next mask's stream: every mask mixes a fresh value of this counter into its seed.
 static STREAM: AtomicU64 = AtomicU64::new(0);
 
-/// Seeds the CPU masks (as `Device::seed` seeds burn's). Masks drawn by several threads at once
-/// take their streams in the order the threads ask, as burn's do.
+/// Seeds the CPU masks (as `Device::seed` seeds burn's). The parts of a data-parallel step draw
+/// from streams of their own ([`with_streams`]), so thread timing never changes a mask.
 pub fn seed(seed: u64) {
     STREAM.store(mix(seed ^ 0xD1B5_4A32_D192_ED03), Ordering::Relaxed);
+}
+
+std::thread_local! {
+    /// This thread's own streams while it runs one part of a data-parallel step.
+    static PART_STREAM: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Takes the next stream from the shared counter.
+pub fn next_stream() -> u64 {
+    STREAM.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Runs `f` (part `part` of the data-parallel step that took stream `step`) with masks drawn
+/// from streams of that part alone, whatever the other threads draw meanwhile.
+pub fn with_streams<T>(step: u64, part: usize, f: impl FnOnce() -> T) -> T {
+    let previous = PART_STREAM.with(|s| s.replace(Some(mix(step ^ mix(part as u64 + 1)))));
+    let out = f();
+    PART_STREAM.with(|s| s.set(previous));
+    out
+}
+
+/// The stream of the next mask: the part's own while a data-parallel part runs on this thread,
+/// else the shared counter's.
+fn mask_stream() -> u64 {
+    PART_STREAM.with(|s| s.get().inspect(|stream| s.set(Some(stream.wrapping_add(0x9E37_79B9_7F4A_7C15))))).unwrap_or_else(next_stream)
 }
 
 /// SplitMix64's output function.
@@ -65,7 +90,7 @@ pub fn apply<const D: usize>(dropout: &Dropout, input: Tensor<D>) -> Tensor<D> {
         return dropout.forward(input);
     }
     let shape = input.shape();
-    let mask = host_mask(STREAM.fetch_add(1, Ordering::Relaxed), shape.num_elements(), 1.0 - dropout.prob);
+    let mask = host_mask(mask_stream(), shape.num_elements(), 1.0 - dropout.prob);
     let mask = Tensor::<D>::from_data(TensorData::new(mask, shape), &device);
     input * mask
 }
