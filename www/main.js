@@ -853,7 +853,20 @@ function wireEvents() {
     state.acting = true;
     try { await oneAction(async () => { if (await commitInputs({ needHistory })) await action(); }); } finally { state.acting = false; }
   };
-  $('user-id').addEventListener('change', () => selectUser($('user-id').value.trim()));
+  // A press on an action button first takes the focus from a typed user, whose change event
+  // would select that user and disable the button before the click lands: the click was lost.
+  // The action commits what is typed itself, so during such a press the change waits; a press
+  // released off the button commits the typed user then.
+  const actionButtons = ['forget-me', 'forget', 'evaluate'].map($);
+  let pressing = false;
+  const commitTypedUser = () => { const typed = $('user-id').value.trim(); if (userKey(typed) !== state.user) selectUser(typed); };
+  document.addEventListener('pointerdown', (e) => { pressing = actionButtons.some((b) => b.contains(e.target)); }, true);
+  document.addEventListener('pointerup', () => setTimeout(() => {
+    if (!pressing) return;
+    pressing = false;
+    if (!state.acting && document.activeElement !== $('user-id')) commitTypedUser();
+  }), true);
+  $('user-id').addEventListener('change', () => { if (!pressing) commitTypedUser(); });
   $('forget-me').addEventListener('click', committed(true, forgetMe));
   $('random-user').addEventListener('click', () => selectUser(state.users[Math.floor(Math.random() * state.users.length)].key));
   $('own-history').addEventListener('click', () => { state.user = null; state.history = []; $('user-id').value = ''; $('add-row').hidden = false; renderHistory(); renderMePanel(); saveUrl(); recommend(); });
