@@ -17,13 +17,13 @@
 //! with at most one layer above it (BERT4Rec's two layers) every copy sees exactly what the
 //! scaled sequence would. Deeper stacks fall back to repeating the sequence m times.
 
-use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{OnProgress, RunContext};
 use crate::data::{ItemId, SequenceBatch};
 use crate::error::{Error, Result};
+use crate::model::softmax::{log_softmax, softmax};
 use crate::model::{Bert4Rec, FfnHook, ModelInput};
 use crate::readback::read_f32;
 
@@ -221,11 +221,11 @@ pub struct NeuronAttribution {
 /// The objective per row, summed, `[1]`.
 fn objective(logits: Tensor<2>, targets: &Tensor<2, Int>, genre_mask: Option<&Tensor<2>>, objective: Objective) -> Result<Tensor<1>> {
     Ok(match objective {
-        Objective::Probability => softmax(logits, 1).gather(1, targets.clone()).sum(),
-        Objective::LogProbability => log_softmax(logits, 1).gather(1, targets.clone()).sum(),
+        Objective::Probability => softmax(logits).gather(1, targets.clone()).sum(),
+        Objective::LogProbability => log_softmax(logits).gather(1, targets.clone()).sum(),
         Objective::GenreProbability => {
             let mask = genre_mask.ok_or_else(|| Error::Config("the genre-probability objective needs the genre's items".into()))?;
-            (softmax(logits, 1) * mask.clone()).sum()
+            (softmax(logits) * mask.clone()).sum()
         }
     })
 }

@@ -214,6 +214,37 @@ fn fast_gelu_matches_burns_value_and_gradient() {
 }
 
 #[test]
+fn fast_softmax_and_log_softmax_match_burns_value_and_gradient() {
+    use burn::tensor::Distribution;
+    use recforget::model::softmax::{log_softmax, softmax};
+    let device = common::device().autodiff();
+    // Scores of several magnitudes, some blocked as the attention blocks them (-1e9).
+    let raw = Tensor::<3>::random([3, 5, 37], Distribution::Normal(0.0, 4.0), &device);
+    let blocked: Vec<f32> = (0..3 * 5 * 37).map(|i| if i % 37 % 5 == 3 { -1.0e9 } else { 0.0 }).collect();
+    let x = (raw + Tensor::<3>::from_data(TensorData::new(blocked, [3, 5, 37]), &device)).detach().require_grad();
+    let w = Tensor::<3>::random([3, 5, 37], Distribution::Normal(0.0, 1.0), &device);
+    let v = |t: Tensor<3>| t.into_data().try_to_vec::<f32>().unwrap();
+    let grad = |y: Tensor<3>| v(x.grad(&(y * w.clone()).sum().backward()).unwrap());
+    for (ours, theirs) in [
+        (softmax(x.clone()), burn::tensor::activation::softmax(x.clone(), 2)),
+        (log_softmax(x.clone()), burn::tensor::activation::log_softmax(x.clone(), 2)),
+    ] {
+        let expected = v(theirs.clone());
+        // Blocked entries: log-probabilities near -1e9 agree to their own scale.
+        let scale: Vec<f32> = expected.iter().map(|e| e.abs().max(1.0)).collect();
+        let relative = |a: &[f32]| a.iter().zip(&scale).map(|(a, s)| a / s).collect::<Vec<_>>();
+        assert_close(&relative(&v(ours.clone())), &relative(&expected), 1e-5);
+        assert_close(&grad(ours), &grad(theirs), 1e-5);
+    }
+    // Without gradients (inference), the same values; −∞ is allowed there and gives 0.
+    let plain = softmax(x.clone().detach());
+    assert_close(&v(plain), &v(burn::tensor::activation::softmax(x.clone(), 2)), 1e-5);
+    let hidden = Tensor::<2>::from_data(TensorData::new(vec![0.0, f32::NEG_INFINITY, 1.0, 0.0], [2, 2]), &common::device());
+    let p = softmax(hidden).into_data().try_to_vec::<f32>().unwrap();
+    assert_close(&p, &[1.0, 0.0, 0.731_058_6, 0.268_941_4], 1e-6);
+}
+
+#[test]
 fn the_fused_cpu_attention_equals_the_step_by_step_one() {
     use burn::nn::DropoutConfig;
     use burn::tensor::module::attention;

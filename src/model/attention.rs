@@ -3,12 +3,12 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
-use burn::tensor::activation::softmax;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Device, Tensor};
 
 use crate::model::dropout;
+use crate::model::softmax::softmax;
 
 /// Configuration of [`SelfAttention`].
 #[derive(Config, Debug)]
@@ -101,6 +101,6 @@ pub fn attend(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>, blocked: Tensor<4, Bool>
     let len = k.dims()[2];
     let scores = q.matmul(k.swap_dims(2, 3)) / (d_head as f64).sqrt(); // [batch, heads, q, len]
     let scores = scores.mask_fill(blocked.expand([batch, heads, q_len, len]), -1.0e9);
-    let weights = dropout::apply(dropout, softmax(scores, 3)); // [batch, heads, q, len]
+    let weights = dropout::apply(dropout, softmax(scores)); // [batch, heads, q, len]
     weights.matmul(v) // [batch, heads, q, d_head]
 }

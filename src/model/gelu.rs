@@ -4,7 +4,8 @@
 //! backward; in a BERT4Rec forward that was about a sixth of the time (the FFN applies GELU to
 //! `batch · len · d_ff` activations per layer). On the CPU [`apply`] computes GELU and its
 //! derivative on the host in one pass with Eigen's rational `erf` (no `exp`; within 1e-6 of
-//! libm's, see the tests) and hands autodiff the exact derivative:
+//! libm's, see the tests; the density's `exp` is [`super::softmax::exp`]) and hands autodiff the
+//! exact derivative:
 //!
 //! ```text
 //! y = gelu(x̄) + (x − x̄) · gelu'(x̄)      x̄ = x without gradient
@@ -15,6 +16,8 @@
 
 use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Tensor, TensorData};
+
+use super::softmax::exp;
 
 /// Eigen's `generic_fast_erf_float`: an odd rational approximation on [−4, 4], ±1 beyond.
 /// Plain multiplies and adds (`mul_add` is a libm call without FMA at compile time), so the
@@ -40,7 +43,7 @@ fn gelu_and_slope(x: f32) -> (f32, f32) {
     const INV_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
     const INV_SQRT_2PI: f32 = 0.398_942_3;
     let cdf = 0.5 * (1.0 + erf(x * INV_SQRT_2));
-    let pdf = INV_SQRT_2PI * (-0.5 * x * x).exp();
+    let pdf = INV_SQRT_2PI * exp(-0.5 * x * x);
     (x * cdf, cdf + x * pdf)
 }
 

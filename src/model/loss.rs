@@ -1,8 +1,8 @@
 //! What the training objectives share: picking the scored positions and the cross-entropy.
 
-use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 
+use super::softmax::log_softmax;
 use crate::data::ItemId;
 
 /// The hidden states at flat positions `b * len + t`.
@@ -28,5 +28,5 @@ pub fn cross_entropy(logits: Tensor<2>, targets: &[ItemId]) -> Tensor<1> {
     let device = logits.device();
     let targets: Vec<i64> = targets.iter().map(|t| t.0 as i64).collect();
     let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [rows, 1]), &device);
-    log_softmax(logits, 1).gather(1, targets).mean().neg()
+    log_softmax(logits).gather(1, targets).mean().neg()
 }

@@ -11,6 +11,7 @@ mod hook;
 mod input;
 pub mod loss;
 mod recommender;
+pub mod softmax;
 
 pub use attention::{SelfAttention, SelfAttentionConfig};
 pub use bert4rec::{Bert4Rec, Bert4RecConfig, Encoding};

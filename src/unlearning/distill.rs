@@ -13,7 +13,6 @@
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -24,6 +23,7 @@ use crate::clock::now_seconds;
 use crate::data::{ClozeConfig, Dataset, ItemId, TrainingBatch};
 use crate::error::{Error, Result};
 use crate::model::loss::{cross_entropy, rows_at};
+use crate::model::softmax::{log_softmax, softmax};
 use crate::model::{Bert4Rec, FfnHook, ModelInput};
 use crate::optim::param_ids;
 use crate::readback::read_f32;
@@ -138,7 +138,7 @@ impl<'a> Teacher<'a> {
         let input = ModelInput::new(&batch.input, device);
         let hidden = self.model.encode(&input, &FfnHook::None).hidden; // [batch, len, d_model]
         let logits = self.model.scores(rows_at(hidden, &batch.positions)); // [targets, num_items]
-        softmax(logits + self.hidden.clone(), 1)
+        softmax(logits + self.hidden.clone())
     }
 }
 
@@ -160,7 +160,7 @@ pub async fn distill_gradients(
     let input = ModelInput::new(&batch.input, &autodiff);
     let hidden = student.encode(&input, hook).hidden; // [batch, len, d_model]
     let logits = student.scores(rows_at(hidden, &batch.positions)); // [targets, num_items]
-    let soft = (target * log_softmax(logits.clone(), 1)).sum_dim(1).mean().neg(); // [1]
+    let soft = (target * log_softmax(logits.clone())).sum_dim(1).mean().neg(); // [1]
     let hard = cross_entropy(logits, &batch.targets); // [1]
     let loss = (soft.mul_scalar(config.kl_weight) + hard.mul_scalar(config.ce_weight)).mul_scalar(scale);
     let value = read_f32(loss.clone()).await?.first().copied().unwrap_or(f32::NAN);
