@@ -198,7 +198,7 @@ pub fn choose_backend(choice: PageBackend, adapter: Option<&AdapterInfo>, cpu: C
         }
         (PageBackend::Auto, None) => cpu(Some("no WebGPU adapter in this browser".into())),
         (PageBackend::Auto, Some(a)) if a.software() => cpu(Some(format!(
-            "the only WebGPU adapter, {}, is a software emulation, slower than the CPU; backend=webgpu forces it",
+            "the only WebGPU adapter, {}, is a software emulation, slower than the CPU (add ?backend=webgpu to the address to use it anyway)",
             a.name()
         ))),
         (PageBackend::Auto, Some(a)) => webgpu(a),

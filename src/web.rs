@@ -550,7 +550,7 @@ impl Session {
         // A forgotten genre's interactions count as deleted: the edited model never sees them.
         let history: Vec<ItemId> = model.history(&self.dataset, &request.history.iter().map(|&i| ItemId(i)).collect::<Vec<_>>());
         if history.is_empty() {
-            return Err(JsError::new("the history is empty once the forgotten genres' items are deleted: add a title of another genre"));
+            return Err(JsError::new("The history is empty once the forgotten genres' items are deleted: add a title of another genre."));
         }
         Ok(to_js(&self.recommend_with(model, &history).await?)?)
     }

@@ -853,20 +853,23 @@ function wireEvents() {
     state.acting = true;
     try { await oneAction(async () => { if (await commitInputs({ needHistory })) await action(); }); } finally { state.acting = false; }
   };
-  // A press on an action button first takes the focus from a typed user, whose change event
-  // would select that user and disable the button before the click lands: the click was lost.
-  // The action commits what is typed itself, so during such a press the change waits; a press
-  // released off the button commits the typed user then.
+  // A typed user is committed when the field changes (Enter, or the focus leaving it), except
+  // when the focus goes to an action button, by mouse or keyboard: the action commits it itself,
+  // and committing first would disable the button before its click or Enter lands. Once the focus
+  // settles elsewhere (a press released off the button, Tab past it), the typed user is committed.
   const actionButtons = ['forget-me', 'forget', 'evaluate'].map($);
-  let pressing = false;
-  const commitTypedUser = () => { const typed = $('user-id').value.trim(); if (userKey(typed) !== state.user) selectUser(typed); };
+  let pressing = false;  // a pointer is down on an action button (some browsers do not focus it)
+  const commitTypedUser = () => {
+    const typed = $('user-id').value.trim();
+    if (userKey(typed) !== (state.user ?? '')) selectUser(typed);
+  };
+  const commitUnlessAnAction = () => setTimeout(() => {
+    if (!pressing && !state.acting && !actionButtons.includes(document.activeElement)) commitTypedUser();
+  });
   document.addEventListener('pointerdown', (e) => { pressing = actionButtons.some((b) => b.contains(e.target)); }, true);
-  document.addEventListener('pointerup', () => setTimeout(() => {
-    if (!pressing) return;
-    pressing = false;
-    if (!state.acting && document.activeElement !== $('user-id')) commitTypedUser();
-  }), true);
-  $('user-id').addEventListener('change', () => { if (!pressing) commitTypedUser(); });
+  document.addEventListener('pointerup', () => { if (pressing) { pressing = false; commitUnlessAnAction(); } }, true);
+  $('user-id').addEventListener('change', commitUnlessAnAction);
+  for (const button of actionButtons) button.addEventListener('focusout', commitUnlessAnAction);
   $('forget-me').addEventListener('click', committed(true, forgetMe));
   $('random-user').addEventListener('click', () => selectUser(state.users[Math.floor(Math.random() * state.users.length)].key));
   $('own-history').addEventListener('click', () => { state.user = null; state.history = []; $('user-id').value = ''; $('add-row').hidden = false; renderHistory(); renderMePanel(); saveUrl(); recommend(); });

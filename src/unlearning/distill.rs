@@ -229,8 +229,15 @@ fn trainable_gradients(
     }
 }
 
-/// One optimizer step: natively the batch is split over `threads` cores (the update is the
-/// single-threaded one up to rounding), in the browser it runs as it is.
+/// Sequences per part of a distill step on the CPU. The batch is cut into parts of this size
+/// whatever the cores (two at the default batch of 32), each part draws its dropout masks from its
+/// own streams, and the parts' gradients are summed in order: a step is the same on one thread and
+/// on many, so a link forgets the same on every visitor's machine (to the last bits of the
+/// kernels' sums). The price: more cores than parts do not speed the step up.
+pub const PART_SEQUENCES: usize = 16;
+
+/// One optimizer step. On the CPU the batch runs in parts (see [`PART_SEQUENCES`]), on several
+/// threads where there are (natively, and in the page's threaded build); a GPU takes it whole.
 async fn step(
     student: Bert4Rec,
     optimizer: &mut ModuleOptimizer,
@@ -240,12 +247,18 @@ async fn step(
     config: &DistillConfig,
     context: &RunContext<'_>,
 ) -> Result<(Bert4Rec, f32)> {
+    if *context.device != Device::flex() {
+        let (loss, grads) = distill_gradients(&student, teacher, batch, hook, config, 1.0, context.device).await?;
+        return Ok((optimizer.step(config.learning_rate, student, grads), loss));
+    }
+    let total = batch.positions.len().max(1) as f64;
+    let parts: Vec<TrainingBatch> =
+        batch.split(batch.input.batch.div_ceil(PART_SEQUENCES)).into_iter().map(TrainingBatch::trim_padding).collect();
+    let autodiff = context.device.clone().autodiff();
     #[cfg(parallel)]
-    if context.threads > 1 {
-        let total = batch.positions.len().max(1) as f64;
-        let parts: Vec<TrainingBatch> = batch.split(context.threads).into_iter().map(TrainingBatch::trim_padding).collect();
+    if context.threads > 1 && parts.len() > 1 {
         let failed = std::sync::Mutex::new(None);
-        let (loss, grads) = crate::optim::parallel_gradients(&student, &parts, &context.device.clone().autodiff(), |local, part| {
+        let (loss, grads) = crate::optim::parallel_gradients(&student, &parts, &autodiff, |local, part| {
             let scale = part.positions.len() as f64 / total;
             let run = distill_gradients(&local, teacher, part, hook, config, scale, context.device);
             crate::readback::block_on(run).unwrap_or_else(|e| {
@@ -258,8 +271,17 @@ async fn step(
         }
         return Ok((optimizer.step_multi(config.learning_rate, student, grads), loss));
     }
-    let (loss, grads) = distill_gradients(&student, teacher, batch, hook, config, 1.0, context.device).await?;
-    Ok((optimizer.step(config.learning_rate, student, grads), loss))
+    // One part after the other, each on the streams it has on many threads.
+    let stream = crate::model::dropout::next_stream();
+    let (mut loss, mut grads) = (0.0, Vec::with_capacity(parts.len()));
+    for (index, part) in parts.iter().enumerate() {
+        let _streams = crate::model::dropout::PartStreams::enter(stream, index);
+        let scale = part.positions.len() as f64 / total;
+        let (value, part_grads) = distill_gradients(&student, teacher, part, hook, config, scale, context.device).await?;
+        loss += value;
+        grads.push((part_grads, autodiff.clone()));
+    }
+    Ok((optimizer.step_multi(config.learning_rate, student, burn::optim::MultiGradientsParams { grads }), loss))
 }
 
 /// `Trainable::Salient`: the paper's attribution, on the model as it is now, ranks the neurons

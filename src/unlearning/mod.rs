@@ -27,7 +27,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use distill::{DistillConfig, DistillDetails, Trainable};
+pub use distill::{DistillConfig, DistillDetails, PART_SEQUENCES, Trainable};
 pub use edited::{EditedModel, Scorer, View};
 pub use filter::FilterDetails;
 pub use neurons::{Edit, NeuronsConfig, NeuronsDetails, Screening, ScreeningConfig, rank_by_mean, zero_neurons};

@@ -168,6 +168,14 @@ test('2: the same forget gives the same neurons and scores after any earlier act
   const strip = (items) => items.map((t) => t.replace(/-?\d+\.\d\d$/, ''));
   assert.deepEqual(strip(await list(single.page, 'recs-after')), strip(first.top), 'one thread recommends otherwise');
   await single.page.close();
+  // A distillation too: its batch runs in the same parts whatever the threads, so a link gives the
+  // same model on every machine (batch 32: two parts, one per thread here).
+  const distill = 'backend=cpu&genre=Action&forget=Action;method=distill;distill-steps=3;distill-batch=32';
+  const [many, one] = [await open(distill), await open(`${distill}&threads=1`)];
+  assert.match(await many.page.textContent('#forgotten-label'), /distill/);
+  assert.deepEqual(strip(await list(one.page, 'recs-after')), strip(await list(many.page, 'recs-after')), 'a distillation on one thread recommends otherwise');
+  await many.page.close();
+  await one.page.close();
   // CPU and WebGPU agree: the same privacy neurons, at least 9 of the top 10 (the scores at
   // load agree within 1e-3 of their scale: the parity check test 1 asserts).
   if (gpuRun) {
@@ -228,16 +236,37 @@ test('3b: the paper is named; unknown, repeated and long parameters are named an
   // A cleared user field keeps the user and says how to pick one.
   await page.fill('#user-id', '');
   await page.dispatchEvent('#user-id', 'change');
-  assert.match(await page.textContent('#error'), /Type a user's number .* or click Random user\. The page keeps /);
+  await page.waitForFunction(() => /Type a user's number .* or click Random user\. The page keeps /.test(document.querySelector('#error').textContent));
   assert.equal(await page.inputValue('#user-id'), other);
+  // By keyboard: a user typed, the focus moved to Forget (the field's change event fires), Enter:
+  // the forget runs, for the typed user.
+  const third = (await pageState(page)).users[5].key;
+  await page.selectOption('#genre', 'Drama');
+  await page.fill('#user-id', third);
+  await page.focus('#forget');
+  await act(page, () => page.keyboard.press('Enter'));
+  s = await pageState(page);
+  assert.equal(s.user, third);
+  assert.deepEqual(s.forgets.map((f) => f.genre), ['Comedy', 'Drama']);
   // An empty history runs nothing.
   await page.click('#own-history');
   await idle(page);
   await act(page, () => page.click('#forget'));
   assert.match(await page.textContent('#error'), /The history is empty: pick a user or add a film first. Nothing was run/);
   s = await pageState(page);
-  assert.equal(s.forgets.length, 1);
+  assert.equal(s.forgets.length, 2);
   assert.ok(!new URL(page.url()).searchParams.has('user'), 'the link does not reopen another user');
+  // With a history built here, a title that matches nothing is the error named (the empty user
+  // field is not a request to change the user).
+  await page.fill('#title-search', 'Matrix, The (1999)');
+  await page.press('#title-search', 'Enter');
+  await idle(page);
+  assert.equal((await pageState(page)).history.length, 1);
+  await page.fill('#title-search', 'zzzzqq');
+  await page.click('#forget');
+  await page.waitForFunction(() => /No title matches/.test(document.querySelector('#error').textContent));
+  await page.waitForTimeout(300);  // a late commit of the user field would replace the message
+  assert.match(await page.textContent('#error'), /No title matches zzzzqq: pick one from the suggestions\. Nothing was run\./);
   await page.close();
 });
 
