@@ -1,6 +1,6 @@
 //! What every training step shares, for training from scratch and for distillation alike:
-//! fresh autodiff leaves per thread, picking the parameters that move, and (natively) a
-//! data-parallel step whose update equals the single-threaded one.
+//! fresh autodiff leaves per thread, picking the parameters that move, and a data-parallel step
+//! whose update does not depend on the number of threads.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::Tensor;
@@ -52,31 +52,38 @@ pub fn all_finite<M: Module>(module: &M) -> bool {
     finite.0
 }
 
-/// Runs `work` on each part in its own thread on fresh leaves of `model` and returns the summed
-/// loss and each part's gradients, ready for `ModuleOptimizer::step_multi`. One part runs on the
-/// calling thread.
-#[cfg(parallel)]
+/// Runs `work` on each part on fresh leaves of `model`, on up to `threads` threads (one after
+/// the other with one thread, or in a build without threads), and returns the summed loss and
+/// each part's gradients, ready for `ModuleOptimizer::step_multi`.
 pub fn parallel_gradients<M, P, F>(
     model: &M,
     parts: &[P],
+    threads: usize,
     device: &burn::tensor::Device,
     work: F,
 ) -> (f32, burn::optim::MultiGradientsParams)
 where
-    M: Module + Sync,
-    P: Sync,
-    F: Fn(M, &P) -> (f32, burn::optim::GradientsParams) + Sync,
+    M: Module + crate::backend::Shareable,
+    P: crate::backend::Shareable,
+    F: Fn(M, &P) -> (f32, burn::optim::GradientsParams) + crate::backend::Shareable,
 {
-    // Each part draws its dropout masks from its own streams, so the step does not depend on
-    // which thread asks first: the same seed gives the same model, on any run.
+    // Each part draws its dropout masks from its own streams, so the step depends neither on
+    // which thread asks first nor on how many threads there are: the same seed gives the same
+    // model on any run and any machine.
     let step = crate::model::dropout::next_stream();
     let run =
         |(index, part): (usize, &P)| crate::model::dropout::with_streams(step, index, || work(model.clone().map(&mut FreshLeaves), part));
-    let results: Vec<(f32, burn::optim::GradientsParams)> = if parts.len() == 1 {
-        vec![run((0, &parts[0]))]
-    } else {
+    #[cfg(parallel)]
+    let results: Vec<(f32, burn::optim::GradientsParams)> = if threads > 1 && parts.len() > 1 {
         use rayon::prelude::*;
         parts.par_iter().enumerate().map(run).collect()
+    } else {
+        parts.iter().enumerate().map(run).collect()
+    };
+    #[cfg(not(parallel))]
+    let results: Vec<(f32, burn::optim::GradientsParams)> = {
+        let _ = threads;
+        parts.iter().enumerate().map(run).collect()
     };
     let loss = results.iter().map(|(v, _)| v).sum();
     let grads = burn::optim::MultiGradientsParams { grads: results.into_iter().map(|(_, g)| (g, device.clone())).collect() };

@@ -11,9 +11,8 @@ pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
     data.try_to_vec::<f32>().map_err(|e| Error::Tensor(format!("{e:?}")))
 }
 
-/// Runs an async library call to completion on a native thread, or on a thread of the browser's
-/// threaded build (CPU only, where every read is ready at once).
-#[cfg(parallel)]
+/// Runs an async library call to completion: natively on the calling thread; in the browser
+/// only a call on the CPU, where every read is ready at once.
 pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
     burn::tensor::read_sync(future)
 }

@@ -76,7 +76,7 @@ pub fn train_step(
 ) -> (Recommender, f32) {
     let total = batch.positions.len().max(1) as f64;
     let parts = batch.split(threads.max(1));
-    let (loss, grads) = crate::optim::parallel_gradients(&model, &parts, device, |local, part| {
+    let (loss, grads) = crate::optim::parallel_gradients(&model, &parts, threads, device, |local, part| {
         let weight = part.positions.len() as f64 / total;
         let loss = local.loss(part, device).mul_scalar(weight);
         let value: f32 = loss.clone().into_scalar();

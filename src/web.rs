@@ -286,12 +286,6 @@ async fn webgpu_device() -> Result<Device, String> {
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
-/// How many threads the CPU backend splits independent work over.
-#[wasm_bindgen(js_name = cpuThreads)]
-pub fn cpu_threads() -> usize {
-    crate::parallel::cores()
-}
-
 /// A value as a plain JS object (maps, such as the flattened method part of a report, become
 /// objects rather than `Map`s).
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {

@@ -15,8 +15,9 @@ let wasmReady = null;  // the wasm module's initialisation, started once
 let checkpoint = null; // the original checkpoint's files, loaded once
 let session = null;    // the session in use (WebGPU or CPU)
 let dataBytes = null;  // the page's dataset, shared with retrained models' sessions
-let sessionKind = 'cpu';
-let SessionOfKind = Session; // the build whose sessions run on sessionKind
+// How the page's sessions are made: the backend and the build's Session class (threaded or not).
+let sessionMaker = { kind: 'cpu', Class: Session };
+const newSession = (config, meta, weights, data) => sessionMaker.Class.create({ backend: sessionMaker.kind }, config, meta, weights, data);
 const retrained = new Map();  // genre slug -> {session, reference} of a shipped retrained model, or null
 let deletionReference = null; // the training record of the model retrained without D once loaded, false when none is shipped
 
@@ -130,8 +131,7 @@ async function checkParity(config, meta, weights, data) {
   } else {
     session.free();
     session = cpu;
-    sessionKind = 'cpu';
-    SessionOfKind = Session;
+    sessionMaker = { kind: 'cpu', Class: Session };
   }
   return parity;
 }
@@ -164,9 +164,8 @@ async function start({ backend, threads }) {
   const t1 = now();
   let label = chosenLabel;
   let parity = null;
-  session = await Class.create({ backend: chosen.kind }, config, meta, weights.slice(), data);
-  sessionKind = chosen.kind;
-  SessionOfKind = Class;
+  sessionMaker = { kind: chosen.kind, Class };
+  session = await newSession(config, meta, weights.slice(), data);
   // References belong to a session: a new one loads them again.
   for (const entry of retrained.values()) entry?.session.free();
   retrained.clear();
@@ -199,7 +198,7 @@ async function retrainedFor(slug) {
     // The page's session judges the claims beside it; a session of its own recommends with it.
     session.setGenreReference(config, meta, weights);
     entry = {
-      session: await SessionOfKind.create({ backend: sessionKind }, config, meta, weights, dataBytes),
+      session: await newSession(config, meta, weights, dataBytes),
       reference: { checkpoint: `checkpoints/retrain-${slug}`, ...trainingRecord(meta) },
     };
   }

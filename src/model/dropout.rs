@@ -37,24 +37,10 @@ pub fn next_stream() -> u64 {
 /// Runs `f` (part `part` of the data-parallel step that took stream `step`) with masks drawn
 /// from streams of that part alone, whatever the other threads draw meanwhile.
 pub fn with_streams<T>(step: u64, part: usize, f: impl FnOnce() -> T) -> T {
-    let _streams = PartStreams::enter(step, part);
-    f()
-}
-
-/// While it lives, this thread draws its masks from the streams of part `part` of the step that
-/// took stream `step` (what [`with_streams`] does for a closure; this also spans an `await`).
-pub struct PartStreams(Option<u64>);
-
-impl PartStreams {
-    pub fn enter(step: u64, part: usize) -> PartStreams {
-        PartStreams(PART_STREAM.with(|s| s.replace(Some(mix(step ^ mix(part as u64 + 1))))))
-    }
-}
-
-impl Drop for PartStreams {
-    fn drop(&mut self) {
-        PART_STREAM.with(|s| s.set(self.0));
-    }
+    let previous = PART_STREAM.with(|s| s.replace(Some(mix(step ^ mix(part as u64 + 1)))));
+    let out = f();
+    PART_STREAM.with(|s| s.set(previous));
+    out
 }
 
 /// The stream of the next mask: the part's own while a data-parallel part runs on this thread,

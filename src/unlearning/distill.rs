@@ -142,8 +142,8 @@ impl<'a> Teacher<'a> {
     }
 }
 
-/// One step's loss (times `scale`) and gradients on `batch`: single-threaded and async, so the
-/// browser calls it as it is and the native step calls it once per core.
+/// One step's loss (times `scale`) and gradients on `batch`: async, so WebGPU calls it as it
+/// is, and the CPU step calls it once per part (blocking: CPU reads are ready at once).
 ///
 /// `student` has autodiff leaves on `device.autodiff()`; the teacher runs on `device`.
 pub async fn distill_gradients(
@@ -254,11 +254,9 @@ async fn step(
     let total = batch.positions.len().max(1) as f64;
     let parts: Vec<TrainingBatch> =
         batch.split(batch.input.batch.div_ceil(PART_SEQUENCES)).into_iter().map(TrainingBatch::trim_padding).collect();
-    let autodiff = context.device.clone().autodiff();
-    #[cfg(parallel)]
-    if context.threads > 1 && parts.len() > 1 {
-        let failed = std::sync::Mutex::new(None);
-        let (loss, grads) = crate::optim::parallel_gradients(&student, &parts, &autodiff, |local, part| {
+    let failed = std::sync::Mutex::new(None);
+    let (loss, grads) =
+        crate::optim::parallel_gradients(&student, &parts, context.threads, &context.device.clone().autodiff(), |local, part| {
             let scale = part.positions.len() as f64 / total;
             let run = distill_gradients(&local, teacher, part, hook, config, scale, context.device);
             crate::readback::block_on(run).unwrap_or_else(|e| {
@@ -266,22 +264,10 @@ async fn step(
                 (0.0, GradientsParams::new())
             })
         });
-        if let Some(e) = failed.into_inner().expect("not poisoned") {
-            return Err(e);
-        }
-        return Ok((optimizer.step_multi(config.learning_rate, student, grads), loss));
+    if let Some(e) = failed.into_inner().expect("not poisoned") {
+        return Err(e);
     }
-    // One part after the other, each on the streams it has on many threads.
-    let stream = crate::model::dropout::next_stream();
-    let (mut loss, mut grads) = (0.0, Vec::with_capacity(parts.len()));
-    for (index, part) in parts.iter().enumerate() {
-        let _streams = crate::model::dropout::PartStreams::enter(stream, index);
-        let scale = part.positions.len() as f64 / total;
-        let (value, part_grads) = distill_gradients(&student, teacher, part, hook, config, scale, context.device).await?;
-        loss += value;
-        grads.push((part_grads, autodiff.clone()));
-    }
-    Ok((optimizer.step_multi(config.learning_rate, student, burn::optim::MultiGradientsParams { grads }), loss))
+    Ok((optimizer.step_multi(config.learning_rate, student, grads), loss))
 }
 
 /// `Trainable::Salient`: the paper's attribution, on the model as it is now, ranks the neurons
