@@ -30,9 +30,16 @@ class Layer(nn.Module):
         self.drop = nn.Dropout(0.1)
 
     def forward(self, x, blocked, scale=None):
+        return self.forward_rows(x, None, blocked, scale)
+
+    def forward_rows(self, x, context, blocked, scale=None):
+        """The rows `x` attending to `context` (keys and values only, untracked) and to
+        themselves; the whole sequence without a context. A scale with more rows than `x`
+        broadcasts (recforget's EncoderLayer::forward_rows)."""
         b, n, _ = x.shape
-        split = lambda t: t.view(b, n, H, D // H).transpose(1, 2)
-        q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+        split = lambda t: t.view(b, t.shape[1], H, D // H).transpose(1, 2)
+        keys = lambda proj: proj(x) if context is None else torch.cat([proj(context).detach(), proj(x)], 1)
+        q, k, v = split(self.q(x)), split(keys(self.k)), split(keys(self.v))
         s = q @ k.transpose(2, 3) / math.sqrt(D // H)
         s = s.masked_fill(blocked[:, None], -1e9)
         ctx = (self.drop(s.softmax(-1)) @ v).transpose(1, 2).reshape(b, n, D)
@@ -145,8 +152,8 @@ def distill_step():
     model.train()
     with torch.no_grad():
         target = teacher.scores(teacher.encode(d_masked)[d_pick[:, 0], d_pick[:, 1]]).softmax(-1)
-    logits = model.scores(model.encode(d_masked)[d_pick[:, 0], d_pick[:, 1]])
-    loss = -(target * logits.log_softmax(-1)).sum(-1).mean() + F.cross_entropy(logits, d_labels)
+    log_probs = model.scores(model.encode(d_masked)[d_pick[:, 0], d_pick[:, 1]]).log_softmax(-1)
+    loss = -(target * log_probs).sum(-1).mean() + F.nll_loss(log_probs, d_labels)
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
@@ -179,10 +186,20 @@ ig_targets = torch.randint(0, N, (len(ig_tokens),))
 M = figures["attributionSteps"]
 
 
+def rows_mask(chunk, rows):
+    """Rows that attend to the history before [MASK] and each to itself (recforget's rows_mask)."""
+    s, L = chunk.shape
+    blocked = torch.ones(s, rows, L - 1 + rows, dtype=torch.bool)
+    blocked[:, :, : L - 1] = (chunk[:, : L - 1] == PAD)[:, None, :]
+    idx = torch.arange(rows)
+    blocked[:, idx, L - 1 + idx] = False
+    return blocked
+
+
 def attribution():
-    """Integrated gradients over every FFN neuron at [MASK], per layer, as recforget does: the
-    [MASK] row is copied M times after the sequence (each copy attends to the sequence and to
-    itself), the copies' FFN activations scaled by k/M, gradients to the scale factors."""
+    """Integrated gradients over every FFN neuron at [MASK], per layer, as recforget does: only
+    the [MASK] row is recomputed from the layer on, its FFN activations scaled by k/M in M copies
+    (each copy attends to the history as it was and to itself), gradients to the scale factors."""
     model.eval()
     chi = torch.arange(1, M + 1, dtype=torch.float32) / M
     for chunk, target in zip(ig_tokens.split(figures["attributionChunk"]), ig_targets.split(figures["attributionChunk"])):
@@ -194,17 +211,13 @@ def attribution():
             for layer in model.layers:
                 inputs.append(x)
                 x = layer(x, pad)
-        for index, hidden in enumerate(inputs):
-            extended = torch.cat([hidden, hidden[:, -1:].expand(-1, M, -1)], 1)
-            blocked = torch.ones(s, L + M, L + M, dtype=torch.bool)
-            blocked[:, :, :L] = (chunk == PAD)[:, None, :]
-            blocked[:, :L, L:] = True
-            idx = torch.arange(L, L + M)
-            blocked[:, idx, idx] = False
+        for index in range(len(inputs)):
             steps = chi[None, :, None].expand(s, M, FF).clone().requires_grad_(True)
-            scale = torch.cat([torch.ones(s, L, FF), steps], 1)
-            out = model.encode(chunk, start=index, hidden=extended, blocked=blocked, scale_layer=index, scale=scale)
-            p = model.scores(out[:, L:].reshape(s * M, D)).softmax(-1)
+            layers = model.layers[index:]
+            rows = layers[0].forward_rows(inputs[index][:, -1:], inputs[index][:, :-1], rows_mask(chunk, 1), steps)
+            for above, layer in enumerate(layers[1:], index + 1):
+                rows = layer.forward_rows(rows, inputs[above][:, :-1], rows_mask(chunk, M))
+            p = model.scores(rows.reshape(s * M, D)).softmax(-1)
             p.gather(1, target.repeat_interleave(M)[:, None]).sum().backward()
 
 

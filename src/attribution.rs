@@ -11,11 +11,12 @@
 //! The hook scales the activations by per-neuron factors `f` set to χ_k, so
 //! `∂P/∂f_i = ā_i · ∂P/∂a_i` and the attribution is simply the mean gradient over the steps.
 //!
-//! The m steps run as one batch without recomputing anything below layer `l`: the sequence at
-//! layer `l` is extended by m copies of its [MASK] row. Each copy attends to the unchanged
-//! history and to itself, and the original rows attend only to themselves, so for a hooked layer
-//! with at most one layer above it (BERT4Rec's two layers) every copy sees exactly what the
-//! scaled sequence would. Deeper stacks fall back to repeating the sequence m times.
+//! The m steps run as one batch without recomputing anything below layer `l`, and only the
+//! [MASK] row is recomputed from there: at layer `l` its m scaled copies attend to the history
+//! as it was (their attention is the [MASK] row's, computed once); at the layer above, each
+//! copy attends to the history's unchanged outputs and to itself. For a hooked layer with at
+//! most one layer above it (BERT4Rec's two layers) every copy sees exactly what the scaled
+//! sequence would. Deeper stacks fall back to repeating the sequence m times.
 
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -189,16 +190,14 @@ impl ChunkRun<'_> {
         // The chunk's all-padding leading columns go: exact, and IG's passes shrink with them.
         let batch = SequenceBatch::next_item_queries(&histories, model.max_len, model.num_items).trim_padding();
         let input = ModelInput::new(&batch, device);
-        // Earlier edits (suppression at [MASK]) act in every pass; in the extended pass the [MASK]
-        // row's copies sit after position len - 1, so suppression covers them too.
+        // Earlier edits (suppression at [MASK]) act in every pass, the scaled ones included.
         let captured = model.encode(&input, &base.clone().then(FfnHook::Capture));
         let mut per_layer = Vec::with_capacity(n_layers);
         for layer in 0..n_layers {
-            let hidden = captured.layer_inputs[layer].clone(); // [s, len, d_model]
             // The χ factors, one per step and neuron: the leaf we differentiate.
             let factors: Vec<f32> = (0..s).flat_map(|_| chi.iter().flat_map(|&c| std::iter::repeat_n(c, d_ff))).collect();
             let steps = Tensor::<3>::from_data(TensorData::new(factors, [s, m, d_ff]), &device.clone().autodiff()).require_grad(); // [s, m, d_ff]
-            let logit_rows = scaled_passes(model, hidden, steps.clone(), base, layer, &batch.padding, device); // [s·m, d_model]
+            let logit_rows = scaled_passes(model, &captured.layer_inputs, steps.clone(), base, layer, &batch.padding, device); // [s·m, d_model]
             let logits = model.scores(logit_rows); // [s·m, num_items]
             let targets: Vec<i64> = chunk.iter().flat_map(|q| std::iter::repeat_n(q.target.0 as i64, m)).collect();
             let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [s * m, 1]), device);
@@ -230,51 +229,56 @@ fn objective(logits: Tensor<2>, targets: &Tensor<2, Int>, genre_mask: Option<&Te
     })
 }
 
-/// The mask of the extended sequence: rows `0..len` see the original keys, copy `k` (row
-/// `len + k`) sees the history keys `0..len-1` and itself. `[batch, len + m, len + m]`.
-fn extended_mask(padding: &[bool], batch: usize, len: usize, m: usize, device: &Device) -> Tensor<3, Bool> {
-    let ext = len + m;
-    let mut blocked = vec![true; batch * ext * ext];
+/// The mask of `rows` rows that attend to the history before the [MASK] row (position
+/// `len - 1`) and each to itself alone: key `j < len - 1` is history position `j`, key
+/// `len - 1 + k` is row `k`. `[batch, rows, len - 1 + rows]`.
+fn rows_mask(padding: &[bool], batch: usize, len: usize, rows: usize, device: &Device) -> Tensor<3, Bool> {
+    let keys = len - 1 + rows;
+    let mut blocked = vec![true; batch * rows * keys];
     for b in 0..batch {
-        let pad = &padding[b * len..(b + 1) * len];
-        for q in 0..ext {
-            let row = &mut blocked[(b * ext + q) * ext..(b * ext + q + 1) * ext];
-            for (k, cell) in row.iter_mut().enumerate() {
-                *cell = if q < len { k >= len || pad[k] } else { !((k < len - 1 && !pad[k]) || k == q) };
-            }
+        let pad = &padding[b * len..(b + 1) * len - 1];
+        for q in 0..rows {
+            let row = &mut blocked[(b * rows + q) * keys..(b * rows + q + 1) * keys];
+            row[..len - 1].copy_from_slice(pad);
+            row[len - 1 + q] = false;
         }
     }
-    Tensor::from_data(TensorData::new(blocked, [batch, ext, ext]), device)
+    Tensor::from_data(TensorData::new(blocked, [batch, rows, keys]), device)
 }
 
 /// The [MASK] rows of `m` passes per sequence from `layer` on, layer `layer`'s neurons at [MASK]
 /// scaled by `steps` ([s, m, d_ff], the leaf differentiated), `base` acting in every pass.
-/// Returns [s·m, d_model]. For the last two layers the m scaled copies of the [MASK] row ride
-/// along one pass (they attend to the history, nothing attends to them); deeper, each sequence
-/// is repeated m times, exact for any depth.
+/// `inputs` are every layer's inputs over the whole sequence, `[s, len, d_model]` each.
+/// Returns [s·m, d_model]. For the last two layers only the [MASK] row is recomputed (its m
+/// scaled copies attend to the history, which they do not change); deeper, each sequence is
+/// repeated m times, exact for any depth.
 fn scaled_passes(
     model: &Bert4Rec,
-    hidden: Tensor<3>,
+    inputs: &[Tensor<3>],
     steps: Tensor<3>,
     base: &FfnHook,
     layer: usize,
     padding: &[bool],
     device: &Device,
 ) -> Tensor<2> {
-    let [s, len, d_model] = hidden.dims(); // [s, len, d_model]
+    let [s, len, d_model] = inputs[layer].dims(); // [s, len, d_model]
     let [_, m, d_ff] = steps.dims();
     let n_layers = model.layers.len();
     if n_layers - layer <= 2 {
-        let last = hidden.clone().slice([0..s, len - 1..len, 0..d_model]); // [s, 1, d_model]
-        let extended = Tensor::cat(vec![hidden, last.expand([s, m, d_model])], 1); // [s, len + m, d_model]
-        let ones = Tensor::<3>::ones([s, len, d_ff], device);
-        let scale = Tensor::cat(vec![ones.autodiff(), steps], 1); // [s, len + m, d_ff]
-        let blocked = extended_mask(padding, s, len, m, device);
-        let hook = base.clone().from_position(len - 1).then(FfnHook::Scale { layer, factors: scale });
-        let encoding = model.encode_from(layer, extended, blocked, &hook);
-        let rows = encoding.hidden.slice([0..s, len..len + m, 0..d_model]); // [s, m, d_model]
+        // Every row computed here sits at the [MASK] position, where earlier suppression acts.
+        let base = base.clone().on_every_row();
+        let history = |l: usize| inputs[l].clone().slice([0..s, 0..len - 1, 0..d_model]); // [s, len - 1, d_model]
+        let mask_row = inputs[layer].clone().slice([0..s, len - 1..len, 0..d_model]); // [s, 1, d_model]
+        let hook = base.clone().then(FfnHook::Scale { layer, factors: steps });
+        let own = rows_mask(padding, s, len, 1, device);
+        let mut rows = model.layers[layer].forward_rows(mask_row, history(layer), own, layer, &hook); // [s, m, d_model]
+        for above in layer + 1..n_layers {
+            let blocked = rows_mask(padding, s, len, m, device);
+            rows = model.layers[above].forward_rows(rows, history(above), blocked, above, &base); // [s, m, d_model]
+        }
         rows.reshape([s * m, d_model])
     } else {
+        let hidden = inputs[layer].clone();
         let repeated = hidden.unsqueeze_dim::<4>(1).expand([s, m, len, d_model]).reshape([s * m, len, d_model]); // [s·m, len, d_model]
         let ones = Tensor::<3>::ones([s * m, len - 1, d_ff], device);
         let last = steps.reshape([s * m, 1, d_ff]);

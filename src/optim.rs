@@ -54,18 +54,18 @@ pub fn all_finite<M: Module>(module: &M) -> bool {
 
 /// Runs `work` on each part on fresh leaves of `model`, on up to `threads` threads (one after
 /// the other with one thread, or in a build without threads), and returns the summed loss and
-/// each part's gradients, ready for `ModuleOptimizer::step_multi`.
+/// each part's gradients, ready for `ModuleOptimizer::step_multi`, or the first part's error.
 pub fn parallel_gradients<M, P, F>(
     model: &M,
     parts: &[P],
     threads: usize,
     device: &burn::tensor::Device,
     work: F,
-) -> (f32, burn::optim::MultiGradientsParams)
+) -> crate::error::Result<(f32, burn::optim::MultiGradientsParams)>
 where
     M: Module + crate::backend::Shareable,
     P: crate::backend::Shareable,
-    F: Fn(M, &P) -> (f32, burn::optim::GradientsParams) + crate::backend::Shareable,
+    F: Fn(M, &P) -> crate::error::Result<(f32, burn::optim::GradientsParams)> + crate::backend::Shareable,
 {
     // Each part draws its dropout masks from its own streams, so the step depends neither on
     // which thread asks first nor on how many threads there are: the same seed gives the same
@@ -76,16 +76,16 @@ where
     #[cfg(parallel)]
     let results: Vec<(f32, burn::optim::GradientsParams)> = if threads > 1 && parts.len() > 1 {
         use rayon::prelude::*;
-        parts.par_iter().enumerate().map(run).collect()
+        parts.par_iter().enumerate().map(run).collect::<crate::error::Result<_>>()?
     } else {
-        parts.iter().enumerate().map(run).collect()
+        parts.iter().enumerate().map(run).collect::<crate::error::Result<_>>()?
     };
     #[cfg(not(parallel))]
     let results: Vec<(f32, burn::optim::GradientsParams)> = {
         let _ = threads;
-        parts.iter().enumerate().map(run).collect()
+        parts.iter().enumerate().map(run).collect::<crate::error::Result<_>>()?
     };
     let loss = results.iter().map(|(v, _)| v).sum();
     let grads = burn::optim::MultiGradientsParams { grads: results.into_iter().map(|(_, g)| (g, device.clone())).collect() };
-    (loss, grads)
+    Ok((loss, grads))
 }

@@ -76,12 +76,13 @@ pub fn train_step(
 ) -> (Recommender, f32) {
     let total = batch.positions.len().max(1) as f64;
     let parts = batch.split(threads.max(1));
-    let (loss, grads) = crate::optim::parallel_gradients(&model, &parts, threads, device, |local, part| {
+    let gradients = crate::optim::parallel_gradients(&model, &parts, threads, device, |local, part| {
         let weight = part.positions.len() as f64 / total;
         let loss = local.loss(part, device).mul_scalar(weight);
         let value: f32 = loss.clone().into_scalar();
-        (value, GradientsParams::from_grads(loss.backward(), &local))
+        Ok((value, GradientsParams::from_grads(loss.backward(), &local)))
     });
+    let (loss, grads) = gradients.expect("a training part cannot fail");
     (optimizer.step_multi(learning_rate, model, grads), loss)
 }
 

@@ -6,7 +6,7 @@ use recforget::data::{Deletion, DeletionSet, Genre, Scope, Users};
 use recforget::measurement::Histories;
 use recforget::measurement::audit::{AuditContext, AuditSettings, Audited, audit};
 use recforget::readback::Wait;
-use recforget::unlearning::EditedModel;
+use recforget::unlearning::{EditedModel, RunContext};
 
 #[test]
 fn an_audit_reports_each_scope_against_the_retrained_model() {
@@ -78,13 +78,15 @@ fn neggrad_plus_pushes_the_deleted_interactions_down_and_finetune_keeps_the_rest
         audit(&ctx, &models, None, None, &settings, recforget::parallel::threads_for(ctx.device)).wait().unwrap().scopes[0].figures[0]
     };
     let before = figures(original.clone());
-    let ascended = figures(unlearn(&original, &ds, &deletions, DeletionMethod::NegGradPlus, &config, &device).wait().unwrap());
-    let tuned = figures(unlearn(&original, &ds, &deletions, DeletionMethod::Finetune, &config, &device).wait().unwrap());
+    let ascended =
+        figures(unlearn(&original, &ds, &deletions, DeletionMethod::NegGradPlus, &config, &RunContext::new(&device)).wait().unwrap());
+    let tuned = figures(unlearn(&original, &ds, &deletions, DeletionMethod::Finetune, &config, &RunContext::new(&device)).wait().unwrap());
     assert!(ascended.forget_log_likelihood < before.forget_log_likelihood - 0.1, "{before:?} → {ascended:?}");
     assert!(ascended.forget_log_likelihood < tuned.forget_log_likelihood, "{tuned:?} vs {ascended:?}");
     // Bad settings are refused with the method's name.
     let bad = DeletionConfig { learning_rate: 0.0, ..config };
-    let err = unlearn(&original, &ds, &deletions, DeletionMethod::Finetune, &bad, &device).wait().unwrap_err().to_string();
+    let err =
+        unlearn(&original, &ds, &deletions, DeletionMethod::Finetune, &bad, &RunContext::new(&device)).wait().unwrap_err().to_string();
     assert!(err.contains("finetune") && err.contains("learning rate"), "{err}");
 }
 

@@ -6,7 +6,7 @@ use burn::tensor::{Tensor, TensorData};
 use recforget::attribution::{IgConfig, NeuronAttribution, Objective, Query, Riemann, integrated_gradients};
 use recforget::data::{ItemId, SequenceBatch};
 use recforget::metrics::score_histories;
-use recforget::model::{FfnHook, ModelInput, Neuron};
+use recforget::model::{FfnHook, ModelInput, Neuron, Positions};
 use recforget::readback::Wait;
 use recforget::unlearning::neurons::apply_edit;
 use recforget::unlearning::{Edit, EditedModel, View, zero_neurons};
@@ -53,33 +53,62 @@ fn completeness_attributions_sum_to_the_probability_change() {
     }
 }
 
+/// Integrated gradients by their definition: one χ at a time through the Scale hook on the
+/// plain sequence, `base` acting in every pass. `[d_ff]` for `layer`.
+fn by_definition(model: &recforget::model::Bert4Rec, h: &[ItemId], target: ItemId, layer: usize, steps: usize, base: &FfnHook) -> Vec<f32> {
+    let device = common::device();
+    let batch = SequenceBatch::next_item_queries(&[h], 12, 20);
+    let input = ModelInput::new(&batch, &device);
+    let mut sum = vec![0.0f32; 32];
+    for chi in Riemann::Right.points(steps) {
+        let mut data = vec![1.0f32; 12 * 32];
+        data[11 * 32..].iter_mut().for_each(|v| *v = chi);
+        let factors = Tensor::<3>::from_data(TensorData::new(data, [1, 12, 32]), &device.clone().autodiff()).require_grad();
+        let logits = model.next_item_scores(&input, &base.clone().then(FfnHook::Scale { layer, factors: factors.clone() }));
+        let p = burn::tensor::activation::softmax(logits, 1).slice([0..1, target.index()..target.index() + 1]).sum();
+        let grad = factors.grad(&p.backward()).unwrap();
+        let grad = grad.slice([0..1, 11..12, 0..32]).into_data().try_to_vec::<f32>().unwrap();
+        sum.iter_mut().zip(&grad).for_each(|(s, g)| *s += g / steps as f32);
+    }
+    sum
+}
+
+fn assert_close(expected: &[f32], got: &[f32], what: &str) {
+    let worst = expected.iter().zip(got).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    let scale = expected.iter().map(|v| v.abs()).fold(0.0, f32::max);
+    assert!(worst <= 1e-3 * scale + 1e-7, "{what}: worst {worst}, scale {scale}");
+}
+
 #[test]
 fn batched_steps_match_the_definition() {
-    // The fast path (extended sequence) against a direct sum of gradients computed one χ at a
-    // time through the Scale hook on the plain sequence.
+    // The fast path (the [MASK] row's scaled copies alone) against a direct sum of gradients.
     let model = common::tiny_model(20, 12);
     let h = [ItemId(2), ItemId(9)];
     let target = ItemId(4);
-    let config = IgConfig { steps: 4, ..IgConfig::default() };
-    let fast = attribute(&model, &h, target, config);
-    let device = common::device();
-    let batch = SequenceBatch::next_item_queries(&[&h], 12, 20);
-    let input = ModelInput::new(&batch, &device);
+    let fast = attribute(&model, &h, target, IgConfig { steps: 4, ..IgConfig::default() });
     for layer in 0..2 {
-        let mut sum = [0.0f32; 32];
-        for chi in Riemann::Right.points(4) {
-            let mut data = vec![1.0f32; 12 * 32];
-            data[11 * 32..].iter_mut().for_each(|v| *v = chi);
-            let factors = Tensor::<3>::from_data(TensorData::new(data, [1, 12, 32]), &device.clone().autodiff()).require_grad();
-            let logits = model.next_item_scores(&input, &FfnHook::Scale { layer, factors: factors.clone() });
-            let p = burn::tensor::activation::softmax(logits, 1).slice([0..1, 4..5]).sum();
-            let grad = factors.grad(&p.backward()).unwrap();
-            let grad = grad.slice([0..1, 11..12, 0..32]).into_data().try_to_vec::<f32>().unwrap();
-            sum.iter_mut().zip(&grad).for_each(|(s, g)| *s += g / 4.0);
+        assert_close(&by_definition(&model, &h, target, layer, 4, &FfnHook::None), &fast.layers[layer], &format!("layer {layer}"));
+    }
+}
+
+#[test]
+fn a_chunk_with_padding_and_an_earlier_suppression_matches_the_definition() {
+    // Two histories of different lengths in one chunk (the shorter one padded), with neurons
+    // of both layers suppressed at [MASK] by an earlier edit.
+    let model = common::tiny_model(20, 15);
+    let (short, long) = ([ItemId(2), ItemId(9)], [ItemId(5), ItemId(1), ItemId(7), ItemId(3), ItemId(11)]);
+    let queries = [Query { history: &short, target: ItemId(4) }, Query { history: &long, target: ItemId(6) }];
+    let base = FfnHook::Zero { neurons: vec![Neuron { layer: 0, index: 3 }, Neuron { layer: 1, index: 5 }], positions: Positions::Last };
+    let config = IgConfig { steps: 4, chunk: 2, ..IgConfig::default() };
+    let device = common::device();
+    let ctx = recforget::unlearning::RunContext::new(&device);
+    let fast = integrated_gradients(&model, &queries, None, &config, &base, &ctx, |_| {}).wait().unwrap();
+    for (query, fast) in queries.iter().zip(&fast) {
+        for layer in 0..2 {
+            let expected = by_definition(&model, query.history, query.target, layer, 4, &base);
+            assert_close(&expected, &fast.layers[layer], &format!("history of {}, layer {layer}", query.history.len()));
         }
-        let worst = sum.iter().zip(&fast.layers[layer]).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
-        let scale = sum.iter().map(|v| v.abs()).fold(0.0, f32::max);
-        assert!(worst <= 1e-3 * scale + 1e-7, "layer {layer}: worst {worst}, scale {scale}");
+        assert_eq!(fast.layers[0][3], 0.0, "a suppressed neuron has no attribution");
     }
 }
 

@@ -244,43 +244,71 @@ fn time_training(config: &RecommenderConfig, batch: &TrainingBatch, steps: usize
     (model.valid(), times[times.len() / 2])
 }
 
-/// Scores and ranks the first `users` test users (after a small warm-up); returns their
-/// histories' lengths and the seconds.
+/// How many timed runs each row takes after its warm-up run (PyTorch's side times the same).
+const SCORING_RUNS: usize = 5;
+const ATTRIBUTION_RUNS: usize = 3;
+const DISTILL_STEPS: usize = 5;
+
+/// The median seconds of `runs` runs of `f`, after one warm-up run: each row is timed warm, on
+/// both sides of scripts/bench.sh.
+fn median_seconds(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    f()?;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        f()?;
+        times.push(started.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// Scores and ranks the first `users` test users; returns their histories' lengths and the
+/// median seconds.
 fn time_scoring(model: &Recommender, dataset: &Dataset, users: usize, device: &Device) -> Result<(Vec<usize>, f64)> {
     let cases: Vec<_> = dataset.eval_cases(Split::Test).into_iter().take(users).collect();
     let sampler = NegativeSampler::new(dataset, 1);
     let context = recforget::unlearning::RunContext::new(device);
-    let evaluate = |cases: &[_]| evaluate_cases(model, cases, &sampler, &FfnHook::None, EVAL_BATCH, &context).wait();
-    evaluate(&cases[..cases.len().min(8)])?;
-    let started = Instant::now();
-    evaluate(&cases)?;
-    Ok((cases.iter().map(|c| c.history.len()).collect(), started.elapsed().as_secs_f64()))
+    let seconds = median_seconds(SCORING_RUNS, || {
+        evaluate_cases(model, &cases, &sampler, &FfnHook::None, EVAL_BATCH, &context).wait()?;
+        Ok(())
+    })?;
+    Ok((cases.iter().map(|c| c.history.len()).collect(), seconds))
 }
 
-/// Integrated gradients for Action on up to `sequences` sequences (after a warm-up on two);
-/// returns their histories' lengths and the seconds.
+/// Integrated gradients for Action on up to `sequences` sequences; returns their histories'
+/// lengths and the median seconds.
 fn time_attribution(model: &Bert4Rec, dataset: &Dataset, sequences: usize, device: &Device) -> Result<(Vec<usize>, f64)> {
     use recforget::attribution::{Query, integrated_gradients};
     let cases = recforget::unlearning::neurons::attribution_cases(dataset, Genre::Action, &[], sequences, 7);
     let queries: Vec<Query> = cases.iter().map(|c| Query { history: &c.history, target: c.target }).collect();
     let context = recforget::unlearning::RunContext::new(device);
-    let attribute =
-        |queries: &[Query]| integrated_gradients(model, queries, None, &IgConfig::default(), &FfnHook::None, &context, |_| {}).wait();
-    // One warm-up on two sequences, then the timed run.
-    attribute(&queries[..queries.len().min(2)])?;
-    let started = Instant::now();
-    attribute(&queries)?;
-    Ok((queries.iter().map(|q| q.history.len()).collect(), started.elapsed().as_secs_f64()))
+    let seconds = median_seconds(ATTRIBUTION_RUNS, || {
+        integrated_gradients(model, &queries, None, &IgConfig::default(), &FfnHook::None, &context, |_| {}).wait()?;
+        Ok(())
+    })?;
+    Ok((queries.iter().map(|q| q.history.len()).collect(), seconds))
 }
 
-/// The distill method's step at its default batch, timed through `forget` (3 steps); returns
-/// seconds per step and the batch.
+/// The distill method's step at its default batch, timed through `forget`: the median of
+/// [`DISTILL_STEPS`] steps after the first (the time from one step's end to the next's, so
+/// preparing the data and the teacher is not counted, as PyTorch's side does not count it).
+/// Returns seconds per step and the batch.
 fn time_distill(model: &Bert4Rec, dataset: &Dataset, device: &Device) -> Result<(f64, usize)> {
-    use recforget::unlearning::{EditedModel, ForgetConfig, Method, forget};
+    use recforget::unlearning::{EditedModel, ForgetConfig, ForgetStage, Method, forget};
     let mut config = ForgetConfig::with_methods(vec![Method::Distill]);
-    config.distill.steps = 3;
+    config.distill.steps = DISTILL_STEPS + 1;
     let start = EditedModel::new(model.clone());
-    let (reports, _) =
-        forget(&start, model, dataset, Genre::Action, &config, &recforget::unlearning::RunContext::new(device), |_| {}).wait()?;
-    Ok((reports[0].times.training / config.distill.steps as f64, config.distill.batch_size))
+    let mut ends = Vec::with_capacity(config.distill.steps);
+    let context = recforget::unlearning::RunContext::new(device);
+    forget(&start, model, dataset, Genre::Action, &config, &context, |stage| {
+        if let ForgetStage::Training { .. } = stage {
+            ends.push(Instant::now());
+        }
+    })
+    .wait()?;
+    let mut times: Vec<f64> = ends.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect();
+    anyhow::ensure!(times.len() == DISTILL_STEPS, "the distillation reported {} steps, not {}", ends.len(), DISTILL_STEPS + 1);
+    times.sort_by(f64::total_cmp);
+    Ok((times[times.len() / 2], config.distill.batch_size))
 }

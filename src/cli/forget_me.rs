@@ -10,8 +10,8 @@ use recforget::data::{DeletionSet, Scope, WEB_SAMPLE};
 use recforget::measurement::audit::AuditSettings;
 use recforget::measurement::personal::{self, PersonalRequest, Reference};
 use recforget::readback::Wait;
-use recforget::unlearning::EditedModel;
 use recforget::unlearning::deletion::{DeletionConfig, DeletionMethod};
+use recforget::unlearning::{EditedModel, RunContext};
 
 use super::common::{command_line, load_dataset, retrained_dir_for};
 use super::forget::ForgetArgs;
@@ -86,7 +86,7 @@ pub(crate) fn forget_deletion_set(args: &ForgetArgs) -> Result<()> {
     let original: Checkpoint = Checkpoint::load_original(&args.source.checkpoint, &device, &dataset)?;
     let retrained = deletion_set_reference(args, &set, &dataset, &device)?;
     let started = Instant::now();
-    let unlearned = unlearn(&original.model, &dataset, &set, method, &DeletionConfig::default(), &device).wait()?;
+    let unlearned = unlearn(&original.model, &dataset, &set, method, &DeletionConfig::default(), &RunContext::new(&device)).wait()?;
     let unlearn_seconds = started.elapsed().as_secs_f64();
     let before = EditedModel::new(original.model.clone());
     let after = EditedModel::new(unlearned.clone());

@@ -14,7 +14,7 @@ use recforget::model::Recommender;
 use recforget::output;
 use recforget::readback::Wait;
 use recforget::report::methods::MethodsReport;
-use recforget::unlearning::ForgetConfig;
+use recforget::unlearning::{ForgetConfig, RunContext};
 use strum::IntoEnumIterator;
 
 use super::common::{SampleArgs, SourceArgs, command_line, load_dataset, retrained_dir, second_seed_dir};
@@ -130,7 +130,7 @@ fn deletion_report(args: &ReportArgs) -> Result<()> {
     let mut method_seconds = Vec::new();
     for method in DeletionMethod::iter() {
         let started = Instant::now();
-        let model = unlearn(&original.model, &dataset, &deletions, method, &config, &device).wait()?;
+        let model = unlearn(&original.model, &dataset, &deletions, method, &config, &RunContext::new(&device)).wait()?;
         method_seconds.push(format!("{}: {:.1} s", method.name(), started.elapsed().as_secs_f64()));
         unlearned.push((method, EditedModel::new(model)));
     }

@@ -12,8 +12,8 @@ use super::{Histories, RETRAINED};
 use crate::data::{Dataset, Deletion, DeletionSet, Scope, Users};
 use crate::error::{Error, Result};
 use crate::model::Bert4Rec;
-use crate::unlearning::EditedModel;
 use crate::unlearning::deletion::{DeletionConfig, DeletionMethod, unlearn};
+use crate::unlearning::{EditedModel, RunContext};
 
 /// A person's request: who, which of their interactions, and the method that unlearns them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -157,7 +157,7 @@ pub async fn forget_me(
     let user = dataset.users.iter().find(|u| u.key == request.user).expect("found by request_set");
     // The reference is exact only when D holds this very request (this user, this scope).
     let exact = reference.filter(|r| r.set.requests.iter().any(|d| d.scope == request.scope && d.reaches(user)));
-    let unlearned = unlearn(original, dataset, &set, request.method, config, device).await?;
+    let unlearned = unlearn(original, dataset, &set, request.method, config, &RunContext { device, threads }).await?;
     let (before, after) = (EditedModel::new(original.clone()), EditedModel::new(unlearned.clone()));
     let models = [
         Audited { name: ORIGINAL, model: &before, histories: Histories::Kept },

@@ -56,27 +56,47 @@ impl SelfAttention {
     /// - `blocked`: `[batch, len, len]`, `true` where query `i` may not attend to key `j`
     /// - returns `[batch, len, d_model]`
     pub fn forward(&self, x: Tensor<3>, blocked: Tensor<3, Bool>) -> Tensor<3> {
-        self.forward_queries(x.clone(), x, blocked)
+        let [batch, len, _] = x.dims();
+        let q = self.split(self.query.forward(x.clone())); // [batch, heads, len, d_head]
+        let k = self.split(self.key.forward(x.clone())); // [batch, heads, len, d_head]
+        let v = self.split(self.value.forward(x)); // [batch, heads, len, d_head]
+        self.mix(q, k, v, blocked.reshape([batch, 1, len, len]))
     }
 
-    /// Attention for some positions' queries over every key: the positions of `queries` attend
-    /// to all of `x` (the last layer of a next-item query needs only its [MASK] position).
+    /// Attention for some rows alone: each of `rows` attends to the positions of `context`
+    /// (keys and values that the rows do not change) and to the rows themselves. The last
+    /// layer of a next-item query runs its [MASK] row over the positions before it; attribution
+    /// runs the [MASK] row's scaled copies over the history.
     ///
     /// # Shapes
-    /// - `queries`: `[batch, q, d_model]`, the hidden states of the querying positions
-    /// - `x`: `[batch, len, d_model]`, every position's (keys and values)
-    /// - `blocked`: `[batch, q, len]`, `true` where query `i` may not attend to key `j`
+    /// - `rows`: `[batch, r, d_model]`, the hidden states of the querying rows
+    /// - `context`: `[batch, c, d_model]`, the other positions' (keys and values only)
+    /// - `blocked`: `[batch, r, c + r]`, `true` where row `i` may not attend to key `j` (the
+    ///   keys are the context's, then the rows')
+    /// - returns `[batch, r, d_model]`
+    pub fn forward_rows(&self, rows: Tensor<3>, context: Tensor<3>, blocked: Tensor<3, Bool>) -> Tensor<3> {
+        let [batch, r, _] = rows.dims();
+        let keys = blocked.dims()[2];
+        let q = self.split(self.query.forward(rows.clone())); // [batch, heads, r, d_head]
+        let k = self.split(keys_of(&self.key, context.clone(), rows.clone())); // [batch, heads, c + r, d_head]
+        let v = self.split(keys_of(&self.value, context, rows)); // [batch, heads, c + r, d_head]
+        self.mix(q, k, v, blocked.reshape([batch, 1, r, keys]))
+    }
+
+    /// `[batch, n, d_model] -> [batch, heads, n, d_head]`.
+    fn split(&self, t: Tensor<3>) -> Tensor<4> {
+        let [batch, n, d_model] = t.dims();
+        t.reshape([batch, n, self.n_heads, d_model / self.n_heads]).swap_dims(1, 2)
+    }
+
+    /// The attended values through the output projection.
+    ///
+    /// # Shapes
+    /// - `q`: `[batch, heads, q, d_head]`; `k`, `v`: `[batch, heads, len, d_head]`
+    /// - `blocked`: `[batch, 1, q, len]`
     /// - returns `[batch, q, d_model]`
-    pub fn forward_queries(&self, queries: Tensor<3>, x: Tensor<3>, blocked: Tensor<3, Bool>) -> Tensor<3> {
-        let [batch, len, d_model] = x.dims();
-        let q_len = queries.dims()[1];
-        let heads = self.n_heads;
-        let d_head = d_model / heads;
-        let split = |t: Tensor<3>, n: usize| t.reshape([batch, n, heads, d_head]).swap_dims(1, 2);
-        let q = split(self.query.forward(queries), q_len); // [batch, heads, q, d_head]
-        let k = split(self.key.forward(x.clone()), len); // [batch, heads, len, d_head]
-        let v = split(self.value.forward(x), len); // [batch, heads, len, d_head]
-        let blocked = blocked.reshape([batch, 1, q_len, len]); // [batch, 1, q, len]
+    fn mix(&self, q: Tensor<4>, k: Tensor<4>, v: Tensor<4>, blocked: Tensor<4, Bool>) -> Tensor<3> {
+        let [batch, heads, q_len, d_head] = q.dims();
         let device = q.device();
         let context = if !device.is_autodiff() && device == Device::flex() {
             // No gradients and no dropout on the CPU: burn-flex's fused kernel, which never
@@ -85,8 +105,26 @@ impl SelfAttention {
         } else {
             attend(q, k, v, blocked, &self.dropout)
         }; // [batch, heads, q, d_head]
-        self.output.forward(context.swap_dims(1, 2).reshape([batch, q_len, d_model])) // [batch, q, d_model]
+        self.output.forward(context.swap_dims(1, 2).reshape([batch, q_len, heads * d_head])) // [batch, q, d_model]
     }
+}
+
+/// The keys (or values) of `context` and then of `rows`, through `projection`. Only the rows'
+/// part is tracked when the rows are: the context is a constant of the pass.
+///
+/// # Shapes
+/// - `context`: `[batch, c, d_model]`; `rows`: `[batch, r, d_model]`
+/// - returns `[batch, c + r, d_model]`
+fn keys_of(projection: &Linear, context: Tensor<3>, rows: Tensor<3>) -> Tensor<3> {
+    let own = projection.forward(rows);
+    if context.dims()[1] == 0 {
+        return own;
+    }
+    let others = projection.forward(context);
+    if own.is_autodiff() || others.is_autodiff() {
+        return Tensor::cat(vec![others.autodiff(), own.autodiff()], 1);
+    }
+    Tensor::cat(vec![others, own], 1)
 }
 
 /// `softmax(q kᵀ / √d_head, blocked → -1e9) v`, step by step (what gradients flow through; on the

@@ -195,9 +195,12 @@ impl Bert4Rec {
         let blocked = input.attention_mask(); // [batch, len, len]
         let embedded = self.embed(input.tokens.clone(), input.first_position);
         let hidden = self.encode_layers(0..head.len(), embedded, blocked.clone(), hook).hidden; // [batch, len, d_model]
-        let [batch, len, _] = blocked.dims();
+        let [batch, len, d_model] = hidden.dims();
         let blocked = blocked.slice([0..batch, len - 1..len, 0..len]); // [batch, 1, len]
-        self.scores(last.forward_last(hidden, blocked, head.len())) // [batch, num_items]
+        let mask_row = hidden.clone().slice([0..batch, len - 1..len, 0..d_model]); // [batch, 1, d_model]
+        let before = hidden.slice([0..batch, 0..len - 1, 0..d_model]); // [batch, len - 1, d_model]
+        let out = last.forward_rows(mask_row, before, blocked, head.len(), &FfnHook::None); // [batch, 1, d_model]
+        self.scores(out.squeeze_dim(1)) // [batch, num_items]
     }
 
     /// Mean cross-entropy over the masked positions of a cloze batch. Only the masked positions

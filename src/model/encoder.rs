@@ -91,12 +91,6 @@ fn apply_hook(a: Tensor<3>, layer: usize, hook: &FfnHook, captured: &mut Vec<Ten
             match positions {
                 Positions::All => a * keep,
                 Positions::Last => at_position(a, len - 1, |row| row * keep.reshape([1, d_ff])),
-                Positions::From(p) => {
-                    debug_assert!(*p < len);
-                    let [batch, _, _] = a.dims();
-                    let tail = a.clone().slice([0..batch, *p..len, 0..d_ff]) * keep; // [batch, len - p, d_ff]
-                    a.slice_assign([0..batch, *p..len, 0..d_ff], tail)
-                }
             }
         }
         FfnHook::Chain(hooks) => hooks.iter().fold(a, |a, h| apply_hook(a, layer, h, captured)),
@@ -145,19 +139,23 @@ impl EncoderLayer {
         self.ffn_norm.forward(x + dropout::apply(&self.dropout, transformed))
     }
 
-    /// The layer's output at the last position alone, without hooks: what the last layer of a
-    /// next-item query is scored from (the other positions' outputs would be discarded).
+    /// The layer's output for some rows alone: the rows attend to `context` (positions the
+    /// rows do not change) and to themselves. A next-item query's last layer computes its [MASK]
+    /// row alone (the other positions' outputs would be discarded); attribution runs the [MASK]
+    /// row's scaled copies, whose own keys are the only ones that change.
+    ///
+    /// The FFN hook acts on the rows as they are. Where its factors have more rows than `rows`
+    /// (one [MASK] row, m factors), they broadcast: the output then has the factors' rows.
     ///
     /// # Shapes
-    /// - `x`: `[batch, len, d_model]`
-    /// - `blocked`: `[batch, 1, len]`, the last query's row of the mask
-    /// - returns `[batch, d_model]`
-    pub fn forward_last(&self, x: Tensor<3>, blocked: Tensor<3, Bool>, layer: usize) -> Tensor<2> {
-        let [batch, len, d_model] = x.dims();
-        let last = x.clone().slice([0..batch, len - 1..len, 0..d_model]); // [batch, 1, d_model]
-        let attended = self.attention.forward_queries(last.clone(), x, blocked); // [batch, 1, d_model]
-        let h = self.attention_norm.forward(last + dropout::apply(&self.dropout, attended));
-        let transformed = self.ffn.forward(h.clone(), layer, &FfnHook::None, &mut Vec::new()); // [batch, 1, d_model]
-        self.ffn_norm.forward(h + dropout::apply(&self.dropout, transformed)).squeeze_dim(1)
+    /// - `rows`: `[batch, r, d_model]`
+    /// - `context`: `[batch, c, d_model]`
+    /// - `blocked`: `[batch, r, c + r]`, the keys being the context's, then the rows'
+    /// - returns `[batch, r, d_model]` (or the hook factors' rows, see above)
+    pub fn forward_rows(&self, rows: Tensor<3>, context: Tensor<3>, blocked: Tensor<3, Bool>, layer: usize, hook: &FfnHook) -> Tensor<3> {
+        let attended = self.attention.forward_rows(rows.clone(), context, blocked); // [batch, r, d_model]
+        let h = self.attention_norm.forward(rows + dropout::apply(&self.dropout, attended));
+        let transformed = self.ffn.forward(h.clone(), layer, hook, &mut Vec::new()); // [batch, r, d_model]
+        self.ffn_norm.forward(h + dropout::apply(&self.dropout, transformed))
     }
 }

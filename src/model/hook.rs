@@ -19,8 +19,6 @@ pub enum Positions {
     All,
     /// The last position (where a next-item query's [MASK] sits).
     Last,
-    /// This position and every one after it (attribution appends copies of the [MASK] row).
-    From(usize),
 }
 
 /// What [`crate::model::Bert4Rec::encode`] does to the FFN activations `a = gelu(H W1 + b1)`.
@@ -35,8 +33,9 @@ pub enum FfnHook {
     Capture,
     /// Replace the activations of `layer` at the last position by `values`, `[batch, d_ff]`.
     Replace { layer: usize, values: Tensor<2> },
-    /// Multiply the activations of `layer` by `factors`, broadcast to `[batch, len, d_ff]`
-    /// (integrated gradients scales them by χ and differentiates with respect to the factors).
+    /// Multiply the activations of `layer` by `factors`, `[batch, len, d_ff]`, or `[batch, m,
+    /// d_ff]` against a single row, which they broadcast to m rows (integrated gradients scales
+    /// the [MASK] row by m values of χ and differentiates with respect to the factors).
     Scale { layer: usize, factors: Tensor<3> },
     /// Zero these neurons at the given positions (suppression without touching the weights).
     Zero { neurons: Vec<Neuron>, positions: Positions },
@@ -67,12 +66,12 @@ impl FfnHook {
         }
     }
 
-    /// The same hook with suppression at the last position widened to position `p` (the last
-    /// position of the sequence as it was) and everything after it.
-    pub fn from_position(self, p: usize) -> FfnHook {
+    /// The same hook with suppression at the last position widened to every row: for a pass
+    /// whose rows all stand for the [MASK] position (attribution's scaled copies).
+    pub fn on_every_row(self) -> FfnHook {
         match self {
-            FfnHook::Zero { neurons, positions: Positions::Last } => FfnHook::Zero { neurons, positions: Positions::From(p) },
-            FfnHook::Chain(hooks) => FfnHook::Chain(hooks.into_iter().map(|h| h.from_position(p)).collect()),
+            FfnHook::Zero { neurons, positions: Positions::Last } => FfnHook::Zero { neurons, positions: Positions::All },
+            FfnHook::Chain(hooks) => FfnHook::Chain(hooks.into_iter().map(FfnHook::on_every_row).collect()),
             other => other,
         }
     }

@@ -23,10 +23,20 @@ pub fn rows_at(hidden: Tensor<3>, positions: &[i64]) -> Tensor<2> {
 /// - `logits`: `[rows, num_items]`, `targets`: `rows` items
 /// - returns `[1]`
 pub fn cross_entropy(logits: Tensor<2>, targets: &[ItemId]) -> Tensor<1> {
-    let [rows, _] = logits.dims();
+    negative_log_likelihood(log_softmax(logits), targets)
+}
+
+/// Mean negative log-likelihood of `targets` under `log_probs` (a loss that also needs the
+/// log-probabilities for something else takes them once).
+///
+/// # Shapes
+/// - `log_probs`: `[rows, num_items]`, `targets`: `rows` items
+/// - returns `[1]`
+pub fn negative_log_likelihood(log_probs: Tensor<2>, targets: &[ItemId]) -> Tensor<1> {
+    let [rows, _] = log_probs.dims();
     assert_eq!(rows, targets.len(), "one target per scored row");
-    let device = logits.device();
+    let device = log_probs.device();
     let targets: Vec<i64> = targets.iter().map(|t| t.0 as i64).collect();
     let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [rows, 1]), &device);
-    log_softmax(logits).gather(1, targets).mean().neg()
+    log_probs.gather(1, targets).mean().neg()
 }

@@ -19,6 +19,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::backend::RunContext;
 use crate::data::{ClozeConfig, Dataset, DeletionSet, ItemId, Scope, TrainingBatch};
 use crate::error::{Error, Result};
 use crate::model::{Bert4Rec, Recommender};
@@ -141,15 +142,26 @@ fn forget_row(dataset: &Dataset, deletions: &DeletionSet, user: usize, len: usiz
     mask.iter().any(|&m| m).then_some(ForgetRow { user, sequence: seq, mask })
 }
 
+/// One batch of a step and the weight of its loss: the retained batch descends (weight 1), the
+/// deleted interactions ascend (weight `-forget_weight`).
+struct WeightedBatch {
+    batch: TrainingBatch,
+    weight: f64,
+}
+
 /// Unlearns `deletions` from `model` with `method`; returns the edited weights. Async for the
 /// browser, whose WebGPU reads each step's loss back only asynchronously.
+///
+/// On the CPU each step's retained and deleted batches run as two parts, at once where there
+/// are threads, each part with its own dropout streams: the same model on one thread and on
+/// many. A GPU takes them as one graph.
 pub async fn unlearn(
     model: &Bert4Rec,
     dataset: &Dataset,
     deletions: &DeletionSet,
     method: DeletionMethod,
     config: &DeletionConfig,
-    device: &Device,
+    context: &RunContext<'_>,
 ) -> Result<Bert4Rec> {
     if let Some(problem) = config.problem() {
         return Err(Error::Config(format!("{}: {problem}", method.name())));
@@ -161,7 +173,7 @@ pub async fn unlearn(
     if method == DeletionMethod::NegGradPlus && deleting.is_empty() {
         return Err(Error::Config("the deletion set reaches no user of the dataset: nothing to ascend on".into()));
     }
-    let autodiff = device.clone().autodiff();
+    let autodiff = context.device.clone().autodiff();
     crate::backend::seed(&autodiff, config.seed);
     let mut student = Recommender::Bert4Rec(model.clone().train().map(&mut crate::optim::FreshLeaves));
     let mut optimizer: ModuleOptimizer = AdamConfig::new().init();
@@ -171,7 +183,7 @@ pub async fn unlearn(
         let picked: Vec<usize> = keep.choose_multiple(&mut rng, config.batch_size.min(keep.len())).copied().collect();
         let sequences: Vec<&[ItemId]> = picked.iter().map(|&u| train[u]).collect();
         let batch = TrainingBatch::cloze(&sequences, &picked, len, items, ClozeConfig::default(), &mut rng).trim_padding();
-        let mut loss = student.loss(&batch, &autodiff); // [1]
+        let mut parts = vec![WeightedBatch { batch, weight: 1.0 }];
         if method == DeletionMethod::NegGradPlus {
             let users: Vec<usize> = deleting.choose_multiple(&mut rng, config.batch_size.min(deleting.len())).copied().collect();
             let rows: Vec<ForgetRow> = users.iter().filter_map(|&u| forget_row(dataset, deletions, u, len, &mut rng)).collect();
@@ -180,15 +192,30 @@ pub async fn unlearn(
                 let masks: Vec<Vec<bool>> = rows.iter().map(|r| r.mask.clone()).collect();
                 let users: Vec<usize> = rows.iter().map(|r| r.user).collect();
                 let forget = TrainingBatch::masked_at(&sequences, &masks, &users, len, items).trim_padding();
-                loss = loss - student.loss(&forget, &autodiff).mul_scalar(config.forget_weight);
+                parts.push(WeightedBatch { batch: forget, weight: -config.forget_weight });
             }
         }
-        let value = crate::readback::read_f32(loss.clone()).await?[0];
+        let value;
+        (student, value) = if *context.device == Device::flex() {
+            let (value, grads) = crate::optim::parallel_gradients(&student, &parts, context.threads, &autodiff, |local, part| {
+                let loss = local.loss(&part.batch, &autodiff).mul_scalar(part.weight); // [1]
+                let value = crate::readback::block_on(crate::readback::read_f32(loss.clone()))?[0];
+                Ok((value, GradientsParams::from_grads(loss.backward(), &local)))
+            })?;
+            (optimizer.step_multi(config.learning_rate, student, grads), value)
+        } else {
+            let loss = parts
+                .iter()
+                .map(|p| student.loss(&p.batch, &autodiff).mul_scalar(p.weight))
+                .reduce(|a, b| a + b)
+                .expect("a retained batch"); // [1]
+            let value = crate::readback::read_f32(loss.clone()).await?[0];
+            let grads = GradientsParams::from_grads(loss.backward(), &student);
+            (optimizer.step(config.learning_rate, student, grads), value)
+        };
         if !value.is_finite() {
             return Err(Error::NonFinite(format!("the {} loss at step {}", method.name(), step + 1)));
         }
-        let grads = GradientsParams::from_grads(loss.backward(), &student);
-        student = optimizer.step(config.learning_rate, student, grads);
     }
     match student.valid() {
         Recommender::Bert4Rec(m) => Ok(m),

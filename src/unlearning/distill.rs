@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::now_seconds;
 use crate::data::{ClozeConfig, Dataset, ItemId, TrainingBatch};
 use crate::error::{Error, Result};
-use crate::model::loss::{cross_entropy, rows_at};
+use crate::model::loss::{negative_log_likelihood, rows_at};
 use crate::model::softmax::{log_softmax, softmax};
 use crate::model::{Bert4Rec, FfnHook, ModelInput};
 use crate::optim::param_ids;
@@ -160,8 +160,9 @@ pub async fn distill_gradients(
     let input = ModelInput::new(&batch.input, &autodiff);
     let hidden = student.encode(&input, hook).hidden; // [batch, len, d_model]
     let logits = student.scores(rows_at(hidden, &batch.positions)); // [targets, num_items]
-    let soft = (target * log_softmax(logits.clone())).sum_dim(1).mean().neg(); // [1]
-    let hard = cross_entropy(logits, &batch.targets); // [1]
+    let log_probs = log_softmax(logits); // [targets, num_items]
+    let soft = (target * log_probs.clone()).sum_dim(1).mean().neg(); // [1]
+    let hard = negative_log_likelihood(log_probs, &batch.targets); // [1]
     let loss = (soft.mul_scalar(config.kl_weight) + hard.mul_scalar(config.ce_weight)).mul_scalar(scale);
     let value = read_f32(loss.clone()).await?.first().copied().unwrap_or(f32::NAN);
     let mut grads = loss.backward();
@@ -254,19 +255,11 @@ async fn step(
     let total = batch.positions.len().max(1) as f64;
     let parts: Vec<TrainingBatch> =
         batch.split(batch.input.batch.div_ceil(PART_SEQUENCES)).into_iter().map(TrainingBatch::trim_padding).collect();
-    let failed = std::sync::Mutex::new(None);
     let (loss, grads) =
         crate::optim::parallel_gradients(&student, &parts, context.threads, &context.device.clone().autodiff(), |local, part| {
             let scale = part.positions.len() as f64 / total;
-            let run = distill_gradients(&local, teacher, part, hook, config, scale, context.device);
-            crate::readback::block_on(run).unwrap_or_else(|e| {
-                *failed.lock().expect("not poisoned") = Some(e);
-                (0.0, GradientsParams::new())
-            })
-        });
-    if let Some(e) = failed.into_inner().expect("not poisoned") {
-        return Err(e);
-    }
+            crate::readback::block_on(distill_gradients(&local, teacher, part, hook, config, scale, context.device))
+        })?;
     Ok((optimizer.step_multi(config.learning_rate, student, grads), loss))
 }
 

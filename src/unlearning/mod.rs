@@ -187,7 +187,7 @@ pub struct StageTimes {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Work {
-    /// Forward passes of one sequence (an extended IG sequence counts once).
+    /// Forward passes of one sequence (one IG pass of the [MASK] row's m scaled copies counts once).
     pub forward: usize,
     /// Backward passes of one sequence.
     pub backward: usize,
