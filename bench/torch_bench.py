@@ -208,9 +208,10 @@ def attribution():
         with torch.no_grad():
             inputs, x = [], model.embed(chunk)
             pad = (chunk == PAD)[:, None, :].expand(-1, L, -1)  # L: this chunk's length
-            for layer in model.layers:
+            for layer in model.layers[:-1]:  # the last layer's output is not needed
                 inputs.append(x)
                 x = layer(x, pad)
+            inputs.append(x)
         for index in range(len(inputs)):
             steps = chi[None, :, None].expand(s, M, FF).clone().requires_grad_(True)
             layers = model.layers[index:]

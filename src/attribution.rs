@@ -191,13 +191,13 @@ impl ChunkRun<'_> {
         let batch = SequenceBatch::next_item_queries(&histories, model.max_len, model.num_items).trim_padding();
         let input = ModelInput::new(&batch, device);
         // Earlier edits (suppression at [MASK]) act in every pass, the scaled ones included.
-        let captured = model.encode(&input, &base.clone().then(FfnHook::Capture));
+        let inputs = model.layer_inputs(&input, base); // n_layers × [s, len, d_model]
         let mut per_layer = Vec::with_capacity(n_layers);
         for layer in 0..n_layers {
             // The χ factors, one per step and neuron: the leaf we differentiate.
             let factors: Vec<f32> = (0..s).flat_map(|_| chi.iter().flat_map(|&c| std::iter::repeat_n(c, d_ff))).collect();
             let steps = Tensor::<3>::from_data(TensorData::new(factors, [s, m, d_ff]), &device.clone().autodiff()).require_grad(); // [s, m, d_ff]
-            let logit_rows = scaled_passes(model, &captured.layer_inputs, steps.clone(), base, layer, &batch.padding, device); // [s·m, d_model]
+            let logit_rows = scaled_passes(model, &inputs, steps.clone(), base, layer, &batch.padding, device); // [s·m, d_model]
             let logits = model.scores(logit_rows); // [s·m, num_items]
             let targets: Vec<i64> = chunk.iter().flat_map(|q| std::iter::repeat_n(q.target.0 as i64, m)).collect();
             let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [s * m, 1]), device);

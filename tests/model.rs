@@ -125,7 +125,11 @@ fn restarting_above_a_layer_gives_the_same_scores() {
     let h = [ItemId(2), ItemId(3)];
     let x = input(&model, &[&h]);
     let encoding = model.encode(&x, &FfnHook::Capture);
-    let again = model.encode_from(1, encoding.layer_inputs[1].clone(), x.attention_mask(), &FfnHook::None);
+    let inputs = model.layer_inputs(&x, &FfnHook::None);
+    assert_eq!(inputs.len(), 2);
+    let flat = |t: &Tensor<3>| t.clone().into_data().try_to_vec::<f32>().unwrap();
+    assert_close(&flat(&inputs[1]), &flat(&encoding.layer_inputs[1]), 1e-6);
+    let again = model.encode_from(1, inputs[1].clone(), x.attention_mask(), &FfnHook::None);
     let a = values(Bert4Rec::last_position(encoding.hidden));
     let b = values(Bert4Rec::last_position(again.hidden));
     assert_close(&a, &b, 1e-6);

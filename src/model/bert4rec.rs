@@ -158,6 +158,20 @@ impl Bert4Rec {
         self.encode_from(0, hidden, input.attention_mask(), hook)
     }
 
+    /// Every layer's input hidden states: the embedding, then each layer's output but the
+    /// last's (the last layer is not run). What attribution restarts from.
+    ///
+    /// # Shapes
+    /// - returns `n_layers` tensors, `[batch, len, d_model]` each
+    pub fn layer_inputs(&self, input: &ModelInput, hook: &FfnHook) -> Vec<Tensor<3>> {
+        let embedded = self.embed(input.tokens.clone(), input.first_position);
+        let below_last = 0..self.layers.len() - 1;
+        let encoding = self.encode_layers(below_last, embedded, input.attention_mask(), &hook.clone().then(FfnHook::Capture));
+        let mut inputs = encoding.layer_inputs;
+        inputs.push(encoding.hidden);
+        inputs
+    }
+
     /// Scores hidden states against every item.
     ///
     /// # Shapes
