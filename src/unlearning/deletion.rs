@@ -149,12 +149,22 @@ struct WeightedBatch {
     weight: f64,
 }
 
+/// `batch`'s loss times `weight` as parts of [`super::PART_SEQUENCES`] sequences, each part's
+/// weight its share of the batch's targets.
+fn weighted_parts(batch: &TrainingBatch, weight: f64) -> Vec<WeightedBatch> {
+    let total = batch.positions.len().max(1) as f64;
+    super::cpu_parts(batch)
+        .into_iter()
+        .map(|part| WeightedBatch { weight: weight * part.positions.len() as f64 / total, batch: part })
+        .collect()
+}
+
 /// Unlearns `deletions` from `model` with `method`; returns the edited weights. Async for the
 /// browser, whose WebGPU reads each step's loss back only asynchronously.
 ///
-/// On the CPU each step's retained and deleted batches run as two parts, at once where there
-/// are threads, each part with its own dropout streams: the same model on one thread and on
-/// many. A GPU takes them as one graph.
+/// Each step's retained and deleted batches are cut into parts (see [`super::PART_SEQUENCES`]):
+/// on the CPU the parts run at once where there are threads, each with its own dropout streams
+/// (the same model on one thread and on many); a GPU takes them as one graph.
 pub async fn unlearn(
     model: &Bert4Rec,
     dataset: &Dataset,
@@ -183,7 +193,7 @@ pub async fn unlearn(
         let picked: Vec<usize> = keep.choose_multiple(&mut rng, config.batch_size.min(keep.len())).copied().collect();
         let sequences: Vec<&[ItemId]> = picked.iter().map(|&u| train[u]).collect();
         let batch = TrainingBatch::cloze(&sequences, &picked, len, items, ClozeConfig::default(), &mut rng).trim_padding();
-        let mut parts = vec![WeightedBatch { batch, weight: 1.0 }];
+        let mut parts = weighted_parts(&batch, 1.0);
         if method == DeletionMethod::NegGradPlus {
             let users: Vec<usize> = deleting.choose_multiple(&mut rng, config.batch_size.min(deleting.len())).copied().collect();
             let rows: Vec<ForgetRow> = users.iter().filter_map(|&u| forget_row(dataset, deletions, u, len, &mut rng)).collect();
@@ -192,7 +202,7 @@ pub async fn unlearn(
                 let masks: Vec<Vec<bool>> = rows.iter().map(|r| r.mask.clone()).collect();
                 let users: Vec<usize> = rows.iter().map(|r| r.user).collect();
                 let forget = TrainingBatch::masked_at(&sequences, &masks, &users, len, items).trim_padding();
-                parts.push(WeightedBatch { batch: forget, weight: -config.forget_weight });
+                parts.extend(weighted_parts(&forget, -config.forget_weight));
             }
         }
         let value;

@@ -230,14 +230,7 @@ fn trainable_gradients(
     }
 }
 
-/// Sequences per part of a distill step on the CPU. The batch is cut into parts of this size
-/// whatever the cores (two at the default batch of 32), each part draws its dropout masks from its
-/// own streams, and the parts' gradients are summed in order: a step is the same on one thread and
-/// on many, so a link forgets the same on every visitor's machine (to the last bits of the
-/// kernels' sums). The price: more cores than parts do not speed the step up.
-pub const PART_SEQUENCES: usize = 16;
-
-/// One optimizer step. On the CPU the batch runs in parts (see [`PART_SEQUENCES`]), on several
+/// One optimizer step. On the CPU the batch runs in parts (see [`super::PART_SEQUENCES`]), on several
 /// threads where there are (natively, and in the page's threaded build); a GPU takes it whole.
 async fn step(
     student: Bert4Rec,
@@ -253,8 +246,7 @@ async fn step(
         return Ok((optimizer.step(config.learning_rate, student, grads), loss));
     }
     let total = batch.positions.len().max(1) as f64;
-    let parts: Vec<TrainingBatch> =
-        batch.split(batch.input.batch.div_ceil(PART_SEQUENCES)).into_iter().map(TrainingBatch::trim_padding).collect();
+    let parts = super::cpu_parts(batch);
     let (loss, grads) =
         crate::optim::parallel_gradients(&student, &parts, context.threads, &context.device.clone().autodiff(), |local, part| {
             let scale = part.positions.len() as f64 / total;
