@@ -75,13 +75,14 @@ pub struct IgConfig {
     pub steps: usize,
     pub riemann: Riemann,
     pub objective: Objective,
-    /// Sequences per batch.
+    /// Sequences per batch (16: on 2 cores, 256 sequences took 0.35 s in chunks of 16 or 8
+    /// against 0.40 s in chunks of 32, each chunk's graph being smaller).
     pub chunk: usize,
 }
 
 impl Default for IgConfig {
     fn default() -> Self {
-        IgConfig { steps: 20, riemann: Riemann::Right, objective: Objective::Probability, chunk: 32 }
+        IgConfig { steps: 20, riemann: Riemann::Right, objective: Objective::Probability, chunk: 16 }
     }
 }
 
