@@ -88,6 +88,13 @@ fn neggrad_plus_pushes_the_deleted_interactions_down_and_finetune_keeps_the_rest
     let err =
         unlearn(&original, &ds, &deletions, DeletionMethod::Finetune, &bad, &RunContext::new(&device)).wait().unwrap_err().to_string();
     assert!(err.contains("finetune") && err.contains("learning rate"), "{err}");
+    // A set that deletes everything leaves nothing to train on, and says so.
+    let everything = DeletionSet { name: "all".into(), requests: vec![Deletion { users: Users::Everyone, scope: Scope::All }] };
+    let err = unlearn(&original, &ds, &everything, DeletionMethod::NegGradPlus, &config, &RunContext::new(&device))
+        .wait()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("nothing to train on"), "{err}");
 }
 
 #[test]

@@ -179,6 +179,9 @@ pub async fn unlearn(
     let retained = dataset.without_in_training(deletions);
     let train = retained.train_sequences();
     let keep: Vec<usize> = (0..train.len()).filter(|&u| train[u].len() >= 2).collect();
+    if keep.is_empty() {
+        return Err(Error::Config("the deletion set leaves no training sequence of two items or more: nothing to train on".into()));
+    }
     let deleting: Vec<usize> = (0..dataset.users.len()).filter(|&u| deletions.scopes_of(&dataset.users[u]).next().is_some()).collect();
     if method == DeletionMethod::NegGradPlus && deleting.is_empty() {
         return Err(Error::Config("the deletion set reaches no user of the dataset: nothing to ascend on".into()));
