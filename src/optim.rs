@@ -73,17 +73,18 @@ where
     let step = crate::model::dropout::next_stream();
     let run =
         |(index, part): (usize, &P)| crate::model::dropout::with_streams(step, index, || work(model.clone().map(&mut FreshLeaves), part));
+    let one_by_one = || parts.iter().enumerate().map(run).collect::<crate::error::Result<Vec<_>>>();
     #[cfg(parallel)]
-    let results: Vec<(f32, burn::optim::GradientsParams)> = if threads > 1 && parts.len() > 1 {
+    let results = if threads > 1 && parts.len() > 1 {
         use rayon::prelude::*;
-        parts.par_iter().enumerate().map(run).collect::<crate::error::Result<_>>()?
+        parts.par_iter().enumerate().map(run).collect::<crate::error::Result<Vec<_>>>()
     } else {
-        parts.iter().enumerate().map(run).collect::<crate::error::Result<_>>()?
-    };
+        one_by_one()
+    }?;
     #[cfg(not(parallel))]
-    let results: Vec<(f32, burn::optim::GradientsParams)> = {
+    let results = {
         let _ = threads;
-        parts.iter().enumerate().map(run).collect::<crate::error::Result<_>>()?
+        one_by_one()?
     };
     let loss = results.iter().map(|(v, _)| v).sum();
     let grads = burn::optim::MultiGradientsParams { grads: results.into_iter().map(|(_, g)| (g, device.clone())).collect() };

@@ -19,7 +19,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::backend::RunContext;
+use super::{RunContext, WeightedBatch, cpu_parts};
 use crate::data::{ClozeConfig, Dataset, DeletionSet, ItemId, Scope, TrainingBatch};
 use crate::error::{Error, Result};
 use crate::model::{Bert4Rec, Recommender};
@@ -142,29 +142,13 @@ fn forget_row(dataset: &Dataset, deletions: &DeletionSet, user: usize, len: usiz
     mask.iter().any(|&m| m).then_some(ForgetRow { user, sequence: seq, mask })
 }
 
-/// One batch of a step and the weight of its loss: the retained batch descends (weight 1), the
-/// deleted interactions ascend (weight `-forget_weight`).
-struct WeightedBatch {
-    batch: TrainingBatch,
-    weight: f64,
-}
-
-/// `batch`'s loss times `weight` as parts of [`super::PART_SEQUENCES`] sequences, each part's
-/// weight its share of the batch's targets.
-fn weighted_parts(batch: &TrainingBatch, weight: f64) -> Vec<WeightedBatch> {
-    let total = batch.positions.len().max(1) as f64;
-    super::cpu_parts(batch)
-        .into_iter()
-        .map(|part| WeightedBatch { weight: weight * part.positions.len() as f64 / total, batch: part })
-        .collect()
-}
-
 /// Unlearns `deletions` from `model` with `method`; returns the edited weights. Async for the
 /// browser, whose WebGPU reads each step's loss back only asynchronously.
 ///
-/// Each step's retained and deleted batches are cut into parts (see [`super::PART_SEQUENCES`]):
-/// on the CPU the parts run at once where there are threads, each with its own dropout streams
-/// (the same model on one thread and on many); a GPU takes them as one graph.
+/// Each step descends on a retained batch (weight 1) and, for NegGrad+, ascends on the deleted
+/// interactions (weight `-forget_weight`). On the CPU both are cut into parts (see
+/// [`super::PART_SEQUENCES`]) that run at once where there are threads, each with its own dropout
+/// streams (the same model on one thread and on many); a GPU takes them whole, as one graph.
 pub async fn unlearn(
     model: &Bert4Rec,
     dataset: &Dataset,
@@ -196,7 +180,7 @@ pub async fn unlearn(
         let picked: Vec<usize> = keep.choose_multiple(&mut rng, config.batch_size.min(keep.len())).copied().collect();
         let sequences: Vec<&[ItemId]> = picked.iter().map(|&u| train[u]).collect();
         let batch = TrainingBatch::cloze(&sequences, &picked, len, items, ClozeConfig::default(), &mut rng).trim_padding();
-        let mut parts = weighted_parts(&batch, 1.0);
+        let mut batches = vec![WeightedBatch { batch, weight: 1.0 }];
         if method == DeletionMethod::NegGradPlus {
             let users: Vec<usize> = deleting.choose_multiple(&mut rng, config.batch_size.min(deleting.len())).copied().collect();
             let rows: Vec<ForgetRow> = users.iter().filter_map(|&u| forget_row(dataset, deletions, u, len, &mut rng)).collect();
@@ -205,11 +189,12 @@ pub async fn unlearn(
                 let masks: Vec<Vec<bool>> = rows.iter().map(|r| r.mask.clone()).collect();
                 let users: Vec<usize> = rows.iter().map(|r| r.user).collect();
                 let forget = TrainingBatch::masked_at(&sequences, &masks, &users, len, items).trim_padding();
-                parts.extend(weighted_parts(&forget, -config.forget_weight));
+                batches.push(WeightedBatch { batch: forget, weight: -config.forget_weight });
             }
         }
         let value;
         (student, value) = if *context.device == Device::flex() {
+            let parts: Vec<WeightedBatch> = batches.iter().flat_map(|b| cpu_parts(&b.batch, b.weight)).collect();
             let (value, grads) = crate::optim::parallel_gradients(&student, &parts, context.threads, &autodiff, |local, part| {
                 let loss = local.loss(&part.batch, &autodiff).mul_scalar(part.weight); // [1]
                 let value = crate::readback::block_on(crate::readback::read_f32(loss.clone()))?[0];
@@ -217,7 +202,7 @@ pub async fn unlearn(
             })?;
             (optimizer.step_multi(config.learning_rate, student, grads), value)
         } else {
-            let loss = parts
+            let loss = batches
                 .iter()
                 .map(|p| student.loss(&p.batch, &autodiff).mul_scalar(p.weight))
                 .reduce(|a, b| a + b)

@@ -245,12 +245,10 @@ async fn step(
         let (loss, grads) = distill_gradients(&student, teacher, batch, hook, config, 1.0, context.device).await?;
         return Ok((optimizer.step(config.learning_rate, student, grads), loss));
     }
-    let total = batch.positions.len().max(1) as f64;
-    let parts = super::cpu_parts(batch);
+    let parts = super::cpu_parts(batch, 1.0);
     let (loss, grads) =
         crate::optim::parallel_gradients(&student, &parts, context.threads, &context.device.clone().autodiff(), |local, part| {
-            let scale = part.positions.len() as f64 / total;
-            crate::readback::block_on(distill_gradients(&local, teacher, part, hook, config, scale, context.device))
+            crate::readback::block_on(distill_gradients(&local, teacher, &part.batch, hook, config, part.weight, context.device))
         })?;
     Ok((optimizer.step_multi(config.learning_rate, student, grads), loss))
 }

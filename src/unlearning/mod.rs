@@ -49,10 +49,22 @@ use crate::model::Bert4Rec;
 /// person's deletion faster than parts of 16 even on one thread.
 pub const PART_SEQUENCES: usize = 6;
 
+/// A batch and the weight of its loss in a step.
+struct WeightedBatch {
+    batch: TrainingBatch,
+    weight: f64,
+}
+
 /// `batch` cut into parts of [`PART_SEQUENCES`] sequences, each without its own all-padding
-/// leading columns.
-fn cpu_parts(batch: &TrainingBatch) -> Vec<TrainingBatch> {
-    batch.split(batch.input.batch.div_ceil(PART_SEQUENCES)).into_iter().map(TrainingBatch::trim_padding).collect()
+/// leading columns and weighted by `weight` times its share of the batch's targets (the parts'
+/// losses sum to the batch's).
+fn cpu_parts(batch: &TrainingBatch, weight: f64) -> Vec<WeightedBatch> {
+    let total = batch.positions.len().max(1) as f64;
+    batch
+        .split(batch.input.batch.div_ceil(PART_SEQUENCES))
+        .into_iter()
+        .map(|part| WeightedBatch { weight: weight * part.positions.len() as f64 / total, batch: part.trim_padding() })
+        .collect()
 }
 
 /// An unlearning method.
