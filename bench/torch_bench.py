@@ -1,22 +1,33 @@
 """PyTorch beside recforget: the same BERT4Rec (post-LN Transformer, GELU FFN, head, tied output
 with bias), the same shapes and the same work as `recforget bench --json` measured, on the same
-CPU cores, in one run. Prints each figure and the ratio recforget / PyTorch.
+CPU cores (or, with `--device cuda`, beside recforget on wgpu: on the same GPU), in one run.
+Prints each figure and the ratio recforget / PyTorch.
 
-usage: python torch_bench.py recforget-bench.json data/ml-1m/dataset.json
+usage: python torch_bench.py recforget-bench.json data/ml-1m/dataset.json [--device cuda]
 """
+import argparse
 import json
 import math
-import sys
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-figures = json.load(open(sys.argv[1]))
-dataset = json.load(open(sys.argv[2]))
+cli = argparse.ArgumentParser(description="PyTorch beside recforget's `bench --json` figures")
+cli.add_argument("figures", help="the JSON that `recforget bench --json` wrote")
+cli.add_argument("dataset", help="data/ml-1m/dataset.json")
+cli.add_argument("--device", default="cpu", help="cpu (on recforget's thread count), or cuda")
+args = cli.parse_args()
+figures = json.load(open(args.figures))
+dataset = json.load(open(args.dataset))
 torch.manual_seed(1)
-torch.set_num_threads(figures["threads"])
+DEVICE = torch.device(args.device)
+GPU = DEVICE.type == "cuda"
+if not GPU:
+    torch.set_num_threads(figures["threads"])
+# Every tensor below, the model's parameters included, is made on DEVICE.
+torch.set_default_device(DEVICE)
 N, L, D, H, FF = figures["numItems"], figures["maxLen"], figures["dModel"], figures["heads"], figures["dFf"]
 PAD, MASK = 0, N + 1
 
@@ -111,21 +122,33 @@ def peak_mib():
     return None
 
 
+def gpu_peak_mib():
+    """On a GPU, the most device memory PyTorch's tensors held since the last reset, in MiB."""
+    return torch.cuda.max_memory_allocated() / 2**20 if GPU else None
+
+
 def timed(f, repeat=5):
     """The median of `repeat` runs, after one warm-up run (recforget's training step: the same),
-    and the peak resident memory while they ran (reset first, as recforget's bench does)."""
+    and the peak resident memory while they ran (reset first, as recforget's bench does), with
+    the peak device memory on a GPU. Each run ends when the GPU has finished its work."""
     try:
         with open("/proc/self/clear_refs", "w") as clear:
             clear.write("5")
     except OSError:
         pass
+    if GPU:
+        torch.cuda.reset_peak_memory_stats()
     f()
     times = []
     for _ in range(repeat):
+        if GPU:
+            torch.cuda.synchronize()
         start = time.perf_counter()
         f()
+        if GPU:
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2], peak_mib()
+    return sorted(times)[len(times) // 2], peak_mib(), gpu_peak_mib()
 
 
 model = Bert4Rec()
@@ -234,14 +257,19 @@ theirs = {
     f"attribution, {figures['attributionSequences']} sequences x {M} steps": timed(attribution, 3),
     f"distill step (batch {figures['distillBatch']})": timed(distill_step),
 }
-print(f"PyTorch {torch.__version__} and recforget ({figures['backend']}), {figures['threads']} threads, "
+where = torch.cuda.get_device_name() if GPU else f"{figures['threads']} threads"
+print(f"PyTorch {torch.__version__} on {where} and recforget ({figures['backend']}), "
       f"batch {figures['batch']} x {L}, {figures['targets']} targets, d {D}, {figures['layers']} layers, FFN {FF}, {N} items")
 peaks = figures.get("peakMib", {})
 our_peak = dict(zip(ours, [peaks.get(k) for k in ("train", "scoring", "attribution", "distill")]))
 mib = lambda x: f"{x:.0f}" if x is not None else "–"
-print(f"{'':44} {'recforget s':>12} {'PyTorch s':>10} {'ratio':>7}   {'peak RSS MiB: recforget':>24} {'PyTorch':>8}")
-for name, (seconds, peak) in theirs.items():
+gpu_column = f" {'PyTorch GPU MiB':>16}" if GPU else ""
+print(f"{'':44} {'recforget s':>12} {'PyTorch s':>10} {'ratio':>7}   {'peak RSS MiB: recforget':>24} {'PyTorch':>8}{gpu_column}")
+for name, (seconds, peak, gpu_peak) in theirs.items():
     mine = ours[name]
     ratio = f"{mine / seconds:6.2f}x" if mine else "      –"
-    print(f"{name:44} {mine if mine else float('nan'):12.3f} {seconds:10.3f} {ratio}   {mib(our_peak.get(name)):>24} {mib(peak):>8}")
+    gpu_cell = f" {mib(gpu_peak):>16}" if GPU else ""
+    print(f"{name:44} {mine if mine else float('nan'):12.3f} {seconds:10.3f} {ratio}   {mib(our_peak.get(name)):>24} {mib(peak):>8}{gpu_cell}")
 print("peak RSS: the whole process's high-water mark during the row (each runtime's libraries, data and model included)")
+if GPU:
+    print("PyTorch GPU MiB: the most device memory its tensors held during the row")

@@ -205,9 +205,46 @@ pub fn choose_backend(choice: PageBackend, adapter: Option<&AdapterInfo>, cpu: C
     })
 }
 
+/// How far a GPU's scores may lie from the CPU's on the same input, relative to the scores' scale
+/// (at least 1): summing in another order moves float scores by about 1e-6 of it, a wrong kernel
+/// by far more.
+pub const PARITY_TOLERANCE: f32 = 1e-3;
+
+/// A GPU session's scores of a fixed history beside a CPU session's: the page keeps the GPU only
+/// when they agree.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Parity {
+    /// The largest absolute difference between the two (infinite when the GPU's are not all
+    /// finite numbers or not as many).
+    pub max_difference: f32,
+    /// Whether it is within [`PARITY_TOLERANCE`] of the scale.
+    pub ok: bool,
+}
+
+impl Parity {
+    pub fn of(gpu: &[f32], cpu: &[f32]) -> Parity {
+        let comparable = gpu.len() == cpu.len() && gpu.iter().chain(cpu).all(|x| x.is_finite());
+        let max_difference = if comparable { gpu.iter().zip(cpu).map(|(g, c)| (g - c).abs()).fold(0.0, f32::max) } else { f32::INFINITY };
+        let scale = cpu.iter().map(|c| c.abs()).fold(1.0, f32::max);
+        Parity { max_difference, ok: max_difference <= PARITY_TOLERANCE * scale }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parity_holds_within_the_tolerance_of_the_scale_and_never_for_nan() {
+        assert!(Parity::of(&[1.0, -2.0], &[1.0005, -2.0]).ok);
+        assert!(!Parity::of(&[1.0, -2.0], &[1.01, -2.0]).ok);
+        // Scores of size 100 allow differences of 0.1.
+        assert!(Parity::of(&[100.05, 3.0], &[100.0, 3.0]).ok);
+        assert!(!Parity::of(&[f32::NAN, 3.0], &[1.0, 3.0]).ok);
+        assert!(!Parity::of(&[1.0], &[1.0, 3.0]).ok);
+        assert_eq!(Parity::of(&[1.0], &[1.5]).max_difference, 0.5);
+    }
 
     #[test]
     fn auto_takes_a_hardware_gpu_and_leaves_a_software_one() {

@@ -287,6 +287,20 @@ impl CheckpointMeta {
         }
         Ok(())
     }
+
+    /// Errors when `weights` (the checkpoint at `path`'s model.bpk) do not match the recorded
+    /// checksum: a damaged file, or one from another save (a stale copy beside a newer meta).
+    pub fn check_weights(&self, weights: &[u8], path: &Path) -> Result<()> {
+        match &self.weights_checksum {
+            Some(expected) if *expected != weights_checksum(weights) => Err(checkpoint_error(
+                path,
+                format!(
+                    "{WEIGHTS_FILE} does not match the checksum in {META_FILE}: the file is damaged or from another save; re-download or retrain it"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 fn checkpoint_error(path: &Path, message: impl Into<String>) -> Error {
@@ -416,14 +430,7 @@ impl<M: StoredModel> Checkpoint<M> {
         };
         let meta = CheckpointMeta::load(dir)?;
         let weights = read(WEIGHTS_FILE)?;
-        if let Some(expected) = &meta.weights_checksum
-            && *expected != weights_checksum(&weights)
-        {
-            return Err(checkpoint_error(
-                dir,
-                format!("{WEIGHTS_FILE} does not match the checksum in {META_FILE}: the file is damaged; re-download or retrain it"),
-            ));
-        }
+        meta.check_weights(&weights, dir)?;
         let (model, config) = model_from_bytes::<M>(&read(CONFIG_FILE)?, weights, device, dir)?;
         Ok(Checkpoint { model, config, meta })
     }
@@ -510,8 +517,7 @@ pub fn import_safetensors(config: &Bert4RecConfig, path: &Path, device: &Device)
 
 /// The checksum [`CheckpointMeta::weights_checksum`] records: FNV-1a 64 of the bytes, in hex.
 pub fn weights_checksum(bytes: &[u8]) -> String {
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3));
-    format!("fnv1a64:{hash:016x}")
+    format!("fnv1a64:{:016x}", crate::fingerprint::fnv1a64(bytes.iter().copied()))
 }
 
 /// The default location of the shipped checkpoint.

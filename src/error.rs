@@ -34,7 +34,7 @@ pub enum Error {
     EmptyHistory,
 
     /// An item id outside the vocabulary.
-    #[error("item id {id} is not in the vocabulary (1..={max})")]
+    #[error("item id {id} is not in the vocabulary (0..={max})")]
     UnknownItem { id: u32, max: u32 },
 
     /// A checkpoint that cannot be used.

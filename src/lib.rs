@@ -7,6 +7,7 @@ pub mod claims;
 pub mod clock;
 pub mod data;
 pub mod error;
+pub mod fingerprint;
 pub mod fsutil;
 pub mod glossary;
 pub mod measurement;

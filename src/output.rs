@@ -166,8 +166,10 @@ fn foreign_files(dir: &Path, kind: OutputKind) -> Result<Vec<String>> {
                 return Ok(files);
             }
             let listed = manifest.map(|m| m.files).unwrap_or_default();
+            // A write stopped part-way leaves its `.partial` files, the manifest's and the journal's too.
             Box::new(move |f: &str| {
-                f == MANIFEST || listed.contains(f.strip_suffix(".partial").unwrap_or(f)) || f == crate::fsutil::COMMIT_MARK
+                let f = f.strip_suffix(".partial").unwrap_or(f);
+                f == MANIFEST || f == crate::fsutil::COMMIT_MARK || listed.contains(f)
             })
         }
     };
@@ -200,15 +202,16 @@ fn files_under(dir: &Path) -> Result<Vec<String>> {
 }
 
 /// Writes `files` (names relative to `dir`) into a results folder as one journaled set after
-/// [`claim`]ing it, and lists them in its manifest beside what earlier reports wrote there.
+/// [`claim`]ing it, and lists them in its manifest beside what earlier reports wrote there. The
+/// manifest is written first, so a write stopped part-way leaves nothing it does not list.
 pub fn write_report(dir: &Path, files: &[(String, Vec<u8>)], inputs: &[&Path]) -> Result<()> {
     claim(dir, OutputKind::Report, inputs)?;
     let mut manifest = read_manifest(dir).unwrap_or_default();
     manifest.kind = Some(OutputKind::Report);
     manifest.files.extend(files.iter().map(|(name, _)| name.clone()));
+    write_manifest(dir, &manifest)?;
     let parts: Vec<(&str, &[u8])> = files.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
-    write_files(dir, &parts)?;
-    write_manifest(dir, &manifest)
+    write_files(dir, &parts)
 }
 
 fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
@@ -219,18 +222,25 @@ fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
 /// Replaces the folder `dir` as a whole with what `fill` writes into a fresh sibling: `dir` is
 /// [`claim`]ed first, and swapped for the new folder only once `fill` succeeded, so a failure
 /// leaves the previous folder as it was. The new folder's manifest lists every file in it.
+///
+/// The swap is two renames (`dir` aside to `.NAME.recforget-old`, the new folder into place).
+/// A failed second rename puts the previous folder back; a stop between them leaves it aside,
+/// and the next call puts it back before anything else.
 pub fn replace_folder<E: From<Error>>(
     dir: &Path,
     kind: OutputKind,
     inputs: &[&Path],
     fill: impl FnOnce(&Path) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
-    claim(dir, kind, inputs)?;
     let at = resolve(dir);
     let name = at.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let parent = at.parent().map(Path::to_path_buf).unwrap_or_default();
     let fresh = parent.join(format!(".{name}.recforget-new"));
     let old = parent.join(format!(".{name}.recforget-old"));
+    if old.exists() && !at.exists() {
+        std::fs::rename(&old, &at).map_err(|e| Error::io(&at, e))?;
+    }
+    claim(dir, kind, inputs)?;
     for leftover in [&fresh, &old] {
         if leftover.exists() {
             std::fs::remove_dir_all(leftover).map_err(|e| Error::io(leftover, e))?;
@@ -243,10 +253,16 @@ pub fn replace_folder<E: From<Error>>(
     }
     let manifest = Manifest { kind: Some(kind), files: files_under(&fresh)?.into_iter().collect() };
     write_manifest(&fresh, &manifest)?;
-    if at.exists() {
+    let had_one = at.exists();
+    if had_one {
         std::fs::rename(&at, &old).map_err(|e| Error::io(&at, e))?;
     }
-    std::fs::rename(&fresh, &at).map_err(|e| Error::io(&at, e))?;
+    if let Err(e) = std::fs::rename(&fresh, &at) {
+        if had_one {
+            let _ = std::fs::rename(&old, &at);
+        }
+        return Err(Error::io(&at, e).into());
+    }
     if old.exists() {
         std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
     }
@@ -301,6 +317,20 @@ mod tests {
     }
 
     #[test]
+    fn a_swap_stopped_between_its_renames_puts_the_previous_folder_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("site");
+        let fill = |text: &'static str| move |at: &Path| -> Result<()> { write_atomically(&at.join("index.html"), text.as_bytes()) };
+        replace_folder(&dir, OutputKind::Site, &[], fill("one")).unwrap();
+        // Stopped after the first rename: the site is aside.
+        std::fs::rename(&dir, tmp.path().join(".site.recforget-old")).unwrap();
+        let failed: Result<()> = replace_folder(&dir, OutputKind::Site, &[], |_| Err(Error::Config("no".into())));
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(dir.join("index.html")).unwrap(), "one");
+        assert!(!tmp.path().join(".site.recforget-old").exists());
+    }
+
+    #[test]
     fn a_results_folder_grows_by_report_and_keeps_its_manifest() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("results");
@@ -310,5 +340,25 @@ mod tests {
         std::fs::write(dir.join("draft.md"), "mine").unwrap();
         assert!(write_report(&dir, &[("report.md".into(), b"# r2".to_vec())], &[]).is_err());
         assert_eq!(std::fs::read_to_string(dir.join("report.md")).unwrap(), "# r");
+    }
+
+    #[test]
+    fn a_report_stopped_at_any_point_leaves_a_folder_the_next_report_writes() {
+        use crate::fsutil::{CrashAfter, write_files_until};
+        for n in 0..12 {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = tmp.path().join("results");
+            write_report(&dir, &[("report.md".into(), b"# r".to_vec())], &[]).unwrap();
+            // A new file's report stopped part-way (after its manifest, as write_report orders it),
+            // and a manifest write stopped part-way.
+            let mut manifest = read_manifest(&dir).unwrap();
+            manifest.files.insert("deletion.json".into());
+            write_manifest(&dir, &manifest).unwrap();
+            let _ = write_files_until(&dir, &[("deletion.json", b"{}"), ("report.md", b"# r2")], &mut CrashAfter(Some(n)));
+            std::fs::write(dir.join(format!("{MANIFEST}.partial")), "{").unwrap();
+            write_report(&dir, &[("deletion.json".into(), b"{\"a\": 1}".to_vec())], &[])
+                .unwrap_or_else(|e| panic!("after a stop at {n}: {e}"));
+            assert_eq!(std::fs::read_to_string(dir.join("deletion.json")).unwrap(), "{\"a\": 1}");
+        }
     }
 }

@@ -114,6 +114,10 @@ pub struct ResumeState {
     pub train_seconds: f64,
     pub best_ndcg10: Option<f64>,
     pub vocabulary_fingerprint: u64,
+    /// What the run trains on ([`Trainer::data_fingerprint`]): resuming on other interactions is
+    /// an error. Absent from states saved before it was recorded; a resume then records it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_fingerprint: Option<u64>,
     /// One per run that trained epochs (see [`TrainingSegment`]).
     #[serde(default)]
     pub segments: Vec<TrainingSegment>,
@@ -214,6 +218,16 @@ impl Trainer<'_> {
         };
         if state.vocabulary_fingerprint != self.dataset.fingerprint() {
             return Err(Error::VocabularyMismatch { checkpoint: state.vocabulary_fingerprint, dataset: self.dataset.fingerprint() });
+        }
+        if state.data_fingerprint.is_some_and(|saved| saved != self.data_fingerprint()) {
+            return Err(resume_error(
+                &dir,
+                format!(
+                    "the saved run trained on other interactions than this run's ({}{}); use another --out folder, or delete the resume folder to start over",
+                    self.dataset.name,
+                    if self.deletions.requests.is_empty() { String::new() } else { format!(", deletion set {}", self.deletions.name) }
+                ),
+            ));
         }
         if state.config.model != self.config.model || state.config.seed != self.config.seed {
             return Err(resume_error(
@@ -363,6 +377,7 @@ impl Trainer<'_> {
             Some(resumed) => {
                 let (model, optimizer, mut state) = resumed;
                 state.config.epochs = self.config.epochs;
+                state.data_fingerprint = Some(self.data_fingerprint());
                 (model, optimizer, state)
             }
             None => (
@@ -374,11 +389,21 @@ impl Trainer<'_> {
                     train_seconds: 0.0,
                     best_ndcg10: None,
                     vocabulary_fingerprint: self.dataset.fingerprint(),
+                    data_fingerprint: Some(self.data_fingerprint()),
                     segments: Vec::new(),
                     validation: Vec::new(),
                 },
             ),
         })
+    }
+
+    /// A fingerprint of what this run trains and validates on: every training sequence (the
+    /// dataset as given, deletions already applied) and the deletion requests.
+    pub fn data_fingerprint(&self) -> u64 {
+        let sequences = self.dataset.train_sequences();
+        let items = sequences.iter().flat_map(|s| s.iter().map(|i| i.0).chain(std::iter::once(u32::MAX)));
+        let requests = serde_json::to_vec(&self.deletions.requests).expect("deletion requests serialise");
+        crate::fingerprint::fnv1a64(items.flat_map(u32::to_le_bytes).chain(requests))
     }
 
     /// Adds this run's stretch to the training record (filled in as its epochs finish); returns

@@ -354,6 +354,12 @@ pub struct EvalUsers {
     pub default: usize,
 }
 
+/// A GPU session's [`Session::probe`] beside a CPU session's: `{maxDifference, ok}`.
+#[wasm_bindgen]
+pub fn parity(gpu: Vec<f32>, cpu: Vec<f32>) -> Result<JsValue, JsError> {
+    Ok(to_js(&crate::backend::Parity::of(&gpu, &cpu))?)
+}
+
 /// The page's defaults (see [`PageDefaults`]).
 #[wasm_bindgen]
 pub fn defaults() -> Result<JsValue, JsError> {
@@ -462,8 +468,9 @@ impl Session {
             }
         };
         let dataset = Dataset::from_json(&dataset_json, Path::new("dataset.json")).map_err(js_error)?;
-        let (model, config) = model_from_bytes::<Bert4Rec>(&config_json, weights, &device, Path::new("checkpoint")).map_err(js_error)?;
         let meta: CheckpointMeta = serde_json::from_slice(&meta_json).map_err(|e| js_error(format!("meta.json is damaged: {e}")))?;
+        meta.check_weights(&weights, Path::new("checkpoint")).map_err(js_error)?;
+        let (model, config) = model_from_bytes::<Bert4Rec>(&config_json, weights, &device, Path::new("checkpoint")).map_err(js_error)?;
         if meta.vocabulary_fingerprint != dataset.fingerprint() {
             return Err(js_error(crate::Error::VocabularyMismatch {
                 checkpoint: meta.vocabulary_fingerprint,
@@ -540,6 +547,10 @@ impl Session {
     /// The top-10 unseen items for a history.
     pub async fn recommend(&self, request: JsValue) -> Result<JsValue, JsError> {
         let request: RecommendRequest = serde_wasm_bindgen::from_value(request)?;
+        let items = self.dataset.num_items() as u32;
+        if let Some(&id) = request.history.iter().find(|&&id| id >= items) {
+            return Err(js_error(crate::Error::UnknownItem { id, max: items - 1 }));
+        }
         let model = self.model(request.edited);
         // A forgotten genre's interactions count as deleted: the edited model never sees them.
         let history: Vec<ItemId> = model.history(&self.dataset, &request.history.iter().map(|&i| ItemId(i)).collect::<Vec<_>>());
@@ -581,6 +592,7 @@ impl Session {
             return Err(JsError::new("this checkpoint was not retrained without exactly one genre"));
         };
         meta.check_vocabulary(&self.dataset).map_err(js_error)?;
+        meta.check_weights(&weights, Path::new("retrained")).map_err(js_error)?;
         let (model, _) = model_from_bytes::<Bert4Rec>(&config_json, weights, &self.device, Path::new("retrained")).map_err(js_error)?;
         self.genre_references.retain(|r| r.genre != genre);
         // It never saw the genre: it is given the histories without it, like any model that forgot it.
@@ -598,6 +610,7 @@ impl Session {
             return Err(JsError::new("this retrained model was trained without other interactions than the deletion set D's"));
         }
         meta.check_vocabulary(&self.dataset).map_err(js_error)?;
+        meta.check_weights(&weights, Path::new("retrain-deletion-set")).map_err(js_error)?;
         let (model, _) =
             model_from_bytes::<Bert4Rec>(&config_json, weights, &self.device, Path::new("retrain-deletion-set")).map_err(js_error)?;
         let mut label = format!(

@@ -442,3 +442,20 @@ fn a_run_on_other_data_never_continues_a_checkpoint() {
     let err = common::trainer(quick_config(ds.num_items(), 2), &without, dir.path()).run(|_| {}).unwrap_err().to_string();
     assert!(err.contains("two-genres-without-Action") && err.contains("another --out"), "{err}");
 }
+
+#[test]
+fn a_resume_on_other_interactions_is_refused_even_under_the_same_name() {
+    // The name is what the checkpoint's meta checks; the interactions are what the resume checks
+    // (an edited deletion file keeps its name, and a run stopped early has no meta yet).
+    let ds = common::two_genres(16, 10);
+    let dir = tempfile::tempdir().unwrap();
+    common::trainer(quick_config(ds.num_items(), 1), &ds, dir.path()).run(|_| {}).unwrap();
+    let before = std::fs::read(dir.path().join("resume/model.bpk")).unwrap();
+    let mut other = ds.without_genre_in_training(recforget::data::Genre::Action);
+    other.name = ds.name.clone();
+    let err = common::trainer(quick_config(ds.num_items(), 2), &other, dir.path()).run(|_| {}).unwrap_err().to_string();
+    assert!(err.contains("other interactions") && err.contains("another --out"), "{err}");
+    assert!(std::fs::read(dir.path().join("resume/model.bpk")).unwrap() == before, "the resume files moved on");
+    // The same data goes on.
+    assert_eq!(common::trainer(quick_config(ds.num_items(), 2), &ds, dir.path()).run(|_| {}).unwrap().epochs_done, 2);
+}

@@ -296,7 +296,7 @@ function renderRecs() {
   $('after-column').hidden = false;
   renderColumn('deleted', state.deletedOnly, beforeIds, focus);
   renderColumn('retrained', state.retrained?.recommendations, beforeIds, focus);
-  renderReference($('retrained-note'), state.retrained?.reference, state.forgets[0]?.genre);
+  renderReference($('retrained-note'), state.retrained?.reference, state.forgets[0]?.genre, state.retrained?.error);
   $('announce').textContent = announcement();
 }
 
@@ -316,7 +316,8 @@ function announcement() {
 // How long a retrained model trained, and which epoch was kept.
 
 // The retrained model in one sentence; its training record one click away.
-function renderReference(el, r, genre) {
+function renderReference(el, r, genre, error) {
+  if (error) return el.replaceChildren(`No retrained column: ${error}`);
   if (!r) return el.replaceChildren();
   const record = document.createElement('details');
   record.append(Object.assign(document.createElement('summary'), { textContent: 'Its training record' }), r.summary);
@@ -535,7 +536,7 @@ function claimsNote(r, genre) {
   if (!r.forget) return `Nothing forgotten yet: forget ${genre} to check the paper's claims.`;
   const changed = r.forget.changedSettings ?? [];
   return `Forget time ${r.forget.seconds < 1 ? r.forget.seconds.toPrecision(2) : r.forget.seconds.toFixed(1)} s here. ` +
-    (r.reference ? `Retrained: ${r.reference.checkpoint}, ${epochsOf(r.reference)}, CPU-equivalent ${r.reference.cpuTrainSeconds?.toFixed(0)} s of training. ` : `No model retrained without ${genre} is shipped. `) +
+    (r.reference ? `Retrained: ${r.reference.checkpoint}, ${epochsOf(r.reference)}, ${r.reference.cpuTrainSeconds == null ? 'no CPU-equivalent training time (none of its epochs ran on a CPU)' : `CPU-equivalent ${r.reference.cpuTrainSeconds.toFixed(0)} s of training`}. ` : `No model retrained without ${genre} is shipped. `) +
     (changed.length ? `Settings changed from the defaults: ${changed.join(', ')} — the verdicts are for these settings, not the defaults.` : 'Default settings.');
 }
 

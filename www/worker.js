@@ -1,7 +1,7 @@
 // The worker owns the model: it loads the wasm, the checkpoint and the data, and answers the
 // page's requests one at a time, in the order they came. Every message in: {id, type, ...};
 // every answer: {id, ok, value | error}.
-import init, { Session, checkUpload, chooseBackend, defaults, parseSettings, prepareData, trainingRecord } from '../pkg/recforget.js';
+import init, { Session, checkUpload, chooseBackend, defaults, parity, parseSettings, prepareData, trainingRecord } from '../pkg/recforget.js';
 
 const FILES = {
   wasm: '../pkg/recforget_bg.wasm',
@@ -122,18 +122,15 @@ async function loadCheckpoint() {
 // is not shown: the page then runs on the CPU session.
 async function checkParity(config, meta, weights, data) {
   const cpu = await Session.create({ backend: 'cpu' }, config, meta, weights.slice(), data);
-  const [gpu, reference] = [await session.probe(), await cpu.probe()];
-  let worst = 0, scale = 0;
-  gpu.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - reference[i])); scale = Math.max(scale, Math.abs(reference[i])); });
-  const parity = { maxDifference: worst, ok: worst <= 1e-3 * Math.max(1, scale) };
-  if (parity.ok) {
+  const verdict = parity(await session.probe(), await cpu.probe());
+  if (verdict.ok) {
     cpu.free();
   } else {
     session.free();
     session = cpu;
     sessionMaker = { kind: 'cpu', Class: Session };
   }
-  return parity;
+  return verdict;
 }
 
 // The Session class for the choice: the threaded build's when it has threads and starts, else the
@@ -187,20 +184,25 @@ async function start({ backend, threads }) {
 }
 
 // The model retrained from scratch without `genre`, when the site ships one
-// (checkpoints/retrain-<slug>/), with its training record as the reference; null otherwise.
+// (checkpoints/retrain-<slug>/), with its training record as the reference; null otherwise, and
+// `{ error }` when it is shipped but cannot be used (the rest of the page goes on without it).
 async function retrainedFor(slug) {
   if (retrained.has(slug)) return retrained.get(slug);
   const dir = `../checkpoints/retrain-${slug}`;
   let entry = null;
   const probe = await fetch(new URL(`${dir}/meta.json`, import.meta.url), { method: 'HEAD' }).catch(() => null);
   if (probe?.ok) {
-    const [config, meta, weights] = await Promise.all(['config.json', 'meta.json', 'model.bpk'].map((f) => load(`retrained ${f}`, `${dir}/${f}`)));
-    // The page's session judges the claims beside it; a session of its own recommends with it.
-    session.setGenreReference(config, meta, weights);
-    entry = {
-      session: await newSession(config, meta, weights, dataBytes),
-      reference: { checkpoint: `checkpoints/retrain-${slug}`, ...trainingRecord(meta) },
-    };
+    try {
+      const [config, meta, weights] = await Promise.all(['config.json', 'meta.json', 'model.bpk'].map((f) => load(`retrained ${f}`, `${dir}/${f}`)));
+      // The page's session judges the claims beside it; a session of its own recommends with it.
+      session.setGenreReference(config, meta, weights);
+      entry = {
+        session: await newSession(config, meta, weights, dataBytes),
+        reference: { checkpoint: `checkpoints/retrain-${slug}`, ...trainingRecord(meta) },
+      };
+    } catch (e) {
+      entry = { error: `checkpoints/retrain-${slug} could not be used: ${e?.message ?? e}` };
+    }
   }
   retrained.set(slug, entry);
   return entry;
@@ -230,7 +232,8 @@ const handlers = {
   recommend: (m) => session.recommend({ history: m.history, edited: m.edited }),
   recommendRetrained: async (m) => {
     const r = await retrainedFor(m.slug);
-    return r ? { recommendations: await r.session.recommend({ history: m.history, edited: false }), reference: r.reference } : null;
+    if (!r || r.error) return r;
+    return { recommendations: await r.session.recommend({ history: m.history, edited: false }), reference: r.reference };
   },
   retrainedReference: async (m) => (await retrainedFor(m.slug))?.reference ?? null,
   forget: async (m) => {

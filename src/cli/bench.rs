@@ -41,7 +41,7 @@ pub(crate) struct BenchArgs {
     #[arg(long, default_value_t = 256, value_parser = whole(1, COUNT))]
     pub(crate) attribution_sequences: usize,
     /// Also write the figures (and the shapes they were measured on) as JSON here, for
-    /// scripts/bench.sh's side-by-side with PyTorch.
+    /// scripts/bench.sh's side-by-side with PyTorch (one backend's: name one --backend).
     #[arg(long)]
     pub(crate) json: Option<PathBuf>,
 }
@@ -131,6 +131,11 @@ pub(crate) fn bench(args: BenchArgs) -> Result<()> {
 
     // The figures file is claimed before any work: only a file bench wrote may be replaced.
     if let Some(path) = &args.json {
+        anyhow::ensure!(
+            args.backend.len() == 1,
+            "--json holds one backend's figures, and {} backends were asked for; name one, e.g. --backend flex",
+            args.backend.len()
+        );
         let ours = |bytes: &[u8]| serde_json::from_slice::<BackendFigures>(bytes).is_ok();
         recforget::output::claim_file(path, &[&args.data], ours)?;
     }

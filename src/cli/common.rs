@@ -127,6 +127,27 @@ pub(crate) fn retrained_dir(genre: Genre) -> PathBuf {
     retrained_dir_for(&recforget::data::DeletionSet::genre_wide(genre))
 }
 
+/// Errors when the `--retrained` folder asked for holds no checkpoint: a mistyped folder is never
+/// taken for "no reference". Commands call it before any work.
+pub(crate) fn check_asked_reference(asked: Option<&Path>) -> Result<()> {
+    match asked {
+        Some(dir) if !dir.join(recforget::checkpoint::META_FILE).exists() => bail!(
+            "--retrained {}: no checkpoint there (no {}); name a folder that `retrain` wrote",
+            dir.display(),
+            recforget::checkpoint::META_FILE
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Where the retrained reference is: the `--retrained` folder asked for (see
+/// [`check_asked_reference`]), else `default` when it holds a checkpoint; `None` when neither.
+pub(crate) fn reference_dir(asked: Option<&Path>, default: PathBuf) -> Result<Option<PathBuf>> {
+    check_asked_reference(asked)?;
+    let dir = asked.map_or(default, Path::to_path_buf);
+    Ok(dir.join(recforget::checkpoint::META_FILE).exists().then_some(dir))
+}
+
 /// The folder of the model retrained without a deletion set (`checkpoints/retrain-<name>`).
 pub(crate) fn retrained_dir_for(deletions: &recforget::data::DeletionSet) -> PathBuf {
     PathBuf::from(format!("checkpoints/retrain-{}", deletions.name))

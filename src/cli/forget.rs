@@ -155,10 +155,16 @@ pub(crate) fn forget(args: ForgetArgs) -> Result<()> {
     let Some(genre) = &args.genre else { return super::forget_me::forget_me(&args) };
     let genre: Genre = genre.parse()?;
     let config = args.config()?;
-    // Before any work: where the edited model goes must be free.
+    // Before any work: what is saved must live in the weights, and where it goes must be free.
     if let Some(dir) = &args.save {
+        if !config.edits_weights_only() {
+            bail!(
+                "--save keeps weights only; an output filter or a suppress-at-mask edit is not in the weights: leave out --save, or choose other methods"
+            );
+        }
         claim_edited_folder(dir, &args.source.checkpoint)?;
     }
+    super::common::check_asked_reference(args.retrained.as_deref())?;
     let dataset = load_dataset(&args.source.data)?;
     let device = args.backend.device()?;
     let original: Checkpoint = Checkpoint::load_original(&args.source.checkpoint, &device, &dataset)?;
@@ -250,9 +256,7 @@ fn save_edited(
     genre: Genre,
     config: &ForgetConfig,
 ) -> Result<()> {
-    if edited.filters() || !edited.suppressed.is_empty() {
-        bail!("--save keeps weights only; an output filter or a suppress-at-mask edit is not in the weights");
-    }
+    debug_assert!(!edited.filters() && edited.suppressed.is_empty(), "ForgetConfig::edits_weights_only refused this before the forget");
     claim_edited_folder(dir, &args.source.checkpoint)?;
     let method = methods_name(&config.methods);
     let meta = checkpoint::CheckpointMeta {

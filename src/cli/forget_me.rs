@@ -23,14 +23,14 @@ pub(crate) fn forget_me(args: &ForgetArgs) -> Result<()> {
     if let Some(dir) = &args.save {
         super::forget::claim_edited_folder(dir, &args.source.checkpoint)?;
     }
+    super::common::check_asked_reference(args.retrained.as_deref())?;
     let dataset = load_dataset(&args.source.data)?;
     let device = args.backend.device()?;
     let original: Checkpoint = Checkpoint::load_original(&args.source.checkpoint, &device, &dataset)?;
     // D's retrained model is the exact reference of D's own requests (finished or not: its
     // record says how far it got).
     let set = DeletionSet::standard(&dataset.web_sample(WEB_SAMPLE.0, WEB_SAMPLE.1));
-    let dir = args.retrained.clone().unwrap_or_else(|| retrained_dir_for(&set));
-    let retrained = if dir.join(checkpoint::META_FILE).exists() {
+    let retrained = if let Some(dir) = super::common::reference_dir(args.retrained.as_deref(), retrained_dir_for(&set))? {
         let r: Checkpoint = Checkpoint::load_for(&dir, &device, &dataset)?;
         if r.meta.deletions != set.requests {
             bail!("{} was not retrained without the deletion set D; pass the right --retrained folder", dir.display());
@@ -80,6 +80,7 @@ pub(crate) fn forget_deletion_set(args: &ForgetArgs) -> Result<()> {
     if let Some(dir) = &args.save {
         super::forget::claim_edited_folder(dir, &args.source.checkpoint)?;
     }
+    super::common::check_asked_reference(args.retrained.as_deref())?;
     let dataset = load_dataset(&args.source.data)?;
     let set = super::common::deletion_set(args.deletion_set.as_deref().expect("dispatched on it"), &dataset)?;
     let device = args.backend.device()?;
@@ -124,10 +125,9 @@ fn deletion_set_reference(
     dataset: &recforget::data::Dataset,
     device: &burn::tensor::Device,
 ) -> Result<Option<EditedModel>> {
-    let dir = args.retrained.clone().unwrap_or_else(|| retrained_dir_for(set));
-    if !dir.join(checkpoint::META_FILE).exists() {
+    let Some(dir) = super::common::reference_dir(args.retrained.as_deref(), retrained_dir_for(set))? else {
         return Ok(None);
-    }
+    };
     let r: Checkpoint = Checkpoint::load_for(&dir, device, dataset)?;
     if r.meta.deletions != set.requests {
         bail!("{} was not retrained without this deletion set; pass the right --retrained folder", dir.display());

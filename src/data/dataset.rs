@@ -167,14 +167,7 @@ impl Dataset {
     /// A 64-bit FNV-1a fingerprint of the vocabulary (titles in id order). A checkpoint records
     /// it so that loading it against a differently numbered vocabulary is an error.
     pub fn fingerprint(&self) -> u64 {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for item in &self.items {
-            for byte in item.title.bytes().chain(std::iter::once(b'\n')) {
-                hash ^= byte as u64;
-                hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-        }
-        hash
+        crate::fingerprint::fnv1a64(self.items.iter().flat_map(|item| item.title.bytes().chain(std::iter::once(b'\n'))))
     }
 
     /// Finds an item by exact title.

@@ -182,6 +182,13 @@ impl ForgetConfig {
     pub fn with_methods(methods: Vec<Method>) -> ForgetConfig {
         ForgetConfig { methods, ..ForgetConfig::default() }
     }
+
+    /// Whether what it does to the model lives in the weights alone: not an output filter, not
+    /// the paper's neurons suppressed at [MASK] during scoring.
+    pub fn edits_weights_only(&self) -> bool {
+        !self.methods.contains(&Method::Filter)
+            && !(self.methods.contains(&Method::Neurons) && self.neurons.edit == neurons::Edit::SuppressAtMask)
+    }
 }
 
 /// The stages a forgetting run reports.
