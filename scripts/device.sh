@@ -79,8 +79,12 @@ on_device() {
     CLI=".device/$variant/recforget"
     # The data may travel gzipped (the working tree that travels is at most 64 MiB).
     if [ -f data/ml-1m/dataset.json.gz ]; then gunzip -kf data/ml-1m/dataset.json.gz; fi
-    for f in .gl/*.deb; do dpkg -x "$f" /; done
-    ldconfig
+    # The device image has no Vulkan loader (nor the libglvnd libraries the NVIDIA ICD loads); a
+    # machine that has them (this one, trying the script) keeps its own.
+    if ! ldconfig -p | grep -q 'libvulkan.so.1 ' || ! ldconfig -p | grep -q 'libEGL.so.1 '; then
+        for f in .gl/*.deb; do dpkg -x "$f" /; done
+        ldconfig
+    fi
     export XDG_RUNTIME_DIR=/tmp
     local icd
     icd=$(find /usr/local/nvidia /usr/share/vulkan /etc/vulkan -name 'nvidia_icd*.json' 2>/dev/null | head -1 || true)
@@ -134,9 +138,10 @@ bench() {
     echo "== $GPU, recforget built $variant"
     local figures="$OUT/bench-$variant.json"
     "$CLI" bench --backend wgpu --json "$figures" 2>&1 | grep -v XDG_RUNTIME_DIR | tee "$OUT/bench-$variant.log"
-    # The same work in PyTorch (the image's python3 holds it), on CUDA.
-    PYTHONUNBUFFERED=1 python3 bench/torch_bench.py "$figures" data/ml-1m/dataset.json --device cuda 2>&1 \
-        | tee "$OUT/torch-$variant.log"
+    # The same work in PyTorch (the image's python3 holds it), on CUDA. (PYTHON and TORCH_DEVICE
+    # let a CPU-only machine try the script: lavapipe beside PyTorch on the CPU.)
+    PYTHONUNBUFFERED=1 "${PYTHON:-python3}" bench/torch_bench.py "$figures" data/ml-1m/dataset.json \
+        --device "${TORCH_DEVICE:-cuda}" 2>&1 | tee "$OUT/torch-$variant.log"
     # The shipped model's test metrics on the GPU, to read beside flex's (results/report.md).
     /usr/bin/time -f "evaluate on wgpu: %e s" "$CLI" evaluate --backend wgpu 2>&1 | grep -v XDG_RUNTIME_DIR \
         | tee "$OUT/evaluate-$variant.log"

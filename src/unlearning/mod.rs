@@ -186,8 +186,9 @@ impl ForgetConfig {
     /// Whether what it does to the model lives in the weights alone: not an output filter, not
     /// the paper's neurons suppressed at [MASK] during scoring.
     pub fn edits_weights_only(&self) -> bool {
-        !self.methods.contains(&Method::Filter)
-            && !(self.methods.contains(&Method::Neurons) && self.neurons.edit == neurons::Edit::SuppressAtMask)
+        let filters = self.methods.contains(&Method::Filter);
+        let suppresses = self.methods.contains(&Method::Neurons) && self.neurons.edit == neurons::Edit::SuppressAtMask;
+        !(filters || suppresses)
     }
 }
 
