@@ -296,6 +296,7 @@ function renderRecs() {
   $('after-column').hidden = false;
   renderColumn('deleted', state.deletedOnly, beforeIds, focus);
   renderColumn('retrained', state.retrained?.recommendations, beforeIds, focus);
+  if (state.retrained?.error) $('retrained-column').hidden = false; // it says why it is empty
   renderReference($('retrained-note'), state.retrained?.reference, state.forgets[0]?.genre, state.retrained?.error);
   $('announce').textContent = announcement();
 }

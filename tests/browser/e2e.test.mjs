@@ -345,6 +345,24 @@ test('4, 7: the claims are judged by the library on the paper\'s condition, besi
   await page.close();
 });
 
+test('A shipped retrained model that cannot be used is named, and the other columns stand', { timeout: 300_000 }, async () => {
+  // A damaged model.bpk (its checksum in meta.json tells), served past the offline copy.
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  await context.route('**/checkpoints/retrain-drama/model.bpk', (route) => route.fulfill({ status: 200, body: Buffer.from('not a model') }));
+  const page = await context.newPage();
+  await page.goto(`${origin}/?backend=cpu&genre=Drama&method=rows&${SETTINGS}`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 240_000 });
+  await idle(page);
+  await forget(page);
+  assert.equal(await page.textContent('#error'), '');
+  assert.equal((await list(page, 'recs-before')).length, 10);
+  assert.equal((await list(page, 'recs-after')).length, 10);
+  assert.equal((await list(page, 'recs-deleted')).length, 10);
+  assert.equal(await page.isHidden('#retrained-column'), false);
+  assert.match(await page.textContent('#retrained-note'), /retrain-drama could not be used: .*does not match the checksum/);
+  await context.close();
+});
+
 test('Cancel stops a long request and leaves the model as it was before it', { timeout: 600_000 }, async () => {
   // An earlier forget (rows, from the link) that the restored model must still have.
   const { page, errors } = await open('backend=cpu&genre=Drama&method=distill&distill-steps=500&forget=Action;method=rows');
