@@ -6,17 +6,18 @@
 #
 #   bash scripts/device.sh prepare [VARIANT...]
 #       here: build the CLI in each VARIANT (plain, autotune, fused; plain alone by default),
-#       strip and gzip it into .device/VARIANT/, gzip the data, fetch the Vulkan loader and
+#       strip and xz it into .device/VARIANT/, xz the data, fetch the Vulkan loader and
 #       libglvnd (.deb) into .gl/
-#   device run, carry [".device/plain", ".gl", "data/ml-1m/dataset.json.gz"]:
+#   device run, carry [".device/plain", ".gl", "data/ml-1m/dataset.json.xz"]:
 #       bash scripts/device.sh train SECONDS [MATCH]
 #           the trainings whose command contains MATCH (all without it), side by side, within
 #           SECONDS; each checkpoint folder comes back as a .tar under $OUT
-#   device run, carry [".device/VARIANT", ".gl", "data/ml-1m/dataset.json.gz"]:
-#       bash scripts/device.sh bench VARIANT
-#           `recforget bench` on wgpu (training step, scoring, attribution, distill step), then
-#           the same work in PyTorch on CUDA (bench/torch_bench.py --device cuda), then the
-#           shipped checkpoint's test metrics on wgpu (to read beside flex's); logs under $OUT
+#   device run, carry [".device/VARIANT", ".gl", "data/ml-1m/dataset.json.xz"]:
+#       bash scripts/device.sh bench VARIANT [BENCH FLAGS...]
+#           `recforget bench` on wgpu (training step, scoring, attribution, distill step; its
+#           defaults, or the flags given), then the same work in PyTorch on CUDA
+#           (bench/torch_bench.py --device cuda), then the shipped checkpoint's test metrics on
+#           wgpu (to read beside flex's); logs under $OUT
 #   bash scripts/device.sh collect DIR   # here: copy the trainings that came back into checkpoints/
 #
 # The working tree travels with what is carried, at most 64 MiB in all, so one variant goes per
@@ -53,12 +54,13 @@ prepare() {
         # shellcheck disable=SC2086
         cargo build --bin recforget ${VARIANTS[$variant]}
         mkdir -p ".device/$variant"
-        # Stripped it is still about 61 MB; gzipped it fits the 64 MiB that travels with the data.
+        # Stripped it is still about 61 MB; xz makes it 11-14 MB, which fits the 64 MiB that
+        # travels beside the tracked files (47.5 MB, most of it checkpoints) and the data.
         strip -o ".device/$variant/recforget" "$CARGO_TARGET_DIR/debug/recforget"
-        gzip -f ".device/$variant/recforget"
+        xz -9 -T0 -f ".device/$variant/recforget"
     done
     ensure_data
-    gzip -kf data/ml-1m/dataset.json
+    xz -9 -T0 -kf data/ml-1m/dataset.json
     grep -qx '/.device/' .git/info/exclude 2>/dev/null || printf '/.device/\n/.gl/\n' >>.git/info/exclude
     local o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64)
     # The Vulkan loader, and libglvnd (the NVIDIA driver's ICD loads it); both need only libc6.
@@ -66,19 +68,34 @@ prepare() {
         apt-get "${o[@]}" update >/dev/null
         (cd .gl && apt-get "${o[@]}" download libvulkan1 libglvnd0 libegl1 libopengl0 libgl1 libglx0 libgles2)
     fi
-    du -sh .device/* .gl data/ml-1m/dataset.json.gz
-    echo "what travels besides the carried paths: $(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1) bytes (64 MiB in all)"
+    local tracked
+    tracked=$(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1)
+    for variant in "${variants[@]}"; do
+        local carried
+        carried=$(du -cb .device/"$variant" .gl data/ml-1m/dataset.json.xz | tail -1 | cut -f1)
+        echo "travels with $variant: $((tracked + carried)) bytes of 67108864 (the tracked files $tracked)"
+    done
+}
+
+# Unpacks an .xz file beside itself (the device image may lack the xz tool; its python3 has lzma).
+unxz_kept() {
+    if command -v xz >/dev/null; then
+        xz -dkf "$1"
+    else
+        python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[1][:-3], "wb"))' "$1"
+    fi
 }
 
 # There: the CLI of VARIANT and the data unpacked, the Vulkan loader installed and pointed at the
 # NVIDIA driver's ICD; sets CLI and GPU (the card's name).
 on_device() {
     local variant=$1
-    [ -f ".device/$variant/recforget.gz" ] || { echo "no .device/$variant/recforget.gz: carry it (prepare $variant here)" >&2; exit 2; }
-    gunzip -kf ".device/$variant/recforget.gz"
+    [ -f ".device/$variant/recforget.xz" ] || { echo "no .device/$variant/recforget.xz: carry it (prepare $variant here)" >&2; exit 2; }
+    unxz_kept ".device/$variant/recforget.xz"
+    chmod +x ".device/$variant/recforget"
     CLI=".device/$variant/recforget"
-    # The data may travel gzipped (the working tree that travels is at most 64 MiB).
-    if [ -f data/ml-1m/dataset.json.gz ]; then gunzip -kf data/ml-1m/dataset.json.gz; fi
+    # The data travels compressed (the working tree that travels is at most 64 MiB).
+    if [ -f data/ml-1m/dataset.json.xz ]; then unxz_kept data/ml-1m/dataset.json.xz; fi
     # The device image has no Vulkan loader (nor the libglvnd libraries the NVIDIA ICD loads); a
     # machine that has them (this one, trying the script) keeps its own.
     if ! ldconfig -p | grep -q 'libvulkan.so.1 ' || ! ldconfig -p | grep -q 'libEGL.so.1 '; then
@@ -135,9 +152,10 @@ train() {
 bench() {
     local variant=${1:?plain, autotune or fused}
     on_device "$variant"
+    local flags=("${@:2}")
     echo "== $GPU, recforget built $variant"
     local figures="$OUT/bench-$variant.json"
-    "$CLI" bench --backend wgpu --json "$figures" 2>&1 | grep -v XDG_RUNTIME_DIR | tee "$OUT/bench-$variant.log"
+    "$CLI" bench --backend wgpu --json "$figures" "${flags[@]}" 2>&1 | grep --line-buffered -v XDG_RUNTIME_DIR | tee "$OUT/bench-$variant.log"
     # The same work in PyTorch (the image's python3 holds it), on CUDA. (PYTHON and TORCH_DEVICE
     # let a CPU-only machine try the script: lavapipe beside PyTorch on the CPU.)
     PYTHONUNBUFFERED=1 "${PYTHON:-python3}" bench/torch_bench.py "$figures" data/ml-1m/dataset.json \

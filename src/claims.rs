@@ -353,7 +353,7 @@ fn kept_figures(claim: Claim, inputs: &ClaimInputs) -> Result<ClaimFigures, Box<
         retrained: served(&inputs.paper, RETRAINED).and_then(|r| kept(metric, &r, &o, false)),
         deleted_histories: deleted_original.as_ref().map_or(Vec::new(), |o| {
             vec![
-                ("ours", weights(&inputs.deleted, "after").and_then(|a| kept(metric, &a, o, false))),
+                ("ours on them", weights(&inputs.deleted, "after").and_then(|a| kept(metric, &a, o, false))),
                 ("the retrained model", served(&inputs.deleted, RETRAINED).and_then(|r| kept(metric, &r, o, false))),
             ]
         }),
@@ -371,7 +371,7 @@ fn removal_figures(inputs: &ClaimInputs) -> Result<ClaimFigures, Box<Judgement>>
         deletion_only: served(&inputs.deleted, DELETION_ONLY).as_ref().and_then(removed),
         retrained: served(&inputs.paper, RETRAINED).as_ref().and_then(removed),
         deleted_histories: vec![
-            ("ours", weights(&inputs.deleted, "after").as_ref().and_then(removed)),
+            ("ours on them", weights(&inputs.deleted, "after").as_ref().and_then(removed)),
             ("the retrained model", served(&inputs.deleted, RETRAINED).as_ref().and_then(removed)),
         ],
     })

@@ -88,15 +88,21 @@ function clearError() { $('error').hidden = true; $('error').textContent = ''; }
 // its click, which no action is too short to miss.
 let busyDepth = 0;
 let actionsDone = 0;
+let focusBefore = null;
 function busy(label, work) { return oneAction(() => { setBusy(label); return work(); }); }
 // One piece of work, however many steps (a typed user first, then the action): the page is
 // done, and `data-done` moves, once all of it is.
 async function oneAction(work) {
-  busyDepth++;
+  if (busyDepth++ === 0) focusBefore = document.activeElement;
   try { return await work(); } finally { if (--busyDepth === 0) finish(); }
 }
+// Disabled while the page worked, the control a keyboard user pressed lost focus: it gets it
+// back, unless the action moved focus somewhere on purpose (a heading, a summary).
 function finish() {
   setBusy(null);
+  const lost = !document.activeElement || document.activeElement === document.body;
+  if (lost && focusBefore?.isConnected && !focusBefore.disabled) focusBefore.focus();
+  focusBefore = null;
   document.body.dataset.done = String(++actionsDone);
 }
 function setBusy(label) {
@@ -298,6 +304,11 @@ function renderRecs() {
   renderColumn('retrained', state.retrained?.recommendations, beforeIds, focus);
   if (state.retrained?.error) $('retrained-column').hidden = false; // it says why it is empty
   renderReference($('retrained-note'), state.retrained?.reference, state.forgets[0]?.genre, state.retrained?.error);
+  // Forgets compose: a second one works on the model the first left.
+  $('stack-note').hidden = !state.forgets.length;
+  $('stack-note').textContent = state.forgets.length
+    ? `The model has already forgotten ${methods}: Forget now works on top of that (the claims are judged on one forget). To compare methods from the original model, press Reset first.`
+    : '';
   $('announce').textContent = announcement();
 }
 
@@ -380,7 +391,10 @@ async function recommend() {
   state.before = state.after = state.deletedOnly = state.retrained = null;
   if (!state.history.length) {
     renderRecs();
-    if (state.user === null && !$('add-row').hidden) return; // a history being built: nothing to show yet
+    if (state.user === null && !$('add-row').hidden) { // a history being built: nothing to show yet
+      notify('Your history is empty: add a film with the search box to see recommendations.');
+      return;
+    }
     showError('The history is empty: pick a user or add at least one movie.');
     return;
   }
@@ -557,6 +571,7 @@ async function evaluate() {
       $('verdicts')?.remove();
       if (r.judgements.length) $('claims').after(claimsTable(r.judgements));
       $('claims-note').textContent = claimsNote(r, genre);
+      $('announce').textContent = `Measured on ${r.users} users${r.judgements.length ? `: ${r.judgements.length} claims judged, in the table below the measurements` : ''}. ${$('claims-note').textContent}`;
       state.evaluation = { genre, users: r.users, condition, measurement: r.measurement, reference: r.reference, claimInputs: r.claimInputs, judgements: r.judgements };
     } catch (e) { showError(e); }
   });
