@@ -623,7 +623,13 @@ test('Accessible: what entered and left is said in words and announced, focus st
   assert.ok((await page.$$eval('#recs-before li.left .tag', (tags) => tags.map((t) => t.textContent))).every((t) => t === 'left'));
   assert.match(await page.textContent('#announce'), /After forgetting Action: \d+ new \(.+\); \d+ left/);
   assert.match(await page.textContent('#recs-before li .score'), /^score -?\d+\.\d\d$/);
-  await act(page, () => page.click('#evaluate'));
+  // A second forget would work on top of the first: the page says so before it is pressed.
+  assert.match(await page.textContent('#stack-note'), /already forgotten Action \(rows\).*press Reset first/);
+  // Pressed from the keyboard, Check the claims keeps focus on itself and says when it is done.
+  await page.focus('#evaluate');
+  await act(page, () => page.keyboard.press('Enter'));
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'evaluate');
+  assert.match(await page.textContent('#announce'), /^Measured on 40 users: 4 claims judged/);
   assert.match(await page.textContent('#claims caption'), /^Measured here/);
   await page.click('#tour-start');
   const axeSource = readFileSync(join(root, 'tests', 'browser', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
