@@ -11,7 +11,7 @@
 #   device run, carry [".device/plain", ".gl", "data/ml-1m/dataset.json.xz"]:
 #       bash scripts/device.sh train SECONDS [MATCH]
 #           the trainings whose command contains MATCH (all without it), side by side, within
-#           SECONDS; each checkpoint folder comes back as a .tar under $OUT
+#           SECONDS; each checkpoint folder comes back with its log as a .tar under $OUT
 #   device run, carry [".device/VARIANT", ".gl", "data/ml-1m/dataset.json.xz"]:
 #       bash scripts/device.sh bench VARIANT [BENCH FLAGS...]
 #           `recforget bench` on wgpu (training step, scoring, attribution, distill step; its
@@ -120,6 +120,7 @@ train() {
     # The jobs whose command contains $only (all without it) train side by side: one small model
     # leaves an H200 mostly idle, so two at once take about as long as one.
     local job out pids=()
+    mkdir -p logs/device
     for job in "${JOBS[@]}"; do
         [[ -z "$only" || "$job" == *"$only"* ]] || continue
         out=${job##*--out }
@@ -127,7 +128,7 @@ train() {
         # shellcheck disable=SC2086
         # Without a Vulkan adapter the jobs share the machine's CPU cores (flex) instead.
         (
-            log="$OUT/$(basename "$out").log"
+            log="logs/device/$(basename "$out").log"
             $CLI $job --backend wgpu --time-limit "$budget" --note "$gpu (wgpu on Vulkan)" 2>&1 \
                 | grep -v XDG_RUNTIME_DIR >"$log"
             if grep -q 'no wgpu adapter' "$log"; then
@@ -140,12 +141,15 @@ train() {
     done
     # A job that fails leaves its log; the others still come back.
     wait "${pids[@]}" || true
-    # What comes back is at most 8 files, 2 folders down: one archive per checkpoint folder.
+    # What comes back is at most 8 files, 2 folders down: one archive per job, its checkpoint
+    # folder with its log (logs/ is ignored here, so `collect` leaves the logs out of git).
+    local name
     for job in "${JOBS[@]}"; do
         [[ -z "$only" || "$job" == *"$only"* ]] || continue
         out=${job##*--out }
-        grep -E '^(epoch +[0-9]+:|retrained|trained|stopped|removed)' "$OUT/$(basename "$out").log" | tail -4 || true
-        tar -cf "$OUT/$(basename "$out").tar" "$out"
+        name=$(basename "$out")
+        grep -E '^(epoch +[0-9]+:|retrained|trained|stopped|removed)' "logs/device/$name.log" | tail -4 || true
+        tar -cf "$OUT/$name.tar" "$out" "logs/device/$name.log"
     done
 }
 
