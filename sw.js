@@ -5,17 +5,18 @@
 // It lives beside index.html because a service worker only controls the folder it is served from.
 // The visitor's own prepared MovieLens sample is kept by the worker in its own cache
 // (`recforget-data`), which this file never touches.
-const VERSION = 'recforget-site-v2';
+const VERSION = 'recforget-site-v3';
+const CHECKPOINT_FILES = ['config.json', 'meta.json', 'model.bpk'];
 
 // Fetched at install, so the first visit leaves everything a later offline visit needs, even the
-// files the first visit never asked for (a retrained model). Missing ones (the static site ships
-// no MovieLens data) are skipped.
+// files the first visit never asked for. Missing ones (the static site ships no MovieLens data,
+// nor the model retrained without D) are skipped. The models retrained without a genre are kept
+// once the page, which has the library's genres, names them (the `precache` message below).
 const FILES = [
   './', 'index.html', 'www/main.js', 'www/text.js', 'www/worker.js', 'www/style.css', 'pkg/recforget.js', 'pkg/recforget_bg.wasm',
   'pkg-threads/recforget.js', 'pkg-threads/recforget_bg.wasm',
   'data/web/dataset.json', 'results/comparison-pop100.svg',
-  ...['bert4rec-ml1m', 'retrain-action', 'retrain-drama', 'retrain-comedy', 'retrain-deletion-set']
-    .flatMap((dir) => ['config.json', 'meta.json', 'model.bpk'].map((f) => `checkpoints/${dir}/${f}`)),
+  ...['bert4rec-ml1m', 'retrain-deletion-set'].flatMap((dir) => CHECKPOINT_FILES.map((f) => `checkpoints/${dir}/${f}`)),
 ];
 
 self.addEventListener('install', (event) => {
@@ -31,6 +32,21 @@ self.addEventListener('activate', (event) => {
     const names = await caches.keys();
     await Promise.all(names.filter((n) => n.startsWith('recforget-site-') && n !== VERSION).map((n) => caches.delete(n)));
     await self.clients.claim();
+  })());
+});
+
+// `{ type: 'precache', dirs }` from the page: the checkpoint folders it may load (one per genre,
+// from the library's list), each kept whole where the site has it and the copy does not yet.
+self.addEventListener('message', (event) => {
+  if (event.data?.type !== 'precache') return;
+  event.waitUntil((async () => {
+    const cache = await caches.open(VERSION);
+    await Promise.allSettled(event.data.dirs.map(async (dir) => {
+      const files = CHECKPOINT_FILES.map((f) => `checkpoints/${dir}/${f}`);
+      if ((await Promise.all(files.map((f) => cache.match(f)))).every(Boolean)) return;
+      const probe = await fetch(`checkpoints/${dir}/meta.json`, { method: 'HEAD' });
+      if (probe.ok) await cache.addAll(files);
+    }));
   })());
 });
 

@@ -921,6 +921,7 @@ async function main() {
   // The link's user or history and its forgets, as one piece of work: the page is busy until
   // everything the link asks for is shown.
   await oneAction(() => openLink(notes, genre, genres));
+  keepRetrainedOffline().catch((e) => console.warn('retrained models not kept offline:', e));
 }
 
 async function openLink(notes, genre, genres) {
@@ -955,9 +956,15 @@ window.recforget = { state };
 
 // Offline after one visit: the service worker beside index.html keeps the page's files.
 // Only over http(s) (a file:// page has none); a refusal leaves the page working online.
+// It is told which retrained models to keep: one folder per genre of the library's list.
 if ('serviceWorker' in navigator && location.protocol.startsWith('http')) {
   navigator.serviceWorker.register(new URL('../sw.js', import.meta.url), { scope: new URL('../', import.meta.url).pathname })
     .catch((e) => console.warn('offline copy unavailable:', e));
+}
+async function keepRetrainedOffline() {
+  if (!('serviceWorker' in navigator) || !location.protocol.startsWith('http')) return;
+  const registration = await navigator.serviceWorker.ready;
+  registration.active?.postMessage({ type: 'precache', dirs: state.defaults.genres.map((g) => `retrain-${g.slug}`) });
 }
 
 main().catch(showError);

@@ -649,7 +649,9 @@ test('Offline: after one visit the page loads and recommends with the network cu
     const names = await caches.keys();
     const kept = names.find((n) => n.startsWith('recforget-site-'));
     const keys = kept ? (await (await caches.open(kept)).keys()).map((r) => new URL(r.url).pathname) : [];
-    return registration.active && ['/pkg/recforget_bg.wasm', '/pkg-threads/recforget_bg.wasm', '/checkpoints/bert4rec-ml1m/model.bpk', '/www/worker.js']
+    // The retrained models too, named by the page from the library's genres.
+    return registration.active && ['/pkg/recforget_bg.wasm', '/pkg-threads/recforget_bg.wasm', '/checkpoints/bert4rec-ml1m/model.bpk', '/www/worker.js',
+      '/checkpoints/retrain-drama/model.bpk', '/checkpoints/retrain-comedy/meta.json']
       .every((p) => keys.includes(p));
   }, null, { timeout: 120_000, polling: 500 });
   const before = await list(page, 'recs-before');
