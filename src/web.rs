@@ -216,6 +216,15 @@ const PERSONAL_AUDIT: AuditSettings = AuditSettings { seed: 29, others: 100, pai
 const PERSONAL_UNLEARNING: DeletionConfig = DeletionConfig { steps: 8, batch_size: 12, learning_rate: 1e-4, forget_weight: 0.5, seed: 31 };
 
 impl Session {
+    /// A history's item ids from the page, each checked against the vocabulary.
+    fn items(&self, history: &[u32]) -> Result<Vec<ItemId>, JsError> {
+        let items = self.dataset.num_items() as u32;
+        match history.iter().find(|&&id| id >= items) {
+            Some(&id) => Err(js_error(crate::Error::UnknownItem { id, max: items - 1 })),
+            None => Ok(history.iter().map(|&id| ItemId(id)).collect()),
+        }
+    }
+
     /// The forget the claims judge: the one forget the model holds, of `genre`. The paper's
     /// claims are about one forget of a genre from the original: a model that holds more (two
     /// methods in turn, another genre first) is measured but not judged, and the reason given.
@@ -547,17 +556,20 @@ impl Session {
     /// The top-10 unseen items for a history.
     pub async fn recommend(&self, request: JsValue) -> Result<JsValue, JsError> {
         let request: RecommendRequest = serde_wasm_bindgen::from_value(request)?;
-        let items = self.dataset.num_items() as u32;
-        if let Some(&id) = request.history.iter().find(|&&id| id >= items) {
-            return Err(js_error(crate::Error::UnknownItem { id, max: items - 1 }));
-        }
         let model = self.model(request.edited);
         // A forgotten genre's interactions count as deleted: the edited model never sees them.
-        let history: Vec<ItemId> = model.history(&self.dataset, &request.history.iter().map(|&i| ItemId(i)).collect::<Vec<_>>());
+        let history: Vec<ItemId> = model.history(&self.dataset, &self.items(&request.history)?);
         if history.is_empty() {
             return Err(JsError::new("The history is empty once the forgotten genres' items are deleted: add a title of another genre."));
         }
         Ok(to_js(&self.recommend_with(model, &history).await?)?)
+    }
+
+    /// The history as the edited model keeps it: the forgotten genres' items deleted (the page
+    /// strikes the others through, and gives this to deletion only and the retrained model).
+    #[wasm_bindgen(js_name = keptHistory)]
+    pub fn kept_history(&self, history: Vec<u32>) -> Result<Vec<u32>, JsError> {
+        Ok(self.edited.history(&self.dataset, &self.items(&history)?).into_iter().map(|i| i.0).collect())
     }
 
     /// Forgets a genre on top of the current model (so several genres compose, whatever the

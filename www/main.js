@@ -12,6 +12,7 @@ const state = {
   // Every forget since the last reset, in order: {genre, settings, config, reports, seconds}.
   forgets: [],
   before: null, deletedOnly: null, after: null, retrained: null, checkpoint: null, evaluation: null,
+  deletedIds: new Set(), // the history's items the forgets deleted, as the library says
 };
 const forgotten = () => state.forgets.map((f) => f.genre);
 const slug = (genre) => state.defaults.genres.find((g) => g.name === genre).slug;
@@ -239,8 +240,9 @@ function itemLine(item, cls = '') {
   return li;
 }
 
-// A forgotten genre's interactions count as deleted: the history shows them struck through.
-const deleted = (id) => forgotten().some((g) => state.catalog[id].genres.includes(g));
+// A forgotten genre's interactions count as deleted: the history shows them struck through, as
+// the library left them out of the history it kept (recommend() asks it).
+const deleted = (id) => state.deletedIds.has(id);
 
 // The history; one built here can be edited: each film can move up or down or be removed.
 function renderHistory() {
@@ -403,7 +405,10 @@ async function recommend() {
       const before = await call('recommend', { history: state.history, edited: false });
       const after = state.forgets.length ? await call('recommend', { history: state.history, edited: true }) : null;
       // The original model given the history without the forgotten genres: deletion alone.
-      const kept = state.history.filter((id) => !deleted(id));
+      const kept = state.forgets.length ? await call('keptHistory', { history: state.history }) : state.history;
+      const keptIds = new Set(kept);
+      state.deletedIds = new Set(state.history.filter((id) => !keptIds.has(id)));
+      renderHistory();
       const deletedOnly = state.forgets.length && kept.length ? await call('recommend', { history: kept, edited: false }) : null;
       // With exactly one genre forgotten, the model retrained without it, where the site ships one.
       const retrained = state.forgets.length === 1 && kept.length

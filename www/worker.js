@@ -230,6 +230,7 @@ const handlers = {
   provideData,
   forgetData,
   recommend: (m) => session.recommend({ history: m.history, edited: m.edited }),
+  keptHistory: (m) => Array.from(session.keptHistory(Uint32Array.from(m.history))),
   recommendRetrained: async (m) => {
     const r = await retrainedFor(m.slug);
     if (!r || r.error) return r;
