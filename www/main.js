@@ -496,7 +496,7 @@ async function reset() {
   clearError();
   await busy('resetting', async () => {
     await call('reset');
-    state.forgets = []; state.evaluation = null;
+    state.forgets = []; state.evaluation = null; state.deletedIds = new Set();
     renderHistory();
     $('stages').textContent = ''; $('neurons').textContent = ''; $('neurons-why').textContent = ''; $('heatmap').hidden = true; $('heatmap-legend').hidden = true;
     $('heatmap-summary').textContent = ''; $('claims').replaceChildren(); $('verdicts')?.remove();
