@@ -61,7 +61,6 @@ prepare() {
     done
     ensure_data
     xz -9 -T0 -kf data/ml-1m/dataset.json
-    grep -qx '/.device/' .git/info/exclude 2>/dev/null || printf '/.device/\n/.gl/\n' >>.git/info/exclude
     local o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64)
     # The Vulkan loader, and libglvnd (the NVIDIA driver's ICD loads it); both need only libc6.
     if ! ls .gl/libvulkan1_*.deb .gl/libglvnd0_*.deb >/dev/null 2>&1; then

@@ -210,8 +210,9 @@ impl Trainer<'_> {
         self.dir.join(RESUME_DIR)
     }
 
-    /// Loads the resume files when they exist and match this run.
-    fn try_resume(&self, device: &Device) -> Result<Option<(Recommender, ModuleOptimizer, ResumeState)>> {
+    /// Loads the resume files when they exist and match this run (`data`: its
+    /// [`Trainer::data_fingerprint`]).
+    fn try_resume(&self, device: &Device, data: u64) -> Result<Option<(Recommender, ModuleOptimizer, ResumeState)>> {
         let dir = self.resume_dir();
         let Some(state) = ResumeState::load(self.dir)? else {
             return Ok(None);
@@ -219,7 +220,7 @@ impl Trainer<'_> {
         if state.vocabulary_fingerprint != self.dataset.fingerprint() {
             return Err(Error::VocabularyMismatch { checkpoint: state.vocabulary_fingerprint, dataset: self.dataset.fingerprint() });
         }
-        if state.data_fingerprint.is_some_and(|saved| saved != self.data_fingerprint()) {
+        if state.data_fingerprint.is_some_and(|saved| saved != data) {
             return Err(resume_error(
                 &dir,
                 format!(
@@ -373,11 +374,12 @@ impl Trainer<'_> {
 
     /// The model, optimizer and state to continue from: the resume files, or a fresh start.
     fn start(&self, device: &Device) -> Result<(Recommender, ModuleOptimizer, ResumeState)> {
-        Ok(match self.try_resume(device)? {
+        let data = self.data_fingerprint();
+        Ok(match self.try_resume(device, data)? {
             Some(resumed) => {
                 let (model, optimizer, mut state) = resumed;
                 state.config.epochs = self.config.epochs;
-                state.data_fingerprint = Some(self.data_fingerprint());
+                state.data_fingerprint = Some(data);
                 (model, optimizer, state)
             }
             None => (
@@ -389,7 +391,7 @@ impl Trainer<'_> {
                     train_seconds: 0.0,
                     best_ndcg10: None,
                     vocabulary_fingerprint: self.dataset.fingerprint(),
-                    data_fingerprint: Some(self.data_fingerprint()),
+                    data_fingerprint: Some(data),
                     segments: Vec::new(),
                     validation: Vec::new(),
                 },

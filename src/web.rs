@@ -218,9 +218,9 @@ const PERSONAL_UNLEARNING: DeletionConfig = DeletionConfig { steps: 8, batch_siz
 impl Session {
     /// A history's item ids from the page, each checked against the vocabulary.
     fn items(&self, history: &[u32]) -> Result<Vec<ItemId>, JsError> {
-        let items = self.dataset.num_items() as u32;
-        match history.iter().find(|&&id| id >= items) {
-            Some(&id) => Err(js_error(crate::Error::UnknownItem { id, max: items - 1 })),
+        let count = self.dataset.num_items() as u32;
+        match history.iter().find(|&&id| id >= count) {
+            Some(&id) => Err(js_error(crate::Error::UnknownItem { id, max: count - 1 })),
             None => Ok(history.iter().map(|&id| ItemId(id)).collect()),
         }
     }
